@@ -1,0 +1,93 @@
+/* worker.h - the skeleton every kubus process stands on (Postfix's
+ * single_server_main idea): flags, logging, signals, the supervisor link,
+ * heartbeats and a clean exit. A process's main() fills a worker_hooks_t and
+ * calls worker_main().
+ *
+ * Common flags (the supervisor passes them; every worker accepts them):
+ *   --name=NAME              worker name as the supervisor knows it
+ *   --generation=N           how many times the supervisor has started it (1..)
+ *   --status-fd=FD           pipe to the supervisor for heartbeats (-1: none)
+ *   --bus-dir=DIR|tcp://H:P  bus location (bus.h)
+ *   --kubeconfig=PATH --master=URL
+ *   --kube-api-qps=F --kube-api-burst=N
+ *   --concurrent-syncs=N     this controller's --concurrent-<kind>-syncs
+ *   --shard-index=I --shard-count=N
+ *   -v=N / --v=N, --logging-format=text|json, --help
+ * Flags take "--flag=value" or "--flag value". Anything else is offered to
+ * hooks->parse_flag; an unknown flag or bad value prints usage, exits 2.
+ *
+ * Heartbeats: Heartbeat envelopes, each framed by a 4-byte big-endian length,
+ * written (non-blocking) to the status fd about once a second from
+ * worker_tick(). The supervisor treats silence as a hang.
+ *
+ * Death of the supervisor: PR_SET_PDEATHSIG(SIGTERM) plus a getppid() check
+ * in worker_tick(), so no worker outlives it.
+ *
+ * Signals: SIGTERM/SIGINT request a stop (worker_tick returns false),
+ * SIGHUP requests a reload (worker_reload_requested), SIGPIPE ignored.
+ */
+#ifndef KUBUS_WORKER_H
+#define KUBUS_WORKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bus.h"
+#include "log.h"
+
+typedef struct worker worker_t;
+
+typedef struct {
+    char name[64];
+    uint32_t generation;
+    int status_fd;
+    bus_config_t bus;
+    char kubeconfig[1024];
+    char master[512];
+    double kube_api_qps;      /* default 20 */
+    int kube_api_burst;       /* default 30 */
+    int concurrent_syncs;     /* default 5 */
+    int shard_index;          /* default 0 */
+    int shard_count;          /* default 1 */
+    int verbosity;
+    log_format_t log_format;
+} worker_opts_t;
+
+/* Return values for parse_flag. */
+#define WORKER_FLAG_OK 0
+#define WORKER_FLAG_UNKNOWN 1
+#define WORKER_FLAG_BAD (-1)
+
+typedef struct {
+    const char *name;          /* default worker name, e.g. "informer" */
+    const char *usage;         /* extra usage lines for the process's own flags */
+    /* value is NULL for a flag given without "=value" and with no next arg. */
+    int (*parse_flag)(void *state, const char *flag, const char *value, bool *used_value);
+    int (*init)(worker_t *w, void *state);   /* 0 ok; non-zero: exit 1 */
+    /* The main loop. It must call worker_tick() at least every 500 ms and
+     * return when it returns false. Its return value is the exit code. */
+    int (*run)(worker_t *w, void *state);
+    void (*fini)(worker_t *w, void *state);
+    void *state;
+} worker_hooks_t;
+
+int worker_main(int argc, char **argv, const worker_hooks_t *hooks);
+
+/* Heartbeat when due; false once a stop was requested (signal or orphaned). */
+bool worker_tick(worker_t *w);
+bool worker_stopping(const worker_t *w);
+void worker_request_stop(worker_t *w);
+/* True once per SIGHUP received. */
+bool worker_reload_requested(worker_t *w);
+
+void worker_set_ready(worker_t *w, bool ready);
+void worker_set_progress(worker_t *w, uint64_t sequence);
+
+void *worker_zctx(worker_t *w);          /* the process's one ZeroMQ context */
+const worker_opts_t *worker_opts(const worker_t *w);
+
+/* Monotonic clock helpers every process uses for timers. */
+uint64_t now_mono_ms(void);
+uint64_t now_unix_ms(void);
+
+#endif
