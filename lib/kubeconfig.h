@@ -40,6 +40,11 @@ int kubeconfig_load(const char *path, const char *master, kubeconfig_t *out, cha
 int kubeconfig_parse(const char *yaml, size_t len, const char *name, kubeconfig_t *out, char *err,
                      size_t errlen);
 int kubeconfig_in_cluster(kubeconfig_t *out, char *err, size_t errlen);
+/* The same with another service-account directory (tests). */
+int kubeconfig_in_cluster_dir(const char *sa_dir, kubeconfig_t *out, char *err, size_t errlen);
+/* Re-reads token_file into token (service-account token rotation; call on a
+ * 401). No-op without a token file. 0, or -1 with a message (token kept). */
+int kubeconfig_reload_token(kubeconfig_t *kc, char *err, size_t errlen);
 void kubeconfig_free(kubeconfig_t *kc);
 
 /* Sets TLS and auth options on a curl easy handle (CURL *). Returns 0 or -1.
