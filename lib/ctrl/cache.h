@@ -1,0 +1,82 @@
+/* cache.h - the controller's local copy of one resource, fed by the bus.
+ *
+ * Owns: the current object of every key "ns/name" (json_t *, owned by the
+ * cache), and three indexes kept in step with it: uid -> key, namespace ->
+ * keys, controller-owner uid -> keys. Nothing else in a controller keeps
+ * object pointers across events.
+ *
+ * Objects handed out are borrowed: valid until the next cache_apply() /
+ * cache_clear() of the same cache, which in a single-threaded controller
+ * means "for the rest of this callback or sync". Never modify them; copy
+ * (json_deep_copy) to build a changed version.
+ *
+ * Cost: apply O(1) average plus O(ownerRefs); lookup O(1); listing a
+ * namespace or an owner O(matches). Memory ~ the objects' JSON trees.
+ */
+#ifndef KUBUS_CTRL_CACHE_H
+#define KUBUS_CTRL_CACHE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct cache cache_t;
+
+typedef enum {
+    CACHE_ADDED = 1,    /* new key (old == NULL) */
+    CACHE_MODIFIED = 2, /* existing key replaced (old, new both set) */
+    CACHE_DELETED = 3,  /* key removed (old = the last state, new == NULL) */
+} cache_change_t;
+
+cache_t *cache_new(const char *resource);
+void cache_destroy(cache_t **c);
+const char *cache_resource(const cache_t *c);
+
+/* Stores obj (taking ownership, *obj set to NULL) under its "ns/name", or
+ * removes the key when deleted is true (obj then is the final state; it is
+ * consumed too). Objects without a name are refused (-1, obj freed).
+ * Before the old object is released, on_change (may be NULL) is called with
+ * (change, old, new) so handlers see both states; both pointers are valid
+ * only during the call. A delete of an absent key calls on_change with
+ * old = the given final state (a delete we never saw added).
+ * An update carrying the same uid and resourceVersion as the stored object
+ * is a no-op (no callback): 0 returned and *obj freed. Returns 0 or -1. */
+typedef void (*cache_change_fn)(cache_change_t change, const json_t *old_obj,
+                                const json_t *new_obj, void *ud);
+int cache_apply(cache_t *c, json_t **obj, bool deleted, cache_change_fn on_change, void *ud);
+
+/* Lookups; NULL when absent. */
+const json_t *cache_get(const cache_t *c, const char *key);
+const json_t *cache_get_ns(const cache_t *c, const char *ns, const char *name);
+const json_t *cache_get_by_uid(const cache_t *c, const char *uid);
+size_t cache_size(const cache_t *c);
+
+/* A borrowed snapshot of some objects: an array the caller frees with
+ * cache_list_free (the objects stay the cache's). */
+typedef struct {
+    const json_t **items;
+    size_t n;
+} cache_list_t;
+void cache_list_free(cache_list_t *l);
+/* All objects / those of one namespace / those whose controller ownerRef has
+ * this uid. 0, or -1 on OOM (l is then empty). Order unspecified. */
+int cache_list_all(const cache_t *c, cache_list_t *l);
+int cache_list_namespace(const cache_t *c, const char *ns, cache_list_t *l);
+int cache_list_controlled_by(const cache_t *c, const char *owner_uid, cache_list_t *l);
+
+/* Calls fn on every object (stop early by returning false). Do not change
+ * the cache from fn. */
+typedef bool (*cache_visit_fn)(const char *key, const json_t *obj, void *ud);
+void cache_foreach(const cache_t *c, cache_visit_fn fn, void *ud);
+
+/* Marks the start of a rebuild: every key is flagged unseen. Applying
+ * objects clears the flag; cache_rebuild_end() then deletes the keys still
+ * unseen, calling on_change(CACHE_DELETED) for each. This turns a fresh
+ * snapshot into the add/update/delete changes it implies (what client-go's
+ * Replace does). */
+void cache_rebuild_begin(cache_t *c);
+void cache_rebuild_end(cache_t *c, cache_change_fn on_change, void *ud);
+/* Drops everything without callbacks. */
+void cache_clear(cache_t *c);
+
+#endif

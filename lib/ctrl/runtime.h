@@ -1,0 +1,103 @@
+/* runtime.h - the single-threaded event loop every controller runs on.
+ *
+ * Owns: wiring the bus subscriber (one cache per resource), the actions
+ * socket, the work queue, expectations and timers into one poll loop, and
+ * the rules that keep syncs honest:
+ *   - no sync runs before the first complete snapshot of every resource AND
+ *     the executor's InflightReport (so a sync never sees a half-built cache
+ *     or re-does what is still in flight); the worker is marked ready then;
+ *   - while a resource is being re-snapshotted (gap, informer restart) no
+ *     sync runs; when the rebuild ends the changes it implies are delivered
+ *     to handlers (adds, updates, deletes of vanished keys) and every key of
+ *     the primary resource is queued;
+ *   - every event is shown to the expectations (created names observed,
+ *     deleted / terminating uids observed) before handlers run;
+ *   - a key is "in sync" from workqueue_get until its sync returned AND its
+ *     outstanding actions all have results; at most --concurrent-syncs keys
+ *     are in sync at once; a key added meanwhile is synced again after;
+ *   - sync returning < 0 re-queues the key rate-limited; 0 forgets its
+ *     failures.
+ * worker_tick() is called at least every 250 ms.
+ *
+ * A controller's main(): worker_main() with hooks whose run() does
+ *   ctrl_runtime_t *rt = ctrl_runtime_new(w, &cfg);
+ *   ctrl_on(rt, "pods", on_pod, st); ...
+ *   int rc = ctrl_run(rt); ctrl_runtime_destroy(&rt); return rc;
+ */
+#ifndef KUBUS_CTRL_RUNTIME_H
+#define KUBUS_CTRL_RUNTIME_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ctrl/actions.h"
+#include "ctrl/cache.h"
+#include "ctrl/expectations.h"
+#include "ctrl/workqueue.h"
+#include "worker.h"
+
+typedef struct ctrl_runtime ctrl_runtime_t;
+
+/* Reconciles one key ("ns/name" of the primary resource). May issue
+ * actions; returns 0, or < 0 to be retried with back-off. */
+typedef int (*ctrl_sync_fn)(ctrl_runtime_t *rt, const char *key, void *ud);
+/* A change of one object of `resource` (after the cache was updated):
+ * CACHE_ADDED old=NULL, CACHE_MODIFIED both, CACHE_DELETED new=NULL and
+ * old = the final state. Pointers valid during the call only. */
+typedef void (*ctrl_handler_fn)(ctrl_runtime_t *rt, const char *resource, cache_change_t change,
+                                const json_t *old_obj, const json_t *new_obj, void *ud);
+
+typedef struct {
+    const char *controller;        /* "replicaset": routing id "<controller>.<shard>" */
+    const char *component;         /* Event source, e.g. "replicaset-controller" (NULL: controller) */
+    const char *const *resources;  /* NULL-terminated resources to cache, e.g. {"replicasets","pods",NULL} */
+    const char *primary;           /* resource whose keys are work keys (queued after every rebuild) */
+    ctrl_sync_fn sync;
+    void *ud;
+    int concurrent_syncs;          /* 0: worker opts --concurrent-syncs */
+} ctrl_config_t;
+
+/* Builds the runtime (sockets connected, nothing received yet). NULL on
+ * error (logged). The config's strings are copied. */
+ctrl_runtime_t *ctrl_runtime_new(worker_t *w, const ctrl_config_t *cfg);
+void ctrl_runtime_destroy(ctrl_runtime_t **rt);
+
+/* Registers a change handler for a resource listed in cfg.resources
+ * (several per resource allowed, called in order). 0 or -1. */
+int ctrl_on(ctrl_runtime_t *rt, const char *resource, ctrl_handler_fn fn, void *ud);
+
+/* Runs the loop until the worker is asked to stop. Returns the exit code. */
+int ctrl_run(ctrl_runtime_t *rt);
+
+/* ---- what syncs and handlers use ----------------------------------------- */
+cache_t *ctrl_cache(ctrl_runtime_t *rt, const char *resource);   /* NULL if not cached */
+expectations_t *ctrl_expectations(ctrl_runtime_t *rt);
+workqueue_t *ctrl_queue(ctrl_runtime_t *rt);
+worker_t *ctrl_worker(ctrl_runtime_t *rt);
+const char *ctrl_controller_name(const ctrl_runtime_t *rt);
+const char *ctrl_component(const ctrl_runtime_t *rt);
+
+void ctrl_enqueue(ctrl_runtime_t *rt, const char *key);
+void ctrl_enqueue_after(ctrl_runtime_t *rt, const char *key, uint64_t delay_ms);
+void ctrl_enqueue_rate_limited(ctrl_runtime_t *rt, const char *key);
+/* Queues the key of obj ("ns/name"). */
+void ctrl_enqueue_obj(ctrl_runtime_t *rt, const json_t *obj);
+
+/* Wall clock (unix seconds / ms), overridable for tests. */
+int64_t ctrl_now_unix(const ctrl_runtime_t *rt);
+uint64_t ctrl_now_unix_ms(const ctrl_runtime_t *rt);
+/* True once every cache is synced and the inflight report arrived. */
+bool ctrl_is_ready(const ctrl_runtime_t *rt);
+
+/* Test hook: builds a runtime without sockets (actions go to send; no
+ * subscriber). ctrl_test_apply feeds an event as the subscriber would;
+ * ctrl_test_mark_ready skips the snapshot/report wait; ctrl_test_step runs
+ * queued syncs (returns how many ran). */
+ctrl_runtime_t *ctrl_runtime_new_test(const ctrl_config_t *cfg, actions_send_fn send, void *send_ud);
+int ctrl_test_apply(ctrl_runtime_t *rt, const char *resource, json_t **obj, bool deleted);
+void ctrl_test_mark_ready(ctrl_runtime_t *rt);
+int ctrl_test_step(ctrl_runtime_t *rt);
+actions_t *ctrl_actions(ctrl_runtime_t *rt);
+
+#endif
