@@ -1,0 +1,69 @@
+/* journal.h - what the executor owes and recently did, per controller.
+ *
+ * Owns: the actions in flight (queued or sent) and the results of the last
+ * JOURNAL_RECENT_MS, per controller routing id; the deduplication of
+ * re-sent actions; the InflightReport a restarted controller asks for.
+ *
+ * An action is admitted once: a repeat of an id still pending is not applied
+ * again (its one result will go out when it completes), a repeat of an id
+ * with a recent result gets that result re-sent. The journal owns the
+ * envelope of every pending action; the engine borrows the Action until
+ * journal_complete().
+ *
+ * Bounds: recent results per controller by count and bytes (oldest dropped
+ * first), by age on journal_expire(); controllers with nothing pending or
+ * recent are forgotten. Cost: O(1) expected per admit/complete (id hash),
+ * O(controllers) to find a controller (tens).
+ */
+#ifndef KUBUS_EXECUTOR_JOURNAL_H
+#define KUBUS_EXECUTOR_JOURNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "msg.h"
+
+#define JOURNAL_RECENT_MS 60000u
+#define JOURNAL_MAX_RECENT 10000u
+#define JOURNAL_MAX_RECENT_BYTES (64u * 1024u * 1024u)
+/* InflightReport budget, well under MSG_MAX_BYTES; recent results go without
+ * their objects (the report only feeds expectations). */
+#define JOURNAL_REPORT_BYTES (6u * 1024u * 1024u)
+
+typedef struct journal journal_t;
+
+typedef enum {
+    JOURNAL_ADMITTED = 0,  /* new: the journal took the envelope */
+    JOURNAL_DUP_PENDING,   /* already in flight: not applied twice */
+    JOURNAL_DUP_DONE,      /* already done: re-send *done */
+    JOURNAL_ERROR,         /* out of memory */
+} journal_admit_t;
+
+journal_t *journal_new(size_t max_recent, size_t max_recent_bytes, uint64_t recent_ms);
+void journal_destroy(journal_t **j);
+
+/* env must hold an Action. On ADMITTED the journal owns it and *env is set
+ * to NULL; otherwise the caller keeps it. On DUP_DONE *done points at the
+ * stored result until the journal next changes. */
+journal_admit_t journal_admit(journal_t *j, const char *controller, msg_envelope_t **env, uint64_t now_ms,
+                              const msg_result_t **done);
+/* Moves the action res->id of controller from pending to recent (a deep copy
+ * of res is kept) and frees its envelope. Returns how many duplicate
+ * submissions it had absorbed, or -1 if it was not pending. */
+int journal_complete(journal_t *j, const char *controller, const msg_result_t *res, uint64_t now_ms);
+/* Drops recent results older than the window and forgets idle controllers. */
+void journal_expire(journal_t *j, uint64_t now_ms);
+
+size_t journal_pending_count(const journal_t *j, const char *controller);
+size_t journal_recent_count(const journal_t *j, const char *controller);
+size_t journal_pending_total(const journal_t *j);
+
+/* Builds the report for controller (pending in arrival order, recent in
+ * completion order, objects stripped, within JOURNAL_REPORT_BYTES). The
+ * report borrows journal memory: encode it before the journal changes, then
+ * journal_report_clear(). 0, or -1 when out of memory. */
+int journal_report(const journal_t *j, const char *controller, uint64_t epoch,
+                   Kubus__V1__InflightReport *out);
+void journal_report_clear(Kubus__V1__InflightReport *r);
+
+#endif
