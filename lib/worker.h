@@ -30,6 +30,7 @@
 #define KUBUS_WORKER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "bus.h"
@@ -53,7 +54,9 @@ typedef struct {
     log_format_t log_format;
 } worker_opts_t;
 
-/* Return values for parse_flag. */
+/* Return values for parse_flag. `flag` is the name without its dashes
+ * ("resync-period" for --resync-period=1m); `value` is the text after '=' or
+ * else the next argument (set *used_value when you consumed that one). */
 #define WORKER_FLAG_OK 0
 #define WORKER_FLAG_UNKNOWN 1
 #define WORKER_FLAG_BAD (-1)
@@ -89,5 +92,42 @@ const worker_opts_t *worker_opts(const worker_t *w);
 /* Monotonic clock helpers every process uses for timers. */
 uint64_t now_mono_ms(void);
 uint64_t now_unix_ms(void);
+
+/* ---- The supervisor link and option parsing, exposed for the supervisor
+ * and for tests. ---- */
+
+#define WORKER_HEARTBEAT_MS 1000
+/* Largest heartbeat frame (length prefix included). A pipe write of at most
+ * PIPE_BUF bytes is atomic, so a frame is never interleaved or split. */
+#define WORKER_HB_FRAME_MAX 1024
+
+/* Every option at its default; name as given (may be NULL). */
+void worker_opts_defaults(worker_opts_t *o, const char *name);
+/* Parses argv[1..] the way worker_main does (common flags first, the rest
+ * offered to hooks->parse_flag; hooks may be NULL). Checks the values but not
+ * that --status-fd is open. Returns 0, 1 when --help was asked for, or -1
+ * with a message in err that names the flag and says why. */
+int worker_opts_parse(worker_opts_t *o, int argc, char **argv, const worker_hooks_t *hooks,
+                      char *err, size_t errlen);
+/* The default --bus-dir: $XDG_RUNTIME_DIR/kubus, else /tmp/kubus-<uid>.
+ * 0, or -1 if it would not fit. */
+int worker_default_bus_dir(char *out, size_t outlen);
+
+/* Heartbeat framing on the status pipe: [4-byte big-endian length][Envelope].
+ * worker_heartbeat_frame writes one frame into out and returns its size, or
+ * -1 if hb is invalid or it would not fit.
+ * worker_heartbeat_unframe looks at the start of buf: returns the bytes one
+ * complete frame takes (> 0) and sets *out to its envelope (a heartbeat;
+ * free with msg_free), 0 when more bytes are needed, or -1 when the bytes
+ * are not a heartbeat frame (reason in err; the stream cannot be trusted). */
+int worker_heartbeat_frame(const msg_heartbeat_t *hb, uint8_t *out, size_t outlen);
+int worker_heartbeat_unframe(const uint8_t *buf, size_t len, msg_envelope_t **out, char *err,
+                             size_t errlen);
+
+/* Test hooks, read from the environment by worker_main (integration tests):
+ *   KUBUS_TEST_CRASH_AT_START=<name>  the worker of that name exits 1 at start
+ *   KUBUS_TEST_HANG=<name>            it stops heartbeating once it is ready */
+#define WORKER_ENV_CRASH_AT_START "KUBUS_TEST_CRASH_AT_START"
+#define WORKER_ENV_HANG "KUBUS_TEST_HANG"
 
 #endif
