@@ -127,9 +127,9 @@ size_t ctrl_outstanding(ctrl_runtime_t *rt, const char *owner_key);
 
 /* ---- the layer below (runtime.c, tests) ----------------------------------- */
 
-/* Sends one encoded envelope to the broker. 0, or -1 (the action stays
- * outstanding and is re-sent later). */
-typedef int (*actions_send_fn)(const msg_envelope_t *env, void *ud);
+/* Sends one encoded envelope (msg_encode bytes) to the broker. 0, or -1
+ * (the action stays outstanding and is re-sent later). */
+typedef int (*actions_send_fn)(const uint8_t *buf, size_t len, void *ud);
 /* Called when an owner key's outstanding count drops to 0. */
 typedef void (*actions_idle_fn)(const char *owner_key, void *ud);
 /* Clock in monotonic ms (NULL: now_mono_ms). */
@@ -169,10 +169,13 @@ int64_t actions_next_due_ms(const actions_t *a);
 /* Sends the InflightQuery (again, if no report came within 5 s). */
 int actions_query_inflight(actions_t *a);
 bool actions_report_received(const actions_t *a);
-/* Takes in a report: pending and recent successful CREATE/DELETE become
- * expectations. exists(create identity or uid) lets the caller skip those
- * already observed in the cache (exists_create: resource/ns/name present;
- * gone_delete: uid absent or being deleted). Callbacks may be NULL. */
+/* Takes in a report: its pending actions become ours (outstanding, no
+ * callback, re-sent like any other), and pending plus recent successful
+ * CREATE/DELETE raise expectations for their owner_key unless seen() says
+ * the effect is already in the cache (CREATE: resource/ns/name present;
+ * DELETE: uid absent or terminating). A recent DELETE whose result carries
+ * no object uid raises nothing (the object is already terminating or gone).
+ * seen may be NULL (nothing seen yet). */
 typedef bool (*actions_seen_fn)(const char *resource, const char *ns, const char *name,
                                 const char *uid, int verb, void *ud);
 void actions_on_report(actions_t *a, const Kubus__V1__InflightReport *rep, actions_seen_fn seen,

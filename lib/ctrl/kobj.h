@@ -102,9 +102,10 @@ typedef struct {
     bool is_percent;
     int32_t value;          /* the int, or the percentage number */
 } kobj_intstr_t;
-/* Accepts a JSON integer (int32) or a string "N%" (upstream also accepts a
- * plain decimal string "N" as an int). NULL/absent: -1 with "missing".
- * Errors are written into err: "invalid value for IntOrString: \"abc%\"". */
+/* Accepts a JSON integer (int32) or a string "N%". Like upstream, a string
+ * without '%' is refused ("invalid type: string is not a percentage") and
+ * so is "abc%" ("invalid value \"abc%\""); NULL/absent: "missing". 0 or -1
+ * with the reason in err. */
 int kobj_intstr_parse(const json_t *v, kobj_intstr_t *out, char *err, size_t errlen);
 /* Upstream GetScaledValueFromIntOrPercent: ints as is, percents of total,
  * rounded up or down. 0, or -1 (overflow / negative total). */

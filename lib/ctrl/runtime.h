@@ -98,6 +98,8 @@ ctrl_runtime_t *ctrl_runtime_new_test(const ctrl_config_t *cfg, actions_send_fn 
 int ctrl_test_apply(ctrl_runtime_t *rt, const char *resource, json_t **obj, bool deleted);
 void ctrl_test_mark_ready(ctrl_runtime_t *rt);
 int ctrl_test_step(ctrl_runtime_t *rt);
+/* Fixes the wall clock ctrl_now_unix* answers (0: the real clock again). */
+void ctrl_test_set_unix_ms(ctrl_runtime_t *rt, uint64_t unix_ms);
 actions_t *ctrl_actions(ctrl_runtime_t *rt);
 
 #endif

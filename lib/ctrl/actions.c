@@ -1,0 +1,636 @@
+/* actions.c - outstanding-action table, re-sends, inflight recovery and the
+ * action builders. See actions.h.
+ * Invariant: owner_count[k] == number of entries in `table` whose owner is
+ * k; entries leave the table only through finish(), which runs the
+ * callback first and then drops the count (and fires idle at zero). */
+#include "ctrl/actions.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "ctrl/kobj.h"
+#include "ctrl/runtime.h"
+#include "ctrl/strmap.h"
+#include "kapi.h"
+#include "log.h"
+#include "worker.h"
+
+#define INFLIGHT_RETRY_MS 5000u
+
+typedef struct {
+    uint64_t id;
+    uint8_t *buf;           /* the encoded envelope, re-sent as is */
+    size_t len;
+    int verb;
+    char *resource, *ns, *name, *owner;
+    char *expect_id;        /* create id or uid, NULL when no expectation */
+    bool expect_create;
+    ctrl_result_fn cb;
+    void *ud;
+    uint64_t sent_at;
+    bool send_failed;
+} pending_t;
+
+struct actions {
+    actions_opts_t o;
+    char *controller;
+    uint32_t counter;
+    strmap_t *table;        /* id (hex) -> pending_t */
+    strmap_t *owner_count;  /* owner -> size_t * */
+    uint64_t executor_epoch;
+    uint64_t query_sent_at;
+    bool query_sent;
+    bool report_received;
+    log_limit_t bad_log;
+};
+
+static uint64_t default_clock(void *ud) { (void)ud; return now_mono_ms(); }
+static uint64_t now_of(const actions_t *a) { return a->o.clock(a->o.clock_ud); }
+
+static void pending_free(void *p)
+{
+    pending_t *x = p;
+    if (!x) return;
+    free(x->buf);
+    free(x->resource); free(x->ns); free(x->name); free(x->owner); free(x->expect_id);
+    free(x);
+}
+
+actions_t *actions_new(const actions_opts_t *opts)
+{
+    if (!opts || !opts->controller || !*opts->controller) return NULL;
+    actions_t *a = calloc(1, sizeof *a);
+    if (!a) return NULL;
+    a->o = *opts;
+    if (!a->o.clock) a->o.clock = default_clock;
+    if (a->o.generation == 0) a->o.generation = 1;
+    a->controller = strdup(opts->controller);
+    a->o.controller = a->controller;
+    a->table = strmap_new(pending_free);
+    a->owner_count = strmap_new(free);
+    a->bad_log = (log_limit_t)LOG_LIMIT_INIT(1, 10);
+    if (!a->controller || !a->table || !a->owner_count) actions_destroy(&a);
+    return a;
+}
+
+void actions_destroy(actions_t **ap)
+{
+    if (!ap || !*ap) return;
+    actions_t *a = *ap;
+    strmap_destroy(&a->table);
+    strmap_destroy(&a->owner_count);
+    free(a->controller);
+    free(a);
+    *ap = NULL;
+}
+
+static void id_key(uint64_t id, char out[24]) { snprintf(out, 24, "%" PRIx64, id); }
+
+size_t actions_outstanding(const actions_t *a, const char *owner_key)
+{
+    size_t *n = a && owner_key ? strmap_get(a->owner_count, owner_key) : NULL;
+    return n ? *n : 0;
+}
+
+size_t actions_outstanding_total(const actions_t *a) { return a ? strmap_size(a->table) : 0; }
+
+static void count_add(actions_t *a, const char *owner)
+{
+    size_t *n = strmap_get(a->owner_count, owner);
+    if (!n) {
+        n = calloc(1, sizeof *n);
+        if (!n || strmap_put(a->owner_count, owner, n) < 0) { free(n); return; }
+    }
+    (*n)++;
+}
+
+/* Returns true when the owner's count reached zero. */
+static bool count_sub(actions_t *a, const char *owner)
+{
+    size_t *n = strmap_get(a->owner_count, owner);
+    if (!n) return true;
+    if (*n > 1) { (*n)--; return false; }
+    strmap_del(a->owner_count, owner);
+    return true;
+}
+
+static void send_pending(actions_t *a, pending_t *p)
+{
+    p->sent_at = now_of(a);
+    p->send_failed = a->o.send(p->buf, p->len, a->o.send_ud) < 0;
+}
+
+/* ---- building and issuing ---------------------------------------------------- */
+
+static char *body_dump(json_t *body, size_t *len)
+{
+    if (!body) { *len = 0; return NULL; }
+    char *s = json_dumps(body, JSON_COMPACT);
+    *len = s ? strlen(s) : 0;
+    return s;
+}
+
+static int encode_action(actions_t *a, uint64_t id, const ctrl_action_spec_t *sp, const char *body,
+                         size_t body_len, uint8_t **out, size_t *out_len)
+{
+    msg_envelope_t env;
+    msg_action_t act;
+    kubus__v1__envelope__init(&env);
+    kubus__v1__action__init(&act);
+    env.version = MSG_VERSION;
+    env.body_case = KUBUS__V1__ENVELOPE__BODY_ACTION;
+    env.action = &act;
+    act.id = id;
+    act.controller = a->controller;
+    act.shard = a->o.shard;
+    act.verb = sp->verb;
+    act.resource = (char *)sp->resource;
+    act.namespace_ = (char *)(sp->ns ? sp->ns : "");
+    act.name = (char *)(sp->name ? sp->name : "");
+    act.body.data = (uint8_t *)body;
+    act.body.len = body_len;
+    act.patch_type = sp->patch_type;
+    act.propagation = sp->propagation;
+    act.precondition_uid = (char *)(sp->precondition_uid ? sp->precondition_uid : "");
+    act.precondition_resource_version = (char *)(sp->precondition_rv ? sp->precondition_rv : "");
+    act.owner_key = (char *)(sp->owner_key ? sp->owner_key : "");
+    act.subresource = (char *)(sp->subresource ? sp->subresource : "");
+    act.api_group_version = (char *)(sp->api_group_version ? sp->api_group_version : "");
+    return msg_encode(&env, out, out_len);
+}
+
+static char *sdup(const char *s) { return strdup(s ? s : ""); }
+
+/* The expectation an action raises, if any: creates by name, deletes by uid. */
+static int expectation_for(const ctrl_action_spec_t *sp, char **id, bool *create)
+{
+    *id = NULL;
+    if (sp->flags & CTRL_ACT_NO_EXPECT) return 0;
+    if (sp->verb == KUBUS__V1__VERB__CREATE) {
+        char buf[768];
+        if (expectations_create_id(buf, sizeof buf, sp->resource, sp->ns, sp->name) < 0) return -1;
+        *id = strdup(buf);
+        *create = true;
+        return *id ? 0 : -1;
+    }
+    if (sp->verb == KUBUS__V1__VERB__DELETE && sp->precondition_uid && *sp->precondition_uid) {
+        *id = strdup(sp->precondition_uid);
+        *create = false;
+        return *id ? 0 : -1;
+    }
+    return 0;
+}
+
+static pending_t *pending_new(const ctrl_action_spec_t *sp, uint64_t id)
+{
+    pending_t *p = calloc(1, sizeof *p);
+    if (!p) return NULL;
+    p->id = id;
+    p->verb = sp->verb;
+    p->resource = sdup(sp->resource);
+    p->ns = sdup(sp->ns);
+    p->name = sdup(sp->name);
+    p->owner = sdup(sp->owner_key);
+    p->cb = sp->cb;
+    p->ud = sp->ud;
+    if (!p->resource || !p->ns || !p->name || !p->owner || expectation_for(sp, &p->expect_id, &p->expect_create) < 0) {
+        pending_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+static bool spec_valid(const ctrl_action_spec_t *sp)
+{
+    return sp->verb > KUBUS__V1__VERB__VERB_UNSPECIFIED && sp->verb <= KUBUS__V1__VERB__EVENT &&
+           sp->resource && *sp->resource && sp->owner_key &&
+           (sp->verb == KUBUS__V1__VERB__CREATE || sp->verb == KUBUS__V1__VERB__EVENT || (sp->name && *sp->name));
+}
+
+static uint64_t next_id(actions_t *a)
+{
+    if (++a->counter == 0) a->counter = 1;   /* 2^32 actions in one life: wrap, skip 0 */
+    return ((uint64_t)a->o.generation << 32) | a->counter;
+}
+
+uint64_t actions_issue(actions_t *a, ctrl_action_spec_t *sp)
+{
+    json_t *body = sp ? sp->body : NULL;
+    if (sp) sp->body = NULL;
+    if (!a || !sp || !spec_valid(sp)) {
+        if (a && log_limit_allow(&a->bad_log))
+            LOGW("refusing malformed action", "resource", sp && sp->resource ? sp->resource : "");
+        json_decref(body);
+        return 0;
+    }
+    /* the spec's strings may point into body: release it only at the end */
+    size_t blen;
+    char *bs = body_dump(body, &blen);
+    uint64_t id = next_id(a);
+    pending_t *p = pending_new(sp, id);
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (!p || (body && !bs) || encode_action(a, id, sp, bs, blen, &buf, &len) < 0) {
+        LOGW("could not encode action", "verb", msg_verb_name(sp->verb), "resource", sp->resource,
+             "name", sp->name ? sp->name : "");
+        free(bs);
+        json_decref(body);
+        pending_free(p);
+        return 0;
+    }
+    free(bs);
+    json_decref(body);
+    p->buf = buf;
+    p->len = len;
+    char k[24];
+    id_key(id, k);
+    if (strmap_put(a->table, k, p) < 0) { pending_free(p); return 0; }
+    count_add(a, p->owner);
+    if (p->expect_id && a->o.expectations) {
+        if (p->expect_create) expectations_expect_create(a->o.expectations, p->owner, p->expect_id);
+        else expectations_expect_delete(a->o.expectations, p->owner, p->expect_id);
+    }
+    send_pending(a, p);
+    return id;
+}
+
+/* ---- results --------------------------------------------------------------- */
+
+static bool result_ok(int verb, uint32_t status)
+{
+    if (status >= 200 && status < 300) return true;
+    return verb == KUBUS__V1__VERB__DELETE && status == 404;
+}
+
+/* Failed (or already-gone) actions will never be observed: lower their
+ * expectation. A create without an answer (0) or timed out (504) may still
+ * have happened: keep waiting to observe it (or for expiry). */
+static void lower_expectation(actions_t *a, const pending_t *p, bool ok, uint32_t status)
+{
+    if (!p->expect_id || !a->o.expectations) return;
+    if (p->expect_create) {
+        if (!ok && status != 0 && status != 504) expectations_observe_create(a->o.expectations, p->expect_id);
+    } else if (!ok || status == 404) {
+        expectations_observe_delete(a->o.expectations, p->expect_id);
+    }
+}
+
+static void finish(actions_t *a, pending_t *p, const msg_result_t *r)
+{
+    bool ok = result_ok(p->verb, r->status);
+    lower_expectation(a, p, ok, r->status);
+    json_t *obj = NULL;
+    if (r->object.len > 0) obj = json_loadb((const char *)r->object.data, r->object.len, 0, NULL);
+    if (p->cb) {
+        ctrl_result_t res = {
+            .ok = ok, .status = r->status,
+            .reason = r->reason ? r->reason : "", .message = r->message ? r->message : "",
+            .object = json_is_object(obj) ? obj : NULL, .verb = p->verb,
+            .resource = p->resource, .ns = p->ns, .name = p->name, .owner_key = p->owner, .id = p->id,
+        };
+        p->cb(a->o.rt, &res, p->ud);
+    }
+    json_decref(obj);
+    if (count_sub(a, p->owner) && a->o.idle) a->o.idle(p->owner, a->o.idle_ud);
+}
+
+void actions_on_result(actions_t *a, const msg_result_t *r)
+{
+    if (!a || !r) return;
+    char k[24];
+    id_key(r->id, k);
+    pending_t *p = strmap_take(a->table, k);
+    if (!p) {
+        LOGFV(2, "result for unknown action %" PRIx64 " (duplicate, event, or a previous life)", r->id);
+        return;
+    }
+    if (!result_ok(p->verb, r->status))
+        LOGV(1, "action failed", "verb", msg_verb_name(p->verb), "resource", p->resource, "namespace", p->ns,
+             "name", p->name, "reason", r->reason ? r->reason : "", "message", r->message ? r->message : "");
+    finish(a, p, r);
+    pending_free(p);
+}
+
+/* ---- re-sending --------------------------------------------------------------- */
+
+static void resend_where(actions_t *a, bool all)
+{
+    uint64_t now = now_of(a);
+    strmap_iter_t it;
+    void *v;
+    strmap_iter_init(&it, a->table);
+    while (strmap_next(&it, NULL, &v)) {
+        pending_t *p = v;
+        if (all || p->send_failed || now - p->sent_at >= ACTIONS_RESEND_MS) {
+            if (!all && !p->send_failed) LOGFV(1, "re-sending action %" PRIx64 " after %u ms without result", p->id, ACTIONS_RESEND_MS);
+            send_pending(a, p);
+        }
+    }
+}
+
+void actions_on_executor_epoch(actions_t *a, uint64_t epoch)
+{
+    if (!a || epoch == 0 || epoch == a->executor_epoch) return;
+    bool changed = a->executor_epoch != 0;
+    a->executor_epoch = epoch;
+    if (changed && strmap_size(a->table)) {
+        LOGFI("executor epoch changed to %" PRIu64 ": re-sending %zu outstanding actions", epoch, strmap_size(a->table));
+        resend_where(a, true);
+    }
+}
+
+void actions_tick(actions_t *a)
+{
+    if (!a) return;
+    resend_where(a, false);
+    if (a->query_sent && !a->report_received && now_of(a) - a->query_sent_at >= INFLIGHT_RETRY_MS)
+        actions_query_inflight(a);
+}
+
+int64_t actions_next_due_ms(const actions_t *a)
+{
+    if (!a) return -1;
+    uint64_t now = now_of(a);
+    int64_t best = -1;
+    if (a->query_sent && !a->report_received) {
+        uint64_t due = a->query_sent_at + INFLIGHT_RETRY_MS;
+        best = due > now ? (int64_t)(due - now) : 0;
+    }
+    strmap_iter_t it;
+    void *v;
+    strmap_iter_init(&it, a->table);
+    while (strmap_next(&it, NULL, &v)) {
+        pending_t *p = v;
+        uint64_t due = p->send_failed ? now : p->sent_at + ACTIONS_RESEND_MS;
+        int64_t d = due > now ? (int64_t)(due - now) : 0;
+        if (best < 0 || d < best) best = d;
+    }
+    return best;
+}
+
+/* ---- inflight recovery ------------------------------------------------------- */
+
+int actions_query_inflight(actions_t *a)
+{
+    if (!a) return -1;
+    msg_envelope_t env;
+    Kubus__V1__InflightQuery q;
+    kubus__v1__envelope__init(&env);
+    kubus__v1__inflight_query__init(&q);
+    env.version = MSG_VERSION;
+    env.body_case = KUBUS__V1__ENVELOPE__BODY_INFLIGHT_QUERY;
+    env.inflight_query = &q;
+    q.controller = a->controller;
+    q.shard = a->o.shard;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (msg_encode(&env, &buf, &len) < 0) return -1;
+    int rc = a->o.send(buf, len, a->o.send_ud);
+    free(buf);
+    a->query_sent = true;
+    a->query_sent_at = now_of(a);
+    return rc;
+}
+
+bool actions_report_received(const actions_t *a) { return a && a->report_received; }
+
+static void raise_recovered(actions_t *a, int verb, const char *owner, const char *resource, const char *ns,
+                            const char *name, const char *uid, actions_seen_fn seen, void *ud)
+{
+    if (!a->o.expectations || !owner || !*owner) return;
+    if (seen && seen(resource, ns, name, uid, verb, ud)) return;
+    if (verb == KUBUS__V1__VERB__CREATE) {
+        char id[768];
+        if (expectations_create_id(id, sizeof id, resource, ns, name) == 0)
+            expectations_expect_create(a->o.expectations, owner, id);
+    } else if (verb == KUBUS__V1__VERB__DELETE && uid && *uid) {
+        expectations_expect_delete(a->o.expectations, owner, uid);
+    }
+}
+
+/* A pending action of our previous life becomes ours: same id, so its
+ * result (routed to our identity) finds it; re-sent like the rest. */
+static void adopt_pending(actions_t *a, const msg_action_t *act)
+{
+    char k[24];
+    id_key(act->id, k);
+    if (strmap_has(a->table, k)) return;
+    ctrl_action_spec_t sp = {
+        .verb = act->verb, .resource = act->resource, .ns = act->namespace_, .name = act->name,
+        .precondition_uid = act->precondition_uid, .owner_key = act->owner_key ? act->owner_key : "",
+    };
+    if (!spec_valid(&sp)) return;
+    pending_t *p = pending_new(&sp, act->id);
+    msg_envelope_t env;
+    kubus__v1__envelope__init(&env);
+    env.version = MSG_VERSION;
+    env.body_case = KUBUS__V1__ENVELOPE__BODY_ACTION;
+    env.action = (msg_action_t *)act;
+    if (!p || msg_encode(&env, &p->buf, &p->len) < 0 || strmap_put(a->table, k, p) < 0) {
+        pending_free(p);
+        return;
+    }
+    count_add(a, p->owner);
+    p->sent_at = now_of(a);   /* the executor has it: wait before re-sending */
+}
+
+static const char *result_uid(const msg_result_t *r, char *buf, size_t buflen)
+{
+    buf[0] = '\0';
+    if (r->object.len == 0) return NULL;
+    json_t *o = json_loadb((const char *)r->object.data, r->object.len, 0, NULL);
+    snprintf(buf, buflen, "%s", kobj_uid(o));
+    json_decref(o);
+    return buf[0] ? buf : NULL;
+}
+
+void actions_on_report(actions_t *a, const Kubus__V1__InflightReport *rep, actions_seen_fn seen, void *ud)
+{
+    if (!a || !rep) return;
+    if (rep->controller && strcmp(rep->controller, a->controller) != 0) {
+        LOGW("inflight report for another controller ignored", "controller", rep->controller);
+        return;
+    }
+    for (size_t i = 0; i < rep->n_pending; i++) {
+        const msg_action_t *act = rep->pending[i];
+        adopt_pending(a, act);
+        raise_recovered(a, act->verb, act->owner_key, act->resource, act->namespace_, act->name,
+                        act->precondition_uid, seen, ud);
+    }
+    for (size_t i = 0; i < rep->n_recent; i++) {
+        const msg_result_t *r = rep->recent[i];
+        if (!result_ok(r->verb, r->status) || r->status == 404) continue;
+        char uid[128];
+        raise_recovered(a, r->verb, r->owner_key, r->resource, r->namespace_, r->name,
+                        r->verb == KUBUS__V1__VERB__DELETE ? result_uid(r, uid, sizeof uid) : NULL, seen, ud);
+    }
+    if (rep->executor_epoch) a->executor_epoch = rep->executor_epoch;
+    a->report_received = true;
+    LOGFI("inflight report: %zu pending, %zu recent", rep->n_pending, rep->n_recent);
+}
+
+/* ---- controller helpers ------------------------------------------------------- */
+
+uint64_t ctrl_action(ctrl_runtime_t *rt, ctrl_action_spec_t *spec)
+{
+    actions_t *a = rt ? ctrl_actions(rt) : NULL;
+    if (!a) {
+        if (spec) { json_decref(spec->body); spec->body = NULL; }
+        return 0;
+    }
+    return actions_issue(a, spec);
+}
+
+uint64_t ctrl_create(ctrl_runtime_t *rt, const char *owner_key, const char *resource, json_t **obj,
+                     ctrl_result_fn cb, void *ud)
+{
+    json_t *o = obj ? *obj : NULL;
+    if (obj) *obj = NULL;
+    const char *name = kobj_name(o);
+    if (!*name) {
+        LOGW("ctrl_create: object without metadata.name refused", "resource", resource ? resource : "");
+        json_decref(o);
+        return 0;
+    }
+    /* copy: the spec's strings must outlive the body's release */
+    char ns[254], nm[254];
+    snprintf(ns, sizeof ns, "%s", kobj_namespace(o));
+    snprintf(nm, sizeof nm, "%s", name);
+    ctrl_action_spec_t sp = { .verb = KUBUS__V1__VERB__CREATE, .resource = resource, .ns = ns, .name = nm,
+                              .body = o, .owner_key = owner_key, .cb = cb, .ud = ud };
+    return ctrl_action(rt, &sp);
+}
+
+uint64_t ctrl_delete(ctrl_runtime_t *rt, const char *owner_key, const char *resource, const char *ns,
+                     const char *name, const char *uid, ctrl_result_fn cb, void *ud)
+{
+    ctrl_action_spec_t sp = { .verb = KUBUS__V1__VERB__DELETE, .resource = resource, .ns = ns, .name = name,
+                              .precondition_uid = uid, .owner_key = owner_key, .cb = cb, .ud = ud };
+    return ctrl_action(rt, &sp);
+}
+
+uint64_t ctrl_patch(ctrl_runtime_t *rt, const char *owner_key, const char *resource, const char *ns,
+                    const char *name, int patch_type, json_t **patch, ctrl_result_fn cb, void *ud)
+{
+    json_t *p = patch ? *patch : NULL;
+    if (patch) *patch = NULL;
+    ctrl_action_spec_t sp = { .verb = KUBUS__V1__VERB__PATCH, .resource = resource, .ns = ns, .name = name,
+                              .body = p, .patch_type = patch_type, .owner_key = owner_key, .cb = cb, .ud = ud };
+    return ctrl_action(rt, &sp);
+}
+
+static uint64_t update_verb(ctrl_runtime_t *rt, int verb, const char *owner_key, const char *resource,
+                            json_t **obj, ctrl_result_fn cb, void *ud)
+{
+    json_t *o = obj ? *obj : NULL;
+    if (obj) *obj = NULL;
+    char ns[254], nm[254], rv[128];
+    snprintf(ns, sizeof ns, "%s", kobj_namespace(o));
+    snprintf(nm, sizeof nm, "%s", kobj_name(o));
+    snprintf(rv, sizeof rv, "%s", kobj_resource_version(o));
+    ctrl_action_spec_t sp = { .verb = verb, .resource = resource, .ns = ns, .name = nm, .body = o,
+                              .precondition_rv = rv, .owner_key = owner_key, .cb = cb, .ud = ud,
+                              .subresource = verb == KUBUS__V1__VERB__UPDATE_STATUS ? "status" : NULL };
+    return ctrl_action(rt, &sp);
+}
+
+uint64_t ctrl_update(ctrl_runtime_t *rt, const char *owner_key, const char *resource, json_t **obj,
+                     ctrl_result_fn cb, void *ud)
+{
+    return update_verb(rt, KUBUS__V1__VERB__UPDATE, owner_key, resource, obj, cb, ud);
+}
+
+uint64_t ctrl_update_status(ctrl_runtime_t *rt, const char *owner_key, const char *resource, json_t **obj,
+                            ctrl_result_fn cb, void *ud)
+{
+    return update_verb(rt, KUBUS__V1__VERB__UPDATE_STATUS, owner_key, resource, obj, cb, ud);
+}
+
+uint64_t ctrl_get(ctrl_runtime_t *rt, const char *owner_key, const char *resource, const char *ns,
+                  const char *name, ctrl_result_fn cb, void *ud)
+{
+    ctrl_action_spec_t sp = { .verb = KUBUS__V1__VERB__GET, .resource = resource, .ns = ns, .name = name,
+                              .owner_key = owner_key, .cb = cb, .ud = ud };
+    return ctrl_action(rt, &sp);
+}
+
+static json_t *involved_ref(const json_t *obj)
+{
+    json_t *ref = json_object();
+    if (!ref) return NULL;
+    const char *fields[][2] = {
+        { "kind", kobj_str(obj, "kind") }, { "apiVersion", kobj_str(obj, "apiVersion") },
+        { "namespace", kobj_namespace(obj) }, { "name", kobj_name(obj) }, { "uid", kobj_uid(obj) },
+        { "resourceVersion", kobj_resource_version(obj) },
+    };
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        if (fields[i][1] && *fields[i][1]) json_object_set_new(ref, fields[i][0], json_string(fields[i][1]));
+    return ref;
+}
+
+int ctrl_event(ctrl_runtime_t *rt, const json_t *involved, const char *type, const char *reason,
+               const char *fmt, ...)
+{
+    actions_t *a = rt ? ctrl_actions(rt) : NULL;
+    if (!a || !involved || !type || !reason || !fmt || !*kobj_name(involved) || !kobj_str(involved, "kind"))
+        return -1;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    json_t *body = json_pack("{s:o?, s:s, s:s, s:s, s:{s:s}}", "involvedObject", involved_ref(involved),
+                             "type", type, "reason", reason, "message", msg, "source", "component",
+                             ctrl_component(rt));
+    if (!body) return -1;
+    size_t blen;
+    char *bs = body_dump(body, &blen);
+    json_decref(body);
+    ctrl_action_spec_t sp = { .verb = KUBUS__V1__VERB__EVENT, .resource = "events", .ns = kobj_namespace(involved),
+                              .owner_key = "" };
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    /* fire and forget: not in the table, its result is ignored */
+    int rc = bs ? encode_action(a, next_id(a), &sp, bs, blen, &buf, &len) : -1;
+    free(bs);
+    if (rc == 0) rc = a->o.send(buf, len, a->o.send_ud);
+    free(buf);
+    return rc < 0 ? -1 : 0;
+}
+
+/* ---- names ------------------------------------------------------------------ */
+
+static void random_bytes(uint8_t *out, size_t n)
+{
+    ssize_t got = getrandom(out, n, GRND_NONBLOCK);
+    if (got == (ssize_t)n) return;
+    /* no entropy yet (early boot): a xorshift stream seeded from clocks */
+    static uint64_t x;
+    if (!x) x = (now_unix_ms() << 20) ^ now_mono_ms() ^ (uint64_t)(uintptr_t)&x ^ 0x9E3779B97F4A7C15ull;
+    for (size_t i = 0; i < n; i++) {
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        out[i] = (uint8_t)x;
+    }
+}
+
+int ctrl_name_generate(const char *prefix, char *out, size_t outlen)
+{
+    static const char alphabet[] = CTRL_NAME_ALPHABET;
+    const size_t na = sizeof alphabet - 1;
+    size_t pl = prefix ? strlen(prefix) : 0;
+    if (pl > CTRL_NAME_PREFIX_MAX) pl = CTRL_NAME_PREFIX_MAX;
+    if (outlen < pl + CTRL_NAME_SUFFIX_LEN + 1) return -1;
+    memcpy(out, prefix, pl);
+    for (size_t i = 0; i < CTRL_NAME_SUFFIX_LEN; i++) {
+        uint8_t b;
+        do random_bytes(&b, 1); while (b >= 256 - (256 % na));   /* no modulo bias */
+        out[pl + i] = alphabet[b % na];
+    }
+    out[pl + CTRL_NAME_SUFFIX_LEN] = '\0';
+    return (int)(pl + CTRL_NAME_SUFFIX_LEN);
+}
