@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The upstream controllers kubus replaces are switched off in the reference
+# cluster: their objects get no dependents unless kubus runs.
+. "$(dirname "$0")/lib.sh"
+
+mode=$(cat "$KUBUS_CLUSTER_DIR/run/controllers" 2>/dev/null || echo unknown)
+if [ "$mode" = all ]; then
+  pass "SKIP: cluster started with KUBUS_UPSTREAM=all (every upstream controller on)"
+  exit 0
+fi
+
+# The controller-manager's own command line must say so.
+kcm_pid=$(cat "$KUBUS_CLUSTER_DIR/run/kube-controller-manager.pid" 2>/dev/null) ||
+  fail "no kube-controller-manager pid file in $KUBUS_CLUSTER_DIR/run"
+cmdline=$(tr '\0' ' ' <"/proc/$kcm_pid/cmdline" 2>/dev/null) || fail "kube-controller-manager (pid $kcm_pid) is not running"
+for c in replicaset deployment statefulset daemonset job cronjob garbage-collector ttl-after-finished; do
+  grep -q -- "-$c-controller" <<<"$cmdline" || fail "kube-controller-manager runs with $c-controller on: $cmdline"
+done
+pass "kube-controller-manager runs without the controllers kubus replaces"
+
+# Behaviour: nothing acts on these objects (only meaningful without kubus).
+kubus_running=0
+for p in /proc/[0-9]*; do
+  exe=$(readlink "$p/exe" 2>/dev/null) || continue
+  case "$exe" in "$KUBUS_BIN"/*) kubus_running=1; break ;; esac
+done
+if ((kubus_running)); then
+  pass "SKIP behaviour check: a kubus process from $KUBUS_BIN is running"
+  exit 0
+fi
+
+kns_new
+k apply -f - >/dev/null <<'YAML'
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata: {name: rs}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: rs}}
+  template:
+    metadata: {labels: {app: rs}}
+    spec: {containers: [{name: c, image: nginx:1.25}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: dep}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: dep}}
+  template:
+    metadata: {labels: {app: dep}}
+    spec: {containers: [{name: c, image: nginx:1.25}]}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: job}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: c, image: busybox:1.36}]
+YAML
+never_within 10 '[ "$(kubectl get pods,replicasets -n "$NS" -o name | wc -l)" != 1 ]' \
+  "pods or a second ReplicaSet appeared (upstream replicaset/deployment/job controller active)"
+[ "$(kubectl get pods -n "$NS" -o name | wc -l)" = 0 ] || fail "pods exist"
+pass "a ReplicaSet, a Deployment and a Job got no dependents in 10s"
