@@ -27,7 +27,8 @@ $(TEST_BUILD)/CMakeCache.txt:
 	CC=clang cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DKUBUS_SANITIZE=ON
 
 # Tests run the sanitized build; the cluster for the suite lives in $(TEST_BUILD)/cluster.
-test: $(TEST_BUILD)/CMakeCache.txt
+test: deps
+	$(MAKE) $(TEST_BUILD)/CMakeCache.txt
 	cmake --build $(TEST_BUILD) -j $(JOBS)
 	cd $(TEST_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
@@ -43,7 +44,8 @@ cluster-up:
 cluster-down:
 	bash tests/cluster/down.sh
 
-run: build
+run: deps
+	$(MAKE) build
 	bash deploy/run-local.sh
 
 bench: build

@@ -6,7 +6,7 @@
 #   kubus_worker_pid NAME         pid of a worker from /statusz (empty if none)
 #   kubus_worker_pids             "name pid" lines of running workers
 #   kubus_statusz                 the /statusz text
-# Needs: KUBUS_BIN, KUBECONFIG (tests/e2e/lib.sh sets it).
+# Needs: tests/e2e/lib.sh sourced first (KUBUS_BIN, KUBECONFIG, on_exit).
 
 kubus_free_port() {
   python3 - <<'PY'
@@ -22,11 +22,7 @@ kubus_start() {
     --bus-dir="$KUBUS_TEST_DIR/bus" --port="$KUBUS_PORT" "$@" \
     >"$KUBUS_TEST_DIR/kubus.log" 2>&1 &
   KUBUS_PID=$!
-  # Keep whatever EXIT trap the test already has, and stop kubus first.
-  local prev
-  prev=$(trap -p EXIT | sed -e "s/^trap -- '//" -e "s/' EXIT\$//")
-  # shellcheck disable=SC2064
-  trap "kubus_stop; ${prev:-:}" EXIT
+  on_exit kubus_stop   # lib.sh: runs before earlier-registered actions (LIFO)
   local i
   for i in $(seq 1 150); do
     if curl -fsS "http://127.0.0.1:$KUBUS_PORT/readyz" >/dev/null 2>&1; then return 0; fi

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Chaos: scale a ReplicaSet 0 -> 300 -> 50 -> 200 while a random kubus worker
+# (broker, informer, executor, replicaset, garbagecollector) is SIGKILLed every
+# second. When the kills stop, within 30 s the ReplicaSet must have exactly its
+# replicas as active pods, a matching status, and no pod may be left without
+# an owner. Pods created beyond the minimum (300 + 150) are counted as surplus
+# and reported; a restart must not cause a double create.
+. "$(dirname "$0")/../e2e/lib.sh"
+. "$KUBUS_ROOT/tests/e2e/kubus.sh"
+
+kns_new chaos-rs
+kubus_start
+
+results=${KUBUS_BUILD:-$KUBUS_ROOT/build}/chaos
+mkdir -p "$results"
+
+k apply -f - >/dev/null <<YAML
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata: {name: chaos}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: chaos}}
+  template:
+    metadata: {labels: {app: chaos}}
+    spec:
+      terminationGracePeriodSeconds: 0
+      containers: [{name: c, image: nginx}]
+YAML
+
+# Every pod name ever created in the namespace, from a watch.
+created=$KUBUS_TEST_DIR/created
+kubectl get pods -n "$NS" -w --output-watch-events -o 'jsonpath={.type} {.object.metadata.name}{"\n"}' \
+  >"$created.raw" 2>/dev/null &
+watch_pid=$!
+on_exit "kill $watch_pid 2>/dev/null"
+
+victims=(broker informer executor replicaset garbagecollector)
+kills=0
+chaos_loop() {
+  while :; do
+    sleep 1
+    local v=${victims[RANDOM % ${#victims[@]}]} pid
+    pid=$(kubus_worker_pid "$v" 2>/dev/null || true)
+    [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null && echo "$v" >>"$KUBUS_TEST_DIR/kills"
+  done
+}
+: >"$KUBUS_TEST_DIR/kills"
+chaos_loop &
+chaos_pid=$!
+on_exit "kill $chaos_pid 2>/dev/null"
+
+active() { pods_count "$NS" app=chaos; }
+step() {
+  local n=$1
+  info "scale to $n under chaos"
+  k scale rs chaos --replicas="$n" >/dev/null
+  wait_until 240 "[ \"\$(active)\" = $n ]" "$n active pods while workers are being killed"
+}
+start=$(date +%s)
+step 300
+step 50
+step 200
+kill "$chaos_pid" 2>/dev/null
+wait "$chaos_pid" 2>/dev/null || true
+kills=$(wc -l <"$KUBUS_TEST_DIR/kills")
+chaos_end=$(date +%s)
+info "kills stopped after $kills kills; waiting for convergence"
+
+status_ok() {
+  kjq '[.spec.replicas, .status.replicas, .status.readyReplicas, .status.availableReplicas,
+        .status.observedGeneration == .metadata.generation] | @tsv' rs chaos |
+    grep -qx $'200\t200\t200\t200\ttrue'
+}
+wait_until 30 "[ \"\$(active)\" = 200 ] && status_ok" "200 active pods and a matching status within 30 s of the last kill"
+converged=$(($(date +%s) - chaos_end))
+
+orphans=$(kubectl get pods -n "$NS" -o json |
+  jq '[.items[] | select(.metadata.deletionTimestamp == null)
+       | select([.metadata.ownerReferences[]? | select(.controller == true)] | length == 0)] | length')
+[ "$orphans" = 0 ] || fail "$orphans pods without a controller owner"
+
+# Stay still for 5 s: no more creates or deletes once converged.
+never_within 5 "[ \"\$(active)\" != 200 ]" "the pod count moved after convergence"
+
+kill "$watch_pid" 2>/dev/null || true
+awk '$1 == "ADDED" {print $2}' "$created.raw" | sort -u >"$created"
+total_created=$(wc -l <"$created")
+surplus=$((total_created - 450))
+((surplus < 0)) && surplus=0
+{
+  echo "replicaset chaos: kills=$kills duration=$((chaos_end - start))s converge_after_last_kill=${converged}s"
+  echo "replicaset chaos: pods_created=$total_created minimum=450 surplus=$surplus"
+  sort "$KUBUS_TEST_DIR/kills" | uniq -c | awk '{printf "replicaset chaos: killed %s x%d\n", $2, $1}'
+} | tee "$results/replicaset.txt"
+# A double create from a restart would show up here. Allow none.
+[ "$surplus" = 0 ] || fail "$surplus surplus pods were created (double creates after restarts)"
+pass "converged to 200 after $kills kills, ${converged}s after the last kill, no surplus pods"
