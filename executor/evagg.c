@@ -162,6 +162,7 @@ void evagg_spec_free(evagg_spec_t **sp)
 }
 
 const char *evagg_spec_key(const evagg_spec_t *s) { return s->key; }
+const char *evagg_spec_namespace(const evagg_spec_t *s) { return s->namespace_; }
 
 /* ---- table ----------------------------------------------------------------- */
 

@@ -43,8 +43,9 @@ typedef enum { EVAGG_OK = 0, EVAGG_GONE, EVAGG_FAILED } evagg_outcome_t;
  * reason in err when the spec is malformed. */
 evagg_spec_t *evagg_spec_parse(const void *json, size_t len, const char *action_ns, char *err, size_t errlen);
 void evagg_spec_free(evagg_spec_t **spec);
-/* The aggregation key (owned by the spec). */
+/* The aggregation key and the Event's namespace (owned by the spec). */
 const char *evagg_spec_key(const evagg_spec_t *spec);
+const char *evagg_spec_namespace(const evagg_spec_t *spec);
 
 evagg_t *evagg_new(size_t capacity, uint64_t window_ms);
 void evagg_destroy(evagg_t **ea);
