@@ -41,7 +41,7 @@ for ((k = ${#KUBUS_COMPONENTS[@]} - 1; k >= 0; k--)); do
 done
 
 for pid in $(cl_stray_pids); do
-  stop_pid "$pid" "stray process $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-80)" || rc=1
+  stop_pid "$pid" "stray process $(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | cut -c1-80)" || rc=1
 done
 
 if ((rc == 0)); then

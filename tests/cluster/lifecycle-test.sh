@@ -2,13 +2,16 @@
 # Starts and stops a private reference cluster (own temp dir, own free ports)
 # and checks that: it comes up; a second up.sh on the same dir is refused;
 # up.sh --reuse accepts it; down.sh leaves no process behind (none of its
-# recorded pids, nothing with the dir on its command line).
+# recorded pids, nothing with the dir on its command line); it restarts on the
+# same dir with KUBUS_UPSTREAM=all, where the upstream ReplicaSet controller
+# makes pods that kwok runs.
 # Runs next to the shared suite cluster without touching it.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 dir=$(mktemp -d /tmp/kubus-lifecycle.XXXXXX)
 export KUBUS_CLUSTER_DIR="$dir"
 unset KUBUS_UPSTREAM
+. "$here/common.sh" # cl_wait, KUBUS_K8S_BIN
 
 fail() { echo "FAIL: cluster lifecycle: $*" >&2; exit 1; }
 pass() { echo "PASS: cluster lifecycle: $*"; }
@@ -52,7 +55,7 @@ for p in "${pids[@]}"; do
 done
 left=""
 for p in /proc/[0-9]*; do
-  cmd=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) || continue
+  cmd=$(tr '\0' ' ' 2>/dev/null <"$p/cmdline") || continue
   [[ "$cmd" == *"$dir"* ]] && left+="${p#/proc/}: ${cmd:0:100}"$'\n'
 done
 [ -z "$left" ] || fail "processes with $dir on their command line survived down.sh: $left"
@@ -60,3 +63,25 @@ pass "down.sh stopped all ${#pids[@]} processes; none mentions $dir"
 
 bash "$here/down.sh" >/dev/null || fail "down.sh on a stopped cluster failed"
 pass "down.sh on a stopped cluster is a no-op"
+
+# The yardstick mode: a restart on the same dir with every upstream controller
+# on; the upstream ReplicaSet controller then creates pods that kwok runs.
+KUBUS_UPSTREAM=all bash "$here/up.sh" >/dev/null 2>&1 || fail "KUBUS_UPSTREAM=all up.sh failed (logs in $dir/logs)"
+[ "$(cat "$dir/run/controllers")" = all ] || fail "run/controllers is not 'all'"
+kc() { "$KUBUS_K8S_BIN/kubectl" --kubeconfig "$dir/kubeconfig" "$@"; }
+kc apply -f - >/dev/null <<'YAML' || fail "could not create the ReplicaSet"
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata: {name: rs, namespace: default}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: rs}}
+  template:
+    metadata: {labels: {app: rs}}
+    spec: {containers: [{name: c, image: nginx:1.25}]}
+YAML
+ready_replicas() { [ "$(kc get rs rs -n default -o jsonpath='{.status.readyReplicas}')" = 2 ]; }
+cl_wait 60 "2 ready replicas from the upstream ReplicaSet controller" ready_replicas ||
+  fail "with KUBUS_UPSTREAM=all the ReplicaSet did not get 2 ready pods"
+pass "KUBUS_UPSTREAM=all: the upstream ReplicaSet controller runs (2/2 pods ready)"
+bash "$here/down.sh" >/dev/null || fail "down.sh after KUBUS_UPSTREAM=all failed"

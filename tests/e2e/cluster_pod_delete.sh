@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Deleted pods go away (kwok's pod-delete stage), but never while a finalizer
 # remains; annotation kubus.test/terminate=graceful makes a pod use its whole
-# grace period.
+# grace period, kubus.test/terminate-delay=DURATION a fixed delay.
 . "$(dirname "$0")/lib.sh"
 kns_new
 
@@ -30,8 +30,17 @@ metadata:
 spec:
   terminationGracePeriodSeconds: 4
   containers: [{name: main, image: nginx:1.25}]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: delayed
+  labels: {test: del}
+  annotations: {kubus.test/terminate-delay: 2500ms}
+spec:
+  containers: [{name: main, image: nginx:1.25}]
 YAML
-wait_until 20 '[ "$(pods_ready "$NS" test=del)" = 3 ]' "3 pods Ready"
+wait_until 20 '[ "$(pods_ready "$NS" test=del)" = 4 ]' "4 pods Ready"
 
 gone() { ! kubectl get pod -n "$NS" "$1" >/dev/null 2>&1; }
 
@@ -46,6 +55,13 @@ wait_until 15 'gone slow' "deleted pod slow (grace period 4s) to disappear"
 ms=$((($(date +%s%N) - t0) / 1000000))
 ((ms >= 3000)) || fail "pod slow went away after ${ms} ms, before its 4s grace period ended"
 pass "with kubus.test/terminate=graceful a pod goes away when its grace period ends (${ms} ms)"
+
+k delete pod delayed --wait=false >/dev/null
+t0=$(date +%s%N)
+wait_until 10 'gone delayed' "deleted pod delayed (terminate-delay 2500ms) to disappear"
+ms=$((($(date +%s%N) - t0) / 1000000))
+((ms >= 2000)) || fail "pod delayed went away after ${ms} ms, expected ~2500 ms"
+pass "with kubus.test/terminate-delay=2500ms a pod goes away after that delay (${ms} ms)"
 
 k delete pod held --wait=false >/dev/null
 wait_until 5 '[ -n "$(kjq ".metadata.deletionTimestamp // empty" pod held)" ]' "pod held marked for deletion"
