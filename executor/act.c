@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "bus.h"
@@ -98,7 +99,10 @@ static void parse_args(act_opts_t *o, int argc, char **argv)
     char dir[256], err[512];
     if (worker_default_bus_dir(dir, sizeof dir) < 0 || bus_config_parse(&o->bus, dir) < 0) die_usage("no bus dir");
     snprintf(o->controller, sizeof o->controller, "act");
-    o->generation = 1;
+    /* Ids must be unique per life, like a controller's: a new generation
+     * per run, so the executor's journal never takes a run for a re-send. */
+    o->generation = (long)(((uint32_t)time(NULL) * 2654435761u) ^ (uint32_t)getpid()) & 0x7fffffffL;
+    if (o->generation == 0) o->generation = 1;
     o->timeout_ms = 60000;
     o->resend_after_ms = 30000;
     flags_iter_t it;

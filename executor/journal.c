@@ -220,12 +220,13 @@ int journal_complete(journal_t *j, const char *controller, const msg_result_t *r
     jctl_t *c = find_ctl(j, controller);
     jentry_t *e = c ? find_entry(c, res->id) : NULL;
     if (!e || !e->env) return -1;
+    /* Copy first: res usually borrows its strings from the action's envelope. */
+    e->result = copy_result(res, &e->result_bytes);
     list_unlink(&c->pending, e);
     j->pending_total--;
     msg_free(e->env);
     e->env = NULL;
     int dups = e->dups;
-    e->result = copy_result(res, &e->result_bytes);
     if (!e->result) { /* out of memory: forget it rather than keep a half entry */
         hash_remove(c, e);
         free(e);

@@ -185,6 +185,29 @@ static void test_report(void **state)
     journal_destroy(&j);
 }
 
+/* The engine's results borrow their strings from the action they answer,
+ * which the journal frees on completion: the stored copy must not. */
+static void test_result_borrowing_from_action(void **state)
+{
+    (void)state;
+    journal_t *j = journal_new(JOURNAL_MAX_RECENT, JOURNAL_MAX_RECENT_BYTES, JOURNAL_RECENT_MS);
+    msg_envelope_t *env = action_env(42, "web-abcde");
+    const msg_action_t *a = env->action;
+    const msg_result_t *done = NULL;
+    assert_int_equal(journal_admit(j, "replicaset.0", &env, 0, &done), JOURNAL_ADMITTED);
+    msg_result_t r;
+    result_for(&r, 42, 201);
+    r.controller = a->controller;
+    r.name = a->name;
+    r.resource = a->resource;
+    assert_int_equal(journal_complete(j, "replicaset.0", &r, 1), 0);
+    assert_int_equal(admit(j, "replicaset.0", 42, 2, &done), JOURNAL_DUP_DONE);
+    assert_string_equal(done->controller, "replicaset");
+    assert_string_equal(done->name, "web-abcde");
+    assert_string_equal(done->resource, "pods");
+    journal_destroy(&j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -192,6 +215,7 @@ int main(void)
         cmocka_unit_test(test_expiry_forgets),
         cmocka_unit_test(test_bounds),
         cmocka_unit_test(test_report),
+        cmocka_unit_test(test_result_borrowing_from_action),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,74 @@
+# shellcheck shell=bash
+# Sourced by tests/e2e/executor_*.sh (after tests/e2e/lib.sh): a private
+# broker and executor for one test, and kubus-act to talk to them.
+#   exec_up [executor flags...]   start kubus-broker, then kubus-executor
+#   exec_start [flags...]         (re)start only the executor
+#   exec_kill                     SIGKILL the executor (no clean exit)
+#   exec_epoch                    the running executor's epoch, from its log
+#   act [kubus-act flags...]      kubus-act on this bus as controller "e2e"
+# Everything is stopped when the test exits; logs stay in $EXEC_DIR on failure.
+
+EXEC_DIR=$(mktemp -d /tmp/kubus-exec-e2e.XXXXXX)
+EXEC_BUS="$EXEC_DIR/bus"
+EXEC_PID=
+BROKER_PID=
+EXEC_STARTS=0
+
+_exec_stop_all() {
+  local p
+  for p in "$EXEC_PID" "$BROKER_PID"; do
+    [ -n "$p" ] || continue
+    kill -TERM "$p" 2>/dev/null || true
+  done
+  for p in "$EXEC_PID" "$BROKER_PID"; do
+    [ -n "$p" ] || continue
+    for _ in $(seq 1 25); do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done
+    kill -KILL "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
+  echo "executor test logs: $EXEC_DIR" >&2
+}
+
+exec_start() {
+  EXEC_STARTS=$((EXEC_STARTS + 1))
+  "$KUBUS_BIN/kubus-executor" --bus-dir="$EXEC_BUS" --kubeconfig="$KUBECONFIG" \
+    --generation="$EXEC_STARTS" -v=2 "$@" >>"$EXEC_DIR/executor.log" 2>&1 &
+  EXEC_PID=$!
+  wait_until 10 "grep -q 'executor ready' '$EXEC_DIR/executor.log' && [ \$(grep -c 'executor ready' '$EXEC_DIR/executor.log') -ge $EXEC_STARTS ]" \
+    "kubus-executor start-up"
+}
+
+exec_up() {
+  "$KUBUS_BIN/kubus-broker" --bus-dir="$EXEC_BUS" -v=1 >"$EXEC_DIR/broker.log" 2>&1 &
+  BROKER_PID=$!
+  on_exit _exec_stop_all
+  wait_until 10 "[ -S '$EXEC_BUS/exec.sock' ]" "kubus-broker start-up"
+  exec_start "$@"
+}
+
+exec_kill() {
+  kill -KILL "$EXEC_PID" 2>/dev/null || true
+  wait "$EXEC_PID" 2>/dev/null || true
+  EXEC_PID=
+}
+
+exec_epoch() { grep 'executor ready' "$EXEC_DIR/executor.log" | tail -n 1 | sed -n 's/.*epoch="\([0-9a-f]*\)".*/\1/p'; }
+
+act() { "$KUBUS_BIN/kubus-act" --bus-dir="$EXEC_BUS" --controller=e2e "$@"; }
+
+# A ReplicaSet body named $1 in $NS whose controller owner has uid $2.
+# (No replicaset controller runs in the reference cluster: it stays as written.)
+rs_body() {
+  jq -cn --arg n "$1" --arg ns "$NS" --arg uid "$2" '{
+    apiVersion: "apps/v1", kind: "ReplicaSet",
+    metadata: {name: $n, namespace: $ns, generateName: "e2e-", labels: {app: "e2e"},
+               ownerReferences: [{apiVersion: "apps/v1", kind: "Deployment", name: "owner",
+                                  uid: $uid, controller: true, blockOwnerDeletion: true}]},
+    spec: {replicas: 0, selector: {matchLabels: {app: "e2e", rs: $n}},
+           template: {metadata: {labels: {app: "e2e", rs: $n}},
+                      spec: {containers: [{name: "c", image: "registry.k8s.io/pause:3.9"}]}}}}'
+}
+
+# An action line: act_line VERB NAME [jq-args...] -- extra fields as a jq object expression.
+act_create() { jq -cn --arg n "$1" --arg ns "$NS" --argjson b "$(rs_body "$1" "$2")" \
+  '{verb: "CREATE", resource: "replicasets", namespace: $ns, name: $n, body: $b, owner_key: ($ns + "/owner")}'; }
