@@ -11,10 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "ctrl/kobj.h"
-#include "ctrl/runtime.h"
 #include "ctrl/strmap.h"
 #include "kapi.h"
 #include "log.h"
@@ -474,163 +472,24 @@ void actions_on_report(actions_t *a, const Kubus__V1__InflightReport *rep, actio
     LOGFI("inflight report: %zu pending, %zu recent", rep->n_pending, rep->n_recent);
 }
 
-/* ---- controller helpers ------------------------------------------------------- */
+/* ---- events ------------------------------------------------------------------- */
 
-uint64_t ctrl_action(ctrl_runtime_t *rt, ctrl_action_spec_t *spec)
+int actions_send_event(actions_t *a, const char *ns, json_t **body)
 {
-    actions_t *a = rt ? ctrl_actions(rt) : NULL;
-    if (!a) {
-        if (spec) { json_decref(spec->body); spec->body = NULL; }
-        return 0;
-    }
-    return actions_issue(a, spec);
-}
-
-uint64_t ctrl_create(ctrl_runtime_t *rt, const char *owner_key, const char *resource, json_t **obj,
-                     ctrl_result_fn cb, void *ud)
-{
-    json_t *o = obj ? *obj : NULL;
-    if (obj) *obj = NULL;
-    const char *name = kobj_name(o);
-    if (!*name) {
-        LOGW("ctrl_create: object without metadata.name refused", "resource", resource ? resource : "");
-        json_decref(o);
-        return 0;
-    }
-    /* copy: the spec's strings must outlive the body's release */
-    char ns[254], nm[254];
-    snprintf(ns, sizeof ns, "%s", kobj_namespace(o));
-    snprintf(nm, sizeof nm, "%s", name);
-    ctrl_action_spec_t sp = { .verb = KUBUS__V1__VERB__CREATE, .resource = resource, .ns = ns, .name = nm,
-                              .body = o, .owner_key = owner_key, .cb = cb, .ud = ud };
-    return ctrl_action(rt, &sp);
-}
-
-uint64_t ctrl_delete(ctrl_runtime_t *rt, const char *owner_key, const char *resource, const char *ns,
-                     const char *name, const char *uid, ctrl_result_fn cb, void *ud)
-{
-    ctrl_action_spec_t sp = { .verb = KUBUS__V1__VERB__DELETE, .resource = resource, .ns = ns, .name = name,
-                              .precondition_uid = uid, .owner_key = owner_key, .cb = cb, .ud = ud };
-    return ctrl_action(rt, &sp);
-}
-
-uint64_t ctrl_patch(ctrl_runtime_t *rt, const char *owner_key, const char *resource, const char *ns,
-                    const char *name, int patch_type, json_t **patch, ctrl_result_fn cb, void *ud)
-{
-    json_t *p = patch ? *patch : NULL;
-    if (patch) *patch = NULL;
-    ctrl_action_spec_t sp = { .verb = KUBUS__V1__VERB__PATCH, .resource = resource, .ns = ns, .name = name,
-                              .body = p, .patch_type = patch_type, .owner_key = owner_key, .cb = cb, .ud = ud };
-    return ctrl_action(rt, &sp);
-}
-
-static uint64_t update_verb(ctrl_runtime_t *rt, int verb, const char *owner_key, const char *resource,
-                            json_t **obj, ctrl_result_fn cb, void *ud)
-{
-    json_t *o = obj ? *obj : NULL;
-    if (obj) *obj = NULL;
-    char ns[254], nm[254], rv[128];
-    snprintf(ns, sizeof ns, "%s", kobj_namespace(o));
-    snprintf(nm, sizeof nm, "%s", kobj_name(o));
-    snprintf(rv, sizeof rv, "%s", kobj_resource_version(o));
-    ctrl_action_spec_t sp = { .verb = verb, .resource = resource, .ns = ns, .name = nm, .body = o,
-                              .precondition_rv = rv, .owner_key = owner_key, .cb = cb, .ud = ud,
-                              .subresource = verb == KUBUS__V1__VERB__UPDATE_STATUS ? "status" : NULL };
-    return ctrl_action(rt, &sp);
-}
-
-uint64_t ctrl_update(ctrl_runtime_t *rt, const char *owner_key, const char *resource, json_t **obj,
-                     ctrl_result_fn cb, void *ud)
-{
-    return update_verb(rt, KUBUS__V1__VERB__UPDATE, owner_key, resource, obj, cb, ud);
-}
-
-uint64_t ctrl_update_status(ctrl_runtime_t *rt, const char *owner_key, const char *resource, json_t **obj,
-                            ctrl_result_fn cb, void *ud)
-{
-    return update_verb(rt, KUBUS__V1__VERB__UPDATE_STATUS, owner_key, resource, obj, cb, ud);
-}
-
-uint64_t ctrl_get(ctrl_runtime_t *rt, const char *owner_key, const char *resource, const char *ns,
-                  const char *name, ctrl_result_fn cb, void *ud)
-{
-    ctrl_action_spec_t sp = { .verb = KUBUS__V1__VERB__GET, .resource = resource, .ns = ns, .name = name,
-                              .owner_key = owner_key, .cb = cb, .ud = ud };
-    return ctrl_action(rt, &sp);
-}
-
-static json_t *involved_ref(const json_t *obj)
-{
-    json_t *ref = json_object();
-    if (!ref) return NULL;
-    const char *fields[][2] = {
-        { "kind", kobj_str(obj, "kind") }, { "apiVersion", kobj_str(obj, "apiVersion") },
-        { "namespace", kobj_namespace(obj) }, { "name", kobj_name(obj) }, { "uid", kobj_uid(obj) },
-        { "resourceVersion", kobj_resource_version(obj) },
-    };
-    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
-        if (fields[i][1] && *fields[i][1]) json_object_set_new(ref, fields[i][0], json_string(fields[i][1]));
-    return ref;
-}
-
-int ctrl_event(ctrl_runtime_t *rt, const json_t *involved, const char *type, const char *reason,
-               const char *fmt, ...)
-{
-    actions_t *a = rt ? ctrl_actions(rt) : NULL;
-    if (!a || !involved || !type || !reason || !fmt || !*kobj_name(involved) || !kobj_str(involved, "kind"))
-        return -1;
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    json_t *body = json_pack("{s:o?, s:s, s:s, s:s, s:{s:s}}", "involvedObject", involved_ref(involved),
-                             "type", type, "reason", reason, "message", msg, "source", "component",
-                             ctrl_component(rt));
-    if (!body) return -1;
+    json_t *b = body ? *body : NULL;
+    if (body) *body = NULL;
+    if (!a || !b) { json_decref(b); return -1; }
     size_t blen;
-    char *bs = body_dump(body, &blen);
-    json_decref(body);
-    ctrl_action_spec_t sp = { .verb = KUBUS__V1__VERB__EVENT, .resource = "events", .ns = kobj_namespace(involved),
-                              .owner_key = "" };
+    char *bs = body_dump(b, &blen);
+    json_decref(b);
+    if (!bs) return -1;
+    ctrl_action_spec_t sp = { .verb = KUBUS__V1__VERB__EVENT, .resource = "events", .ns = ns, .owner_key = "" };
     uint8_t *buf = NULL;
     size_t len = 0;
     /* fire and forget: not in the table, its result is ignored */
-    int rc = bs ? encode_action(a, next_id(a), &sp, bs, blen, &buf, &len) : -1;
+    int rc = encode_action(a, next_id(a), &sp, bs, blen, &buf, &len);
     free(bs);
     if (rc == 0) rc = a->o.send(buf, len, a->o.send_ud);
     free(buf);
     return rc < 0 ? -1 : 0;
-}
-
-/* ---- names ------------------------------------------------------------------ */
-
-static void random_bytes(uint8_t *out, size_t n)
-{
-    ssize_t got = getrandom(out, n, GRND_NONBLOCK);
-    if (got == (ssize_t)n) return;
-    /* no entropy yet (early boot): a xorshift stream seeded from clocks */
-    static uint64_t x;
-    if (!x) x = (now_unix_ms() << 20) ^ now_mono_ms() ^ (uint64_t)(uintptr_t)&x ^ 0x9E3779B97F4A7C15ull;
-    for (size_t i = 0; i < n; i++) {
-        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
-        out[i] = (uint8_t)x;
-    }
-}
-
-int ctrl_name_generate(const char *prefix, char *out, size_t outlen)
-{
-    static const char alphabet[] = CTRL_NAME_ALPHABET;
-    const size_t na = sizeof alphabet - 1;
-    size_t pl = prefix ? strlen(prefix) : 0;
-    if (pl > CTRL_NAME_PREFIX_MAX) pl = CTRL_NAME_PREFIX_MAX;
-    if (outlen < pl + CTRL_NAME_SUFFIX_LEN + 1) return -1;
-    memcpy(out, prefix, pl);
-    for (size_t i = 0; i < CTRL_NAME_SUFFIX_LEN; i++) {
-        uint8_t b;
-        do random_bytes(&b, 1); while (b >= 256 - (256 % na));   /* no modulo bias */
-        out[pl + i] = alphabet[b % na];
-    }
-    out[pl + CTRL_NAME_SUFFIX_LEN] = '\0';
-    return (int)(pl + CTRL_NAME_SUFFIX_LEN);
 }

@@ -163,6 +163,9 @@ void actions_on_executor_epoch(actions_t *a, uint64_t epoch);
 /* Re-sends actions without a result for ACTIONS_RESEND_MS, and those whose
  * send failed. Call from the loop. */
 void actions_tick(actions_t *a);
+/* Sends an EVENT action (body: {involvedObject, type, reason, message,
+ * source}; taken). Fire and forget: not tracked, its result ignored. */
+int actions_send_event(actions_t *a, const char *ns, json_t **body);
 /* Ms until actions_tick has something to do (-1 nothing outstanding). */
 int64_t actions_next_due_ms(const actions_t *a);
 

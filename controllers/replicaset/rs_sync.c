@@ -1,0 +1,534 @@
+/* rs_sync.c - the ReplicaSet controller's handlers, sync and result
+ * callbacks. See rs_sync.h; the decisions themselves are in rs_core.c.
+ *
+ * A sync (key "ns/name"):
+ *   1. read and validate the ReplicaSet (bad spec: one Warning per generation);
+ *   2. claim the namespace's active pods: owned / adopt / release;
+ *   3. release mismatching owned pods; adopt orphans after a live GET shows
+ *      the ReplicaSet is still this uid and not being deleted (while
+ *      adoptions are in flight the sync creates and deletes nothing, so an
+ *      orphan about to be ours is never replaced by a new pod);
+ *   4. if expectations are satisfied and the ReplicaSet is not being
+ *      deleted: create (slow start) or delete (victim order) up to 500;
+ *   5. write status when it changed; come back when a ready pod becomes
+ *      available.
+ * The key stays in sync (runtime) until every action it issued has a
+ * result; slow-start batches are issued from the results of the previous
+ * batch. */
+#include "rs_sync.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctrl/kobj.h"
+#include "ctrl/strmap.h"
+#include "log.h"
+#include "rs_core.h"
+
+#define RS_RESOURCE "replicasets"
+#define POD_RESOURCE "pods"
+
+typedef struct {
+    char *uid;              /* the ReplicaSet this state is about */
+    selector_t *sel;        /* its selector (immutable in apps/v1), NULL if invalid */
+    bool sel_checked;
+    bool plan_active;       /* a slow-start create plan is running */
+    rs_slowstart_t plan;
+    int deletes_in_flight;
+    bool delete_failed;
+    char *err;              /* last manageReplicas error, cleared when managing works */
+    bool err_create;
+    json_t *adopt;          /* pod keys to adopt once the live GET confirms */
+    int64_t warned_generation;
+} rs_state_t;
+
+struct rs_ctrl {
+    strmap_t *states;       /* key -> rs_state_t */
+    log_limit_t bad_log;
+};
+
+/* ---- state ------------------------------------------------------------------ */
+
+static void state_free(void *p)
+{
+    rs_state_t *s = p;
+    if (!s) return;
+    free(s->uid);
+    selector_destroy(&s->sel);
+    free(s->err);
+    json_decref(s->adopt);
+    free(s);
+}
+
+rs_ctrl_t *rs_ctrl_new(void)
+{
+    rs_ctrl_t *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->states = strmap_new(state_free);
+    c->bad_log = (log_limit_t)LOG_LIMIT_INIT(1, 20);
+    if (!c->states) { free(c); return NULL; }
+    return c;
+}
+
+void rs_ctrl_destroy(rs_ctrl_t **cp)
+{
+    if (!cp || !*cp) return;
+    strmap_destroy(&(*cp)->states);
+    free(*cp);
+    *cp = NULL;
+}
+
+/* The state of rs, created (or reset, when the name now belongs to a new
+ * uid) on demand. NULL on OOM. */
+static rs_state_t *state_for(rs_ctrl_t *c, const char *key, const json_t *rs)
+{
+    rs_state_t *s = strmap_get(c->states, key);
+    if (s && strcmp(s->uid, kobj_uid(rs)) == 0) return s;
+    s = calloc(1, sizeof *s);
+    if (!s || !(s->uid = strdup(kobj_uid(rs))) || strmap_put(c->states, key, s) < 0) {
+        state_free(s);
+        return NULL;
+    }
+    s->warned_generation = -1;
+    return s;
+}
+
+/* The selector to route pods to rs with (NULL: rs selects nothing). */
+static const selector_t *selector_of(rs_ctrl_t *c, const json_t *rs)
+{
+    char key[512];
+    if (kobj_key(rs, key, sizeof key) < 0) return NULL;
+    rs_state_t *s = state_for(c, key, rs);
+    if (!s) return NULL;
+    if (!s->sel_checked) {
+        char err[256];
+        s->sel = selector_compile(kobj_get(rs, "spec.selector"), err, sizeof err);
+        /* upstream: a nil or empty selector matches no pod when routing */
+        if (s->sel && (selector_is_empty(s->sel) || selector_is_nothing(s->sel))) selector_destroy(&s->sel);
+        s->sel_checked = true;
+    }
+    return s->sel;
+}
+
+static void set_error(rs_state_t *s, bool create_side, const char *msg)
+{
+    free(s->err);
+    s->err = strdup(msg && *msg ? msg : "unknown error");
+    s->err_create = create_side;
+}
+
+static void clear_error(rs_state_t *s)
+{
+    free(s->err);
+    s->err = NULL;
+}
+
+static const char *result_text(const ctrl_result_t *r, char *buf, size_t len)
+{
+    if (r->message && *r->message) return r->message;
+    snprintf(buf, len, "status %u %s", r->status, r->reason ? r->reason : "");
+    return buf;
+}
+
+/* ---- routing events to keys --------------------------------------------------- */
+
+static bool is_rs_ref(const kobj_ownerref_t *r)
+{
+    return strcmp(r->kind, RS_KIND) == 0 && strncmp(r->api_version, "apps/", 5) == 0;
+}
+
+/* upstream resolveControllerRef: the owning ReplicaSet if the ref names one
+ * we know with the same uid. */
+static void enqueue_controller(ctrl_runtime_t *rt, const json_t *pod, const kobj_ownerref_t *ref)
+{
+    if (!is_rs_ref(ref)) return;
+    const json_t *rs = cache_get_ns(ctrl_cache(rt, RS_RESOURCE), kobj_namespace(pod), ref->name);
+    if (rs && strcmp(kobj_uid(rs), ref->uid) == 0) ctrl_enqueue_obj(rt, rs);
+}
+
+/* An orphan: every ReplicaSet of its namespace that selects it may adopt it. */
+static void enqueue_selecting(rs_ctrl_t *c, ctrl_runtime_t *rt, const json_t *pod)
+{
+    cache_list_t l;
+    if (cache_list_namespace(ctrl_cache(rt, RS_RESOURCE), kobj_namespace(pod), &l) < 0) return;
+    for (size_t i = 0; i < l.n; i++) {
+        const selector_t *sel = selector_of(c, l.items[i]);
+        if (sel && selector_matches(sel, kobj_labels(pod))) ctrl_enqueue_obj(rt, l.items[i]);
+    }
+    cache_list_free(&l);
+}
+
+static void enqueue_for_pod(rs_ctrl_t *c, ctrl_runtime_t *rt, const json_t *pod)
+{
+    kobj_ownerref_t ref;
+    if (kobj_controller_ref(pod, &ref) == 0) enqueue_controller(rt, pod, &ref);
+    else enqueue_selecting(c, rt, pod);
+}
+
+static bool labels_equal(const json_t *a, const json_t *b)
+{
+    json_t *la = kobj_labels(a), *lb = kobj_labels(b);
+    if (!la || !lb) return json_object_size(la) == json_object_size(lb);
+    return json_equal(la, lb);
+}
+
+static void on_pod(ctrl_runtime_t *rt, const char *resource, cache_change_t change, const json_t *old_obj,
+                   const json_t *new_obj, void *ud)
+{
+    rs_ctrl_t *c = ud;
+    (void)resource;
+    if (change != CACHE_MODIFIED) {
+        enqueue_for_pod(c, rt, new_obj ? new_obj : old_obj);
+        return;
+    }
+    const char *ou = kobj_controller_uid(old_obj), *nu = kobj_controller_uid(new_obj);
+    bool ref_changed = (ou == NULL) != (nu == NULL) || (ou && nu && strcmp(ou, nu) != 0);
+    if (ref_changed || !labels_equal(old_obj, new_obj)) enqueue_for_pod(c, rt, old_obj);
+    enqueue_for_pod(c, rt, new_obj);
+}
+
+static void on_rs(ctrl_runtime_t *rt, const char *resource, cache_change_t change, const json_t *old_obj,
+                  const json_t *new_obj, void *ud)
+{
+    (void)resource;
+    (void)ud;
+    (void)change;
+    ctrl_enqueue_obj(rt, new_obj ? new_obj : old_obj);
+}
+
+int rs_ctrl_attach(rs_ctrl_t *c, ctrl_runtime_t *rt)
+{
+    if (ctrl_on(rt, RS_RESOURCE, on_rs, c) < 0) return -1;
+    return ctrl_on(rt, POD_RESOURCE, on_pod, c);
+}
+
+/* ---- creating (slow start) ------------------------------------------------------- */
+
+static void create_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud);
+
+/* The cached ReplicaSet for key if it is still the one the state is about. */
+static const json_t *current_rs(ctrl_runtime_t *rt, const rs_state_t *s, const char *key)
+{
+    const json_t *rs = cache_get(ctrl_cache(rt, RS_RESOURCE), key);
+    return rs && strcmp(kobj_uid(rs), s->uid) == 0 ? rs : NULL;
+}
+
+static void issue_batch(rs_ctrl_t *c, ctrl_runtime_t *rt, rs_state_t *s, const char *key)
+{
+    const json_t *rs = current_rs(rt, s, key);
+    if (!rs || kobj_being_deleted(rs)) {
+        s->plan_active = false;    /* gone or going: nothing more to create */
+        return;
+    }
+    int n = rs_slowstart_next(&s->plan);
+    for (int i = 0; i < n; i++) {
+        char prefix[300], name[320];
+        snprintf(prefix, sizeof prefix, "%s-", kobj_name(rs));
+        json_t *pod = ctrl_name_generate(prefix, name, sizeof name) > 0 ? rs_pod_from_template(rs, name) : NULL;
+        if (!pod || ctrl_create(rt, key, POD_RESOURCE, &pod, create_done, c) == 0) {
+            json_decref(pod);
+            set_error(s, true, "unable to build or issue a pod create");
+            rs_slowstart_result(&s->plan, false);
+        }
+    }
+    if (rs_slowstart_done(&s->plan)) s->plan_active = false;
+}
+
+static void plan_step(rs_ctrl_t *c, ctrl_runtime_t *rt, rs_state_t *s, const char *key)
+{
+    if (s->plan.in_flight > 0) return;
+    if (s->plan.failed > 0) {
+        s->plan_active = false;
+        if (s->plan.skipped > 0)
+            LOGFV(2, "%s: slow-start stopped after a failure, %d creates skipped", key, s->plan.skipped);
+        ctrl_enqueue_rate_limited(rt, key);
+        return;
+    }
+    if (s->plan.remaining > 0) {
+        issue_batch(c, rt, s, key);
+        return;
+    }
+    s->plan_active = false;
+    clear_error(s);
+}
+
+static void create_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
+{
+    rs_ctrl_t *c = ud;
+    rs_state_t *s = strmap_get(c->states, res->owner_key);
+    if (!s || !s->plan_active) return;
+    const json_t *rs = current_rs(rt, s, res->owner_key);
+    char buf[128];
+    if (res->ok) {
+        if (rs) ctrl_event(rt, rs, "Normal", "SuccessfulCreate", "Created pod: %s", res->name);
+    } else {
+        const char *why = result_text(res, buf, sizeof buf);
+        if (rs) ctrl_event(rt, rs, "Warning", "FailedCreate", "Error creating: %s", why);
+        set_error(s, true, why);
+        LOGW("pod create failed", "replicaset", res->owner_key, "pod", res->name, "reason", why);
+    }
+    rs_slowstart_result(&s->plan, res->ok);
+    plan_step(c, rt, s, res->owner_key);
+}
+
+/* ---- deleting ---------------------------------------------------------------------- */
+
+static void delete_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
+{
+    rs_ctrl_t *c = ud;
+    rs_state_t *s = strmap_get(c->states, res->owner_key);
+    if (!s) return;
+    const json_t *rs = current_rs(rt, s, res->owner_key);
+    char buf[128];
+    /* 404: already gone; 409: the uid precondition failed, so ours is gone too */
+    if (res->status == 404 || res->status == 409) {
+        /* nothing to report, as upstream for NotFound */
+    } else if (res->ok) {
+        if (rs) ctrl_event(rt, rs, "Normal", "SuccessfulDelete", "Deleted pod: %s", res->name);
+    } else {
+        const char *why = result_text(res, buf, sizeof buf);
+        if (rs) ctrl_event(rt, rs, "Warning", "FailedDelete", "Error deleting: %s", why);
+        set_error(s, false, why);
+        s->delete_failed = true;
+        LOGW("pod delete failed", "replicaset", res->owner_key, "pod", res->name, "reason", why);
+    }
+    if (s->deletes_in_flight > 0 && --s->deletes_in_flight == 0) {
+        if (s->delete_failed) ctrl_enqueue_rate_limited(rt, res->owner_key);
+        else clear_error(s);
+    }
+}
+
+/* Pods used for the same-node rank: those selected by any ReplicaSet with
+ * the same controller as rs (upstream getIndirectlyRelatedPods), or by rs. */
+static size_t related_pods(rs_ctrl_t *c, ctrl_runtime_t *rt, const json_t *rs, const cache_list_t *ns_pods,
+                           const json_t **out)
+{
+    cache_list_t sibs = { 0 };
+    const char *owner = kobj_controller_uid(rs);
+    if (owner) cache_list_controlled_by(ctrl_cache(rt, RS_RESOURCE), owner, &sibs);
+    size_t n = 0;
+    for (size_t i = 0; i < ns_pods->n; i++) {
+        const json_t *pod = ns_pods->items[i];
+        bool hit = false;
+        if (sibs.n == 0) {
+            const selector_t *sel = selector_of(c, rs);
+            hit = sel && selector_matches(sel, kobj_labels(pod));
+        }
+        for (size_t j = 0; !hit && j < sibs.n; j++) {
+            if (strcmp(kobj_namespace(sibs.items[j]), kobj_namespace(rs)) != 0) continue;
+            const selector_t *sel = selector_of(c, sibs.items[j]);
+            hit = sel && selector_matches(sel, kobj_labels(pod));
+        }
+        if (hit) out[n++] = pod;
+    }
+    cache_list_free(&sibs);
+    return n;
+}
+
+static void delete_victims(rs_ctrl_t *c, ctrl_runtime_t *rt, rs_state_t *s, const char *key, const json_t *rs,
+                           const json_t **owned, size_t n_owned, int count, const cache_list_t *ns_pods)
+{
+    const json_t **related = malloc((ns_pods->n ? ns_pods->n : 1) * sizeof *related);
+    if (!related) return;
+    size_t n_rel = related_pods(c, rt, rs, ns_pods, related);
+    if ((size_t)count < n_owned && rs_sort_victims(owned, n_owned, related, n_rel, (int64_t)ctrl_now_unix_ms(rt) * 1000) < 0) {
+        free(related);
+        return;
+    }
+    free(related);
+    s->delete_failed = false;
+    for (int i = 0; i < count && (size_t)i < n_owned; i++) {
+        if (ctrl_delete(rt, key, POD_RESOURCE, kobj_namespace(owned[i]), kobj_name(owned[i]), kobj_uid(owned[i]),
+                        delete_done, c) != 0)
+            s->deletes_in_flight++;
+    }
+}
+
+static void manage_replicas(rs_ctrl_t *c, ctrl_runtime_t *rt, rs_state_t *s, const char *key, const json_t *rs,
+                            const rs_spec_t *spec, const json_t **owned, size_t n_owned, const cache_list_t *ns_pods)
+{
+    int diff = rs_diff(n_owned, spec->replicas, RS_BURST_REPLICAS);
+    if (diff > 0) {
+        LOGFV(2, "%s: too few replicas (need %d, have %zu): creating %d", key, spec->replicas, n_owned, diff);
+        rs_slowstart_init(&s->plan, diff);
+        s->plan_active = true;
+        issue_batch(c, rt, s, key);
+    } else if (diff < 0) {
+        LOGFV(2, "%s: too many replicas (need %d, have %zu): deleting %d", key, spec->replicas, n_owned, -diff);
+        delete_victims(c, rt, s, key, rs, owned, n_owned, -diff, ns_pods);
+    } else {
+        clear_error(s);
+    }
+}
+
+/* ---- adopting and releasing ------------------------------------------------------ */
+
+static void claim_patch_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
+{
+    (void)ud;
+    /* gone, or replaced under the same name (uid in the patch): nothing to claim */
+    if (res->ok || res->status == 404 || res->status == 409 || res->status == 422) return;
+    LOGW("adopting/releasing a pod failed", "replicaset", res->owner_key, "pod", res->name,
+         "reason", res->message);
+    ctrl_enqueue_rate_limited(rt, res->owner_key);
+}
+
+/* upstream RecheckDeletionTimestamp: adopt only if a live read shows the
+ * same ReplicaSet, not being deleted. */
+static void adopt_after_get(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
+{
+    rs_ctrl_t *c = ud;
+    rs_state_t *s = strmap_get(c->states, res->owner_key);
+    if (!s || !s->adopt) return;
+    json_t *keys = s->adopt;
+    s->adopt = NULL;
+    if (!res->ok || !res->object) {
+        if (res->status != 404) ctrl_enqueue_rate_limited(rt, res->owner_key);
+    } else if (strcmp(kobj_uid(res->object), s->uid) != 0 || kobj_being_deleted(res->object)) {
+        LOGFI("%s: not adopting: the ReplicaSet is gone or being deleted", res->owner_key);
+    } else {
+        const json_t *rs = current_rs(rt, s, res->owner_key);
+        const selector_t *sel = rs ? selector_of(c, rs) : NULL;
+        size_t i;
+        json_t *k;
+        json_array_foreach(keys, i, k) {
+            const json_t *pod = cache_get(ctrl_cache(rt, POD_RESOURCE), json_string_value(k));
+            if (!sel || !pod || rs_claim(rs, sel, pod) != RS_CLAIM_ADOPT) continue;   /* changed meanwhile */
+            json_t *patch = rs_adopt_patch(rs, pod);
+            ctrl_patch(rt, res->owner_key, POD_RESOURCE, kobj_namespace(pod), kobj_name(pod),
+                       KUBUS__V1__PATCH_TYPE__STRATEGIC, &patch, claim_patch_done, c);
+        }
+    }
+    json_decref(keys);
+}
+
+static void start_adoption(rs_ctrl_t *c, ctrl_runtime_t *rt, rs_state_t *s, const char *key, const json_t *rs,
+                           json_t **keys)
+{
+    json_decref(s->adopt);
+    s->adopt = *keys;
+    *keys = NULL;
+    if (ctrl_get(rt, key, RS_RESOURCE, kobj_namespace(rs), kobj_name(rs), adopt_after_get, c) == 0) {
+        json_decref(s->adopt);
+        s->adopt = NULL;
+        ctrl_enqueue_rate_limited(rt, key);
+    }
+}
+
+static void release(rs_ctrl_t *c, ctrl_runtime_t *rt, const char *key, const json_t *rs, const json_t *pod)
+{
+    json_t *patch = rs_release_patch(rs, pod);
+    ctrl_patch(rt, key, POD_RESOURCE, kobj_namespace(pod), kobj_name(pod), KUBUS__V1__PATCH_TYPE__STRATEGIC,
+               &patch, claim_patch_done, c);
+}
+
+/* ---- status ------------------------------------------------------------------------ */
+
+static void status_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
+{
+    (void)ud;
+    if (res->ok || res->status == 404) return;
+    LOGFV(1, "%s: status update failed (%u %s): will retry", res->owner_key, res->status, res->reason);
+    ctrl_enqueue_rate_limited(rt, res->owner_key);
+}
+
+static void update_status(ctrl_runtime_t *rt, rs_state_t *s, const char *key, const json_t *rs,
+                          const rs_spec_t *spec, const json_t **owned, size_t n_owned)
+{
+    rs_manage_err_t merr = { s->err, s->err_create };
+    int64_t now = ctrl_now_unix(rt), next = 0;
+    json_t *st = rs_status_compute(rs, spec, owned, n_owned, &merr, now, &next);
+    if (!st) return;
+    if (next > now) ctrl_enqueue_after(rt, key, (uint64_t)(next - now) * 1000u);
+    json_t *cur = kobj_get(rs, "status");
+    if (rs_status_equal(cur, st)) {
+        json_decref(st);
+        return;
+    }
+    json_t *copy = json_deep_copy(rs);
+    if (!copy) { json_decref(st); return; }
+    json_object_set_new(copy, "status", st);
+    ctrl_update_status(rt, key, RS_RESOURCE, &copy, status_done, NULL);
+}
+
+/* ---- sync ------------------------------------------------------------------------- */
+
+static void warn_invalid(rs_ctrl_t *c, ctrl_runtime_t *rt, rs_state_t *s, const json_t *rs, const char *why)
+{
+    int64_t gen = kobj_generation(rs);
+    if (s->warned_generation == gen) return;
+    s->warned_generation = gen;
+    if (log_limit_allow(&c->bad_log))
+        LOGW("ReplicaSet refused: invalid spec", "namespace", kobj_namespace(rs), "name", kobj_name(rs), "reason", why);
+    ctrl_event(rt, rs, "Warning", "InvalidSpec", "ReplicaSet not managed: %s", why);
+}
+
+typedef struct {
+    const json_t **owned;
+    size_t n_owned;
+    json_t *adopt;      /* pod keys */
+} claims_t;
+
+static int claim_all(rs_ctrl_t *c, ctrl_runtime_t *rt, const char *key, const json_t *rs, const rs_spec_t *spec,
+                     const cache_list_t *pods, claims_t *out)
+{
+    out->owned = malloc((pods->n ? pods->n : 1) * sizeof *out->owned);
+    out->adopt = json_array();
+    out->n_owned = 0;
+    if (!out->owned || !out->adopt) return -1;
+    for (size_t i = 0; i < pods->n; i++) {
+        const json_t *pod = pods->items[i];
+        char pk[512];
+        switch (rs_claim(rs, spec->selector, pod)) {
+        case RS_CLAIM_OWNED: out->owned[out->n_owned++] = pod; break;
+        case RS_CLAIM_RELEASE: release(c, rt, key, rs, pod); break;
+        case RS_CLAIM_ADOPT:
+            if (kobj_key(pod, pk, sizeof pk) > 0) json_array_append_new(out->adopt, json_string(pk));
+            break;
+        default: break;
+        }
+    }
+    return 0;
+}
+
+int rs_sync(ctrl_runtime_t *rt, const char *key, void *ud)
+{
+    rs_ctrl_t *c = ud;
+    const json_t *rs = cache_get(ctrl_cache(rt, RS_RESOURCE), key);
+    if (!rs) {
+        expectations_forget(ctrl_expectations(rt), key);
+        strmap_del(c->states, key);
+        return 0;
+    }
+    rs_state_t *s = state_for(c, key, rs);
+    if (!s) return -1;
+    rs_spec_t spec;
+    char why[320];
+    if (rs_spec_read(rs, &spec, why, sizeof why) < 0) {
+        warn_invalid(c, rt, s, rs, why);
+        return 0;   /* retrying cannot help: the next edit re-queues it */
+    }
+    bool needs_sync = expectations_satisfied(ctrl_expectations(rt), key);
+    cache_list_t pods;
+    claims_t cl = { 0 };
+    int rc = 0;
+    if (cache_list_namespace(ctrl_cache(rt, POD_RESOURCE), kobj_namespace(rs), &pods) < 0 ||
+        claim_all(c, rt, key, rs, &spec, &pods, &cl) < 0) {
+        rc = -1;
+        goto out;
+    }
+    if (json_array_size(cl.adopt) > 0 && !kobj_being_deleted(rs)) {
+        start_adoption(c, rt, s, key, rs, &cl.adopt);
+        needs_sync = false;   /* count the adopted pods first: the next sync manages */
+    }
+    if (needs_sync && !kobj_being_deleted(rs))
+        manage_replicas(c, rt, s, key, rs, &spec, cl.owned, cl.n_owned, &pods);
+    update_status(rt, s, key, rs, &spec, cl.owned, cl.n_owned);
+out:
+    json_decref(cl.adopt);
+    free(cl.owned);
+    cache_list_free(&pods);
+    rs_spec_free(&spec);
+    return rc;
+}
