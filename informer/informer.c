@@ -1,0 +1,301 @@
+/* informer.c - flags, set-up and the single-threaded loop of kubus-informer.
+ * See informer.h.
+ *
+ * The loop, every turn (at most 100 ms apart):
+ *   test hooks -> start due requests -> curl_multi_perform -> finished
+ *   transfers -> snapshot requests -> heartbeat/stats -> worker_tick ->
+ *   curl_multi_poll (API sockets + the ROUTER's ZMQ_FD).
+ * Hooks run before transfers are read, so a watch dropped by a hook never
+ * delivers what arrived while the process was stopped (the 410 e2e test).
+ */
+#include "informer.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <zmq.h>
+
+#include "khttp.h"
+#include "kubus.pb-c.h"
+#include "msg.h"
+
+#define PUB_SNDHWM 1000000
+#define LOOP_MAX_WAIT_MS 100
+
+/* ---- flags ---- */
+
+static int parse_positive(const char *v, long max, long *out)
+{
+    if (!v || !*v) return -1;
+    char *end = NULL;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || !end || *end || n < 1 || n > max) return -1;
+    *out = n;
+    return 0;
+}
+
+static int copy_flag(char *dst, size_t dstlen, const char *v)
+{
+    if (!v || !*v || strlen(v) >= dstlen) return WORKER_FLAG_BAD;
+    snprintf(dst, dstlen, "%s", v);
+    return WORKER_FLAG_OK;
+}
+
+int informer_parse_flag(void *state, const char *flag, const char *value, bool *used_value)
+{
+    informer_t *in = state;
+    long n;
+    *used_value = value != NULL;
+    if (strcmp(flag, "resources") == 0) return copy_flag(in->resources_csv, sizeof in->resources_csv, value);
+    if (strcmp(flag, "stats-file") == 0) return copy_flag(in->stats_file, sizeof in->stats_file, value);
+    if (strcmp(flag, "test-stale-rv-resource") == 0)
+        return copy_flag(in->test_stale_rv_resource, sizeof in->test_stale_rv_resource, value);
+    if (strcmp(flag, "page-size") == 0) {
+        if (parse_positive(value, 100000, &n) < 0) return WORKER_FLAG_BAD;
+        in->page_size = (int)n;
+        return WORKER_FLAG_OK;
+    }
+    if (strcmp(flag, "test-stale-rv-after") == 0) {
+        if (parse_positive(value, 86400, &n) < 0) return WORKER_FLAG_BAD;
+        in->test_stale_rv_after_s = (int)n;
+        return WORKER_FLAG_OK;
+    }
+    *used_value = false;
+    return WORKER_FLAG_UNKNOWN;
+}
+
+/* ---- publishing ---- */
+
+static void publish_event(void *ctx, reflector_t *r, int type, const objcache_entry_t *e)
+{
+    informer_t *in = ctx;
+    msg_envelope_t env;
+    msg_event_t ev;
+    kubus__v1__envelope__init(&env);
+    kubus__v1__watch_event__init(&ev);
+    env.version = MSG_VERSION;
+    env.body_case = KUBUS__V1__ENVELOPE__BODY_EVENT;
+    env.event = &ev;
+    ev.epoch = in->epoch;
+    ev.seq = reflector_seq(r);
+    ev.resource = (char *)reflector_resource(r);
+    ev.namespace_ = (char *)e->ns;
+    ev.name = (char *)e->name;
+    ev.type = (Kubus__V1__EventType)type;
+    ev.object.data = (uint8_t *)e->json;
+    ev.object.len = e->json_len;
+    ev.resource_version = e->rv;
+    ev.uid = e->uid;
+    char topic[BUS_TOPIC_MAX];
+    in->published++;
+    /* A failed send is a gap subscribers detect by seq; count it, go on. */
+    if (bus_topic_event(topic, sizeof topic, ev.resource, e->ns) < 0 || bus_send(in->pub, topic, &env, true) < 0)
+        in->dropped++;
+}
+
+/* ---- set-up ---- */
+
+static int add_resources(informer_t *in, const reflector_env_t *env)
+{
+    char csv[sizeof in->resources_csv], *save = NULL;
+    snprintf(csv, sizeof csv, "%s", in->resources_csv[0] ? in->resources_csv : INFORMER_DEFAULT_RESOURCES);
+    for (char *tok = strtok_r(csv, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        const kapi_resource_t *res = kapi_resource(tok);
+        if (!res) { LOGE("--resources: unknown resource", "resource", tok); return -1; }
+        if (informer_find(in, tok)) { LOGE("--resources: listed twice", "resource", tok); return -1; }
+        if (in->nrefl == INFORMER_MAX_RESOURCES) { LOGE("--resources: too many"); return -1; }
+        in->refl[in->nrefl] = reflector_new(res, env);
+        if (!in->refl[in->nrefl]) { LOGE("out of memory"); return -1; }
+        in->nrefl++;
+    }
+    if (in->nrefl == 0) { LOGE("--resources: empty list"); return -1; }
+    return 0;
+}
+
+static void *open_socket(informer_t *in, int type, bus_endpoint_t ep, bool bind)
+{
+    char endpoint[512];
+    if (bus_endpoint(&worker_opts(in->w)->bus, ep, endpoint, sizeof endpoint) < 0) return NULL;
+    void *s = zmq_socket(worker_zctx(in->w), type);
+    if (!s) return NULL;
+    int zero = 0, one = 1, hwm = type == ZMQ_PUB ? PUB_SNDHWM : 0;
+    /* Options before connect/bind: pipes take the HWM they are created with. */
+    bool ok = zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero) == 0 &&
+              zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm) == 0 &&
+              (type != ZMQ_ROUTER || zmq_setsockopt(s, ZMQ_ROUTER_MANDATORY, &one, sizeof one) == 0) &&
+              (bind ? zmq_bind(s, endpoint) : zmq_connect(s, endpoint)) == 0;
+    if (!ok) {
+        LOGE("cannot open bus socket", "endpoint", endpoint, "error", zmq_strerror(errno));
+        zmq_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+static int pick_epoch(informer_t *in)
+{
+    do {
+        if (getrandom(&in->epoch, sizeof in->epoch, 0) != (ssize_t)sizeof in->epoch) return -1;
+    } while (in->epoch == 0);
+    return 0;
+}
+
+int informer_init(worker_t *w, void *state)
+{
+    informer_t *in = state;
+    const worker_opts_t *o = worker_opts(w);
+    char err[1024];
+    in->w = w;
+    in->bad_log = (log_limit_t)LOG_LIMIT_INIT(1.0, 20.0);
+    if (in->page_size == 0) in->page_size = 500;
+    if (pick_epoch(in) < 0) { LOGE("getrandom failed", "error", strerror(errno)); return -1; }
+    if (kubeconfig_load(o->kubeconfig[0] ? o->kubeconfig : NULL, o->master[0] ? o->master : NULL, &in->kc, err,
+                        sizeof err) < 0) {
+        LOGE("cannot load kubeconfig", "error", err);
+        return -1;
+    }
+    if (khttp_global_init() < 0 || !(in->multi = curl_multi_init())) { LOGE("cannot initialise libcurl"); return -1; }
+    reflector_env_t env = { .multi = in->multi, .kc = &in->kc, .page_size = in->page_size,
+                            .shard_index = o->shard_index, .shard_count = o->shard_count,
+                            .sink = { publish_event, in }, .bad_log = &in->bad_log };
+    if (add_resources(in, &env) < 0) return -1;
+    if (in->test_stale_rv_after_s && !informer_find(in, in->test_stale_rv_resource[0] ? in->test_stale_rv_resource
+                                                                                       : reflector_resource(in->refl[0]))) {
+        LOGE("--test-stale-rv-resource is not among --resources");
+        return -1;
+    }
+    in->pub = open_socket(in, ZMQ_PUB, BUS_EP_EVENTS_IN, false);
+    in->router = open_socket(in, ZMQ_ROUTER, BUS_EP_SNAPSHOT, true);
+    if (!in->pub || !in->router) return -1;
+    char ep[32], shard[32];
+    snprintf(ep, sizeof ep, "%" PRIu64, in->epoch);
+    snprintf(shard, sizeof shard, "%d/%d", o->shard_index, o->shard_count);
+    LOGI("informer starting", "epoch", ep, "server", in->kc.server, "source", in->kc.source, "shard", shard);
+    return 0;
+}
+
+void informer_fini(worker_t *w, void *state)
+{
+    (void)w;
+    informer_t *in = state;
+    for (int i = 0; i < in->nrefl; i++) reflector_destroy(&in->refl[i]); /* removes their handles */
+    in->nrefl = 0;
+    if (in->multi) curl_multi_cleanup(in->multi);
+    in->multi = NULL;
+    if (in->pub) zmq_close(in->pub);
+    if (in->router) zmq_close(in->router);
+    in->pub = in->router = NULL;
+    kubeconfig_free(&in->kc);
+    curl_global_cleanup();
+    if (in->stats_file[0]) informer_write_stats(in);
+}
+
+reflector_t *informer_find(const informer_t *in, const char *resource)
+{
+    for (int i = 0; i < in->nrefl; i++)
+        if (strcmp(reflector_resource(in->refl[i]), resource) == 0) return in->refl[i];
+    return NULL;
+}
+
+/* ---- the loop ---- */
+
+static void run_test_hooks(informer_t *in, uint64_t now)
+{
+    if (!in->test_stale_rv_after_s || in->test_stale_done) return;
+    if (now - in->started_ms < (uint64_t)in->test_stale_rv_after_s * 1000u) return;
+    in->test_stale_done = true;
+    const char *res = in->test_stale_rv_resource[0] ? in->test_stale_rv_resource : reflector_resource(in->refl[0]);
+    reflector_test_stale_rv(informer_find(in, res), now);
+}
+
+static void finish_transfers(informer_t *in, uint64_t now)
+{
+    CURLMsg *m;
+    int left;
+    while ((m = curl_multi_info_read(in->multi, &left))) {
+        if (m->msg != CURLMSG_DONE) continue;
+        reflector_t *r = NULL;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
+        CURLcode result = m->data.result;
+        CURL *easy = m->easy_handle; /* m is invalid once the handle is removed */
+        if (r) reflector_done(r, easy, result, now);
+    }
+}
+
+static void update_readiness(informer_t *in)
+{
+    uint64_t total = 0;
+    bool all = true;
+    for (int i = 0; i < in->nrefl; i++) {
+        total += reflector_seq(in->refl[i]);
+        all = all && reflector_synced(in->refl[i]);
+    }
+    worker_set_progress(in->w, total);
+    if (all && !in->ready) {
+        in->ready = true;
+        worker_set_ready(in->w, true);
+        LOGI("every resource has completed its first list: ready");
+    }
+}
+
+static void periodic(informer_t *in, uint64_t now)
+{
+    update_readiness(in);
+    if (now >= in->next_status_ms) {
+        informer_send_status(in);
+        if (in->stats_file[0]) informer_write_stats(in);
+        in->next_status_ms = now + 1000;
+    }
+    if (now >= in->next_log_ms) {
+        if (in->next_log_ms) informer_log_stats(in);
+        in->next_log_ms = now + 30000;
+    }
+}
+
+/* The wait: until the next reflector is due, at most 100 ms, woken by API
+ * traffic or by the ROUTER (its ZMQ_FD is edge-triggered: the drain in
+ * informer_serve_snapshots runs every turn regardless). */
+static void wait_for_work(informer_t *in)
+{
+    int fd = -1;
+    size_t fdlen = sizeof fd;
+    struct curl_waitfd extra = { .events = CURL_WAIT_POLLIN };
+    unsigned n = 0;
+    if (zmq_getsockopt(in->router, ZMQ_FD, &fd, &fdlen) == 0 && fd >= 0) {
+        extra.fd = fd;
+        n = 1;
+    }
+    curl_multi_poll(in->multi, n ? &extra : NULL, n, LOOP_MAX_WAIT_MS, NULL);
+}
+
+/* A reflector ready to start its next request (say, the next list page)
+ * should not wait for the poll timeout. */
+static bool reflectors_due(const informer_t *in, uint64_t now)
+{
+    for (int i = 0; i < in->nrefl; i++)
+        if (reflector_due_ms(in->refl[i]) <= now) return true;
+    return false;
+}
+
+int informer_run(worker_t *w, void *state)
+{
+    informer_t *in = state;
+    in->started_ms = now_mono_ms();
+    while (worker_tick(w)) {
+        uint64_t now = now_mono_ms();
+        run_test_hooks(in, now);
+        for (int i = 0; i < in->nrefl; i++) reflector_tick(in->refl[i], now);
+        int running = 0;
+        CURLMcode mc = curl_multi_perform(in->multi, &running);
+        if (mc != CURLM_OK) LOGE("curl_multi_perform failed", "error", curl_multi_strerror(mc));
+        finish_transfers(in, now_mono_ms());
+        informer_serve_snapshots(in);
+        periodic(in, now);
+        if (!reflectors_due(in, now_mono_ms())) wait_for_work(in);
+    }
+    return 0;
+}

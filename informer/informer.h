@@ -1,0 +1,63 @@
+/* informer.h - the kubus-informer process: the only reader of the API server.
+ *
+ * Owns: one reflector per resource on a single curl multi handle, the PUB
+ * socket every change goes out on, the snapshot ROUTER, the InformerStatus
+ * heartbeat, and the stats file. Everything runs on one thread, in one loop
+ * (informer_run): so a snapshot is atomic with respect to the sequences.
+ *
+ * epoch: random non-zero 64-bit, chosen at start; seqs restart at 1 in it.
+ */
+#ifndef KUBUS_INFORMER_H
+#define KUBUS_INFORMER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <curl/curl.h>
+
+#include "kubeconfig.h"
+#include "log.h"
+#include "reflector.h"
+#include "worker.h"
+
+#define INFORMER_MAX_RESOURCES 32
+#define INFORMER_DEFAULT_RESOURCES \
+    "pods,nodes,namespaces,persistentvolumeclaims,replicasets,deployments,statefulsets,daemonsets," \
+    "controllerrevisions,jobs,cronjobs"
+
+typedef struct {
+    /* flags */
+    char resources_csv[1024];
+    int page_size;
+    char stats_file[1024];
+    int test_stale_rv_after_s;     /* 0: off */
+    char test_stale_rv_resource[64];
+
+    /* run state */
+    worker_t *w;
+    uint64_t epoch;
+    kubeconfig_t kc;
+    CURLM *multi;
+    void *pub, *router;
+    reflector_t *refl[INFORMER_MAX_RESOURCES];
+    int nrefl;
+    log_limit_t bad_log;
+    uint64_t started_ms, next_status_ms, next_stats_ms, next_log_ms;
+    bool test_stale_done, ready;
+    uint64_t published, dropped, snapshots, snapshot_events, refused_requests;
+} informer_t;
+
+int informer_parse_flag(void *state, const char *flag, const char *value, bool *used_value);
+int informer_init(worker_t *w, void *state);
+int informer_run(worker_t *w, void *state);
+void informer_fini(worker_t *w, void *state);
+
+/* snapshot.c: answers every SnapshotRequest waiting on the ROUTER. */
+void informer_serve_snapshots(informer_t *in);
+/* status.c: InformerStatus heartbeat, the stats file, the 30 s log line. */
+void informer_send_status(informer_t *in);
+void informer_write_stats(const informer_t *in);
+void informer_log_stats(const informer_t *in);
+reflector_t *informer_find(const informer_t *in, const char *resource);
+
+#endif

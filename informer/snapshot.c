@@ -1,0 +1,181 @@
+/* snapshot.c - the informer's snapshot server (Clone pattern, DEVELOPERS.md).
+ *
+ * Owns: answering SnapshotRequests on the ROUTER bound at BUS_EP_SNAPSHOT:
+ *   [id][WatchEvent SNAPSHOT]... then [id][SnapshotEnd{epoch, request_id, seqs, count}]
+ * or only [id][SnapshotEnd{error}] when a resource is not watched here.
+ * The loop is single-threaded, so no change can slip in between the objects
+ * and the seqs they are valid at. Routing ids are binary (libzmq makes them
+ * up for anonymous DEALERs), so frames are handled raw here.
+ * Cost: one encode + send per object; SNDHWM is unlimited so a 10,000-pod
+ * snapshot is never cut, and sends never block (ZMQ_DONTWAIT).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "informer.h"
+#include "kubus.pb-c.h"
+#include "msg.h"
+
+#define MAX_ID 256
+
+typedef struct {
+    informer_t *in;
+    const uint8_t *id;
+    size_t idlen;
+    reflector_t *r;
+    uint64_t count;
+    int failed;
+} reply_t;
+
+static int send_to(reply_t *rp, const msg_envelope_t *env)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (msg_encode(env, &buf, &len) < 0) return -1;
+    int rc = 0;
+    if (zmq_send(rp->in->router, rp->id, rp->idlen, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+        zmq_send(rp->in->router, buf, len, ZMQ_DONTWAIT) < 0)
+        rc = -1;
+    free(buf);
+    return rc;
+}
+
+static int send_object(void *ctx, const objcache_entry_t *e)
+{
+    reply_t *rp = ctx;
+    msg_envelope_t env;
+    msg_event_t ev;
+    kubus__v1__envelope__init(&env);
+    kubus__v1__watch_event__init(&ev);
+    env.version = MSG_VERSION;
+    env.body_case = KUBUS__V1__ENVELOPE__BODY_EVENT;
+    env.event = &ev;
+    ev.epoch = rp->in->epoch;
+    ev.seq = reflector_seq(rp->r);
+    ev.resource = (char *)reflector_resource(rp->r);
+    ev.namespace_ = (char *)e->ns;
+    ev.name = (char *)e->name;
+    ev.type = KUBUS__V1__EVENT_TYPE__SNAPSHOT;
+    ev.object.data = (uint8_t *)e->json;
+    ev.object.len = e->json_len;
+    ev.resource_version = e->rv;
+    ev.uid = e->uid;
+    if (send_to(rp, &env) < 0) {
+        rp->failed = errno ? errno : EIO;
+        return 1;
+    }
+    rp->count++;
+    return 0;
+}
+
+static int send_end(reply_t *rp, const Kubus__V1__SnapshotRequest *req, const char *error)
+{
+    Kubus__V1__SnapshotEnd end;
+    kubus__v1__snapshot_end__init(&end);
+    end.epoch = rp->in->epoch;
+    end.request_id = req->request_id;
+    end.count = rp->count;
+    end.error = (char *)(error ? error : "");
+    Kubus__V1__ResourceSeq seqs[INFORMER_MAX_RESOURCES], *ptrs[INFORMER_MAX_RESOURCES];
+    if (!error) {
+        for (size_t i = 0; i < req->n_resources; i++) {
+            reflector_t *r = informer_find(rp->in, req->resources[i]);
+            kubus__v1__resource_seq__init(&seqs[i]);
+            seqs[i].resource = (char *)reflector_resource(r);
+            seqs[i].seq = reflector_seq(r);
+            seqs[i].synced = reflector_synced(r);
+            ptrs[i] = &seqs[i];
+        }
+        end.n_seqs = req->n_resources;
+        end.seqs = ptrs;
+    }
+    msg_envelope_t env;
+    kubus__v1__envelope__init(&env);
+    env.version = MSG_VERSION;
+    env.body_case = KUBUS__V1__ENVELOPE__BODY_SNAPSHOT_END;
+    env.snapshot_end = &end;
+    return send_to(rp, &env);
+}
+
+/* NULL if the request can be served, else why not (written into buf). */
+static const char *check_request(const informer_t *in, const Kubus__V1__SnapshotRequest *req, char *buf, size_t n)
+{
+    if (req->n_resources > INFORMER_MAX_RESOURCES) return "too many resources";
+    for (size_t i = 0; i < req->n_resources; i++) {
+        if (!informer_find(in, req->resources[i])) {
+            snprintf(buf, n, "unknown resource \"%s\" (not watched by this informer)", req->resources[i]);
+            return buf;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(req->resources[i], req->resources[j]) == 0) return "resource listed twice";
+    }
+    return NULL;
+}
+
+static void answer(informer_t *in, const uint8_t *id, size_t idlen, const Kubus__V1__SnapshotRequest *req)
+{
+    reply_t rp = { .in = in, .id = id, .idlen = idlen };
+    char why[256];
+    const char *error = check_request(in, req, why, sizeof why);
+    if (error) in->refused_requests++;
+    for (size_t i = 0; !error && !rp.failed && i < req->n_resources; i++) {
+        rp.r = informer_find(in, req->resources[i]);
+        objcache_each(reflector_cache(rp.r), send_object, &rp);
+    }
+    if (!rp.failed && send_end(&rp, req, error) < 0) rp.failed = errno ? errno : EIO;
+    in->snapshots++;
+    in->snapshot_events += rp.count;
+    if (rp.failed) {
+        LOGV(1, "snapshot reply abandoned (requester gone?)", "requester", req->requester, "error",
+             zmq_strerror(rp.failed));
+        return;
+    }
+    LOGV(1, "snapshot served", "requester", req->requester, "error", error ? error : "");
+}
+
+/* Reads one [id][envelope] message. 1 read (maybe refused), 0 none, -1 error. */
+static int serve_one(informer_t *in)
+{
+    uint8_t id[MAX_ID];
+    int idlen = zmq_recv(in->router, id, sizeof id, ZMQ_DONTWAIT);
+    if (idlen < 0) return errno == EAGAIN ? 0 : -1;
+    int more = 0;
+    size_t ml = sizeof more;
+    zmq_getsockopt(in->router, ZMQ_RCVMORE, &more, &ml);
+    zmq_msg_t body;
+    zmq_msg_init(&body);
+    int frames = 0;
+    while (more) { /* keep the last frame; a valid request has exactly one after the id */
+        zmq_msg_close(&body);
+        zmq_msg_init(&body);
+        if (zmq_msg_recv(&body, in->router, 0) < 0) { zmq_msg_close(&body); return -1; }
+        frames++;
+        more = zmq_msg_more(&body);
+    }
+    char err[256] = "expected [id][envelope]";
+    msg_envelope_t *env = NULL;
+    if (frames == 1 && (size_t)idlen <= sizeof id)
+        env = msg_decode(zmq_msg_data(&body), zmq_msg_size(&body), err, sizeof err);
+    zmq_msg_close(&body);
+    if (env && env->body_case == KUBUS__V1__ENVELOPE__BODY_SNAPSHOT_REQUEST) {
+        answer(in, id, (size_t)idlen, env->snapshot_request);
+    } else {
+        in->refused_requests++;
+        if (log_limit_allow(&in->bad_log))
+            LOGW("refused a message on the snapshot socket", "error", env ? "not a SnapshotRequest" : err);
+    }
+    msg_free(env);
+    return 1;
+}
+
+void informer_serve_snapshots(informer_t *in)
+{
+    for (;;) {
+        int events = 0;
+        size_t len = sizeof events;
+        if (zmq_getsockopt(in->router, ZMQ_EVENTS, &events, &len) < 0 || !(events & ZMQ_POLLIN)) return;
+        if (serve_one(in) <= 0) return;
+    }
+}
