@@ -404,7 +404,7 @@ static void raise_recovered(actions_t *a, int verb, const char *owner, const cha
     if (seen && seen(resource, ns, name, uid, verb, ud)) return;
     if (verb == KUBUS__V1__VERB__CREATE) {
         char id[768];
-        if (expectations_create_id(id, sizeof id, resource, ns, name) == 0)
+        if (expectations_create_id(id, sizeof id, resource, ns, name) > 0)
             expectations_expect_create(a->o.expectations, owner, id);
     } else if (verb == KUBUS__V1__VERB__DELETE && uid && *uid) {
         expectations_expect_delete(a->o.expectations, owner, uid);

@@ -1,0 +1,273 @@
+/* Unit tests for lib/ctrl/actions.c and names.c: ids, outstanding counts,
+ * expectations raised and lowered by results, re-sends, inflight recovery,
+ * and the generateName alphabet. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "ctrl/actions.h"
+
+static uint64_t fake_now = 5000;
+static uint64_t fake_clock(void *ud) { (void)ud; return fake_now; }
+
+typedef struct {
+    int sent;
+    uint64_t last_id;
+    int last_verb;
+    char last_body[512];
+    int idle;
+    char idle_key[64];
+    int results;
+    bool last_ok;
+} rec_t;
+
+static int rec_send(const uint8_t *buf, size_t len, void *ud)
+{
+    rec_t *r = ud;
+    char err[128];
+    msg_envelope_t *env = msg_decode(buf, len, err, sizeof err);
+    assert_non_null(env);
+    r->sent++;
+    if (env->body_case == KUBUS__V1__ENVELOPE__BODY_ACTION) {
+        r->last_id = env->action->id;
+        r->last_verb = env->action->verb;
+        size_t n = env->action->body.len < sizeof r->last_body - 1 ? env->action->body.len : sizeof r->last_body - 1;
+        memcpy(r->last_body, env->action->body.data, n);
+        r->last_body[n] = '\0';
+    } else {
+        r->last_verb = -1;
+    }
+    msg_free(env);
+    return 0;
+}
+
+static void rec_idle(const char *key, void *ud)
+{
+    rec_t *r = ud;
+    r->idle++;
+    snprintf(r->idle_key, sizeof r->idle_key, "%s", key);
+}
+
+static void rec_cb(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
+{
+    (void)rt;
+    rec_t *r = ud;
+    r->results++;
+    r->last_ok = res->ok;
+}
+
+static actions_t *newa(rec_t *r, expectations_t *e)
+{
+    actions_opts_t o = { .controller = "replicaset", .generation = 3, .expectations = e,
+                         .send = rec_send, .send_ud = r, .idle = rec_idle, .idle_ud = r,
+                         .clock = fake_clock };
+    actions_t *a = actions_new(&o);
+    assert_non_null(a);
+    return a;
+}
+
+static void result(actions_t *a, uint64_t id, int verb, uint32_t status)
+{
+    msg_result_t res;
+    kubus__v1__action_result__init(&res);
+    res.id = id;
+    res.status = status;
+    res.verb = verb;
+    actions_on_result(a, &res);
+}
+
+static uint64_t create(actions_t *a, rec_t *r, const char *name)
+{
+    ctrl_action_spec_t sp = { .verb = KUBUS__V1__VERB__CREATE, .resource = "pods", .ns = "ns", .name = name,
+                              .body = json_pack("{s:{s:s}}", "metadata", "name", name), .owner_key = "ns/rs",
+                              .cb = rec_cb, .ud = r };
+    return actions_issue(a, &sp);
+}
+
+static void test_ids_and_counts(void **state)
+{
+    (void)state;
+    rec_t r = { 0 };
+    expectations_t *e = expectations_new(fake_clock, NULL);
+    actions_t *a = newa(&r, e);
+    uint64_t id1 = create(a, &r, "rs-aaaaa");
+    uint64_t id2 = create(a, &r, "rs-bbbbb");
+    assert_int_equal(id1 >> 32, 3);
+    assert_int_equal(id1 & 0xffffffffu, 1);
+    assert_int_equal(id2, id1 + 1);
+    assert_int_equal(r.sent, 2);
+    assert_non_null(strstr(r.last_body, "rs-bbbbb"));
+    assert_int_equal(actions_outstanding(a, "ns/rs"), 2);
+    assert_false(expectations_satisfied(e, "ns/rs"));
+    result(a, id1, KUBUS__V1__VERB__CREATE, 201);
+    assert_int_equal(r.results, 1);
+    assert_true(r.last_ok);
+    assert_int_equal(r.idle, 0);
+    /* success: still expected until observed */
+    assert_true(expectations_expects_create(e, "pods/ns/rs-aaaaa"));
+    result(a, id2, KUBUS__V1__VERB__CREATE, 403);
+    assert_false(r.last_ok);
+    assert_int_equal(r.idle, 1);
+    assert_string_equal(r.idle_key, "ns/rs");
+    /* failure: lowered */
+    assert_false(expectations_expects_create(e, "pods/ns/rs-bbbbb"));
+    result(a, id2, KUBUS__V1__VERB__CREATE, 201);      /* duplicate: ignored */
+    assert_int_equal(r.results, 2);
+    actions_destroy(&a);
+    expectations_destroy(&e);
+}
+
+static void test_delete_and_unknown_outcome(void **state)
+{
+    (void)state;
+    rec_t r = { 0 };
+    expectations_t *e = expectations_new(fake_clock, NULL);
+    actions_t *a = newa(&r, e);
+    ctrl_action_spec_t sp = { .verb = KUBUS__V1__VERB__DELETE, .resource = "pods", .ns = "ns", .name = "p",
+                              .precondition_uid = "uid-p", .owner_key = "ns/rs", .cb = rec_cb, .ud = &r };
+    uint64_t id = actions_issue(a, &sp);
+    assert_true(expectations_expects_delete(e, "uid-p"));
+    result(a, id, KUBUS__V1__VERB__DELETE, 404);       /* gone already: ok, lowered */
+    assert_true(r.last_ok);
+    assert_false(expectations_expects_delete(e, "uid-p"));
+    id = create(a, &r, "rs-ccccc");
+    result(a, id, KUBUS__V1__VERB__CREATE, 0);         /* no answer: may exist, keep */
+    assert_false(r.last_ok);
+    assert_true(expectations_expects_create(e, "pods/ns/rs-ccccc"));
+    /* malformed specs are refused */
+    ctrl_action_spec_t bad = { .verb = KUBUS__V1__VERB__PATCH, .resource = "pods", .owner_key = "k" };
+    assert_int_equal(actions_issue(a, &bad), 0);
+    actions_destroy(&a);
+    expectations_destroy(&e);
+}
+
+static void test_resend(void **state)
+{
+    (void)state;
+    rec_t r = { 0 };
+    actions_t *a = newa(&r, NULL);
+    actions_on_executor_epoch(a, 11);
+    uint64_t id = create(a, &r, "rs-ddddd");
+    assert_int_equal(r.sent, 1);
+    actions_tick(a);
+    assert_int_equal(r.sent, 1);
+    assert_int_equal(actions_next_due_ms(a), ACTIONS_RESEND_MS);
+    fake_now += ACTIONS_RESEND_MS;
+    actions_tick(a);
+    assert_int_equal(r.sent, 2);
+    assert_int_equal(r.last_id, id);                   /* same id: the executor dedups */
+    actions_on_executor_epoch(a, 11);
+    assert_int_equal(r.sent, 2);
+    actions_on_executor_epoch(a, 12);                  /* new executor: outcome unknown */
+    assert_int_equal(r.sent, 3);
+    result(a, id, KUBUS__V1__VERB__CREATE, 201);
+    assert_int_equal(actions_outstanding_total(a), 0);
+    assert_int_equal(actions_next_due_ms(a), -1);
+    actions_destroy(&a);
+}
+
+static bool never_seen(const char *resource, const char *ns, const char *name, const char *uid, int verb, void *ud)
+{
+    (void)resource; (void)ns; (void)uid; (void)verb; (void)ud;
+    return strcmp(name, "seen") == 0;
+}
+
+static void test_inflight_report(void **state)
+{
+    (void)state;
+    rec_t r = { 0 };
+    expectations_t *e = expectations_new(fake_clock, NULL);
+    actions_t *a = newa(&r, e);
+    actions_query_inflight(a);
+    assert_int_equal(r.last_verb, -1);
+    assert_false(actions_report_received(a));
+    fake_now += 5000;
+    actions_tick(a);
+    assert_int_equal(r.sent, 2);                       /* asked again */
+
+    msg_action_t pend;
+    kubus__v1__action__init(&pend);
+    pend.id = (1ull << 32) | 9;
+    pend.controller = "replicaset";
+    pend.verb = KUBUS__V1__VERB__CREATE;
+    pend.resource = "pods";
+    pend.namespace_ = "ns";
+    pend.name = "rs-old01";
+    pend.owner_key = "ns/rs";
+    pend.body.data = (uint8_t *)"{}";
+    pend.body.len = 2;
+    msg_result_t rec1, rec2;
+    kubus__v1__action_result__init(&rec1);
+    rec1.id = (1ull << 32) | 7;
+    rec1.status = 200;
+    rec1.verb = KUBUS__V1__VERB__DELETE;
+    rec1.resource = "pods";
+    rec1.namespace_ = "ns";
+    rec1.name = "victim";
+    rec1.owner_key = "ns/rs";
+    rec1.object.data = (uint8_t *)"{\"metadata\":{\"uid\":\"uv\"}}";
+    rec1.object.len = strlen((char *)rec1.object.data);
+    rec2 = rec1;
+    rec2.id++;
+    rec2.verb = KUBUS__V1__VERB__CREATE;
+    rec2.name = "seen";
+    rec2.status = 201;
+    rec2.object.len = 0;
+    msg_action_t *pa[] = { &pend };
+    msg_result_t *ra[] = { &rec1, &rec2 };
+    Kubus__V1__InflightReport rep;
+    kubus__v1__inflight_report__init(&rep);
+    rep.controller = "replicaset";
+    rep.n_pending = 1;
+    rep.pending = pa;
+    rep.n_recent = 2;
+    rep.recent = ra;
+    actions_on_report(a, &rep, never_seen, NULL);
+    assert_true(actions_report_received(a));
+    assert_true(expectations_expects_create(e, "pods/ns/rs-old01"));
+    assert_true(expectations_expects_delete(e, "uv"));
+    assert_false(expectations_expects_create(e, "pods/ns/seen"));
+    assert_int_equal(actions_outstanding(a, "ns/rs"), 1);  /* the pending one is ours now */
+    result(a, pend.id, KUBUS__V1__VERB__CREATE, 500);
+    assert_false(expectations_expects_create(e, "pods/ns/rs-old01"));
+    assert_int_equal(r.idle, 1);
+    actions_destroy(&a);
+    expectations_destroy(&e);
+}
+
+static void test_names(void **state)
+{
+    (void)state;
+    char out[80];
+    int seen[256] = { 0 };
+    for (int i = 0; i < 2000; i++) {
+        assert_int_equal(ctrl_name_generate("myreplicaset-", out, sizeof out), 18);
+        assert_memory_equal(out, "myreplicaset-", 13);
+        for (int j = 13; j < 18; j++) {
+            if (!strchr(CTRL_NAME_ALPHABET, out[j])) fail_msg("'%c' not in the alphabet", out[j]);
+            seen[(unsigned char)out[j]]++;
+        }
+    }
+    for (const char *p = CTRL_NAME_ALPHABET; *p; p++) assert_true(seen[(unsigned char)*p] > 0);
+    char longp[100];
+    memset(longp, 'x', 80);
+    longp[80] = '\0';
+    assert_int_equal(ctrl_name_generate(longp, out, sizeof out), 63);   /* prefix cut to 58 */
+    assert_int_equal(ctrl_name_generate("abc", out, 8), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ids_and_counts),
+        cmocka_unit_test(test_delete_and_unknown_outcome),
+        cmocka_unit_test(test_resend),
+        cmocka_unit_test(test_inflight_report),
+        cmocka_unit_test(test_names),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
