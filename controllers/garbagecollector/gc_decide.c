@@ -42,8 +42,8 @@ gc_lookup_t gc_decide_lookup(const gc_graph_t *g, const gc_kinds_t *kinds, const
     return gc_node_being_deleted(o) ? GC_LOOKUP_GET : GC_LOOKUP_SOLID;
 }
 
-int gc_decide_owner_from_get(const gc_ref_t *ref, unsigned http_status, const char *body,
-                             size_t len, gc_owner_state_t *out)
+int gc_decide_owner_from_get(const gc_ref_t *ref, unsigned http_status, const json_t *obj,
+                             gc_owner_state_t *out)
 {
     if (http_status == 404) {
         *out = GC_OWNER_DANGLING;
@@ -52,7 +52,7 @@ int gc_decide_owner_from_get(const gc_ref_t *ref, unsigned http_status, const ch
     if (http_status != 200) return -1;
     gc_meta_t m;
     char err[128];
-    if (gc_meta_parse(body, len, ref->api_version, ref->kind, &m, err, sizeof err)) return -1;
+    if (gc_meta_from_json(obj, ref->api_version, ref->kind, &m, err, sizeof err)) return -1;
     if (strcmp(m.uid, ref->uid) != 0) *out = GC_OWNER_DANGLING;  /* same name, another object */
     else if (gc_meta_deleting_dependents(&m)) *out = GC_OWNER_WAITING;
     else *out = GC_OWNER_SOLID;
@@ -60,13 +60,13 @@ int gc_decide_owner_from_get(const gc_ref_t *ref, unsigned http_status, const ch
     return 0;
 }
 
-int gc_decide_absent_from_get(const char *uid, unsigned http_status, const char *body, size_t len)
+int gc_decide_absent_from_get(const char *uid, unsigned http_status, const json_t *obj)
 {
     if (http_status == 404) return 1;
     if (http_status != 200) return -1;
     gc_meta_t m;
     char err[128];
-    if (gc_meta_parse(body, len, "v1", "Unknown", &m, err, sizeof err)) return -1;
+    if (gc_meta_from_json(obj, "v1", "Unknown", &m, err, sizeof err)) return -1;
     int absent = strcmp(m.uid, uid) != 0;
     gc_meta_clear(&m);
     return absent;

@@ -32,6 +32,7 @@
 #ifndef KUBUS_GC_DECIDE_H
 #define KUBUS_GC_DECIDE_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -77,13 +78,14 @@ gc_lookup_t gc_decide_lookup(const gc_graph_t *g, const gc_kinds_t *kinds, const
 /* Namespace to GET ref's owner in: the item's for a namespaced kind. */
 const char *gc_owner_namespace(const gc_meta_t *item, const gc_kind_t *kind);
 
-/* Step 4, from a live GET of the owner named by ref (body: the object JSON).
- * Returns 0 with *out set, or -1 when the answer says nothing (transport
- * failure, 5xx, 403, unparsable body): retry later. */
-int gc_decide_owner_from_get(const gc_ref_t *ref, unsigned http_status, const char *body,
-                             size_t len, gc_owner_state_t *out);
+/* Step 4, from a live GET of the owner named by ref (obj: the object the
+ * server returned, may be NULL). Returns 0 with *out set, or -1 when the
+ * answer says nothing (transport failure, 5xx, 403, unusable object):
+ * retry later. */
+int gc_decide_owner_from_get(const gc_ref_t *ref, unsigned http_status, const json_t *obj,
+                             gc_owner_state_t *out);
 /* Same for verifying a virtual node: 1 absent, 0 present, -1 unknown. */
-int gc_decide_absent_from_get(const char *uid, unsigned http_status, const char *body, size_t len);
+int gc_decide_absent_from_get(const char *uid, unsigned http_status, const json_t *obj);
 
 /* Step 5. */
 typedef enum {

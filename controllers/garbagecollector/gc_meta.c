@@ -101,7 +101,7 @@ static int parse_finalizers(json_t *md, gc_meta_t *out, char *err, size_t errlen
     return 0;
 }
 
-static int parse_type(json_t *root, const char *api_version, const char *kind, gc_meta_t *out,
+static int parse_type(const json_t *root, const char *api_version, const char *kind, gc_meta_t *out,
                       char *err, size_t errlen)
 {
     if (api_version && kind) {
@@ -109,8 +109,9 @@ static int parse_type(json_t *root, const char *api_version, const char *kind, g
         out->kind = strdup(kind);
         return out->api_version && out->kind ? 0 : fail(err, errlen, "out of memory");
     }
-    if (take_str(root, "apiVersion", true, &out->api_version, err, errlen)) return -1;
-    return take_str(root, "kind", true, &out->kind, err, errlen);
+    json_t *r = (json_t *)root;  /* jansson getters take non-const; nothing is changed */
+    if (take_str(r, "apiVersion", true, &out->api_version, err, errlen)) return -1;
+    return take_str(r, "kind", true, &out->kind, err, errlen);
 }
 
 static int parse_metadata(json_t *md, gc_meta_t *out, char *err, size_t errlen)
@@ -129,6 +130,22 @@ static int parse_metadata(json_t *md, gc_meta_t *out, char *err, size_t errlen)
     return parse_refs(md, out, err, errlen);
 }
 
+int gc_meta_from_json(const json_t *obj, const char *api_version, const char *kind, gc_meta_t *out,
+                      char *err, size_t errlen)
+{
+    if (!out) return fail(err, errlen, "no output");
+    memset(out, 0, sizeof *out);
+    if (!json_is_object(obj)) return fail(err, errlen, "object is not a JSON object");
+    int rc = parse_type(obj, api_version, kind, out, err, errlen);
+    if (rc == 0) rc = parse_metadata(json_object_get(obj, "metadata"), out, err, errlen);
+    if (rc == 0 && strlen(out->uid) > GC_MAX_UID) rc = fail(err, errlen, "uid longer than %d", GC_MAX_UID);
+    for (size_t i = 0; rc == 0 && i < out->n_refs; i++)
+        if (strlen(out->refs[i].uid) > GC_MAX_UID)
+            rc = fail(err, errlen, "ownerReferences[%zu]: uid longer than %d", i, GC_MAX_UID);
+    if (rc) gc_meta_clear(out);
+    return rc;
+}
+
 int gc_meta_parse(const char *json, size_t len, const char *api_version, const char *kind,
                   gc_meta_t *out, char *err, size_t errlen)
 {
@@ -138,13 +155,8 @@ int gc_meta_parse(const char *json, size_t len, const char *api_version, const c
     json_error_t jerr;
     json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!root) return fail(err, errlen, "bad JSON at line %d: %s", jerr.line, jerr.text);
-    int rc = -1;
-    if (!json_is_object(root))
-        fail(err, errlen, "object is not a JSON object");
-    else if (parse_type(root, api_version, kind, out, err, errlen) == 0)
-        rc = parse_metadata(json_object_get(root, "metadata"), out, err, errlen);
+    int rc = gc_meta_from_json(root, api_version, kind, out, err, errlen);
     json_decref(root);
-    if (rc) gc_meta_clear(out);
     return rc;
 }
 
@@ -224,19 +236,37 @@ int gc_meta_copy(gc_meta_t *dst, const gc_meta_t *src)
     return 0;
 }
 
-gc_meta_t *gc_meta_new_parsed(const char *json, size_t len, const char *api_version,
-                              const char *kind, char *err, size_t errlen)
+static gc_meta_t *heap_meta(const char *json, size_t len, const json_t *obj, const char *api_version,
+                            const char *kind, char *err, size_t errlen)
 {
     gc_meta_t *m = calloc(1, sizeof *m);
     if (!m) {
         fail(err, errlen, "out of memory");
         return NULL;
     }
-    if (gc_meta_parse(json, len, api_version, kind, m, err, errlen)) {
+    int rc = obj ? gc_meta_from_json(obj, api_version, kind, m, err, errlen)
+                 : gc_meta_parse(json, len, api_version, kind, m, err, errlen);
+    if (rc) {
         free(m);
         return NULL;
     }
     return m;
+}
+
+gc_meta_t *gc_meta_new_parsed(const char *json, size_t len, const char *api_version,
+                              const char *kind, char *err, size_t errlen)
+{
+    return heap_meta(json, len, NULL, api_version, kind, err, errlen);
+}
+
+gc_meta_t *gc_meta_new_from_json(const json_t *obj, const char *api_version, const char *kind,
+                                 char *err, size_t errlen)
+{
+    if (!obj) {
+        fail(err, errlen, "no object");
+        return NULL;
+    }
+    return heap_meta(NULL, 0, obj, api_version, kind, err, errlen);
 }
 
 void gc_meta_destroy(gc_meta_t **mp)

@@ -13,6 +13,7 @@
 #ifndef KUBUS_GC_META_H
 #define KUBUS_GC_META_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -23,6 +24,7 @@
 #define GC_MAX_REFS 1024
 #define GC_MAX_FINALIZERS 1024
 #define GC_MAX_STR 1024
+#define GC_MAX_UID 128   /* real uids are 36; keeps work keys short */
 
 /* One metadata.ownerReferences entry. */
 typedef struct {
@@ -55,6 +57,9 @@ typedef struct {
  * Returns 0, or -1 with a reason in err (out left empty). */
 int gc_meta_parse(const char *json, size_t len, const char *api_version, const char *kind,
                   gc_meta_t *out, char *err, size_t errlen);
+/* The same from an already parsed object (borrowed, not modified). */
+int gc_meta_from_json(const json_t *obj, const char *api_version, const char *kind, gc_meta_t *out,
+                      char *err, size_t errlen);
 /* Frees the strings and zeroes m. Safe on a zeroed or cleared gc_meta_t. */
 void gc_meta_clear(gc_meta_t *m);
 /* Deep copy; 0 or -1 (out of memory, dst left empty). */
@@ -62,6 +67,8 @@ int gc_meta_copy(gc_meta_t *dst, const gc_meta_t *src);
 /* Heap-allocated form, for handing ownership around (czmq style). */
 gc_meta_t *gc_meta_new_parsed(const char *json, size_t len, const char *api_version,
                               const char *kind, char *err, size_t errlen);
+gc_meta_t *gc_meta_new_from_json(const json_t *obj, const char *api_version, const char *kind,
+                                 char *err, size_t errlen);
 void gc_meta_destroy(gc_meta_t **m);
 
 /* Index of finalizer name in m->finalizers, or -1. */

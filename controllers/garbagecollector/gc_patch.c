@@ -3,7 +3,6 @@
 
 #include <jansson.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 static int add_op(json_t *ops, const char *op, const char *path, json_t *value)
@@ -30,16 +29,15 @@ static int drop_ref_ops(json_t *ops, const gc_ref_t *r)
     return add_op(ops, "remove", path, NULL);
 }
 
-/* Serializes ops, or NULL when empty. Consumes ops. */
-static char *finish(json_t *ops, int failed)
+/* ops, or NULL when empty or incomplete (then released). */
+static json_t *finish(json_t *ops, int failed)
 {
-    char *s = NULL;
-    if (ops && !failed && json_array_size(ops) > 0) s = json_dumps(ops, JSON_COMPACT);
+    if (ops && !failed && json_array_size(ops) > 0) return ops;
     json_decref(ops);
-    return s;
+    return NULL;
 }
 
-char *gc_patch_remove_refs(const gc_meta_t *m, const bool *drop)
+json_t *gc_patch_remove_refs(const gc_meta_t *m, const bool *drop)
 {
     if (!m || !drop) return NULL;
     json_t *ops = json_array();
@@ -49,7 +47,7 @@ char *gc_patch_remove_refs(const gc_meta_t *m, const bool *drop)
     return finish(ops, failed);
 }
 
-char *gc_patch_remove_owner(const gc_meta_t *m, const char *owner_uid)
+json_t *gc_patch_remove_owner(const gc_meta_t *m, const char *owner_uid)
 {
     if (!m || !owner_uid) return NULL;
     json_t *ops = json_array();
@@ -59,7 +57,7 @@ char *gc_patch_remove_owner(const gc_meta_t *m, const char *owner_uid)
     return finish(ops, failed);
 }
 
-char *gc_patch_unblock_refs(const gc_meta_t *m)
+json_t *gc_patch_unblock_refs(const gc_meta_t *m)
 {
     if (!m) return NULL;
     json_t *ops = json_array();
@@ -76,7 +74,7 @@ char *gc_patch_unblock_refs(const gc_meta_t *m)
     return finish(ops, failed);
 }
 
-char *gc_patch_remove_finalizer(const gc_meta_t *m, const char *name)
+json_t *gc_patch_remove_finalizer(const gc_meta_t *m, const char *name)
 {
     if (!m || !name) return NULL;
     json_t *ops = json_array();

@@ -9,23 +9,24 @@
  * Removals go from the highest index down so earlier indices stay valid
  * while the ops apply one after another.
  *
- * All functions return a malloc'd NUL-terminated string the caller frees,
- * or NULL when there is nothing to change (or out of memory).
+ * All functions return a new JSON array (the patch; the caller owns the
+ * reference), or NULL when there is nothing to change (or out of memory).
  */
 #ifndef KUBUS_GC_PATCH_H
 #define KUBUS_GC_PATCH_H
 
+#include <jansson.h>
 #include <stdbool.h>
 
 #include "gc_meta.h"
 
 /* Removes every reference i with drop[i] (n_refs entries). */
-char *gc_patch_remove_refs(const gc_meta_t *m, const bool *drop);
+json_t *gc_patch_remove_refs(const gc_meta_t *m, const bool *drop);
 /* Removes every reference to owner_uid. */
-char *gc_patch_remove_owner(const gc_meta_t *m, const char *owner_uid);
+json_t *gc_patch_remove_owner(const gc_meta_t *m, const char *owner_uid);
 /* Sets blockOwnerDeletion=false on every reference that has it true. */
-char *gc_patch_unblock_refs(const gc_meta_t *m);
+json_t *gc_patch_unblock_refs(const gc_meta_t *m);
 /* Removes every occurrence of finalizer name. */
-char *gc_patch_remove_finalizer(const gc_meta_t *m, const char *name);
+json_t *gc_patch_remove_finalizer(const gc_meta_t *m, const char *name);
 
 #endif

@@ -155,48 +155,59 @@ static void test_lookup_invalid_and_cross_namespace(void **state)
     assert_int_equal(gc_decide_lookup(f->g, &fx_kinds, p, &p->refs[0], &k), GC_LOOKUP_GET);
     assert_string_equal(gc_owner_namespace(p, &k), "ns2");
     gc_owner_state_t s;
-    assert_int_equal(gc_decide_owner_from_get(&p->refs[0], 404, NULL, 0, &s), 0);
+    assert_int_equal(gc_decide_owner_from_get(&p->refs[0], 404, NULL, &s), 0);
     assert_int_equal(s, GC_OWNER_DANGLING);
 }
 
 /* ---- live answers --------------------------------------------------------- */
+
+static json_t *obj(const char *uid, bool deleting, const char *finalizers)
+{
+    char *s = fx_obj("ns", "a", uid, "5", deleting, finalizers, "");
+    json_t *o = json_loads(s, 0, NULL);
+    free(s);
+    assert_non_null(o);
+    return o;
+}
 
 static void test_owner_from_get(void **state)
 {
     (void)state;
     gc_ref_t ref = {.api_version = "apps/v1", .kind = "ReplicaSet", .name = "a", .uid = "rsa"};
     gc_owner_state_t s = GC_OWNER_SOLID;
-    char *same = fx_obj("ns", "a", "rsa", "5", false, "", "");
-    char *other = fx_obj("ns", "a", "rs-new", "5", false, "", "");
-    char *fg = fx_obj("ns", "a", "rsa", "5", true, "\"foregroundDeletion\"", "");
-    char *deleting = fx_obj("ns", "a", "rsa", "5", true, "\"example.com/x\"", "");
+    json_t *same = obj("rsa", false, "");
+    json_t *other = obj("rs-new", false, "");
+    json_t *fg = obj("rsa", true, "\"foregroundDeletion\"");
+    json_t *deleting = obj("rsa", true, "\"example.com/x\"");
+    json_t *junk = json_pack("[i]", 1);
 
-    assert_int_equal(gc_decide_owner_from_get(&ref, 404, NULL, 0, &s), 0);
+    assert_int_equal(gc_decide_owner_from_get(&ref, 404, NULL, &s), 0);
     assert_int_equal(s, GC_OWNER_DANGLING);
-    assert_int_equal(gc_decide_owner_from_get(&ref, 200, same, strlen(same), &s), 0);
+    assert_int_equal(gc_decide_owner_from_get(&ref, 200, same, &s), 0);
     assert_int_equal(s, GC_OWNER_SOLID);
-    assert_int_equal(gc_decide_owner_from_get(&ref, 200, other, strlen(other), &s), 0);
+    assert_int_equal(gc_decide_owner_from_get(&ref, 200, other, &s), 0);
     assert_int_equal(s, GC_OWNER_DANGLING);   /* recreated under the same name */
-    assert_int_equal(gc_decide_owner_from_get(&ref, 200, fg, strlen(fg), &s), 0);
+    assert_int_equal(gc_decide_owner_from_get(&ref, 200, fg, &s), 0);
     assert_int_equal(s, GC_OWNER_WAITING);
-    assert_int_equal(gc_decide_owner_from_get(&ref, 200, deleting, strlen(deleting), &s), 0);
+    assert_int_equal(gc_decide_owner_from_get(&ref, 200, deleting, &s), 0);
     assert_int_equal(s, GC_OWNER_SOLID);      /* being deleted, not waiting for us */
 
-    assert_int_equal(gc_decide_owner_from_get(&ref, 0, NULL, 0, &s), -1);
-    assert_int_equal(gc_decide_owner_from_get(&ref, 500, NULL, 0, &s), -1);
-    assert_int_equal(gc_decide_owner_from_get(&ref, 403, NULL, 0, &s), -1);
-    assert_int_equal(gc_decide_owner_from_get(&ref, 200, "{", 1, &s), -1);
-    assert_int_equal(gc_decide_owner_from_get(&ref, 200, NULL, 0, &s), -1);
+    assert_int_equal(gc_decide_owner_from_get(&ref, 0, NULL, &s), -1);
+    assert_int_equal(gc_decide_owner_from_get(&ref, 500, NULL, &s), -1);
+    assert_int_equal(gc_decide_owner_from_get(&ref, 403, NULL, &s), -1);
+    assert_int_equal(gc_decide_owner_from_get(&ref, 200, junk, &s), -1);
+    assert_int_equal(gc_decide_owner_from_get(&ref, 200, NULL, &s), -1);
 
-    assert_int_equal(gc_decide_absent_from_get("rsa", 404, NULL, 0), 1);
-    assert_int_equal(gc_decide_absent_from_get("rsa", 200, same, strlen(same)), 0);
-    assert_int_equal(gc_decide_absent_from_get("rsa", 200, other, strlen(other)), 1);
-    assert_int_equal(gc_decide_absent_from_get("rsa", 503, NULL, 0), -1);
-    assert_int_equal(gc_decide_absent_from_get("rsa", 200, "[]", 2), -1);
-    free(same);
-    free(other);
-    free(fg);
-    free(deleting);
+    assert_int_equal(gc_decide_absent_from_get("rsa", 404, NULL), 1);
+    assert_int_equal(gc_decide_absent_from_get("rsa", 200, same), 0);
+    assert_int_equal(gc_decide_absent_from_get("rsa", 200, other), 1);
+    assert_int_equal(gc_decide_absent_from_get("rsa", 503, NULL), -1);
+    assert_int_equal(gc_decide_absent_from_get("rsa", 200, junk), -1);
+    json_decref(same);
+    json_decref(other);
+    json_decref(fg);
+    json_decref(deleting);
+    json_decref(junk);
 }
 
 /* ---- verdicts ------------------------------------------------------------- */

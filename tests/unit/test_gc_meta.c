@@ -12,6 +12,15 @@
 #include "gc_meta.h"
 #include "gc_patch.h"
 
+/* The patch's compact text (frees the patch); NULL stays NULL. */
+static char *text(json_t *patch)
+{
+    if (!patch) return NULL;
+    char *s = json_dumps(patch, JSON_COMPACT);
+    json_decref(patch);
+    return s;
+}
+
 static gc_meta_t *pod_with(const char *finalizers, const char *refs, bool deleting)
 {
     char *json = fx_obj("default", "web-1", "pod-uid", "42", deleting, finalizers, refs);
@@ -105,6 +114,29 @@ static void test_parse_refuses_malformed(void **state)
     expect_refused("{\"metadata\":{\"name\":\"a\",\"uid\":\"u\",\"uid\":\"v\"}}", "bad JSON");
     gc_meta_t m;
     assert_int_equal(gc_meta_parse(NULL, 0, "v1", "Pod", &m, NULL, 0), -1);
+    assert_int_equal(gc_meta_from_json(NULL, "v1", "Pod", &m, NULL, 0), -1);
+    assert_null(gc_meta_new_from_json(NULL, "v1", "Pod", NULL, 0));
+    char longuid[300];
+    memset(longuid, 'u', sizeof longuid - 1);
+    longuid[sizeof longuid - 1] = '\0';
+    char *json = fx_obj("ns", "a", longuid, "1", false, "", "");
+    expect_refused(json, "uid longer");
+    free(json);
+}
+
+static void test_from_json(void **state)
+{
+    (void)state;
+    json_t *o = json_pack("{s:s,s:s,s:{s:s,s:s,s:s}}", "apiVersion", "apps/v1", "kind", "ReplicaSet",
+                          "metadata", "name", "rs", "namespace", "ns", "uid", "u1");
+    assert_non_null(o);
+    char err[128];
+    gc_meta_t *m = gc_meta_new_from_json(o, NULL, NULL, err, sizeof err);
+    assert_non_null(m);
+    assert_string_equal(m->api_version, "apps/v1");
+    assert_string_equal(m->namespace_, "ns");
+    gc_meta_destroy(&m);
+    json_decref(o);
 }
 
 static void test_parse_refuses_too_many_refs(void **state)
@@ -150,7 +182,7 @@ static void test_patch_remove_refs(void **state)
     gc_meta_t *m = pod_with("", refs, false);
     assert_non_null(m);
     bool drop[3] = {true, false, true};
-    char *p = gc_patch_remove_refs(m, drop);
+    char *p = text(gc_patch_remove_refs(m, drop));
     assert_string_equal(p,
         "[{\"op\":\"test\",\"path\":\"/metadata/ownerReferences/2/uid\",\"value\":\"uc\"},"
         "{\"op\":\"remove\",\"path\":\"/metadata/ownerReferences/2\"},"
@@ -160,14 +192,14 @@ static void test_patch_remove_refs(void **state)
     bool none[3] = {false, false, false};
     assert_null(gc_patch_remove_refs(m, none));
 
-    p = gc_patch_remove_owner(m, "ub");
+    p = text(gc_patch_remove_owner(m, "ub"));
     assert_string_equal(p,
         "[{\"op\":\"test\",\"path\":\"/metadata/ownerReferences/1/uid\",\"value\":\"ub\"},"
         "{\"op\":\"remove\",\"path\":\"/metadata/ownerReferences/1\"}]");
     free(p);
     assert_null(gc_patch_remove_owner(m, "nobody"));
 
-    p = gc_patch_unblock_refs(m);
+    p = text(gc_patch_unblock_refs(m));
     assert_string_equal(p,
         "[{\"op\":\"test\",\"path\":\"/metadata/ownerReferences/0/uid\",\"value\":\"ua\"},"
         "{\"op\":\"replace\",\"path\":\"/metadata/ownerReferences/0/blockOwnerDeletion\",\"value\":false},"
@@ -182,7 +214,7 @@ static void test_patch_remove_finalizer(void **state)
     (void)state;
     gc_meta_t *m = pod_with("\"a\",\"orphan\",\"b\"", "", true);
     assert_non_null(m);
-    char *p = gc_patch_remove_finalizer(m, "orphan");
+    char *p = text(gc_patch_remove_finalizer(m, "orphan"));
     assert_string_equal(p, "[{\"op\":\"test\",\"path\":\"/metadata/finalizers/1\",\"value\":\"orphan\"},"
                            "{\"op\":\"remove\",\"path\":\"/metadata/finalizers/1\"}]");
     free(p);
@@ -199,6 +231,7 @@ int main(void)
         cmocka_unit_test(test_parse_refuses_malformed),
         cmocka_unit_test(test_parse_refuses_too_many_refs),
         cmocka_unit_test(test_group_kind),
+        cmocka_unit_test(test_from_json),
         cmocka_unit_test(test_patch_remove_refs),
         cmocka_unit_test(test_patch_remove_finalizer),
     };
