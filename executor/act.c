@@ -101,7 +101,9 @@ static void parse_args(act_opts_t *o, int argc, char **argv)
     snprintf(o->controller, sizeof o->controller, "act");
     /* Ids must be unique per life, like a controller's: a new generation
      * per run, so the executor's journal never takes a run for a re-send. */
-    o->generation = (long)(((uint32_t)time(NULL) * 2654435761u) ^ (uint32_t)getpid()) & 0x7fffffffL;
+    /* At most 20 bits, so ids stay below 2^53 and survive JSON tools that
+     * read numbers as doubles (jq). */
+    o->generation = (long)(((uint32_t)time(NULL) * 2654435761u) ^ (uint32_t)getpid()) & 0xfffffL;
     if (o->generation == 0) o->generation = 1;
     o->timeout_ms = 60000;
     o->resend_after_ms = 30000;

@@ -58,17 +58,24 @@ act() { "$KUBUS_BIN/kubus-act" --bus-dir="$EXEC_BUS" --controller=e2e "$@"; }
 
 # A ReplicaSet body named $1 in $NS whose controller owner has uid $2.
 # (No replicaset controller runs in the reference cluster: it stays as written.)
-rs_body() {
-  jq -cn --arg n "$1" --arg ns "$NS" --arg uid "$2" '{
+_RS_BODY='def rs($n; $ns; $uid): {
     apiVersion: "apps/v1", kind: "ReplicaSet",
     metadata: {name: $n, namespace: $ns, generateName: "e2e-", labels: {app: "e2e"},
                ownerReferences: [{apiVersion: "apps/v1", kind: "Deployment", name: "owner",
                                   uid: $uid, controller: true, blockOwnerDeletion: true}]},
     spec: {replicas: 0, selector: {matchLabels: {app: "e2e", rs: $n}},
            template: {metadata: {labels: {app: "e2e", rs: $n}},
-                      spec: {containers: [{name: "c", image: "registry.k8s.io/pause:3.9"}]}}}}'
-}
+                      spec: {containers: [{name: "c", image: "registry.k8s.io/pause:3.9"}]}}}};
+  def create($n; $ns; $uid): {verb: "CREATE", resource: "replicasets", namespace: $ns, name: $n,
+                              body: rs($n; $ns; $uid), owner_key: ($ns + "/owner")};'
 
-# An action line: act_line VERB NAME [jq-args...] -- extra fields as a jq object expression.
-act_create() { jq -cn --arg n "$1" --arg ns "$NS" --argjson b "$(rs_body "$1" "$2")" \
-  '{verb: "CREATE", resource: "replicasets", namespace: $ns, name: $n, body: $b, owner_key: ($ns + "/owner")}'; }
+rs_body() { jq -cn --arg n "$1" --arg ns "$NS" --arg uid "$2" "$_RS_BODY rs(\$n; \$ns; \$uid)"; }
+
+# act_create NAME OWNER_UID: one CREATE action line.
+act_create() { jq -cn --arg n "$1" --arg ns "$NS" --arg uid "$2" "$_RS_BODY create(\$n; \$ns; \$uid)"; }
+
+# act_creates PREFIX COUNT OWNER_UID: COUNT CREATE lines, PREFIX-001..., in one jq run.
+act_creates() {
+  jq -cn --arg p "$1" --argjson n "$2" --arg ns "$NS" --arg uid "$3" \
+    "$_RS_BODY range(1; \$n + 1) | create(\$p + \"-\" + (tostring | (\"000\" + .)[-3:]); \$ns; \$uid)"
+}
