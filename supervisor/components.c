@@ -1,0 +1,39 @@
+/* components.c - the table of infrastructure workers and controllers. See components.h. */
+#include "components.h"
+
+#include <string.h>
+
+static const sup_component_t components[SUP_COMPONENT_COUNT] = {
+    { "broker", NULL, "kubus-broker", NULL, 0, true, true },
+    { "informer", NULL, "kubus-informer", NULL, 0, true, true },
+    { "executor", NULL, "kubus-executor", NULL, 0, true, true },
+    { "replicaset", "replicaset-controller", "kubus-replicaset", "concurrent-replicaset-syncs", 5, false, true },
+    { "deployment", "deployment-controller", "kubus-deployment", "concurrent-deployment-syncs", 5, false, true },
+    { "statefulset", "statefulset-controller", "kubus-statefulset", "concurrent-statefulset-syncs", 5, false, true },
+    { "daemonset", "daemonset-controller", "kubus-daemonset", "concurrent-daemonset-syncs", 2, false, true },
+    { "job", "job-controller", "kubus-job", "concurrent-job-syncs", 5, false, true },
+    { "cronjob", "cronjob-controller", "kubus-cronjob", "concurrent-cron-job-syncs", 5, false, true },
+    { "garbagecollector", "garbage-collector-controller", "kubus-garbagecollector", "concurrent-gc-syncs", 20, false, true },
+    { "ttl-after-finished", "ttl-after-finished-controller", "kubus-ttlafterfinished",
+      "concurrent-ttl-after-finished-syncs", 5, false, true },
+};
+
+const sup_component_t *sup_component(size_t i)
+{
+    return i < SUP_COMPONENT_COUNT ? &components[i] : NULL;
+}
+
+int sup_controller_lookup(const char *name)
+{
+    for (size_t i = SUP_INFRA_COUNT; i < SUP_COMPONENT_COUNT; i++)
+        if (strcmp(name, components[i].name) == 0 || strcmp(name, components[i].long_name) == 0)
+            return (int)i;
+    return -1;
+}
+
+int sup_component_by_name(const char *name)
+{
+    for (size_t i = 0; i < SUP_COMPONENT_COUNT; i++)
+        if (strcmp(name, components[i].name) == 0) return (int)i;
+    return -1;
+}

@@ -1,0 +1,418 @@
+/* config.c - supervisor flags, the --config file and --controllers. See config.h. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "bus.h"
+#include "flags.h"
+#include "worker.h"
+
+#define CONFIG_FILE_MAX (1024 * 1024)
+
+/* ---- defaults ---- */
+
+static void default_bin_dir(char *out, size_t outlen)
+{
+    char exe[1024];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) {
+        snprintf(out, outlen, ".");
+        return;
+    }
+    exe[n] = '\0';
+    snprintf(out, outlen, "%s", dirname(exe));
+}
+
+void sup_config_defaults(sup_config_t *c)
+{
+    memset(c, 0, sizeof *c);
+    c->kube_api_qps = 20.0;
+    c->kube_api_burst = 30;
+    snprintf(c->controllers, sizeof c->controllers, "*");
+    for (size_t i = 0; i < SUP_COMPONENT_COUNT; i++) {
+        const sup_component_t *comp = sup_component(i);
+        c->enabled[i] = comp->infra || comp->default_on;
+        c->concurrency[i] = comp->default_concurrency;
+    }
+    c->log_format = LOG_FORMAT_TEXT;
+    if (worker_default_bus_dir(c->bus_dir, sizeof c->bus_dir) < 0) c->bus_dir[0] = '\0';
+    c->shard_count = 1;
+    snprintf(c->bind_address, sizeof c->bind_address, "127.0.0.1");
+    c->port = SUP_DEFAULT_PORT;
+    c->worker_timeout_ms = SUP_DEFAULT_WORKER_TIMEOUT_MS;
+    default_bin_dir(c->bin_dir, sizeof c->bin_dir);
+}
+
+/* ---- --controllers ---- */
+
+/* Trims spaces around one list item in place. */
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t') s++;
+    char *e = s + strlen(s);
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t')) *--e = '\0';
+    return s;
+}
+
+int sup_controllers_parse(const char *spec, bool enabled[SUP_COMPONENT_COUNT], char *err,
+                          size_t errlen)
+{
+    char buf[1024];
+    if (strlen(spec) >= sizeof buf) return flags_fail(err, errlen, "--controllers: list too long");
+    snprintf(buf, sizeof buf, "%s", spec);
+    bool decided[SUP_COMPONENT_COUNT] = { false };
+    bool star = false;
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        char *item = trim(tok);
+        if (!*item) continue;
+        if (strcmp(item, "*") == 0) { star = true; continue; }
+        bool off = item[0] == '-';
+        int i = sup_controller_lookup(off ? item + 1 : item);
+        if (i < 0)
+            return flags_fail(err, errlen, "--controllers: unknown controller \"%s\" (known: replicaset, "
+                              "deployment, statefulset, daemonset, job, cronjob, garbagecollector, "
+                              "ttl-after-finished, or their upstream -controller names)", item);
+        /* Upstream semantics: the first mention of a controller wins. */
+        if (decided[i]) continue;
+        decided[i] = true;
+        enabled[i] = !off;
+    }
+    for (size_t i = SUP_INFRA_COUNT; i < SUP_COMPONENT_COUNT; i++)
+        if (!decided[i]) enabled[i] = star && sup_component(i)->default_on;
+    return 0;
+}
+
+/* ---- one flag ---- */
+
+typedef enum { K_STR, K_INT, K_DOUBLE, K_BOOL, K_DURATION, K_SPECIAL } kind_t;
+typedef int (*special_fn)(sup_config_t *c, const char *flag, const char *value, char *err, size_t errlen);
+
+typedef struct {
+    const char *name;
+    kind_t kind;
+    size_t off, size;          /* field in sup_config_t */
+    double min, max;
+    special_fn special;
+} flagdef_t;
+
+static int set_controllers(sup_config_t *c, const char *flag, const char *v, char *err, size_t errlen)
+{
+    if (flags_string(flag, v, c->controllers, sizeof c->controllers, true, err, errlen) < 0) return -1;
+    return sup_controllers_parse(v, c->enabled, err, errlen);
+}
+
+static int set_bus_dir(sup_config_t *c, const char *flag, const char *v, char *err, size_t errlen)
+{
+    bus_config_t bus;
+    if (bus_config_parse(&bus, v) < 0)
+        return flags_fail(err, errlen, "--%s=%s: need a directory path of at most 90 bytes or "
+                          "tcp://HOST:PORT", flag, v);
+    return flags_string(flag, v, c->bus_dir, sizeof c->bus_dir, false, err, errlen);
+}
+
+static int set_bind_address(sup_config_t *c, const char *flag, const char *v, char *err, size_t errlen)
+{
+    unsigned char addr[sizeof(struct in6_addr)];
+    if (inet_pton(AF_INET, v, addr) != 1 && inet_pton(AF_INET6, v, addr) != 1)
+        return flags_fail(err, errlen, "--%s=%s: not an IPv4 or IPv6 address", flag, v);
+    return flags_string(flag, v, c->bind_address, sizeof c->bind_address, false, err, errlen);
+}
+
+static int set_log_format(sup_config_t *c, const char *flag, const char *v, char *err, size_t errlen)
+{
+    if (log_format_parse(v, &c->log_format) < 0)
+        return flags_fail(err, errlen, "--%s=%s: must be text or json", flag, v);
+    return 0;
+}
+
+static int set_bin_dir(sup_config_t *c, const char *flag, const char *v, char *err, size_t errlen)
+{
+    struct stat st;
+    if (stat(v, &st) < 0 || !S_ISDIR(st.st_mode))
+        return flags_fail(err, errlen, "--%s=%s: not a directory", flag, v);
+    return flags_string(flag, v, c->bin_dir, sizeof c->bin_dir, false, err, errlen);
+}
+
+#define F(field) offsetof(sup_config_t, field), sizeof(((sup_config_t *)0)->field)
+static const flagdef_t flagdefs[] = {
+    { "kubeconfig", K_STR, F(kubeconfig), 0, 0, NULL },
+    { "master", K_STR, F(master), 0, 0, NULL },
+    { "kube-api-qps", K_DOUBLE, F(kube_api_qps), 0.01, 1e6, NULL },
+    { "kube-api-burst", K_INT, F(kube_api_burst), 1, 1000000, NULL },
+    { "controllers", K_SPECIAL, 0, 0, 0, 0, set_controllers },
+    { "leader-elect", K_BOOL, F(leader_elect), 0, 0, NULL },
+    { "v", K_INT, F(verbosity), 0, 10, NULL },
+    { "logging-format", K_SPECIAL, 0, 0, 0, 0, set_log_format },
+    { "bus-dir", K_SPECIAL, 0, 0, 0, 0, set_bus_dir },
+    { "shard-index", K_INT, F(shard_index), 0, 65535, NULL },
+    { "shard-count", K_INT, F(shard_count), 1, 65536, NULL },
+    { "bind-address", K_SPECIAL, 0, 0, 0, 0, set_bind_address },
+    { "port", K_INT, F(port), 0, 65535, NULL },
+    /* At least two heartbeat periods, or a healthy worker looks hung. */
+    { "worker-timeout", K_DURATION, F(worker_timeout_ms), 2000, 3600000, NULL },
+    { "bin-dir", K_SPECIAL, 0, 0, 0, 0, set_bin_dir },
+    { "config", K_STR, F(config_file), 0, 0, NULL },
+};
+
+static int set_typed(sup_config_t *c, const flagdef_t *d, const char *v, char *err, size_t errlen)
+{
+    void *field = (char *)c + d->off;
+    long l = 0;
+    switch (d->kind) {
+    case K_STR:
+        return flags_string(d->name, v, field, d->size, true, err, errlen);
+    case K_INT:
+        if (flags_long(d->name, v, (long)d->min, (long)d->max, &l, err, errlen) < 0) return -1;
+        *(int *)field = (int)l;
+        return 0;
+    case K_DOUBLE:
+        return flags_double(d->name, v, d->min, d->max, field, err, errlen);
+    case K_BOOL:
+        return flags_bool(d->name, v, field, err, errlen);
+    case K_DURATION:
+        return flags_duration_ms(d->name, v, (uint64_t)d->min, (uint64_t)d->max, field, err, errlen);
+    case K_SPECIAL:
+        return d->special(c, d->name, v, err, errlen);
+    }
+    return -1;
+}
+
+/* Sets one flag. value is the candidate (inline or next argument); *took is
+ * set when the value was used. 1: not a known flag; 0: set; -1: bad value. */
+static int set_flag(sup_config_t *c, const char *name, const char *value, bool inline_value,
+                    bool *took, char *err, size_t errlen)
+{
+    *took = false;
+    for (size_t i = 0; i < sizeof flagdefs / sizeof flagdefs[0]; i++) {
+        const flagdef_t *d = &flagdefs[i];
+        if (strcmp(name, d->name) != 0) continue;
+        /* A boolean takes only "=value": "--leader-elect next-arg" is two things. */
+        if (d->kind == K_BOOL && !inline_value) value = NULL;
+        else if (!value) return flags_fail(err, errlen, "--%s needs a value", name);
+        if (set_typed(c, d, value, err, errlen) < 0) return -1;
+        *took = value != NULL;
+        return 0;
+    }
+    for (size_t i = SUP_INFRA_COUNT; i < SUP_COMPONENT_COUNT; i++) {
+        const sup_component_t *comp = sup_component(i);
+        if (strcmp(name, comp->concurrency_flag) != 0) continue;
+        if (!value) return flags_fail(err, errlen, "--%s needs a value", name);
+        long l = 0;
+        if (flags_long(name, value, 1, 10000, &l, err, errlen) < 0) return -1;
+        c->concurrency[i] = (int)l;
+        *took = true;
+        return 0;
+    }
+    return 1;
+}
+
+/* ---- command line ---- */
+
+static sup_config_rc_t apply_args(sup_config_t *c, int argc, char **argv, int first, char *err,
+                                  size_t errlen)
+{
+    flags_iter_t it;
+    flags_arg_t a;
+    int rc;
+    flags_iter_init(&it, argc, argv, first);
+    while ((rc = flags_iter_next(&it, &a, err, errlen)) == 1) {
+        if (strcmp(a.name, "help") == 0 || strcmp(a.name, "h") == 0) return SUP_CONFIG_HELP;
+        bool took = false;
+        int s = set_flag(c, a.name, a.value, a.inline_value, &took, err, errlen);
+        if (s == 1) {
+            flags_fail(err, errlen, "unknown flag \"%s\"", a.arg);
+            return SUP_CONFIG_ERROR;
+        }
+        if (s < 0) return SUP_CONFIG_ERROR;
+        if (took) flags_iter_took_value(&it, &a);
+    }
+    return rc < 0 ? SUP_CONFIG_ERROR : SUP_CONFIG_OK;
+}
+
+/* ---- --config FILE ---- */
+
+static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        flags_fail(err, errlen, "--config=%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = malloc(CONFIG_FILE_MAX + 1);
+    size_t n = buf ? fread(buf, 1, CONFIG_FILE_MAX + 1, f) : 0;
+    bool bad = !buf || ferror(f) || n > CONFIG_FILE_MAX;
+    fclose(f);
+    if (bad) {
+        flags_fail(err, errlen, "--config=%s: unreadable or larger than 1 MiB", path);
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+typedef struct {
+    yaml_parser_t p;
+    const char *path;
+    char key[FLAGS_NAME_MAX];
+    bool have_key;
+    int depth;
+} yaml_walk_t;
+
+/* One parser event of a flat "flag: value" mapping. 1: go on; 0: done; -1: error. */
+static int yaml_step(yaml_walk_t *y, sup_config_t *c, yaml_event_t *ev, char *err, size_t errlen)
+{
+    unsigned long line = (unsigned long)ev->start_mark.line + 1;
+    switch (ev->type) {
+    case YAML_STREAM_START_EVENT:
+    case YAML_DOCUMENT_START_EVENT:
+    case YAML_DOCUMENT_END_EVENT:
+        return 1;
+    case YAML_STREAM_END_EVENT:
+        return 0;
+    case YAML_MAPPING_START_EVENT:
+        if (++y->depth == 1) return 1;
+        break;
+    case YAML_MAPPING_END_EVENT:
+        y->depth--;
+        return 1;
+    case YAML_SCALAR_EVENT: {
+        const char *s = (const char *)ev->data.scalar.value;
+        if (y->depth != 1) break;
+        if (!y->have_key) {
+            if (flags_string("config key", s, y->key, sizeof y->key, false, err, errlen) < 0 ||
+                strcmp(y->key, "config") == 0)
+                return flags_fail(err, errlen, "%s:%lu: key \"%s\" is not a flag", y->path, line, s);
+            y->have_key = true;
+            return 1;
+        }
+        y->have_key = false;
+        bool took;
+        char why[512];
+        int rc = set_flag(c, y->key, s, true, &took, why, sizeof why);
+        if (rc == 1) return flags_fail(err, errlen, "%s:%lu: unknown key \"%s\"", y->path, line, y->key);
+        if (rc < 0) return flags_fail(err, errlen, "%s:%lu: %s", y->path, line, why);
+        return 1;
+    }
+    default:
+        break;
+    }
+    return flags_fail(err, errlen, "%s:%lu: expected a mapping of flag names to plain values",
+                      y->path, line);
+}
+
+static int apply_file(sup_config_t *c, const char *path, char *err, size_t errlen)
+{
+    size_t len = 0;
+    char *text = read_file(path, &len, err, errlen);
+    if (!text) return -1;
+    yaml_walk_t y = { .path = path };
+    int rc = -1;
+    if (!yaml_parser_initialize(&y.p)) {
+        flags_fail(err, errlen, "--config: cannot initialise the YAML parser");
+        free(text);
+        return -1;
+    }
+    yaml_parser_set_input_string(&y.p, (const unsigned char *)text, len);
+    for (;;) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&y.p, &ev)) {
+            flags_fail(err, errlen, "%s:%lu: %s", path, (unsigned long)y.p.problem_mark.line + 1,
+                       y.p.problem ? y.p.problem : "YAML error");
+            rc = -1;
+            break;
+        }
+        rc = yaml_step(&y, c, &ev, err, errlen);
+        yaml_event_delete(&ev);
+        if (rc <= 0) break;
+    }
+    yaml_parser_delete(&y.p);
+    free(text);
+    return rc;
+}
+
+/* ---- load ---- */
+
+static int check_whole(const sup_config_t *c, char *err, size_t errlen)
+{
+    if (c->shard_index >= c->shard_count)
+        return flags_fail(err, errlen, "--shard-index=%d: must be less than --shard-count=%d",
+                          c->shard_index, c->shard_count);
+    if (!c->bus_dir[0])
+        return flags_fail(err, errlen, "--bus-dir: the default path is too long; give one");
+    return 0;
+}
+
+sup_config_rc_t sup_config_load(sup_config_t *c, int argc, char **argv, int first, char *err,
+                                size_t errlen)
+{
+    /* A first pass finds --config (and refuses bad flags early); the file
+     * then goes under the command line, which is applied again on top. */
+    sup_config_defaults(c);
+    sup_config_rc_t rc = apply_args(c, argc, argv, first, err, errlen);
+    if (rc != SUP_CONFIG_OK) return rc;
+    if (c->config_file[0]) {
+        char path[sizeof c->config_file];
+        snprintf(path, sizeof path, "%s", c->config_file);
+        sup_config_defaults(c);
+        if (apply_file(c, path, err, errlen) < 0) return SUP_CONFIG_ERROR;
+        rc = apply_args(c, argc, argv, first, err, errlen);
+        if (rc != SUP_CONFIG_OK) return rc;
+    }
+    return check_whole(c, err, errlen) < 0 ? SUP_CONFIG_ERROR : SUP_CONFIG_OK;
+}
+
+void sup_config_usage(FILE *to, const char *prog)
+{
+    fprintf(to,
+        "Usage: %s [flags]\n"
+        "       %s status [--port=N] [--bind-address=ADDR]   print the workers' status table\n"
+        "\n"
+        "Runs kubus's workers (broker, informer, executor, one process per controller),\n"
+        "restarts them with back-off, and serves /healthz /readyz /metrics /statusz.\n"
+        "\n"
+        "Flags:\n"
+        "  --kubeconfig=PATH            kubeconfig passed to every worker\n"
+        "  --master=URL                 API server URL (overrides the kubeconfig)\n"
+        "  --controllers=LIST           '*' = all on by default, 'foo' enables, '-foo' disables\n"
+        "                               (default *). Known: replicaset-controller, deployment-controller,\n"
+        "                               statefulset-controller, daemonset-controller, job-controller,\n"
+        "                               cronjob-controller, garbage-collector-controller,\n"
+        "                               ttl-after-finished-controller, or the short aliases replicaset,\n"
+        "                               deployment, statefulset, daemonset, job, cronjob,\n"
+        "                               garbagecollector, ttl-after-finished\n"
+        "  --kube-api-qps=F             API requests per second (default 20)\n"
+        "  --kube-api-burst=N           API request burst (default 30)\n"
+        "  --concurrent-replicaset-syncs=N (5)   --concurrent-deployment-syncs=N (5)\n"
+        "  --concurrent-statefulset-syncs=N (5)  --concurrent-daemonset-syncs=N (2)\n"
+        "  --concurrent-job-syncs=N (5)          --concurrent-cron-job-syncs=N (5)\n"
+        "  --concurrent-gc-syncs=N (20)          --concurrent-ttl-after-finished-syncs=N (5)\n"
+        "  --leader-elect[=BOOL]        accepted for compatibility; leader election is NOT\n"
+        "                               implemented yet (default false)\n"
+        "  -v=N                         log verbosity (default 0)\n"
+        "  --logging-format=text|json   (default text)\n"
+        "  --bus-dir=DIR|tcp://H:P      bus location (default $XDG_RUNTIME_DIR/kubus or /tmp/kubus-UID)\n"
+        "  --shard-index=I --shard-count=N   this supervisor's shard (default 0 of 1)\n"
+        "  --bind-address=ADDR          HTTP address (default 127.0.0.1)\n"
+        "  --port=N                     HTTP port for /healthz /readyz /metrics /statusz\n"
+        "                               (default %d; 0 disables)\n"
+        "  --worker-timeout=DURATION    heartbeat silence before a worker counts as hung and is\n"
+        "                               killed (default 10s; at least 2s)\n"
+        "  --bin-dir=DIR                where the worker binaries are (default: this program's dir)\n"
+        "  --config=FILE                YAML mapping of the flags above (\"port: 10267\");\n"
+        "                               the command line wins. Re-read on SIGHUP.\n"
+        "  --help\n"
+        "\n"
+        "Signals: SIGTERM/SIGINT stop every worker (controllers first) and exit;\n"
+        "SIGHUP re-reads the configuration and restarts every worker with it.\n",
+        prog, prog, SUP_DEFAULT_PORT);
+}

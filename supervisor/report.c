@@ -1,0 +1,149 @@
+/* report.c - /statusz, /metrics and /readyz texts. See report.h. */
+#include "report.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A growing string; on allocation failure it stays failed and yields NULL. */
+typedef struct { char *s; size_t len, cap; bool failed; } sbuf_t;
+
+static void sb_printf(sbuf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(sbuf_t *b, const char *fmt, ...)
+{
+    if (b->failed) return;
+    for (;;) {
+        size_t room = b->cap - b->len;
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(b->s ? b->s + b->len : NULL, room, fmt, ap);
+        va_end(ap);
+        if (n < 0) { b->failed = true; return; }
+        if ((size_t)n < room) { b->len += (size_t)n; return; }
+        size_t cap = b->cap ? b->cap * 2 : 1024;
+        while (cap - b->len <= (size_t)n) cap *= 2;
+        char *s = realloc(b->s, cap);
+        if (!s) { b->failed = true; return; }
+        b->s = s;
+        b->cap = cap;
+    }
+}
+
+static char *sb_take(sbuf_t *b)
+{
+    if (b->failed || !b->s) {
+        free(b->s);
+        return NULL;
+    }
+    return b->s;
+}
+
+bool sup_worker_is_up(const sup_worker_t *w)
+{
+    return w->state == SUP_W_UP && w->reported_ready;
+}
+
+static void fmt_duration(char *out, size_t len, uint64_t ms)
+{
+    uint64_t s = ms / 1000;
+    if (s < 60)
+        snprintf(out, len, "%llus", (unsigned long long)s);
+    else if (s < 3600)
+        snprintf(out, len, "%llum%llus", (unsigned long long)(s / 60), (unsigned long long)(s % 60));
+    else
+        snprintf(out, len, "%lluh%llum", (unsigned long long)(s / 3600), (unsigned long long)(s / 60 % 60));
+}
+
+static void fmt_last_exit(char *out, size_t len, const sup_worker_t *w)
+{
+    if (w->last_exit_signal)
+        snprintf(out, len, "signal=%d", w->last_exit_signal);
+    else if (w->last_exit_code >= 0)
+        snprintf(out, len, "code=%d", w->last_exit_code);
+    else
+        snprintf(out, len, "-");
+}
+
+char *sup_report_statusz(const sup_table_t *t, uint64_t now_ms)
+{
+    sbuf_t b = { 0 };
+    sb_printf(&b, "%-20s %-9s %-8s %-10s %-8s %-8s %s\n", "NAME", "STATE", "PID", "GENERATION",
+              "RESTARTS", "UPTIME", "LAST-EXIT");
+    for (size_t i = 0; i < t->n; i++) {
+        const sup_worker_t *w = &t->w[i];
+        char pid[16] = "-", up[32] = "-", last[32];
+        if (w->pid > 0) snprintf(pid, sizeof pid, "%d", (int)w->pid);
+        if (sup_wstate_running(w->state) && w->started_ms)
+            fmt_duration(up, sizeof up, now_ms - w->started_ms);
+        fmt_last_exit(last, sizeof last, w);
+        sb_printf(&b, "%-20s %-9s %-8s %-10u %-8llu %-8s %s\n", w->comp->name,
+                  sup_wstate_name(w->state), pid, w->generation, (unsigned long long)w->restarts, up,
+                  last);
+    }
+    return sb_take(&b);
+}
+
+typedef enum { M_UP, M_RESTARTS, M_GENERATION, M_EXIT_CODE, M_EXIT_SIGNAL, M_PROGRESS } metric_t;
+
+static long long metric_value(const sup_worker_t *w, metric_t m)
+{
+    switch (m) {
+    case M_UP: return sup_worker_is_up(w) ? 1 : 0;
+    case M_RESTARTS: return (long long)w->restarts;
+    case M_GENERATION: return w->generation;
+    case M_EXIT_CODE: return w->last_exit_code;
+    case M_EXIT_SIGNAL: return w->last_exit_signal;
+    case M_PROGRESS: return (long long)w->progress;
+    }
+    return 0;
+}
+
+static void metric_family(sbuf_t *b, const sup_table_t *t, metric_t m, const char *name,
+                          const char *type, const char *help)
+{
+    sb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+    for (size_t i = 0; i < t->n; i++)
+        sb_printf(b, "%s{worker=\"%s\"} %lld\n", name, t->w[i].comp->name, metric_value(&t->w[i], m));
+}
+
+char *sup_report_metrics(const sup_table_t *t)
+{
+    sbuf_t b = { 0 };
+    metric_family(&b, t, M_UP, "kubus_worker_up", "gauge",
+                  "1 when the worker runs and its last heartbeat said ready.");
+    metric_family(&b, t, M_RESTARTS, "kubus_worker_restarts_total", "counter",
+                  "Starts that followed an exit or a hang.");
+    metric_family(&b, t, M_GENERATION, "kubus_worker_generation", "gauge",
+                  "Starts so far; the --generation of the current process.");
+    metric_family(&b, t, M_EXIT_CODE, "kubus_worker_last_exit_code", "gauge",
+                  "Exit code of the last run (-1: none, or ended by a signal).");
+    metric_family(&b, t, M_EXIT_SIGNAL, "kubus_worker_last_exit_signal", "gauge",
+                  "Signal that ended the last run (0: none).");
+    metric_family(&b, t, M_PROGRESS, "kubus_worker_progress", "gauge",
+                  "The worker's progress counter from its last heartbeat.");
+    sb_printf(&b, "# HELP kubus_supervisor_malformed_heartbeats_total Status-pipe frames refused.\n"
+                  "# TYPE kubus_supervisor_malformed_heartbeats_total counter\n"
+                  "kubus_supervisor_malformed_heartbeats_total %llu\n",
+              (unsigned long long)t->malformed_heartbeats);
+    return sb_take(&b);
+}
+
+char *sup_report_readyz(const sup_table_t *t, bool stopping, bool *ready)
+{
+    sbuf_t b = { 0 };
+    *ready = !stopping;
+    if (stopping) sb_printf(&b, "not ready: shutting down\n");
+    for (size_t i = 0; i < t->n && !stopping; i++) {
+        const sup_worker_t *w = &t->w[i];
+        if (w->state == SUP_W_ABSENT || sup_worker_is_up(w)) continue;
+        sb_printf(&b, "%s%s (%s)", *ready ? "not ready: " : ", ", w->comp->name,
+                  w->state == SUP_W_UP ? "not ready" : sup_wstate_name(w->state));
+        *ready = false;
+    }
+    if (*ready)
+        sb_printf(&b, "ok\n");
+    else if (!stopping)
+        sb_printf(&b, "\n");
+    return sb_take(&b);
+}

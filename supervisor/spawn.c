@@ -1,0 +1,71 @@
+/* spawn.c - fork+exec of one worker. See spawn.h. */
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+
+/* Runs in the child between fork and exec: async-signal-safe calls only. */
+static void exec_child(const char *path, char *const argv[], int status_wr)
+{
+    (void)setpgid(0, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    (void)sigprocmask(SIG_SETMASK, &none, NULL);
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    (void)sigaction(SIGPIPE, &dfl, NULL);
+    if (status_wr == SUP_STATUS_FD) {
+        if (fcntl(status_wr, F_SETFD, 0) < 0) _exit(126);
+    } else if (dup2(status_wr, SUP_STATUS_FD) < 0) {
+        _exit(126);
+    }
+    execv(path, argv);
+    _exit(127);
+}
+
+int sup_spawn(sup_worker_t *w, const sup_config_t *c, uint64_t now_ms)
+{
+    sup_argv_t args;
+    w->generation++;
+    if (sup_argv_build(&args, c, w, SUP_STATUS_FD) < 0) {
+        LOGE("worker command line too long", "worker", w->comp->name);
+        w->generation--;
+        return -1;
+    }
+    int p[2];
+    if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0) {
+        LOGE("pipe2 failed", "worker", w->comp->name, "error", strerror(errno));
+        w->generation--;
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid == 0) exec_child(w->path, args.argv, p[1]);
+    int saved = errno;
+    close(p[1]);
+    if (pid < 0) {
+        close(p[0]);
+        LOGE("fork failed", "worker", w->comp->name, "error", strerror(saved));
+        w->generation--;
+        return -1;
+    }
+    w->pid = pid;
+    w->status_fd = p[0];
+    w->hblen = 0;
+    w->started_ms = w->heard_ms = now_ms;
+    w->ready_ms = 0;
+    w->reported_ready = w->hung = w->killed = false;
+    if (w->initial) w->first_start_ms = now_ms;
+    w->initial = false;
+    char spid[16], gen[16];
+    snprintf(spid, sizeof spid, "%d", (int)pid);
+    snprintf(gen, sizeof gen, "%u", w->generation);
+    LOGI("worker started", "worker", w->comp->name, "pid", spid, "generation", gen);
+    return 0;
+}
