@@ -1,0 +1,417 @@
+/* Unit tests for flag parsing: lib/flags.c, worker_opts_parse (lib/worker.c)
+ * and the supervisor's configuration (supervisor/config.c), including the
+ * --controllers semantics and the --config file. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "components.h"
+#include "config.h"
+#include "flags.h"
+#include "worker.h"
+
+#define ARGC(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+/* ---- lib/flags.c ---- */
+
+static void test_iter_forms(void **state)
+{
+    (void)state;
+    char *argv[] = { "prog", "--a=1", "--b", "2", "-v=3", "-c", "x", "--flag" };
+    flags_iter_t it;
+    flags_arg_t a;
+    char err[128];
+    flags_iter_init(&it, ARGC(argv), argv, 1);
+    assert_int_equal(flags_iter_next(&it, &a, err, sizeof err), 1);
+    assert_string_equal(a.name, "a");
+    assert_string_equal(a.value, "1");
+    assert_true(a.inline_value);
+    assert_int_equal(flags_iter_next(&it, &a, err, sizeof err), 1);
+    assert_string_equal(a.name, "b");
+    assert_string_equal(a.value, "2");
+    assert_false(a.inline_value);
+    flags_iter_took_value(&it, &a);
+    assert_int_equal(flags_iter_next(&it, &a, err, sizeof err), 1);
+    assert_string_equal(a.name, "v");
+    assert_string_equal(a.value, "3");
+    assert_int_equal(flags_iter_next(&it, &a, err, sizeof err), 1);
+    assert_string_equal(a.name, "c");
+    /* Not consumed: "x" comes back as the next argument and is refused. */
+    assert_int_equal(flags_iter_next(&it, &a, err, sizeof err), -1);
+    assert_non_null(strstr(err, "unexpected argument \"x\""));
+    assert_int_equal(flags_iter_next(&it, &a, err, sizeof err), 1);
+    assert_string_equal(a.name, "flag");
+    assert_null(a.value);
+    assert_int_equal(flags_iter_next(&it, &a, err, sizeof err), 0);
+}
+
+static void test_iter_malformed(void **state)
+{
+    (void)state;
+    char *bad[] = { "prog", "--", "-", "---x", "--=1" };
+    char err[128];
+    for (int i = 1; i < ARGC(bad); i++) {
+        flags_iter_t it;
+        flags_arg_t a;
+        flags_iter_init(&it, 2, (char *[]){ "prog", bad[i] }, 1);
+        assert_int_equal(flags_iter_next(&it, &a, err, sizeof err), -1);
+    }
+    char longname[200];
+    memset(longname, 'x', sizeof longname - 1);
+    longname[0] = longname[1] = '-';
+    longname[sizeof longname - 1] = '\0';
+    flags_iter_t it;
+    flags_arg_t a;
+    flags_iter_init(&it, 2, (char *[]){ "prog", longname }, 1);
+    assert_int_equal(flags_iter_next(&it, &a, err, sizeof err), -1);
+    assert_non_null(strstr(err, "unknown flag"));
+}
+
+static void test_values(void **state)
+{
+    (void)state;
+    char err[128];
+    long l = 0;
+    double d = 0;
+    bool b = false;
+    uint64_t ms = 0;
+    assert_int_equal(flags_long("n", "42", 0, 100, &l, err, sizeof err), 0);
+    assert_int_equal(l, 42);
+    assert_int_equal(flags_long("n", "4x", 0, 100, &l, err, sizeof err), -1);
+    assert_non_null(strstr(err, "--n=4x: not an integer"));
+    assert_int_equal(flags_long("n", "101", 0, 100, &l, err, sizeof err), -1);
+    assert_non_null(strstr(err, "between 0 and 100"));
+    assert_int_equal(flags_long("n", "", 0, 100, &l, err, sizeof err), -1);
+    assert_int_equal(flags_long("n", "99999999999999999999999", 0, 100, &l, err, sizeof err), -1);
+    assert_int_equal(flags_double("q", "2.5", 0.01, 10, &d, err, sizeof err), 0);
+    assert_true(d == 2.5);
+    assert_int_equal(flags_double("q", "nan", 0.01, 10, &d, err, sizeof err), -1);
+    assert_int_equal(flags_double("q", "0", 0.01, 10, &d, err, sizeof err), -1);
+    assert_int_equal(flags_bool("b", NULL, &b, err, sizeof err), 0);
+    assert_true(b);
+    assert_int_equal(flags_bool("b", "false", &b, err, sizeof err), 0);
+    assert_false(b);
+    assert_int_equal(flags_bool("b", "maybe", &b, err, sizeof err), -1);
+    assert_int_equal(flags_duration_ms("t", "10s", 0, 60000, &ms, err, sizeof err), 0);
+    assert_int_equal(ms, 10000);
+    assert_int_equal(flags_duration_ms("t", "1.5s", 0, 60000, &ms, err, sizeof err), 0);
+    assert_int_equal(ms, 1500);
+    assert_int_equal(flags_duration_ms("t", "250ms", 0, 60000, &ms, err, sizeof err), 0);
+    assert_int_equal(ms, 250);
+    assert_int_equal(flags_duration_ms("t", "2m", 0, 600000, &ms, err, sizeof err), 0);
+    assert_int_equal(ms, 120000);
+    assert_int_equal(flags_duration_ms("t", "3", 0, 60000, &ms, err, sizeof err), 0);
+    assert_int_equal(ms, 3000);
+    assert_int_equal(flags_duration_ms("t", "10x", 0, 60000, &ms, err, sizeof err), -1);
+    assert_int_equal(flags_duration_ms("t", "-1s", 0, 60000, &ms, err, sizeof err), -1);
+    assert_int_equal(flags_duration_ms("t", "2h", 0, 60000, &ms, err, sizeof err), -1);
+    char out[4];
+    assert_int_equal(flags_string("s", "abc", out, sizeof out, false, err, sizeof err), 0);
+    assert_int_equal(flags_string("s", "abcd", out, sizeof out, false, err, sizeof err), -1);
+    assert_non_null(strstr(err, "too long"));
+    assert_int_equal(flags_string("s", "", out, sizeof out, false, err, sizeof err), -1);
+    assert_int_equal(flags_string("s", "", out, sizeof out, true, err, sizeof err), 0);
+}
+
+/* ---- worker_opts_parse ---- */
+
+typedef struct { int resync; int calls; } own_t;
+
+static int own_flag(void *state, const char *flag, const char *value, bool *used)
+{
+    own_t *o = state;
+    o->calls++;
+    if (strcmp(flag, "resync") != 0) return WORKER_FLAG_UNKNOWN;
+    if (!value || atoi(value) <= 0) return WORKER_FLAG_BAD;
+    o->resync = atoi(value);
+    *used = true;
+    return WORKER_FLAG_OK;
+}
+
+static int parse_worker(worker_opts_t *o, own_t *own, int argc, char **argv, char *err, size_t len)
+{
+    worker_hooks_t hooks = { .name = "test", .parse_flag = own_flag, .state = own };
+    worker_opts_defaults(o, "test");
+    return worker_opts_parse(o, argc, argv, &hooks, err, len);
+}
+
+static void test_worker_good(void **state)
+{
+    (void)state;
+    char *argv[] = { "w", "--name=replicaset", "--generation", "7", "--status-fd=5",
+                     "--bus-dir=/tmp/kb", "--kubeconfig", "/k", "--master=https://h:6443",
+                     "--kube-api-qps=50.5", "--kube-api-burst=60", "--concurrent-syncs=9",
+                     "--shard-index=1", "--shard-count=3", "-v=4", "--logging-format=json",
+                     "--resync", "30" };
+    worker_opts_t o;
+    own_t own = { 0 };
+    char err[256];
+    assert_int_equal(parse_worker(&o, &own, ARGC(argv), argv, err, sizeof err), 0);
+    assert_string_equal(o.name, "replicaset");
+    assert_int_equal(o.generation, 7);
+    assert_int_equal(o.status_fd, 5);
+    assert_string_equal(o.bus.dir, "/tmp/kb");
+    assert_string_equal(o.kubeconfig, "/k");
+    assert_string_equal(o.master, "https://h:6443");
+    assert_true(o.kube_api_qps == 50.5);
+    assert_int_equal(o.kube_api_burst, 60);
+    assert_int_equal(o.concurrent_syncs, 9);
+    assert_int_equal(o.shard_index, 1);
+    assert_int_equal(o.shard_count, 3);
+    assert_int_equal(o.verbosity, 4);
+    assert_int_equal(o.log_format, LOG_FORMAT_JSON);
+    assert_int_equal(own.resync, 30);
+}
+
+static void test_worker_defaults(void **state)
+{
+    (void)state;
+    char *argv[] = { "w" };
+    worker_opts_t o;
+    own_t own = { 0 };
+    char err[256];
+    assert_int_equal(parse_worker(&o, &own, ARGC(argv), argv, err, sizeof err), 0);
+    assert_string_equal(o.name, "test");
+    assert_int_equal(o.generation, 1);
+    assert_int_equal(o.status_fd, -1);
+    assert_true(o.kube_api_qps == 20.0);
+    assert_int_equal(o.kube_api_burst, 30);
+    assert_int_equal(o.concurrent_syncs, 5);
+    assert_int_equal(o.shard_count, 1);
+    assert_true(o.bus.dir[0] == '/');
+    char *help[] = { "w", "--help" };
+    assert_int_equal(parse_worker(&o, &own, ARGC(help), help, err, sizeof err), 1);
+}
+
+static void expect_worker_error(char *arg, const char *want)
+{
+    char *argv[] = { "w", arg };
+    worker_opts_t o;
+    own_t own = { 0 };
+    char err[256] = "";
+    assert_int_equal(parse_worker(&o, &own, ARGC(argv), argv, err, sizeof err), -1);
+    if (!strstr(err, want)) fail_msg("for %s: error \"%s\" lacks \"%s\"", arg, err, want);
+}
+
+static void test_worker_bad(void **state)
+{
+    (void)state;
+    expect_worker_error("--bogus=1", "unknown flag \"--bogus=1\"");
+    expect_worker_error("--generation=-1", "--generation=-1");
+    expect_worker_error("--status-fd=1", "must not be stdin");
+    expect_worker_error("--status-fd=abc", "not an integer");
+    expect_worker_error("--kube-api-qps=fast", "--kube-api-qps=fast: not a number");
+    expect_worker_error("--kube-api-burst=0", "between 1 and");
+    expect_worker_error("--concurrent-syncs=0", "--concurrent-syncs=0");
+    expect_worker_error("--logging-format=xml", "must be text or json");
+    expect_worker_error("-v=11", "between 0 and 10");
+    expect_worker_error("--name=a b", "--name=a b");
+    expect_worker_error("--name", "needs a value");
+    expect_worker_error("--bus-dir=tcp://host", "--bus-dir");
+    expect_worker_error("--resync=-5", "--resync=-5: invalid value");
+    expect_worker_error("positional", "unexpected argument");
+    char *argv[] = { "w", "--shard-index=2", "--shard-count=2" };
+    worker_opts_t o;
+    own_t own = { 0 };
+    char err[256];
+    assert_int_equal(parse_worker(&o, &own, ARGC(argv), argv, err, sizeof err), -1);
+    assert_non_null(strstr(err, "less than --shard-count"));
+}
+
+/* ---- supervisor configuration ---- */
+
+static int ctl(const char *name) { return sup_controller_lookup(name); }
+
+static void test_sup_defaults(void **state)
+{
+    (void)state;
+    sup_config_t c;
+    char err[512];
+    char *argv[] = { "kcm" };
+    assert_int_equal(sup_config_load(&c, ARGC(argv), argv, 1, err, sizeof err), SUP_CONFIG_OK);
+    assert_true(c.kube_api_qps == 20.0);
+    assert_int_equal(c.kube_api_burst, 30);
+    assert_int_equal(c.port, 10267);
+    assert_string_equal(c.bind_address, "127.0.0.1");
+    assert_int_equal(c.worker_timeout_ms, 10000);
+    assert_false(c.leader_elect);
+    for (size_t i = 0; i < SUP_COMPONENT_COUNT; i++) assert_true(c.enabled[i]);
+    assert_int_equal(c.concurrency[ctl("replicaset")], 5);
+    assert_int_equal(c.concurrency[ctl("daemonset")], 2);
+    assert_int_equal(c.concurrency[ctl("garbagecollector")], 20);
+}
+
+static void test_sup_good(void **state)
+{
+    (void)state;
+    sup_config_t c;
+    char err[512];
+    char *argv[] = { "kcm", "--kubeconfig=/k", "--master", "https://m", "--kube-api-qps=5",
+                     "--kube-api-burst", "7", "--concurrent-replicaset-syncs=11",
+                     "--concurrent-gc-syncs", "3", "--concurrent-cron-job-syncs=4",
+                     "--concurrent-ttl-after-finished-syncs=6", "--leader-elect", "-v=2",
+                     "--logging-format=json", "--bus-dir=/tmp/kbx", "--shard-index=1",
+                     "--shard-count=2", "--bind-address=::1", "--port=0", "--worker-timeout=2s",
+                     "--bin-dir=/tmp" };
+    assert_int_equal(sup_config_load(&c, ARGC(argv), argv, 1, err, sizeof err), SUP_CONFIG_OK);
+    assert_string_equal(c.kubeconfig, "/k");
+    assert_string_equal(c.master, "https://m");
+    assert_true(c.kube_api_qps == 5.0);
+    assert_int_equal(c.kube_api_burst, 7);
+    assert_int_equal(c.concurrency[ctl("replicaset")], 11);
+    assert_int_equal(c.concurrency[ctl("garbagecollector")], 3);
+    assert_int_equal(c.concurrency[ctl("cronjob")], 4);
+    assert_int_equal(c.concurrency[ctl("ttl-after-finished")], 6);
+    assert_true(c.leader_elect);
+    assert_int_equal(c.verbosity, 2);
+    assert_int_equal(c.log_format, LOG_FORMAT_JSON);
+    assert_string_equal(c.bus_dir, "/tmp/kbx");
+    assert_int_equal(c.shard_index, 1);
+    assert_int_equal(c.port, 0);
+    assert_string_equal(c.bind_address, "::1");
+    assert_int_equal(c.worker_timeout_ms, 2000);
+    assert_string_equal(c.bin_dir, "/tmp");
+}
+
+static void expect_sup_error(char *arg, const char *want)
+{
+    sup_config_t c;
+    char err[512] = "";
+    char *argv[] = { "kcm", arg };
+    assert_int_equal(sup_config_load(&c, ARGC(argv), argv, 1, err, sizeof err), SUP_CONFIG_ERROR);
+    if (!strstr(err, want)) fail_msg("for %s: error \"%s\" lacks \"%s\"", arg, err, want);
+}
+
+static void test_sup_bad(void **state)
+{
+    (void)state;
+    expect_sup_error("--unknown-flag=1", "unknown flag \"--unknown-flag=1\"");
+    expect_sup_error("--port=70000", "--port=70000");
+    expect_sup_error("--port=http", "not an integer");
+    expect_sup_error("--bind-address=localhost", "not an IPv4 or IPv6 address");
+    expect_sup_error("--worker-timeout=1s", "--worker-timeout=1s");
+    expect_sup_error("--worker-timeout=soon", "not a duration");
+    expect_sup_error("--leader-elect=perhaps", "not a boolean");
+    expect_sup_error("--concurrent-job-syncs=0", "--concurrent-job-syncs=0");
+    expect_sup_error("--controllers=replicaset,nodeipam", "unknown controller \"nodeipam\"");
+    expect_sup_error("--controllers=-bogus", "unknown controller \"-bogus\"");
+    expect_sup_error("--bin-dir=/nonexistent/kubus", "not a directory");
+    expect_sup_error("--shard-index=5", "less than --shard-count");
+    expect_sup_error("--logging-format=yaml", "text or json");
+    expect_sup_error("--kubeconfig", "needs a value");
+    expect_sup_error("--config=/nonexistent.yaml", "/nonexistent.yaml");
+    sup_config_t c;
+    char err[512];
+    char *help[] = { "kcm", "--port=1", "-h" };
+    assert_int_equal(sup_config_load(&c, ARGC(help), help, 1, err, sizeof err), SUP_CONFIG_HELP);
+}
+
+static void controllers(const char *spec, bool enabled[SUP_COMPONENT_COUNT])
+{
+    char err[512];
+    for (size_t i = 0; i < SUP_COMPONENT_COUNT; i++) enabled[i] = true;
+    if (sup_controllers_parse(spec, enabled, err, sizeof err) < 0) fail_msg("%s: %s", spec, err);
+}
+
+static void test_controllers_semantics(void **state)
+{
+    (void)state;
+    bool e[SUP_COMPONENT_COUNT];
+    controllers("*", e);
+    for (size_t i = SUP_INFRA_COUNT; i < SUP_COMPONENT_COUNT; i++) assert_true(e[i]);
+    controllers("*,-job", e);
+    assert_false(e[ctl("job")]);
+    assert_true(e[ctl("cronjob")]);
+    controllers("replicaset-controller", e);
+    assert_true(e[ctl("replicaset")]);
+    assert_false(e[ctl("deployment")]);
+    controllers("-garbage-collector-controller,*", e);
+    assert_false(e[ctl("garbagecollector")]);
+    assert_true(e[ctl("deployment")]);
+    /* First mention wins, as upstream. */
+    controllers("job,-job", e);
+    assert_true(e[ctl("job")]);
+    controllers("-job,job,*", e);
+    assert_false(e[ctl("job")]);
+    controllers("", e);
+    for (size_t i = SUP_INFRA_COUNT; i < SUP_COMPONENT_COUNT; i++) assert_false(e[i]);
+    controllers(" deployment , ttl-after-finished ,", e);
+    assert_true(e[ctl("deployment")]);
+    assert_true(e[ctl("ttl-after-finished-controller")]);
+    assert_false(e[ctl("replicaset")]);
+    /* Infra is not the list's business. */
+    for (size_t i = 0; i < SUP_INFRA_COUNT; i++) assert_true(e[i]);
+    char err[512];
+    assert_int_equal(sup_controllers_parse("broker", e, err, sizeof err), -1);
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fputs(text, f) >= 0, 1);
+    assert_int_equal(fclose(f), 0);
+}
+
+static void test_config_file(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/kubus-test-config-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    write_file(path, "# kubus\nport: 12000\ncontrollers: \"*,-job\"\nkube-api-qps: 7\n"
+                     "leader-elect: true\nworker-timeout: 3s\n");
+    char flag[128];
+    snprintf(flag, sizeof flag, "--config=%s", path);
+    sup_config_t c;
+    char err[512];
+    char *argv[] = { "kcm", flag, "--port=12001" };
+    assert_int_equal(sup_config_load(&c, ARGC(argv), argv, 1, err, sizeof err), SUP_CONFIG_OK);
+    assert_int_equal(c.port, 12001); /* the command line wins */
+    assert_false(c.enabled[ctl("job")]);
+    assert_true(c.kube_api_qps == 7.0);
+    assert_true(c.leader_elect);
+    assert_int_equal(c.worker_timeout_ms, 3000);
+
+    write_file(path, "port: 1\nbogus: 2\n");
+    assert_int_equal(sup_config_load(&c, 2, argv, 1, err, sizeof err), SUP_CONFIG_ERROR);
+    assert_non_null(strstr(err, ":2: unknown key \"bogus\""));
+    write_file(path, "port: [1, 2]\n");
+    assert_int_equal(sup_config_load(&c, 2, argv, 1, err, sizeof err), SUP_CONFIG_ERROR);
+    assert_non_null(strstr(err, "expected a mapping"));
+    write_file(path, "port: 99999\n");
+    assert_int_equal(sup_config_load(&c, 2, argv, 1, err, sizeof err), SUP_CONFIG_ERROR);
+    assert_non_null(strstr(err, ":1: --port=99999"));
+    write_file(path, "port: \"unterminated\n");
+    assert_int_equal(sup_config_load(&c, 2, argv, 1, err, sizeof err), SUP_CONFIG_ERROR);
+    write_file(path, "config: /etc/other\n");
+    assert_int_equal(sup_config_load(&c, 2, argv, 1, err, sizeof err), SUP_CONFIG_ERROR);
+    write_file(path, "");
+    assert_int_equal(sup_config_load(&c, 2, argv, 1, err, sizeof err), SUP_CONFIG_OK);
+    unlink(path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_iter_forms),
+        cmocka_unit_test(test_iter_malformed),
+        cmocka_unit_test(test_values),
+        cmocka_unit_test(test_worker_good),
+        cmocka_unit_test(test_worker_defaults),
+        cmocka_unit_test(test_worker_bad),
+        cmocka_unit_test(test_sup_defaults),
+        cmocka_unit_test(test_sup_good),
+        cmocka_unit_test(test_sup_bad),
+        cmocka_unit_test(test_controllers_semantics),
+        cmocka_unit_test(test_config_file),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
