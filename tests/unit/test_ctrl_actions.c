@@ -36,7 +36,7 @@ static int rec_send(const uint8_t *buf, size_t len, void *ud)
         r->last_id = env->action->id;
         r->last_verb = env->action->verb;
         size_t n = env->action->body.len < sizeof r->last_body - 1 ? env->action->body.len : sizeof r->last_body - 1;
-        memcpy(r->last_body, env->action->body.data, n);
+        if (n) memcpy(r->last_body, env->action->body.data, n);
         r->last_body[n] = '\0';
     } else {
         r->last_verb = -1;
