@@ -297,6 +297,9 @@ static void on_result(act_t *x, const msg_result_t *r)
         x->duplicates++;
         return;
     }
+    /* The epoch that answered: a status heartbeat may not have reached us
+     * before that executor died, and a later one must still count as new. */
+    if (!x->epoch) x->epoch = r->executor_epoch;
     p->done = true;
     x->ndone++;
     print_json(result_json(r));

@@ -56,12 +56,20 @@ exec_epoch() { grep 'executor ready' "$EXEC_DIR/executor.log" | tail -n 1 | sed 
 
 act() { "$KUBUS_BIN/kubus-act" --bus-dir="$EXEC_BUS" --controller=e2e "$@"; }
 
-# A ReplicaSet body named $1 in $NS whose controller owner has uid $2.
-# (No replicaset controller runs in the reference cluster: it stays as written.)
+# exec_owner NAME: a ConfigMap in $NS to own the test's ReplicaSets; prints its
+# uid. A real owner, so that a garbage collector (kubus's may be running on a
+# shared cluster) has no reason to delete what the test creates.
+exec_owner() {
+  kubectl create configmap -n "$NS" "$1" >/dev/null || fail "cannot create owner $1"
+  kubectl get configmap -n "$NS" "$1" -o jsonpath='{.metadata.uid}'
+}
+
+# A ReplicaSet body named $1 in $NS whose controller owner (ConfigMap "owner")
+# has uid $2. (No replicaset controller runs in the reference cluster.)
 _RS_BODY='def rs($n; $ns; $uid): {
     apiVersion: "apps/v1", kind: "ReplicaSet",
     metadata: {name: $n, namespace: $ns, generateName: "e2e-", labels: {app: "e2e"},
-               ownerReferences: [{apiVersion: "apps/v1", kind: "Deployment", name: "owner",
+               ownerReferences: [{apiVersion: "v1", kind: "ConfigMap", name: "owner",
                                   uid: $uid, controller: true, blockOwnerDeletion: true}]},
     spec: {replicas: 0, selector: {matchLabels: {app: "e2e", rs: $n}},
            template: {metadata: {labels: {app: "e2e", rs: $n}},
