@@ -45,7 +45,8 @@ typedef struct {
 
 struct rs_ctrl {
     strmap_t *states;       /* key -> rs_state_t */
-    log_limit_t bad_log;
+    log_limit_t bad_log;    /* invalid ReplicaSets */
+    log_limit_t fail_log;   /* failed creates/deletes */
 };
 
 /* ---- state ------------------------------------------------------------------ */
@@ -67,6 +68,7 @@ rs_ctrl_t *rs_ctrl_new(void)
     if (!c) return NULL;
     c->states = strmap_new(state_free);
     c->bad_log = (log_limit_t)LOG_LIMIT_INIT(1, 20);
+    c->fail_log = (log_limit_t)LOG_LIMIT_INIT(1, 20);
     if (!c->states) { free(c); return NULL; }
     return c;
 }
@@ -253,6 +255,13 @@ static void plan_step(rs_ctrl_t *c, ctrl_runtime_t *rt, rs_state_t *s, const cha
     clear_error(s);
 }
 
+/* upstream checks the NamespaceTerminating status cause; the executor hands
+ * us the message, which says so in these words. */
+static bool namespace_terminating(const ctrl_result_t *res)
+{
+    return res->status == 403 && res->message && strstr(res->message, "because it is being terminated");
+}
+
 static void create_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
 {
     rs_ctrl_t *c = ud;
@@ -262,11 +271,17 @@ static void create_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
     char buf[128];
     if (res->ok) {
         if (rs) ctrl_event(rt, rs, "Normal", "SuccessfulCreate", "Created pod: %s", res->name);
+    } else if (namespace_terminating(res)) {
+        /* upstream: every create would fail the same way; no event, no error */
+        rs_slowstart_result(&s->plan, false);
+        s->plan_active = s->plan.in_flight > 0;
+        return;
     } else {
         const char *why = result_text(res, buf, sizeof buf);
         if (rs) ctrl_event(rt, rs, "Warning", "FailedCreate", "Error creating: %s", why);
         set_error(s, true, why);
-        LOGW("pod create failed", "replicaset", res->owner_key, "pod", res->name, "reason", why);
+        if (log_limit_allow(&c->fail_log))
+            LOGW("pod create failed", "replicaset", res->owner_key, "pod", res->name, "reason", why);
     }
     rs_slowstart_result(&s->plan, res->ok);
     plan_step(c, rt, s, res->owner_key);
@@ -291,7 +306,8 @@ static void delete_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
         if (rs) ctrl_event(rt, rs, "Warning", "FailedDelete", "Error deleting: %s", why);
         set_error(s, false, why);
         s->delete_failed = true;
-        LOGW("pod delete failed", "replicaset", res->owner_key, "pod", res->name, "reason", why);
+        if (log_limit_allow(&c->fail_log))
+            LOGW("pod delete failed", "replicaset", res->owner_key, "pod", res->name, "reason", why);
     }
     if (s->deletes_in_flight > 0 && --s->deletes_in_flight == 0) {
         if (s->delete_failed) ctrl_enqueue_rate_limited(rt, res->owner_key);
