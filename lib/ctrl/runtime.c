@@ -101,9 +101,15 @@ void ctrl_enqueue_after(ctrl_runtime_t *rt, const char *key, uint64_t delay_ms)
     if (rt && key && *key && workqueue_add_after(rt->queue, key, delay_ms) < 0) LOGW("could not queue key", "key", key);
 }
 
+/* Marks a held key as failed: its back-off must not be forgotten when its
+ * actions finish (strmap values: NULL ok, HELD_FAILED failed). */
+#define HELD_FAILED ((void *)1)
+
 void ctrl_enqueue_rate_limited(ctrl_runtime_t *rt, const char *key)
 {
-    if (rt && key && *key && workqueue_add_rate_limited(rt->queue, key) < 0) LOGW("could not queue key", "key", key);
+    if (!rt || !key || !*key) return;
+    if (strmap_has(rt->held, key)) strmap_put(rt->held, key, HELD_FAILED);
+    if (workqueue_add_rate_limited(rt->queue, key) < 0) LOGW("could not queue key", "key", key);
 }
 
 void ctrl_enqueue_obj(ctrl_runtime_t *rt, const json_t *obj)
@@ -212,10 +218,16 @@ static int dealer_send(const uint8_t *buf, size_t len, void *ud)
     return bus_send_raw(rt->dealer, NULL, buf, len, true);
 }
 
+/* A held key's last action has its result: the sync is over. Its failures
+ * are forgotten only if nothing during the hold asked for a back-off, so a
+ * create that keeps failing backs off exponentially like upstream's. */
 static void on_idle(const char *owner_key, void *ud)
 {
     ctrl_runtime_t *rt = ud;
-    if (strmap_del(rt->held, owner_key)) workqueue_done(rt->queue, owner_key);
+    if (!strmap_has(rt->held, owner_key)) return;
+    bool failed = strmap_take(rt->held, owner_key) == HELD_FAILED;
+    if (!failed) workqueue_forget(rt->queue, owner_key);
+    workqueue_done(rt->queue, owner_key);
 }
 
 static bool seen_in_cache(const char *resource, const char *ns, const char *name, const char *uid, int verb,
@@ -275,12 +287,20 @@ static int run_syncs(ctrl_runtime_t *rt)
     while ((k = workqueue_get(rt->queue)) != NULL) {
         char key[512];
         snprintf(key, sizeof key, "%s", k);
+        /* held from the start, so a result-time back-off request during
+         * the sync itself is remembered too */
+        bool held = strmap_put(rt->held, key, NULL) == 0;
         int rc = rt->sync(rt, key, rt->ud);
         rt->syncs++;
         ran++;
+        bool failed = rc < 0 || (held && strmap_get(rt->held, key) == HELD_FAILED);
         if (rc < 0) workqueue_add_rate_limited(rt->queue, key);
-        else workqueue_forget(rt->queue, key);
-        if (actions_outstanding(rt->actions, key) > 0 && strmap_put(rt->held, key, NULL) == 0) continue;
+        if (held && actions_outstanding(rt->actions, key) > 0) {
+            if (failed) strmap_put(rt->held, key, HELD_FAILED);
+            continue;
+        }
+        if (held) strmap_del(rt->held, key);
+        if (!failed) workqueue_forget(rt->queue, key);
         workqueue_done(rt->queue, key);
     }
     return ran;

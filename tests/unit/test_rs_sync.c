@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "ctrl/kobj.h"
@@ -247,6 +248,29 @@ static void test_invalid_spec(void **state)
     assert_string_equal(kobj_str(nth(KUBUS__V1__VERB__EVENT, 0)->body, "reason"), "InvalidSpec");
 }
 
+static void test_failures_back_off(void **state)
+{
+    fx_t *fx = *state;
+    put_rs(fx->rt, 1, "1", "{\"replicas\":0,\"observedGeneration\":1}");
+    for (int round = 1; round <= 3; round++) {
+        reset_sent();
+        for (int tries = 0; tries < 200 && count_verb(KUBUS__V1__VERB__CREATE) == 0; tries++) {
+            ctrl_test_step(fx->rt);
+            if (count_verb(KUBUS__V1__VERB__CREATE) == 0) usleep(5000);
+        }
+        assert_int_equal(count_verb(KUBUS__V1__VERB__CREATE), 1);
+        answer(fx->rt, nth(KUBUS__V1__VERB__CREATE, 0), 403);
+        if (round == 2) {   /* the failure is now in status: ReplicaFailure/FailedCreate */
+            const sent_t *st = nth(KUBUS__V1__VERB__UPDATE_STATUS, 0);
+            json_t *cond = json_array_get(kobj_get(st->body, "status.conditions"), 0);
+            assert_string_equal(kobj_str(cond, "reason"), "FailedCreate");
+            answer(fx->rt, st, 200);
+        }
+        /* the failure is remembered past the end of the sync: 5, 10, 20 ms ... */
+        assert_int_equal(workqueue_num_requeues(ctrl_queue(fx->rt), "ns/web"), round);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -254,6 +278,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_scale_down_victims, setup, teardown),
         cmocka_unit_test_setup_teardown(test_status_only_when_changed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_spec, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failures_back_off, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
