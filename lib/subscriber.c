@@ -271,8 +271,15 @@ static void on_event_msg(subscriber_t *s, msg_envelope_t *env)
         return;
     }
     if (s->epoch == 0) { msg_free(env); return; } /* not started: the snapshot will cover it */
-    if (ev->epoch != s->epoch) {                   /* the informer restarted */
-        new_epoch(s, ev->epoch);
+    if (ev->epoch != s->epoch) {
+        /* A restarted informer, or a late event of a dead one: which, only its
+         * heartbeat or a SnapshotEnd can say, so do not adopt this epoch (a
+         * stale event would make us flip back); re-snapshot everything. */
+        if (log_limit_allow(&s->lim)) LOGI("event of another epoch, re-snapshotting", "subscriber", s->name);
+        s->stats.gaps++;
+        bool in_flight = s->state == S_SNAPSHOT;
+        for (size_t i = 0; i < s->nres; i++)
+            if (!(in_flight && s->res[i].in_request)) s->res[i].need = true; /* the reply in flight settles those */
         msg_free(env);
         return;
     }

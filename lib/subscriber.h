@@ -21,7 +21,10 @@
  * - re-snapshots a resource on a sequence gap or when the informer's
  *   heartbeat is ahead of us for more than 2 s; re-snapshots everything on
  *   a new epoch, and after 5 s without heartbeats treats the informer as
- *   gone (it re-snapshots when one with a new epoch appears);
+ *   gone (it re-snapshots when one with a new epoch appears). The epoch is
+ *   taken from heartbeats and SnapshotEnds only: an event of another epoch
+ *   (a late one of a dead informer, or an early one of a new) triggers a
+ *   re-snapshot of everything but never switches the epoch;
  * - retries a snapshot with synced=false after 500 ms, and one that stalls
  *   for 10 s on a fresh DEALER (so late replies of the old one cannot mix in).
  * Bad messages (undecodable, unknown resource, unparseable object JSON) are

@@ -1,0 +1,347 @@
+/* Unit tests for lib/subscriber.c against a scripted fake informer: a PUB
+ * bound where the broker's XPUB would be and a ROUTER for snapshots, on a
+ * private ipc bus directory. Checks the Clone-pattern contract: snapshot
+ * delivered whole and in brackets, live events buffered and trimmed, gaps
+ * and epoch changes re-snapshot, unsynced and refused snapshots retried. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <zmq.h>
+
+#include "subscriber.h"
+
+#define MAXLOG 64
+
+typedef struct {
+    void *zctx, *pub, *router;
+    bus_config_t bus;
+    char dir[64];
+    uint8_t id[256];
+    size_t idlen;
+    uint64_t req_id;
+    subscriber_t *sub;
+    char log[MAXLOG][96];
+    int nlog;
+} fx_t;
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void note(fx_t *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(fx_t *f, const char *fmt, ...)
+{
+    assert_true(f->nlog < MAXLOG);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(f->log[f->nlog++], sizeof f->log[0], fmt, ap);
+    va_end(ap);
+}
+
+static void on_event(void *ctx, const subscriber_event_t *ev, json_t *obj)
+{
+    assert_true(json_is_object(obj));
+    note(ctx, "%s %s/%s %llu", msg_event_type_name(ev->type), ev->resource, ev->name, (unsigned long long)ev->seq);
+}
+static void on_begin(void *ctx, const char *r, uint64_t e) { note(ctx, "begin %s %llu", r, (unsigned long long)e); }
+static void on_end(void *ctx, const char *r, uint64_t e) { note(ctx, "end %s %llu", r, (unsigned long long)e); }
+
+/* ---- the fake informer ---- */
+
+static void send_env(void *sock, const void *first, size_t firstlen, msg_envelope_t *env)
+{
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(msg_encode(env, &buf, &len), 0);
+    assert_true(zmq_send(sock, first, firstlen, ZMQ_SNDMORE) >= 0);
+    assert_true(zmq_send(sock, buf, len, 0) >= 0);
+    free(buf);
+}
+
+static void heartbeat(fx_t *f, uint64_t epoch, uint64_t seq)
+{
+    Kubus__V1__InformerStatus st;
+    Kubus__V1__ResourceSeq rs, *p = &rs;
+    kubus__v1__informer_status__init(&st);
+    kubus__v1__resource_seq__init(&rs);
+    rs.resource = "pods";
+    rs.seq = seq;
+    rs.synced = true;
+    st.epoch = epoch;
+    st.seqs = &p;
+    st.n_seqs = 1;
+    msg_envelope_t env;
+    kubus__v1__envelope__init(&env);
+    env.version = MSG_VERSION;
+    env.body_case = KUBUS__V1__ENVELOPE__BODY_INFORMER_STATUS;
+    env.informer_status = &st;
+    send_env(f->pub, BUS_TOPIC_INFORMER, strlen(BUS_TOPIC_INFORMER), &env);
+}
+
+/* One event, on the live stream (router NULL) or as a snapshot reply. */
+static void event(fx_t *f, bool reply, uint64_t epoch, uint64_t seq, int type, const char *name, const char *json)
+{
+    msg_envelope_t env;
+    msg_event_t ev;
+    kubus__v1__envelope__init(&env);
+    kubus__v1__watch_event__init(&ev);
+    env.version = MSG_VERSION;
+    env.body_case = KUBUS__V1__ENVELOPE__BODY_EVENT;
+    env.event = &ev;
+    ev.epoch = epoch;
+    ev.seq = seq;
+    ev.resource = "pods";
+    ev.namespace_ = "ns";
+    ev.name = (char *)name;
+    ev.type = type;
+    ev.object.data = (uint8_t *)(json ? json : "{\"kind\":\"Pod\"}");
+    ev.object.len = strlen((const char *)ev.object.data);
+    ev.resource_version = "1";
+    if (reply) send_env(f->router, f->id, f->idlen, &env);
+    else send_env(f->pub, "E/pods/ns/", 10, &env);
+}
+
+static void snapshot_end(fx_t *f, uint64_t epoch, uint64_t seq, bool synced, uint64_t count, const char *error)
+{
+    Kubus__V1__SnapshotEnd end;
+    Kubus__V1__ResourceSeq rs, *p = &rs;
+    kubus__v1__snapshot_end__init(&end);
+    kubus__v1__resource_seq__init(&rs);
+    rs.resource = "pods";
+    rs.seq = seq;
+    rs.synced = synced;
+    end.epoch = epoch;
+    end.request_id = f->req_id;
+    end.count = count;
+    end.seqs = &p;
+    end.n_seqs = error ? 0 : 1;
+    end.error = (char *)(error ? error : "");
+    msg_envelope_t env;
+    kubus__v1__envelope__init(&env);
+    env.version = MSG_VERSION;
+    env.body_case = KUBUS__V1__ENVELOPE__BODY_SNAPSHOT_END;
+    env.snapshot_end = &end;
+    send_env(f->router, f->id, f->idlen, &env);
+}
+
+static void pump(fx_t *f, int ms)
+{
+    uint64_t until = now_ms() + (uint64_t)ms;
+    do {
+        zmq_pollitem_t items[4];
+        int n = subscriber_poll_items(f->sub, items, 4);
+        zmq_poll(items, n, 5);
+        assert_true(subscriber_process(f->sub) >= 0);
+        subscriber_tick(f->sub, now_ms());
+    } while (now_ms() < until);
+}
+
+/* Heartbeats (epoch, seq) until the subscriber asks for a snapshot. */
+static void await_request(fx_t *f, uint64_t epoch, uint64_t seq)
+{
+    uint64_t until = now_ms() + 5000;
+    while (now_ms() < until) {
+        heartbeat(f, epoch, seq);
+        pump(f, 20);
+        int n = zmq_recv(f->router, f->id, sizeof f->id, ZMQ_DONTWAIT);
+        if (n < 0) continue;
+        f->idlen = (size_t)n;
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        assert_true(zmq_msg_recv(&m, f->router, 0) >= 0);
+        msg_envelope_t *env = msg_decode(zmq_msg_data(&m), zmq_msg_size(&m), NULL, 0);
+        zmq_msg_close(&m);
+        assert_non_null(env);
+        assert_int_equal(env->body_case, KUBUS__V1__ENVELOPE__BODY_SNAPSHOT_REQUEST);
+        assert_string_equal(env->snapshot_request->resources[0], "pods");
+        f->req_id = env->snapshot_request->request_id;
+        msg_free(env);
+        return;
+    }
+    fail_msg("no snapshot request within 5 s");
+}
+
+static bool no_request(fx_t *f, int ms)
+{
+    pump(f, ms);
+    uint8_t id[256];
+    return zmq_recv(f->router, id, sizeof id, ZMQ_DONTWAIT) < 0;
+}
+
+static void expect_log(fx_t *f, const char *const *want)
+{
+    int n = 0;
+    while (want[n]) n++;
+    for (int i = 0; i < n && i < f->nlog; i++) assert_string_equal(f->log[i], want[i]);
+    assert_int_equal(f->nlog, n);
+    f->nlog = 0;
+}
+
+static int setup(void **state)
+{
+    fx_t *f = calloc(1, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/kubus-sub-XXXXXX");
+    if (!f || !mkdtemp(f->dir) || bus_config_parse(&f->bus, f->dir) < 0) return -1;
+    f->zctx = zmq_ctx_new();
+    f->pub = bus_open(f->zctx, ZMQ_PUB, &f->bus, BUS_EP_EVENTS, true);
+    f->router = bus_open(f->zctx, ZMQ_ROUTER, &f->bus, BUS_EP_SNAPSHOT, true);
+    if (!f->pub || !f->router) return -1;
+    const char *res[] = { "pods", NULL };
+    subscriber_config_t cfg = { .zctx = f->zctx, .bus = &f->bus, .name = "test", .resources = res,
+                                .cb = { on_event, on_begin, on_end, NULL, f } };
+    char err[256];
+    f->sub = subscriber_create(&cfg, err, sizeof err);
+    if (!f->sub) return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx_t *f = *state;
+    subscriber_destroy(&f->sub);
+    zmq_close(f->pub);
+    zmq_close(f->router);
+    zmq_ctx_term(f->zctx);
+    char p[128];
+    snprintf(p, sizeof p, "%s/events.sock", f->dir);
+    unlink(p);
+    snprintf(p, sizeof p, "%s/snapshot.sock", f->dir);
+    unlink(p);
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+/* Snapshot at seq 5 with live 5 (covered) and 6 (after) arriving meanwhile. */
+static void first_sync(fx_t *f, uint64_t epoch)
+{
+    await_request(f, epoch, 5);
+    assert_false(subscriber_synced(f->sub));
+    event(f, false, epoch, 5, KUBUS__V1__EVENT_TYPE__MODIFIED, "a", NULL);
+    event(f, false, epoch, 6, KUBUS__V1__EVENT_TYPE__ADDED, "c", NULL);
+    pump(f, 50); /* both buffered, nothing delivered before the end */
+    assert_int_equal(f->nlog, 0);
+    event(f, true, epoch, 5, KUBUS__V1__EVENT_TYPE__SNAPSHOT, "a", NULL);
+    event(f, true, epoch, 5, KUBUS__V1__EVENT_TYPE__SNAPSHOT, "b", NULL);
+    snapshot_end(f, epoch, 5, true, 2, NULL);
+    pump(f, 50);
+}
+
+static void test_snapshot_then_live(void **state)
+{
+    fx_t *f = *state;
+    first_sync(f, 77);
+    const char *want[] = { "begin pods 77", "SNAPSHOT pods/a 5", "SNAPSHOT pods/b 5", "end pods 77", "ADDED pods/c 6", NULL };
+    expect_log(f, want);
+    assert_true(subscriber_synced(f->sub));
+    assert_int_equal(subscriber_seq(f->sub, "pods"), 6);
+    assert_int_equal(subscriber_epoch(f->sub), 77);
+    event(f, false, 77, 7, KUBUS__V1__EVENT_TYPE__DELETED, "a", NULL);
+    event(f, false, 77, 7, KUBUS__V1__EVENT_TYPE__DELETED, "a", NULL); /* duplicate: dropped */
+    pump(f, 50);
+    const char *want2[] = { "DELETED pods/a 7", NULL };
+    expect_log(f, want2);
+}
+
+static void test_gap_resnapshots(void **state)
+{
+    fx_t *f = *state;
+    first_sync(f, 77);
+    f->nlog = 0;
+    event(f, false, 77, 8, KUBUS__V1__EVENT_TYPE__ADDED, "x", NULL); /* 7 was lost */
+    await_request(f, 77, 8);
+    event(f, true, 77, 8, KUBUS__V1__EVENT_TYPE__SNAPSHOT, "x", NULL);
+    snapshot_end(f, 77, 8, true, 1, NULL);
+    pump(f, 50);
+    const char *want[] = { "begin pods 77", "SNAPSHOT pods/x 8", "end pods 77", NULL };
+    expect_log(f, want);
+    subscriber_stats_t st;
+    subscriber_stats(f->sub, &st);
+    assert_int_equal(st.gaps, 1);
+    assert_int_equal(st.snapshots, 2);
+}
+
+static void test_new_epoch_resnapshots(void **state)
+{
+    fx_t *f = *state;
+    first_sync(f, 77);
+    f->nlog = 0;
+    await_request(f, 99, 0); /* the informer restarted */
+    assert_false(subscriber_synced(f->sub));
+    snapshot_end(f, 99, 0, true, 0, NULL);
+    pump(f, 50);
+    const char *want[] = { "begin pods 99", "end pods 99", NULL };
+    expect_log(f, want);
+    assert_true(subscriber_synced(f->sub));
+    /* A late event of the old epoch: re-snapshot, but the epoch stays 99. */
+    event(f, false, 77, 9, KUBUS__V1__EVENT_TYPE__ADDED, "old", NULL);
+    await_request(f, 99, 0);
+    snapshot_end(f, 99, 0, true, 0, NULL);
+    pump(f, 50);
+    assert_int_equal(subscriber_epoch(f->sub), 99);
+    assert_true(subscriber_synced(f->sub));
+    subscriber_stats_t st;
+    subscriber_stats(f->sub, &st);
+    assert_int_equal(st.epoch_changes, 1);
+}
+
+static void test_unsynced_and_refused_are_retried(void **state)
+{
+    fx_t *f = *state;
+    await_request(f, 5, 3);
+    event(f, true, 5, 3, KUBUS__V1__EVENT_TYPE__SNAPSHOT, "p", NULL);
+    snapshot_end(f, 5, 3, false, 1, NULL); /* first list not done */
+    assert_true(no_request(f, 200));       /* waits ~500 ms before asking again */
+    assert_int_equal(f->nlog, 0);
+    await_request(f, 5, 3);
+    snapshot_end(f, 5, 0, true, 0, "unknown resource \"pods\"");
+    pump(f, 50);
+    assert_int_equal(f->nlog, 0);
+    await_request(f, 5, 3);
+    snapshot_end(f, 5, 3, true, 7, NULL); /* count does not match: refused too */
+    pump(f, 50);
+    assert_int_equal(f->nlog, 0);
+    assert_false(subscriber_synced(f->sub));
+}
+
+static void test_bad_messages_counted(void **state)
+{
+    fx_t *f = *state;
+    first_sync(f, 77);
+    f->nlog = 0;
+    event(f, false, 77, 7, KUBUS__V1__EVENT_TYPE__ADDED, "j", "not json");
+    assert_true(zmq_send(f->pub, "E/pods/ns/", 10, ZMQ_SNDMORE) >= 0);
+    assert_true(zmq_send(f->pub, "garbage", 7, 0) >= 0);
+    event(f, false, 77, 8, KUBUS__V1__EVENT_TYPE__ADDED, "k", NULL);
+    pump(f, 100);
+    const char *want[] = { "ADDED pods/k 8", NULL };
+    expect_log(f, want);
+    subscriber_stats_t st;
+    subscriber_stats(f->sub, &st);
+    assert_int_equal(st.parse_failures, 1);
+    assert_int_equal(st.refused, 1);
+    assert_int_equal(st.gaps, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_snapshot_then_live, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gap_resnapshots, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_new_epoch_resnapshots, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unsynced_and_refused_are_retried, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_messages_counted, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
