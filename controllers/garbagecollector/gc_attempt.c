@@ -74,11 +74,12 @@ static int finish_foreground(gc_ctl_t *c, const char *key, const gc_node_t *n)
         gc_key_succeeded(c, key);
         return 0;
     }
-    gc_job_t *job = gc_job_new(c, key, NULL);
+    gc_job_t *job = gc_job_new(c, key, m);
     if (!job) {
         json_decref(patch);
         return -1;
     }
+    job->kind = k;
     LOGV(2, "no blocking dependents left, removing the foregroundDeletion finalizer", "namespace",
          m->namespace_, "name", m->name, "kind", m->kind);
     gc_job_hold(job);
@@ -135,11 +136,71 @@ static bool same_owner_uids(const gc_meta_t *a, const gc_meta_t *b)
     return true;
 }
 
-static void delete_foreground(gc_job_t *job)
+/* ---- deleting the item ----------------------------------------------------- */
+
+/* The verdict's propagation, kept for a retry without the resourceVersion. */
+static gc_prop_t job_prop(const gc_job_t *job)
+{
+    return (gc_prop_t)job->prop;
+}
+
+static void delete_uid_only(gc_job_t *job)
 {
     const gc_meta_t *m = &job->item;
-    gc_job_delete(job, job->kind.resource, m->namespace_, m->name, m->uid, m->resource_version,
-                  GC_PROP_FOREGROUND, gc_job_on_mutation);
+    gc_job_delete(job, job->kind.resource, m->namespace_, m->name, m->uid, NULL, job_prop(job),
+                  gc_job_on_mutation);
+}
+
+/* Upstream's answer to a conflicted delete: the object changed since the
+ * decision, but if its owners did not, the decision stands. */
+static void on_item_reread(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
+{
+    (void)rt;
+    gc_job_t *job = ud;
+    gc_meta_t live;
+    char err[128];
+    if (res->status == 404) {
+        job->then = NULL;   /* gone meanwhile */
+    } else if (!res->ok || gc_meta_from_json(res->object, job->item.api_version, job->item.kind,
+                                             &live, err, sizeof err) != 0) {
+        gc_job_fail(job, "item lookup failed");
+    } else {
+        bool same = strcmp(live.uid, job->item.uid) == 0 && gc_meta_same_refs(&live, &job->item);
+        if (same) job->then = delete_uid_only;
+        else gc_job_fail(job, "owners changed since the decision");
+        gc_meta_clear(&live);
+    }
+    gc_job_release(job);
+}
+
+static void reread_item(gc_job_t *job)
+{
+    const gc_meta_t *m = &job->item;
+    gc_job_get(job, job->kind.resource, m->namespace_, m->name, on_item_reread, job);
+}
+
+static void on_item_deleted(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
+{
+    gc_job_t *job = ud;
+    if (res->status == 409) {
+        job->then = reread_item;
+        gc_job_release(job);
+        return;
+    }
+    gc_job_on_mutation(rt, res, ud);
+}
+
+static void delete_item(gc_job_t *job, gc_prop_t prop)
+{
+    const gc_meta_t *m = &job->item;
+    job->prop = (int)prop;
+    gc_job_delete(job, job->kind.resource, m->namespace_, m->name, m->uid, m->resource_version, prop,
+                  on_item_deleted);
+}
+
+static void delete_foreground(gc_job_t *job)
+{
+    delete_item(job, GC_PROP_FOREGROUND);
 }
 
 /* After making its references non-blocking, delete the item only if its
@@ -217,8 +278,7 @@ static void decide(gc_job_t *job)
         drop_refs(job);
         return;
     case GC_ACT_DELETE:
-        gc_job_delete(job, job->kind.resource, m->namespace_, m->name, m->uid, m->resource_version,
-                      v.propagation, gc_job_on_mutation);
+        delete_item(job, v.propagation);
         return;
     case GC_ACT_UNBLOCK_AND_DELETE:
         patch = gc_patch_unblock_refs(m);
@@ -275,6 +335,10 @@ static int classify(gc_ctl_t *c, const char *key, const gc_node_t *n)
 int gc_attempt_delete(gc_ctl_t *c, const char *key, const char *uid)
 {
     const gc_node_t *n = gc_graph_find(c->graph, uid);
+    if (n && gc_acted_pending(c, gc_node_meta(n))) {
+        gc_key_succeeded(c, key);   /* our last change to it is not observed yet */
+        return 0;
+    }
     switch (gc_decide_item_work(n)) {
     case GC_ITEM_GONE:
     case GC_ITEM_SKIP:

@@ -70,14 +70,16 @@ static void on_object(ctrl_runtime_t *rt, const char *resource, cache_change_t c
     gc_ctl_t *c = ud;
     const kapi_resource_t *r = kapi_resource(resource);
     if (!r) return;
+    bool replaced = change == CACHE_MODIFIED && strcmp(kobj_uid(old_obj), kobj_uid(new_obj)) != 0;
+    if (change == CACHE_DELETED || replaced) gc_acted_observed(c, kobj_uid(old_obj), NULL);
+    if (new_obj) gc_acted_observed(c, kobj_uid(new_obj), kobj_resource_version(new_obj));
     switch (change) {
     case CACHE_ADDED:
         observe(c, r, new_obj);
         break;
     case CACHE_MODIFIED:
         /* same name, another object: the old one was deleted */
-        if (strcmp(kobj_uid(old_obj), kobj_uid(new_obj)) != 0)
-            gc_graph_observe_delete(c->graph, kobj_uid(old_obj));
+        if (replaced) gc_graph_observe_delete(c->graph, kobj_uid(old_obj));
         observe(c, r, new_obj);
         break;
     case CACHE_DELETED:
@@ -101,8 +103,9 @@ gc_ctl_t *gc_ctl_new(void)
     gc_sink_t sink = {sink_delete, sink_orphan, c};
     c->graph = gc_graph_new(&c->kinds, &sink);
     c->failures = strmap_new(free_int);
+    c->acted = strmap_new(free);
     c->bad_input = (log_limit_t)LOG_LIMIT_INIT(1.0, 10.0);
-    if (!c->graph || !c->failures) gc_ctl_destroy(&c);
+    if (!c->graph || !c->failures || !c->acted) gc_ctl_destroy(&c);
     return c;
 }
 
@@ -113,6 +116,7 @@ void gc_ctl_destroy(gc_ctl_t **cp)
     gc_jobs_free_all(c);
     gc_graph_destroy(&c->graph);
     strmap_destroy(&c->failures);
+    strmap_destroy(&c->acted);
     free(c);
     *cp = NULL;
 }

@@ -126,6 +126,27 @@ void gc_key_failed(gc_ctl_t *c, const char *key, const char *why)
     ctrl_enqueue_after(c->rt, key, delay);
 }
 
+/* ---- what was done already ------------------------------------------------- */
+
+void gc_acted_record(gc_ctl_t *c, const char *uid, const char *rv)
+{
+    if (!uid || !uid[0] || !rv || !rv[0]) return;
+    char *v = strdup(rv);
+    if (v && strmap_put(c->acted, uid, v) != 0) free(v);
+}
+
+bool gc_acted_pending(const gc_ctl_t *c, const gc_meta_t *m)
+{
+    const char *rv = m ? strmap_get(c->acted, m->uid) : NULL;
+    return rv && strcmp(rv, m->resource_version) == 0;
+}
+
+void gc_acted_observed(gc_ctl_t *c, const char *uid, const char *rv)
+{
+    const char *was = strmap_get(c->acted, uid);
+    if (was && (!rv || strcmp(was, rv) != 0)) strmap_del(c->acted, uid);
+}
+
 /* ---- issuing ---------------------------------------------------------------- */
 
 void gc_job_get(gc_job_t *job, const char *resource, const char *ns, const char *name,
@@ -191,6 +212,10 @@ void gc_job_on_mutation(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
         LOGV(2, "garbage collector action refused", "key", job->key, "verb", msg_verb_name(res->verb),
              "name", res->name, "status", st, "reason", res->reason);
         gc_job_fail(job, res->status == 409 ? "conflict" : res->status == 422 ? "stale patch" : "action failed");
+    } else if (res->ok && job->item.uid && strcmp(res->name, job->item.name) == 0 &&
+               strcmp(res->ns, job->item.namespace_) == 0 && job->kind.resource &&
+               strcmp(res->resource, job->kind.resource) == 0) {
+        gc_acted_record(job->ctl, job->item.uid, job->item.resource_version);
     }
     gc_job_release(job);
 }

@@ -45,6 +45,7 @@ struct gc_job {
     bool failed;
     const char *why;           /* reason of the failure, for logs */
     strmap_t *uids;            /* orphaning: the dependents this job patched */
+    int prop;                  /* the item's delete propagation (gc_prop_t) */
     void (*then)(gc_job_t *job);
     gc_job_t *prev, *next;
 };
@@ -54,6 +55,7 @@ struct gc_ctl {
     gc_graph_t *graph;
     gc_kinds_t kinds;
     strmap_t *failures;        /* work key -> int* consecutive failures */
+    strmap_t *acted;           /* uid -> the resourceVersion the GC changed it at */
     gc_job_t *jobs;
     size_t n_jobs;
     log_limit_t bad_input;
@@ -75,6 +77,16 @@ void gc_job_issue_failed(gc_job_t *job, const char *why);
  * the key after 50 ms * 2^n (capped at 5 min). */
 void gc_key_succeeded(gc_ctl_t *c, const char *key);
 void gc_key_failed(gc_ctl_t *c, const char *key, const char *why);
+
+/* What the GC already did to a version of an object: after a successful
+ * DELETE or PATCH of a job's item, nothing more is to be done to it until
+ * the informer shows a newer version (re-examining the stale one would only
+ * send the same request again and get a 409/422 back). */
+void gc_acted_record(gc_ctl_t *c, const char *uid, const char *rv);
+/* True while the graph still shows the version m the GC acted on. */
+bool gc_acted_pending(const gc_ctl_t *c, const gc_meta_t *m);
+/* A newer version of uid (or its deletion) was observed. */
+void gc_acted_observed(gc_ctl_t *c, const char *uid, const char *rv);
 
 /* Frees every job (shutdown). */
 void gc_jobs_free_all(gc_ctl_t *c);

@@ -308,6 +308,19 @@ const gc_ref_t *gc_meta_ref_by_uid(const gc_meta_t *m, const char *uid)
     return NULL;
 }
 
+bool gc_meta_same_refs(const gc_meta_t *a, const gc_meta_t *b)
+{
+    if (!a || !b || a->n_refs != b->n_refs) return false;
+    for (size_t i = 0; i < a->n_refs; i++) {
+        const gc_ref_t *x = &a->refs[i], *y = &b->refs[i];
+        if (strcmp(x->uid, y->uid) || strcmp(x->name, y->name) || strcmp(x->kind, y->kind) ||
+            strcmp(x->api_version, y->api_version) || x->controller != y->controller ||
+            x->block_owner_deletion != y->block_owner_deletion)
+            return false;
+    }
+    return true;
+}
+
 const char *gc_api_group(const char *api_version, char *out, size_t outlen)
 {
     if (!out || outlen == 0) return "";

@@ -81,6 +81,11 @@ bool gc_meta_orphaning(const gc_meta_t *m);
 /* The first ref with this owner uid, or NULL. */
 const gc_ref_t *gc_meta_ref_by_uid(const gc_meta_t *m, const char *uid);
 
+/* The same ownerReferences, entry by entry (order, coordinates, controller,
+ * blockOwnerDeletion): what upstream compares before retrying a conflicted
+ * delete without the resourceVersion precondition. */
+bool gc_meta_same_refs(const gc_meta_t *a, const gc_meta_t *b);
+
 /* "apps" for "apps/v1", "" for "v1": the group, which is what identifies a
  * kind across versions. Writes into out; returns out. */
 const char *gc_api_group(const char *api_version, char *out, size_t outlen);

@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/kubus.sh"
 
-kubus_start --controllers=garbagecollector
+kubus_start --controllers=garbagecollector ${GC_E2E_FLAGS:-}
 [ -n "$(kubus_worker_pid garbagecollector)" ] ||
   fail "kubus-garbagecollector is not running (not built in $KUBUS_BIN?); statusz: $(kubus_statusz | tr '\n' ' ')"
 kns_new

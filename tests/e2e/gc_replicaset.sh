@@ -13,7 +13,7 @@
 manifest="$KUBUS_ROOT/../shared/scenarios/myreplicaset.yaml"
 [ -f "$manifest" ] || manifest="$KUBUS_ROOT/tests/e2e/manifests/myreplicaset.yaml"
 
-kubus_start --controllers=replicaset,garbagecollector
+kubus_start --controllers=replicaset,garbagecollector ${GC_E2E_FLAGS:-}
 for w in replicaset garbagecollector; do
   [ -n "$(kubus_worker_pid "$w")" ] ||
     fail "kubus-$w is not running (not built in $KUBUS_BIN?); statusz: $(kubus_statusz | tr '\n' ' ')"

@@ -238,6 +238,26 @@ static void test_background_cascade(void **state)
     assert_int_equal(st.deletes, 2);
 }
 
+static void test_no_second_request_for_a_version_already_acted_on(void **state)
+{
+    h_t *h = *state;
+    char x[512];
+    fx_ref(x, sizeof x, "apps/v1", "ReplicaSet", "ghost", "ghost-uid", "c");
+    pod(h, "ns", "p", "3", false, x, false);
+    ready(h);
+    answer(h, expect(h, KUBUS__V1__VERB__GET, "ghost"), 404, NULL);
+    ctrl_test_step(h->rt);
+    answer(h, expect(h, KUBUS__V1__VERB__DELETE, "p"), 200, NULL);
+    /* looked at again before the informer shows the deletion: nothing sent */
+    assert_int_equal(gc_ctl_sync(h->rt, "D/p", h->gc), 0);
+    assert_int_equal(unanswered(h), 0);
+    /* a newer version (say the DELETE was lost and the pod changed): looked at anew */
+    pod(h, "ns", "p", "4", false, x, false);
+    ctrl_test_step(h->rt);
+    assert_int_equal(gc_ctl_sync(h->rt, "D/p", h->gc), 0);
+    expect(h, KUBUS__V1__VERB__DELETE, "p");
+}
+
 static void test_orphan(void **state)
 {
     h_t *h = *state;
@@ -295,6 +315,13 @@ static void test_orphan_race_with_owner_delete_event(void **state)
     int d = expect(h, KUBUS__V1__VERB__DELETE, "p1");
     assert_string_equal(act(h, d)->precondition_resource_version, "10");
     answer(h, d, 409, NULL);
+    /* upstream's check: did its owners change since the decision? yes */
+    int g = expect(h, KUBUS__V1__VERB__GET, "p1");
+    assert_string_equal(act(h, g)->resource, "pods");
+    char *now = fx_obj("ns", "p1", "p1", "12", false, "", "");
+    answer(h, g, 200, now);
+    free(now);
+    assert_int_equal(find(h, KUBUS__V1__VERB__DELETE, "p1"), -1);
     gc_stats_t st;
     gc_ctl_stats(h->gc, &st);
     assert_int_equal(st.retries, 1);
@@ -303,6 +330,31 @@ static void test_orphan_race_with_owner_delete_event(void **state)
     sleep_ms(80);
     ctrl_test_step(h->rt);
     assert_int_equal(unanswered(h), 0);
+}
+
+static void test_conflict_with_same_owners_deletes_by_uid(void **state)
+{
+    h_t *h = *state;
+    char x[512];
+    fx_ref(x, sizeof x, "apps/v1", "ReplicaSet", "ghost", "ghost-uid", "c");
+    pod(h, "ns", "p", "3", false, x, false);
+    ready(h);
+    answer(h, expect(h, KUBUS__V1__VERB__GET, "ghost"), 404, NULL);
+    ctrl_test_step(h->rt);
+    answer(h, expect(h, KUBUS__V1__VERB__DELETE, "p"), 409, NULL);   /* status changed meanwhile */
+    char *live = fx_obj("ns", "p", "p", "4", false, "", x);
+    answer(h, expect(h, KUBUS__V1__VERB__GET, "p"), 200, live);
+    free(live);
+    /* same owners: the decision stands, delete by uid alone */
+    int d = expect(h, KUBUS__V1__VERB__DELETE, "p");
+    assert_string_equal(act(h, d)->precondition_uid, "p");
+    assert_string_equal(act(h, d)->precondition_resource_version, "");
+    assert_int_equal(act(h, d)->propagation, KUBUS__V1__PROPAGATION__BACKGROUND);
+    answer(h, d, 200, NULL);
+    assert_int_equal(gc_ctl_jobs(h->gc), 0);
+    gc_stats_t st;
+    gc_ctl_stats(h->gc, &st);
+    assert_int_equal(st.retries, 0);
 }
 
 static void test_foreground(void **state)
@@ -527,8 +579,10 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         T(test_background_cascade),
+        T(test_no_second_request_for_a_version_already_acted_on),
         T(test_orphan),
         T(test_orphan_race_with_owner_delete_event),
+        T(test_conflict_with_same_owners_deletes_by_uid),
         T(test_foreground),
         T(test_foreground_cascades_through_owners_with_dependents),
         T(test_multiple_owners_dangling_ref_removed),

@@ -160,6 +160,29 @@ static void test_parse_refuses_too_many_refs(void **state)
     free(refs);
 }
 
+static void test_same_refs(void **state)
+{
+    (void)state;
+    char a[512], b[512], ab[1100], ba[1100], a2[512];
+    fx_ref(a, sizeof a, "apps/v1", "ReplicaSet", "a", "ua", "cb");
+    fx_ref(b, sizeof b, "v1", "Node", "n", "un", "");
+    fx_ref(a2, sizeof a2, "apps/v1", "ReplicaSet", "a", "ua", "c");
+    snprintf(ab, sizeof ab, "%s,%s", a, b);
+    snprintf(ba, sizeof ba, "%s,%s", b, a);
+    gc_meta_t *m1 = pod_with("", ab, false), *m2 = pod_with("\"x\"", ab, true);
+    gc_meta_t *m3 = pod_with("", ba, false), *m4 = pod_with("", a2, false), *m5 = pod_with("", a, false);
+    assert_true(gc_meta_same_refs(m1, m2));     /* other fields do not matter */
+    assert_false(gc_meta_same_refs(m1, m3));    /* order does */
+    assert_false(gc_meta_same_refs(m4, m5));    /* blockOwnerDeletion does */
+    assert_false(gc_meta_same_refs(m1, m5));
+    assert_false(gc_meta_same_refs(m1, NULL));
+    gc_meta_destroy(&m1);
+    gc_meta_destroy(&m2);
+    gc_meta_destroy(&m3);
+    gc_meta_destroy(&m4);
+    gc_meta_destroy(&m5);
+}
+
 static void test_group_kind(void **state)
 {
     (void)state;
@@ -230,6 +253,7 @@ int main(void)
         cmocka_unit_test(test_parse_minimal_and_type_from_json),
         cmocka_unit_test(test_parse_refuses_malformed),
         cmocka_unit_test(test_parse_refuses_too_many_refs),
+        cmocka_unit_test(test_same_refs),
         cmocka_unit_test(test_group_kind),
         cmocka_unit_test(test_from_json),
         cmocka_unit_test(test_patch_remove_refs),
