@@ -492,12 +492,12 @@ static int worker_run(worker_t *w, const worker_hooks_t *hooks)
     LOGI("starting", "generation", gen);
     send_heartbeat(w);
     int code = 1;
+    /* fini undoes a successful init only: a failed init cleans up after itself. */
     if (!hooks->init || hooks->init(w, hooks->state) == 0) {
         code = hooks->run(w, hooks->state);
         if (hooks->fini) hooks->fini(w, hooks->state);
     } else {
         LOGE("initialisation failed");
-        if (hooks->fini) hooks->fini(w, hooks->state);
     }
     w->stop = true;
     send_heartbeat(w);

@@ -70,6 +70,8 @@ typedef struct {
     /* The main loop. It must call worker_tick() at least every 500 ms and
      * return when it returns false. Its return value is the exit code. */
     int (*run)(worker_t *w, void *state);
+    /* After run; not called when init failed (init cleans up after itself).
+     * Must close every ZeroMQ socket: worker_main then terminates the context. */
     void (*fini)(worker_t *w, void *state);
     void *state;
 } worker_hooks_t;
