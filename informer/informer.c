@@ -182,6 +182,7 @@ void informer_fini(worker_t *w, void *state)
 {
     (void)w;
     informer_t *in = state;
+    if (in->stats_file[0] && in->nrefl) informer_write_stats(in); /* final counters, while they exist */
     for (int i = 0; i < in->nrefl; i++) reflector_destroy(&in->refl[i]); /* removes their handles */
     in->nrefl = 0;
     if (in->multi) curl_multi_cleanup(in->multi);
@@ -191,7 +192,6 @@ void informer_fini(worker_t *w, void *state)
     in->pub = in->router = NULL;
     kubeconfig_free(&in->kc);
     curl_global_cleanup();
-    if (in->stats_file[0]) informer_write_stats(in);
 }
 
 reflector_t *informer_find(const informer_t *in, const char *resource)
