@@ -382,7 +382,11 @@ static void after_event(job_t *j, const response_t *rs)
         j->planned = false;
         outcome_t o;
         outcome_of(j, rs, &o);
-        if (!is_2xx(rs->status)) o.status = 200, o.object = NULL, o.object_len = 0;
+        if (!is_2xx(rs->status)) { /* 409 on our own POST: the Event is there */
+            o.status = 200;
+            o.object = NULL;
+            o.object_len = 0;
+        }
         finish(j, &o);
         return;
     }
@@ -447,10 +451,17 @@ static void on_done(engine_t *e, CURL *h, CURLcode code)
     if (ra > 0) rs.retry_after_ms = ra;
     if (rs.status && !is_2xx(rs.status))
         rs.has_kst = j->resp.data && khttp_parse_status(j->resp.data, j->resp.len, &rs.kst) == 0;
-    release_handle(j);
     count_request(e, j, rs.status);
-    LOGV(4, "response", "verb", msg_verb_name(j->a->verb), "name", j->a->name,
-         "reason", rs.has_kst ? rs.kst.reason : "", "error", rs.status ? "" : curl_easy_strerror(code));
+    if (log_v_enabled(4)) {
+        long httpv = 0;
+        char st[16], proto[16];
+        curl_easy_getinfo(h, CURLINFO_HTTP_VERSION, &httpv);
+        snprintf(st, sizeof st, "%ld", rs.status);
+        snprintf(proto, sizeof proto, "%s", httpv == CURL_HTTP_VERSION_2_0 ? "h2" : httpv ? "http/1.x" : "-");
+        LOGV(4, "response", "verb", msg_verb_name(j->a->verb), "name", j->a->name, "status", st, "proto", proto,
+             "reason", rs.has_kst ? rs.kst.reason : "", "error", rs.status ? "" : curl_easy_strerror(code));
+    }
+    release_handle(j);
     if (j->phase != PH_MAIN) after_lookup(j, &rs);
     else if (j->ev) after_event(j, &rs);
     else after_main(j, &rs);

@@ -161,6 +161,13 @@ static void bad_input(executor_t *x, const char *what, const char *why)
     if (log_limit_allow(&x->bad_log)) LOGW("refused a message from the broker", "what", what, "reason", why);
 }
 
+/* True when routing id is "<controller>.<suffix>" (DEVELOPERS.md). */
+static bool speaks_for(const char *id, const char *controller)
+{
+    size_t n = strlen(controller);
+    return n && strncmp(id, controller, n) == 0 && id[n] == '.' && id[n + 1];
+}
+
 static void on_message(executor_t *x, const char *reply_to, msg_envelope_t **env)
 {
     if (!reply_to[0] || strlen(reply_to) >= BUS_ID_MAX - 1) {
@@ -169,6 +176,12 @@ static void on_message(executor_t *x, const char *reply_to, msg_envelope_t **env
     }
     switch ((*env)->body_case) {
     case KUBUS__V1__ENVELOPE__BODY_ACTION:
+        /* The broker checks this too; a result for another controller's id
+         * would be refused on the way back, so refuse it here. */
+        if (!speaks_for(reply_to, (*env)->action->controller)) {
+            bad_input(x, "action", "controller field does not match the routing id");
+            return;
+        }
         engine_submit(x->eng, reply_to, env, now_mono_ms());
         break;
     case KUBUS__V1__ENVELOPE__BODY_INFLIGHT_QUERY:
