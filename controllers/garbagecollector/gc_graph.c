@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gc_map.h"
+#include "ctrl/strmap.h"
 
 typedef struct gc_edge gc_edge_t;
 
@@ -29,7 +29,7 @@ struct gc_node {
 };
 
 struct gc_graph {
-    gc_map_t *nodes;          /* uid -> gc_node_t* */
+    strmap_t *nodes;          /* uid -> gc_node_t* (values freed by the graph) */
     gc_kinds_t kinds;
     gc_sink_t sink;
 };
@@ -88,7 +88,7 @@ static gc_node_t *node_add(gc_graph_t *g, const char *uid)
     gc_node_t *n = calloc(1, sizeof *n);
     if (!n) return NULL;
     n->uid = strdup(uid);
-    if (!n->uid || gc_map_put(g->nodes, uid, n) != 0) {
+    if (!n->uid || strmap_put(g->nodes, uid, n) != 0) {
         node_free(n);
         return NULL;
     }
@@ -97,7 +97,7 @@ static gc_node_t *node_add(gc_graph_t *g, const char *uid)
 
 static void node_remove(gc_graph_t *g, gc_node_t *n)
 {
-    gc_map_del(g->nodes, n->uid);
+    strmap_take(g->nodes, n->uid);
     node_free(n);
 }
 
@@ -172,7 +172,7 @@ static void on_new_edge_to_known(gc_graph_t *g, gc_node_t *owner, gc_node_t *dep
 
 static gc_edge_t *edge_link(gc_graph_t *g, gc_node_t *dep, const gc_ref_t *ref, bool blocking)
 {
-    gc_node_t *owner = (gc_node_t *)gc_map_get(g->nodes, ref->uid);
+    gc_node_t *owner = strmap_get(g->nodes, ref->uid);
     bool created = false;
     if (!owner) {
         owner = virtual_owner(g, dep, ref);
@@ -312,7 +312,7 @@ int gc_graph_observe(gc_graph_t *g, gc_meta_t **metap)
         gc_meta_destroy(&m);
         return -1;
     }
-    gc_node_t *n = (gc_node_t *)gc_map_get(g->nodes, m->uid);
+    gc_node_t *n = strmap_get(g->nodes, m->uid);
     if (!n && !(n = node_add(g, m->uid))) {
         gc_meta_destroy(&m);
         return -1;
@@ -338,7 +338,7 @@ int gc_graph_observe(gc_graph_t *g, gc_meta_t **metap)
 
 void gc_graph_observe_delete(gc_graph_t *g, const char *uid)
 {
-    gc_node_t *n = g && uid ? (gc_node_t *)gc_map_get(g->nodes, uid) : NULL;
+    gc_node_t *n = g && uid ? strmap_get(g->nodes, uid) : NULL;
     if (!n) return;
     unlink_all_owners(g, n);
     gc_meta_clear(&n->meta);
@@ -353,7 +353,7 @@ void gc_graph_observe_delete(gc_graph_t *g, const char *uid)
 
 bool gc_graph_confirm_absent(gc_graph_t *g, const char *uid)
 {
-    gc_node_t *n = g && uid ? (gc_node_t *)gc_map_get(g->nodes, uid) : NULL;
+    gc_node_t *n = g && uid ? strmap_get(g->nodes, uid) : NULL;
     if (!n || n->observed) return false;
     n->confirmed_absent = true;
     want_delete_dependents(g, n);
@@ -366,7 +366,7 @@ gc_graph_t *gc_graph_new(const gc_kinds_t *kinds, const gc_sink_t *sink)
 {
     gc_graph_t *g = calloc(1, sizeof *g);
     if (!g) return NULL;
-    g->nodes = gc_map_new();
+    g->nodes = strmap_new(NULL);
     if (!g->nodes) {
         free(g);
         return NULL;
@@ -376,62 +376,44 @@ gc_graph_t *gc_graph_new(const gc_kinds_t *kinds, const gc_sink_t *sink)
     return g;
 }
 
-static bool free_edges_of(const char *key, void *value, void *arg)
-{
-    (void)key;
-    (void)arg;
-    gc_node_t *n = value;
-    for (size_t i = 0; i < n->n_owner_edges; i++) free(n->owner_edges[i]);
-    return true;
-}
-
-static bool free_node_cb(const char *key, void *value, void *arg)
-{
-    (void)key;
-    (void)arg;
-    node_free(value);
-    return true;
-}
-
 void gc_graph_destroy(gc_graph_t **gp)
 {
     if (!gp || !*gp) return;
     gc_graph_t *g = *gp;
-    /* Every edge sits in exactly one dependent's owner_edges: free it there. */
-    gc_map_each(g->nodes, free_edges_of, NULL);
-    gc_map_each(g->nodes, free_node_cb, NULL);
-    gc_map_destroy(&g->nodes);
+    strmap_iter_t it;
+    void *v;
+    /* Every edge sits in exactly one dependent's owner_edges: free it there,
+     * before any node goes. */
+    strmap_iter_init(&it, g->nodes);
+    while (strmap_next(&it, NULL, &v)) {
+        gc_node_t *n = v;
+        for (size_t i = 0; i < n->n_owner_edges; i++) free(n->owner_edges[i]);
+    }
+    strmap_iter_init(&it, g->nodes);
+    while (strmap_next(&it, NULL, &v)) node_free(v);
+    strmap_destroy(&g->nodes);
     free(g);
     *gp = NULL;
 }
 
 const gc_node_t *gc_graph_find(const gc_graph_t *g, const char *uid)
 {
-    return g && uid ? gc_map_get(g->nodes, uid) : NULL;
+    return g && uid ? strmap_get(g->nodes, uid) : NULL;
 }
 
 size_t gc_graph_count(const gc_graph_t *g)
 {
-    return g ? gc_map_count(g->nodes) : 0;
-}
-
-typedef struct {
-    bool (*fn)(const gc_node_t *n, void *arg);
-    void *arg;
-} each_ctx_t;
-
-static bool each_cb(const char *key, void *value, void *arg)
-{
-    (void)key;
-    each_ctx_t *c = arg;
-    return c->fn(value, c->arg);
+    return g ? strmap_size(g->nodes) : 0;
 }
 
 void gc_graph_each(const gc_graph_t *g, bool (*fn)(const gc_node_t *n, void *arg), void *arg)
 {
     if (!g || !fn) return;
-    each_ctx_t c = {fn, arg};
-    gc_map_each(g->nodes, each_cb, &c);
+    strmap_iter_t it;
+    void *v;
+    strmap_iter_init(&it, g->nodes);
+    while (strmap_next(&it, NULL, &v))
+        if (!fn(v, arg)) return;
 }
 
 const char *gc_node_uid(const gc_node_t *n) { return n->uid; }

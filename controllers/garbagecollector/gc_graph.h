@@ -63,7 +63,7 @@ bool gc_graph_confirm_absent(gc_graph_t *g, const char *uid);
 
 const gc_node_t *gc_graph_find(const gc_graph_t *g, const char *uid);
 size_t gc_graph_count(const gc_graph_t *g);
-/* Calls fn for every node until it returns false (for resync sweeps). */
+/* Calls fn for every node until it returns false. fn must not change g. */
 void gc_graph_each(const gc_graph_t *g, bool (*fn)(const gc_node_t *n, void *arg), void *arg);
 
 /* Identity: from the observed object, or from the first reference to it. */
