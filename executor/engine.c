@@ -35,6 +35,8 @@
 /* An Event whose key has a request in flight looks again this soon. */
 #define EVENT_BUSY_RETRY_MS 20u
 #define JOURNAL_EXPIRE_EVERY_MS 1000u
+/* One token file read serves every request that got a 401 meanwhile. */
+#define TOKEN_RELOAD_MIN_MS 1000u
 
 typedef enum { PH_MAIN = 0, PH_VERIFY, PH_EXISTING } phase_t;
 typedef enum { JS_QUEUED = 0, JS_READY, JS_WAITING, JS_RUNNING } jstate_t;
@@ -57,6 +59,7 @@ typedef struct job {
     khttp_buf_t resp;
     char errbuf[CURL_ERROR_SIZE];
     khttp_status_t conflict;   /* the 409 AlreadyExists behind PH_EXISTING */
+    bool reauthed;             /* already retried once after a 401 */
     struct job *lprev, *lnext; /* ready or waiting list */
     struct job *aprev, *anext; /* every job */
 } job_t;
@@ -67,7 +70,7 @@ typedef struct {
 
 struct engine {
     CURLM *multi;
-    const kubeconfig_t *kc;
+    kubeconfig_t *kc;
     ratelimit_t rl;
     fairq_t *queue;
     journal_t *journal;
@@ -82,6 +85,7 @@ struct engine {
     uint64_t now_ms;
     uint64_t throttled_since_ms; /* 0: nothing is waiting for a token */
     uint64_t next_expire_ms;
+    uint64_t token_read_ms;      /* last re-read of the token file, 0: never */
     log_limit_t bad_log;
 };
 
@@ -434,6 +438,22 @@ static void count_request(engine_t *e, const job_t *j, long status)
     e->st.requests[verb][status_class(status)]++;
 }
 
+/* A 401 with a token file: the service-account token may have been rotated.
+ * True when a fresh token may be in place (worth one more try). */
+static bool reauthenticate(engine_t *e)
+{
+    if (!e->kc->token_file) return false;
+    if (e->token_read_ms && e->now_ms - e->token_read_ms < TOKEN_RELOAD_MIN_MS) return true;
+    e->token_read_ms = e->now_ms ? e->now_ms : 1;
+    char err[256];
+    if (kubeconfig_reload_token(e->kc, err, sizeof err) < 0) {
+        LOGW("401 Unauthorized and the token file cannot be re-read", "error", err);
+        return false;
+    }
+    LOGI("401 Unauthorized: token re-read from its file", "file", e->kc->token_file);
+    return true;
+}
+
 static void on_done(engine_t *e, CURL *h, CURLcode code)
 {
     char *priv = NULL;
@@ -462,6 +482,10 @@ static void on_done(engine_t *e, CURL *h, CURLcode code)
              "reason", rs.has_kst ? rs.kst.reason : "", "error", rs.status ? "" : curl_easy_strerror(code));
     }
     release_handle(j);
+    if (rs.status == 401 && !j->reauthed && reauthenticate(e)) {
+        j->reauthed = true; /* a 401 is refused before anything is done: safe to re-send */
+        if (again(j, j->phase, 0)) return;
+    }
     if (j->phase != PH_MAIN) after_lookup(j, &rs);
     else if (j->ev) after_event(j, &rs);
     else after_main(j, &rs);

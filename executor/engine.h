@@ -34,7 +34,7 @@ typedef struct engine engine_t;
 typedef int (*engine_send_fn)(const char *reply_to, const msg_envelope_t *env, void *ud);
 
 typedef struct {
-    const kubeconfig_t *kc;   /* borrowed for the engine's life */
+    kubeconfig_t *kc;         /* borrowed for the engine's life; its token is re-read on 401 */
     double qps;
     int burst;
     unsigned max_in_flight;
