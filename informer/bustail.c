@@ -8,6 +8,7 @@
  * --cache-dump=FILE: at exit, the cache rebuilt from those callbacks, sorted,
  *   one "RESOURCE NS/NAME RV" line per object (NAME alone when cluster-scoped).
  * --exit-after-sync: exit once every resource has had its snapshot.
+ * --objects: add each event's object to its line ("object":{...}).
  * The epoch is printed as a string: 64-bit values do not survive JSON doubles.
  */
 #include <errno.h>
@@ -31,7 +32,7 @@
 typedef struct {
     char resources_csv[1024];
     char dump_path[1024];
-    bool exit_after_sync, no_events;
+    bool exit_after_sync, no_events, objects;
     json_t *cache;            /* "resource\tns/name" -> rv */
     subscriber_t *sub;
 } tail_t;
@@ -44,6 +45,7 @@ static int tail_flag(void *state, const char *flag, const char *value, bool *use
     *used = false;
     if (strcmp(flag, "exit-after-sync") == 0) { t->exit_after_sync = true; return WORKER_FLAG_OK; }
     if (strcmp(flag, "no-events") == 0) { t->no_events = true; return WORKER_FLAG_OK; }
+    if (strcmp(flag, "objects") == 0) { t->objects = true; return WORKER_FLAG_OK; }
     char *dst = strcmp(flag, "resources") == 0 ? t->resources_csv : strcmp(flag, "cache-dump") == 0 ? t->dump_path : NULL;
     if (!dst) return WORKER_FLAG_UNKNOWN;
     if (!value || !*value || strlen(value) >= sizeof t->dump_path) return WORKER_FLAG_BAD;
@@ -57,7 +59,7 @@ static void cache_key(char *out, size_t n, const char *resource, const char *ns,
     snprintf(out, n, "%s\t%s%s%s", resource, ns, *ns ? "/" : "", name);
 }
 
-static void print_event(const tail_t *t, const subscriber_event_t *ev)
+static void print_event(const tail_t *t, const subscriber_event_t *ev, json_t *obj)
 {
     if (t->no_events) return;
     char epoch[24];
@@ -65,6 +67,7 @@ static void print_event(const tail_t *t, const subscriber_event_t *ev)
     json_t *line = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "seq", (json_int_t)ev->seq, "epoch", epoch,
                              "type", msg_event_type_name(ev->type), "resource", ev->resource, "ns", ev->ns, "name",
                              ev->name, "rv", ev->resource_version, "uid", ev->uid);
+    if (line && t->objects) json_object_set(line, "object", obj);
     if (line) json_dumpf(line, stdout, JSON_COMPACT);
     json_decref(line);
     fputc('\n', stdout);
@@ -73,13 +76,12 @@ static void print_event(const tail_t *t, const subscriber_event_t *ev)
 
 static void on_event(void *ctx, const subscriber_event_t *ev, json_t *obj)
 {
-    (void)obj;
     tail_t *t = ctx;
     char key[1024];
     cache_key(key, sizeof key, ev->resource, ev->ns, ev->name);
     if (ev->type == KUBUS__V1__EVENT_TYPE__DELETED) json_object_del(t->cache, key);
     else json_object_set_new(t->cache, key, json_string(ev->resource_version));
-    print_event(t, ev);
+    print_event(t, ev, obj);
 }
 
 static void print_resync(const tail_t *t, const char *what, const char *resource, uint64_t epoch)
@@ -195,7 +197,8 @@ int main(int argc, char **argv)
         .usage = "  --resources=LIST     resources to follow (default " DEFAULT_RESOURCES ")\n"
                  "  --cache-dump=FILE    at exit, write the rebuilt cache (sorted \"RESOURCE NS/NAME RV\")\n"
                  "  --exit-after-sync    exit once every resource has its snapshot\n"
-                 "  --no-events          do not print event lines\n",
+                 "  --no-events          do not print event lines\n"
+                 "  --objects            include each event's object in its line\n",
         .parse_flag = tail_flag,
         .init = tail_init,
         .run = tail_run,
