@@ -3,13 +3,15 @@
  * A job is one admitted action. Its life:
  *   QUEUED   in the fair queue (per controller), holding no slot
  *   READY    holds a slot, waits for a token (a retry or follow-up lookup)
- *   WAITING  holds a slot, waits for a timer (back-off, Retry-After, or an
- *            Event key busy with another request)
+ *   WAITING  holds a slot, waits for a timer (back-off, Retry-After)
+ *   PARKED   an Event whose aggregation key has a request in flight; holds
+ *            no slot, and takes over the slot of that request when it ends
  *   RUNNING  holds a slot, its request is in the curl multi handle
  * and it ends in finish(): exactly one ActionResult, sent and journaled.
  *
  * Invariants: `started` counts the jobs holding a slot (READY + WAITING +
- * RUNNING) and never exceeds max_in_flight; READY jobs are served before
+ * RUNNING) and never exceeds max_in_flight; a PARKED job's key is held by
+ * a job that is not parked (so every parked job is woken eventually); READY jobs are served before
  * new ones (they already hold slots, finishing them frees slots); every
  * request, retries and lookups included, takes one token.
  */
@@ -32,14 +34,12 @@
 #include "request.h"
 #include "retry.h"
 
-/* An Event whose key has a request in flight looks again this soon. */
-#define EVENT_BUSY_RETRY_MS 20u
 #define JOURNAL_EXPIRE_EVERY_MS 1000u
 /* One token file read serves every request that got a 401 meanwhile. */
 #define TOKEN_RELOAD_MIN_MS 1000u
 
 typedef enum { PH_MAIN = 0, PH_VERIFY, PH_EXISTING } phase_t;
-typedef enum { JS_QUEUED = 0, JS_READY, JS_WAITING, JS_RUNNING } jstate_t;
+typedef enum { JS_QUEUED = 0, JS_READY, JS_WAITING, JS_PARKED, JS_RUNNING } jstate_t;
 
 typedef struct job {
     engine_t *eng;
@@ -49,6 +49,7 @@ typedef struct job {
     evagg_spec_t *ev;          /* EVENT: the parsed spec */
     evagg_plan_t plan;
     bool planned;              /* plan holds a request the aggregator counts as busy */
+    bool key_holder;           /* has planned: parked jobs of its key wait for it */
     phase_t phase;
     jstate_t state;
     unsigned attempts;         /* requests made so far */
@@ -75,7 +76,8 @@ struct engine {
     fairq_t *queue;
     journal_t *journal;
     evagg_t *evagg;
-    jlist_t ready, waiting;
+    jlist_t ready, waiting, parked;
+    size_t nparked;
     job_t *all;
     unsigned started, max_in_flight;
     uint64_t epoch;
@@ -135,17 +137,36 @@ static void release_handle(job_t *j)
     request_clear(&j->req);
 }
 
+static bool holds_slot(const job_t *j) { return j->state != JS_QUEUED && j->state != JS_PARKED; }
+
+/* The Event key `key` is free again: the first job parked on it goes next,
+ * in the slot the finishing job gives up. O(parked). */
+static void unpark(engine_t *e, const char *key)
+{
+    for (job_t *p = e->parked.head; p; p = p->lnext) {
+        if (strcmp(evagg_spec_key(p->ev), key) != 0) continue;
+        list_unlink(&e->parked, p);
+        e->nparked--;
+        p->state = JS_READY;
+        list_push(&e->ready, p);
+        e->started++;
+        return;
+    }
+}
+
 /* Frees j and whatever slot or list it held (not the journal's action). */
 static void job_free(job_t *j)
 {
     engine_t *e = j->eng;
     if (j->state == JS_READY) list_unlink(&e->ready, j);
     if (j->state == JS_WAITING) list_unlink(&e->waiting, j);
-    if (j->state != JS_QUEUED) e->started--;
+    if (j->state == JS_PARKED) list_unlink(&e->parked, j), e->nparked--;
+    if (holds_slot(j)) e->started--;
     release_handle(j);
     if (j->aprev) j->aprev->anext = j->anext; else e->all = j->anext;
     if (j->anext) j->anext->aprev = j->aprev;
     if (j->planned) evagg_done(e->evagg, evagg_spec_key(j->ev), EVAGG_FAILED, e->now_ms);
+    if (j->key_holder) unpark(e, evagg_spec_key(j->ev));
     evagg_plan_clear(&j->plan);
     evagg_spec_free(&j->ev);
     khttp_buf_free(&j->resp);
@@ -543,15 +564,20 @@ static bool plan_event(job_t *j)
     clock_gettime(CLOCK_REALTIME, &ts);
     uint64_t unix_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
     int rc = evagg_plan(e->evagg, j->ev, e->now_ms, unix_ns, &j->plan);
-    if (rc == EVAGG_BUSY) {
-        wait_then_ready(j, EVENT_BUSY_RETRY_MS);
+    if (rc == EVAGG_BUSY) { /* wait for the key's request without holding a slot */
+        e->started--;
+        j->state = JS_PARKED;
+        list_push(&e->parked, j);
+        e->nparked++;
         return false;
     }
     if (rc < 0) {
+        j->key_holder = true; /* so that job_free wakes the next one of its key */
         finish_simple(j, 0, "InternalError", "out of memory planning the event");
         return false;
     }
     j->planned = true;
+    j->key_holder = true;
     return true;
 }
 
@@ -741,5 +767,5 @@ void engine_destroy(engine_t **ep)
 }
 
 uint64_t engine_in_flight(const engine_t *e) { return e->started; }
-uint64_t engine_queued(const engine_t *e) { return fairq_len(e->queue); }
+uint64_t engine_queued(const engine_t *e) { return fairq_len(e->queue) + e->nparked; }
 const engine_stats_t *engine_stats(const engine_t *e) { return &e->st; }

@@ -115,6 +115,14 @@ evs=$(kubectl get events -n "$NS" -o json | jq '[.items[] | select(.reason == "S
 [[ "$(jq -r '.[0].metadata.name' <<<"$evs")" =~ ^web-b2c4d\.[0-9a-f]{16}$ ]] || fail "Event name is not <object>.<16 hex>"
 pass "an event applied twice is one Event with count 2"
 
+# Twenty more sent at once: applied one at a time, each bumps the count.
+out=$(for _ in $(seq 1 20); do printf '%s\n' "$ev"; done | act --timeout=30s) || fail "events: no results"
+[ "$(jq -s 'map(select(.status == 200)) | length' <<<"$out")" = 20 ] || fail "20 repeats: $out"
+evs=$(kubectl get events -n "$NS" -o json | jq '[.items[] | select(.reason == "SuccessfulCreate")]')
+[ "$(jq 'length' <<<"$evs")/$(jq '.[0].count' <<<"$evs")" = 1/22 ] ||
+  fail "expected one Event with count 22: $(jq -c 'map({name: .metadata.name, count})' <<<"$evs")"
+pass "22 identical events are one Event with count 22"
+
 # ---- the journal answers InflightQuery with recent results ----
 rep=$(act --query-inflight --timeout=10s) || fail "no inflight report"
 [ "$(jq '.recent | length' <<<"$rep")" -ge 10 ] || fail "inflight report lacks recent results: $rep"

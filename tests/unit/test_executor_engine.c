@@ -135,10 +135,68 @@ static void test_dedup_and_report(void **state)
     kubeconfig_free(&kc);
 }
 
+static msg_envelope_t *event_action(uint64_t id)
+{
+    static const char spec[] =
+        "{\"involvedObject\":{\"kind\":\"ReplicaSet\",\"namespace\":\"ns\",\"name\":\"web\"},"
+        "\"type\":\"Warning\",\"reason\":\"FailedCreate\",\"message\":\"quota\","
+        "\"source\":{\"component\":\"replicaset-controller\"}}";
+    msg_envelope_t env;
+    msg_action_t a;
+    kubus__v1__envelope__init(&env);
+    kubus__v1__action__init(&a);
+    env.version = MSG_VERSION;
+    env.body_case = KUBUS__V1__ENVELOPE__BODY_ACTION;
+    env.action = &a;
+    a.id = id;
+    a.controller = "replicaset";
+    a.verb = KUBUS__V1__VERB__EVENT;
+    a.resource = "events";
+    a.namespace_ = "ns";
+    a.body.data = (uint8_t *)spec;
+    a.body.len = sizeof spec - 1;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    assert_int_equal(msg_encode(&env, &buf, &len), 0);
+    msg_envelope_t *out = msg_decode(buf, len, NULL, 0);
+    free(buf);
+    assert_non_null(out);
+    return out;
+}
+
+/* Identical Events go one at a time (POST, then PATCH count+1); those
+ * waiting for their key hold no slot, so they cannot crowd out other work. */
+static void test_same_event_key_parks_without_a_slot(void **state)
+{
+    (void)state;
+    kubeconfig_t kc;
+    memset(&kc, 0, sizeof kc);
+    kc.server = strdup("http://127.0.0.1:1");
+    sink_t s = { 0 };
+    engine_opts_t o = { .kc = &kc, .qps = 100, .burst = 10, .max_in_flight = 2, .epoch = 7,
+                        .send = sink_send, .send_ud = &s };
+    char err[256];
+    engine_t *e = engine_new(&o, err, sizeof err);
+    assert_non_null(e);
+    for (uint64_t id = 1; id <= 5; id++) {
+        msg_envelope_t *env = event_action(id);
+        engine_submit(e, "replicaset.0", &env, 1000);
+    }
+    submit(e, 6, "replicasets", 1000);
+    engine_step(e, 1001, 100);
+    /* One event request and the GET hold the two slots; four events wait. */
+    assert_int_equal(engine_in_flight(e), 2);
+    assert_int_equal(engine_queued(e), 4);
+    assert_int_equal(s.results, 0);
+    engine_destroy(&e);
+    kubeconfig_free(&kc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dedup_and_report),
+        cmocka_unit_test(test_same_event_key_parks_without_a_slot),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
