@@ -1,0 +1,153 @@
+/* dep_ctrl.c - the Deployment controller's life cycle, event handlers and
+ * per-Deployment memory (see dep_ctrl.h, dep_ctrl_priv.h).
+ *
+ * Which Deployment to sync again (upstream's add/update/delete handlers):
+ *   - any change of a Deployment: itself;
+ *   - any change of a ReplicaSet: the Deployment that controls it (before
+ *     and after, when the controller reference changed);
+ *   - a pod that goes away or stops being active: the Deployment of its
+ *     ReplicaSet (Recreate waits for old pods to be gone, and the surge
+ *     bound counts surplus pods until they are).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctrl/kobj.h"
+#include "dep_ctrl_priv.h"
+#include "log.h"
+
+static void state_free(void *v)
+{
+    free(v);
+}
+
+dep_ctrl_t *dep_ctrl_new(void)
+{
+    dep_ctrl_t *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->pending = dep_pending_new();
+    c->states = strmap_new(state_free);
+    c->acts = strmap_new(dep_act_free);
+    if (!c->pending || !c->states || !c->acts) {
+        dep_ctrl_destroy(&c);
+        return NULL;
+    }
+    return c;
+}
+
+void dep_ctrl_destroy(dep_ctrl_t **cp)
+{
+    if (!cp || !*cp)
+        return;
+    dep_ctrl_t *c = *cp;
+    dep_pending_destroy(&c->pending);
+    strmap_destroy(&c->states);
+    strmap_destroy(&c->acts);
+    free(c);
+    *cp = NULL;
+}
+
+dep_state_t *dep_state_of(dep_ctrl_t *c, const char *key)
+{
+    dep_state_t *st = strmap_get(c->states, key);
+    if (st)
+        return st;
+    st = calloc(1, sizeof *st);
+    if (!st)
+        return NULL;
+    st->reported_generation = -1;
+    if (strmap_put(c->states, key, st) != 0) {
+        free(st);
+        return NULL;
+    }
+    return st;
+}
+
+json_t *dep_involved(const json_t *d)
+{
+    return json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:s}}", "apiVersion", "apps/v1", "kind",
+                     "Deployment", "metadata", "name", kobj_name(d), "namespace",
+                     kobj_namespace(d), "uid", kobj_uid(d), "resourceVersion",
+                     kobj_resource_version(d));
+}
+
+/* ---- handlers --------------------------------------------------------------- */
+
+/* Queues the Deployment obj's controller reference names, if it is one and
+ * the cached Deployment of that name has that uid. */
+static void enqueue_controlling_deployment(ctrl_runtime_t *rt, const json_t *obj)
+{
+    kobj_ownerref_t ref;
+    if (!obj || kobj_controller_ref(obj, &ref) != 0)
+        return;
+    if (strcmp(ref.kind, "Deployment") != 0 || strncmp(ref.api_version, "apps/", 5) != 0)
+        return;
+    const json_t *d = cache_get_ns(ctrl_cache(rt, "deployments"), kobj_namespace(obj), ref.name);
+    if (d && strcmp(kobj_uid(d), ref.uid) == 0)
+        ctrl_enqueue_obj(rt, d);
+}
+
+static void on_deployment(ctrl_runtime_t *rt, const char *resource, cache_change_t change,
+                          const json_t *old_obj, const json_t *new_obj, void *ud)
+{
+    dep_ctrl_t *c = ud;
+    (void)resource;
+    const json_t *d = new_obj ? new_obj : old_obj;
+    if (change == CACHE_DELETED) {
+        char key[DEP_KEY_MAX];
+        if (kobj_key(d, key, sizeof key) > 0) {
+            strmap_del(c->states, key);
+            expectations_forget(ctrl_expectations(rt), key);
+        }
+        dep_pending_observe(c->pending, kobj_uid(d), NULL);
+    } else {
+        dep_pending_observe(c->pending, kobj_uid(d), kobj_resource_version(d));
+    }
+    ctrl_enqueue_obj(rt, d);
+}
+
+static void on_replicaset(ctrl_runtime_t *rt, const char *resource, cache_change_t change,
+                          const json_t *old_obj, const json_t *new_obj, void *ud)
+{
+    dep_ctrl_t *c = ud;
+    (void)resource;
+    const json_t *rs = new_obj ? new_obj : old_obj;
+    dep_pending_observe(c->pending, kobj_uid(rs),
+                        change == CACHE_DELETED ? NULL : kobj_resource_version(rs));
+    enqueue_controlling_deployment(rt, rs);
+    if (change == CACHE_MODIFIED) {
+        const char *before = kobj_controller_uid(old_obj), *after = kobj_controller_uid(new_obj);
+        if (before && (!after || strcmp(before, after) != 0))
+            enqueue_controlling_deployment(rt, old_obj);
+    }
+}
+
+static void on_pod(ctrl_runtime_t *rt, const char *resource, cache_change_t change,
+                   const json_t *old_obj, const json_t *new_obj, void *ud)
+{
+    (void)resource;
+    (void)ud;
+    bool gone = change == CACHE_DELETED ||
+                (change == CACHE_MODIFIED && kpod_is_active(old_obj) && !kpod_is_active(new_obj));
+    if (!gone)
+        return;
+    const json_t *pod = new_obj ? new_obj : old_obj;
+    kobj_ownerref_t ref;
+    if (kobj_controller_ref(pod, &ref) != 0 || strcmp(ref.kind, "ReplicaSet") != 0)
+        return;
+    const json_t *rs = cache_get_ns(ctrl_cache(rt, "replicasets"), kobj_namespace(pod), ref.name);
+    if (rs && strcmp(kobj_uid(rs), ref.uid) == 0)
+        enqueue_controlling_deployment(rt, rs);
+}
+
+int dep_ctrl_attach(dep_ctrl_t *c, ctrl_runtime_t *rt)
+{
+    if (!c || !rt)
+        return -1;
+    c->rt = rt;
+    if (ctrl_on(rt, "deployments", on_deployment, c) != 0 ||
+        ctrl_on(rt, "replicasets", on_replicaset, c) != 0 || ctrl_on(rt, "pods", on_pod, c) != 0)
+        return -1;
+    return 0;
+}

@@ -1,0 +1,645 @@
+/* Unit tests for the Deployment sync on the runtime's test mode (no bus):
+ * creating the new ReplicaSet (name, labels, selector, owner, annotations,
+ * size), waiting for our own writes to be observed, one rolling step per
+ * sync with resourceVersion preconditions, revision/rollback annotations,
+ * collisions, history clean-up with uid preconditions, paused and Recreate
+ * Deployments, and invalid input refused with one Warning per generation. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "ctrl/kobj.h"
+#include "ctrl/runtime.h"
+#include "dep_ctrl.h"
+#include "dep_template.h"
+
+#define MAXA 64
+#define NS "ns"
+
+typedef struct {
+    uint64_t id;
+    int verb;
+    char resource[32];
+    char name[128];
+    char uid_pre[64];
+    char rv_pre[64];
+    json_t *body;
+} sent_t;
+
+static sent_t sent[MAXA];
+static int n_sent;
+
+static int capture(const uint8_t *buf, size_t len, void *ud)
+{
+    (void)ud;
+    char err[128];
+    msg_envelope_t *env = msg_decode(buf, len, err, sizeof err);
+    assert_non_null(env);
+    if (env->body_case == KUBUS__V1__ENVELOPE__BODY_ACTION && n_sent < MAXA) {
+        sent_t *s = &sent[n_sent++];
+        s->id = env->action->id;
+        s->verb = env->action->verb;
+        snprintf(s->resource, sizeof s->resource, "%s", env->action->resource);
+        snprintf(s->name, sizeof s->name, "%s", env->action->name);
+        snprintf(s->uid_pre, sizeof s->uid_pre, "%s", env->action->precondition_uid);
+        snprintf(s->rv_pre, sizeof s->rv_pre, "%s", env->action->precondition_resource_version);
+        s->body = env->action->body.len
+                      ? json_loadb((char *)env->action->body.data, env->action->body.len, 0, NULL)
+                      : NULL;
+    }
+    msg_free(env);
+    return 0;
+}
+
+static void reset_sent(void)
+{
+    for (int i = 0; i < n_sent; i++)
+        json_decref(sent[i].body);
+    n_sent = 0;
+}
+
+static int count(int verb, const char *resource)
+{
+    int n = 0;
+    for (int i = 0; i < n_sent; i++)
+        n += sent[i].verb == verb && (!resource || strcmp(sent[i].resource, resource) == 0);
+    return n;
+}
+
+static const sent_t *nth(int verb, const char *resource, int i)
+{
+    for (int k = 0; k < n_sent; k++)
+        if (sent[k].verb == verb && (!resource || strcmp(sent[k].resource, resource) == 0) &&
+            i-- == 0)
+            return &sent[k];
+    fail_msg("no action #%d of verb %d on %s", i, verb, resource ? resource : "*");
+    return NULL;
+}
+
+static const sent_t *update_of(const char *name)
+{
+    for (int k = 0; k < n_sent; k++)
+        if (sent[k].verb == KUBUS__V1__VERB__UPDATE && strcmp(sent[k].name, name) == 0)
+            return &sent[k];
+    return NULL;
+}
+
+static void answer(ctrl_runtime_t *rt, const sent_t *s, uint32_t status, const char *reason)
+{
+    msg_result_t r;
+    kubus__v1__action_result__init(&r);
+    r.id = s->id;
+    r.status = status;
+    r.verb = s->verb;
+    r.reason = (char *)(reason ? reason : "");
+    actions_on_result(ctrl_actions(rt), &r);
+}
+
+static void answer_all(ctrl_runtime_t *rt)
+{
+    for (int i = 0; i < n_sent; i++)
+        if (sent[i].verb != KUBUS__V1__VERB__EVENT)
+            answer(rt, &sent[i], sent[i].verb == KUBUS__V1__VERB__CREATE ? 201 : 200, NULL);
+}
+
+/* The API server's side of our last status write: the Deployment as we
+ * wrote it, at a new resourceVersion. No-op when there was none. */
+static void echo_status(ctrl_runtime_t *rt, const char *rv)
+{
+    for (int k = n_sent - 1; k >= 0; k--) {
+        if (sent[k].verb != KUBUS__V1__VERB__UPDATE_STATUS)
+            continue;
+        json_t *d = json_deep_copy(sent[k].body);
+        json_object_set_new(json_object_get(d, "metadata"), "resourceVersion", json_string(rv));
+        assert_int_equal(ctrl_test_apply(rt, "deployments", &d, false), 0);
+        return;
+    }
+}
+
+typedef struct {
+    ctrl_runtime_t *rt;
+    dep_ctrl_t *dc;
+} fx_t;
+
+static int setup(void **state)
+{
+    static fx_t fx;
+    static const char *const res[] = {"deployments", "replicasets", "pods", NULL};
+    fx.dc = dep_ctrl_new();
+    assert_non_null(fx.dc);
+    ctrl_config_t cfg = {.controller = "deployment", .resources = res, .primary = "deployments",
+                         .sync = dep_sync, .ud = fx.dc, .concurrent_syncs = 5};
+    fx.rt = ctrl_runtime_new_test(&cfg, capture, NULL);
+    assert_non_null(fx.rt);
+    assert_int_equal(dep_ctrl_attach(fx.dc, fx.rt), 0);
+    ctrl_test_set_unix_ms(fx.rt, 1700000000000ull);
+    ctrl_test_mark_ready(fx.rt);
+    reset_sent();
+    *state = &fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx_t *fx = *state;
+    reset_sent();
+    ctrl_runtime_destroy(&fx->rt);
+    dep_ctrl_destroy(&fx->dc);
+    return 0;
+}
+
+static void apply(ctrl_runtime_t *rt, const char *resource, json_t *obj)
+{
+    assert_non_null(obj);
+    assert_int_equal(ctrl_test_apply(rt, resource, &obj, false), 0);
+}
+
+static void remove_obj(ctrl_runtime_t *rt, const char *resource, json_t *obj)
+{
+    assert_int_equal(ctrl_test_apply(rt, resource, &obj, true), 0);
+}
+
+#define TMPL(image)                                                                         \
+    "{\"metadata\":{\"labels\":{\"run\":\"nginx\"}},\"spec\":{\"containers\":[{\"name\":"   \
+    "\"nginx\",\"image\":\"" image "\"}]}}"
+
+/* A Deployment as the API server has it. extra_spec: more spec fields
+ * ("" or ",\"paused\":true"); status: a status object text. */
+static json_t *deployment(const char *rv, int gen, int replicas, const char *tmpl,
+                          const char *extra_spec, const char *status)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf,
+             "{\"metadata\":{\"name\":\"mydeploy\",\"namespace\":\"" NS "\",\"uid\":\"d-uid\","
+             "\"generation\":%d,\"resourceVersion\":\"%s\",\"annotations\":{\"a\":\"b\","
+             "\"kubectl.kubernetes.io/last-applied-configuration\":\"{}\"}},"
+             "\"spec\":{\"replicas\":%d,\"selector\":{\"matchLabels\":{\"run\":\"nginx\"}},"
+             "\"strategy\":{\"type\":\"RollingUpdate\",\"rollingUpdate\":{\"maxSurge\":\"25%%\","
+             "\"maxUnavailable\":\"25%%\"}},\"revisionHistoryLimit\":10,"
+             "\"progressDeadlineSeconds\":600,\"template\":%s%s},\"status\":%s}",
+             gen, rv, replicas, tmpl, extra_spec, status ? status : "{}");
+    json_error_t e;
+    json_t *d = json_loads(buf, 0, &e);
+    if (!d)
+        fail_msg("bad deployment json: %s", e.text);
+    return d;
+}
+
+/* The ReplicaSet a captured CREATE body describes, as observed: uid, rv,
+ * creation time and a status. */
+static json_t *observed_rs(const json_t *body, const char *uid, const char *rv, int64_t created,
+                           int replicas, int available)
+{
+    json_t *rs = json_deep_copy(body);
+    json_t *meta = json_object_get(rs, "metadata");
+    char ts[32];
+    kobj_time_format(created, ts, sizeof ts);
+    json_object_set_new(meta, "uid", json_string(uid));
+    json_object_set_new(meta, "resourceVersion", json_string(rv));
+    json_object_set_new(meta, "creationTimestamp", json_string(ts));
+    json_object_set_new(meta, "generation", json_integer(1));
+    json_object_set_new(json_object_get(rs, "spec"), "replicas", json_integer(replicas));
+    json_object_set_new(rs, "status",
+                        json_pack("{s:i, s:i, s:i, s:i}", "replicas", replicas, "readyReplicas",
+                                  available, "availableReplicas", available, "observedGeneration",
+                                  1));
+    return rs;
+}
+
+static const char *ann(const json_t *obj, const char *key)
+{
+    const char *v = kobj_annotation(obj, key);
+    return v ? v : "(none)";
+}
+
+static void expected_name(const char *tmpl, char *out, size_t len)
+{
+    json_t *t = json_loads(tmpl, 0, NULL);
+    char hash[DEP_HASH_MAX];
+    assert_int_equal(dep_template_hash(t, NULL, hash, sizeof hash), 0);
+    snprintf(out, len, "mydeploy-%s", hash);
+    json_decref(t);
+}
+
+/* ---- creation -------------------------------------------------------------- */
+
+static void test_creates_new_replicaset(void **state)
+{
+    fx_t *fx = *state;
+    char name[64];
+    expected_name(TMPL("nginx"), name, sizeof name);
+    apply(fx->rt, "deployments", deployment("1", 1, 10, TMPL("nginx"), "", NULL));
+    assert_true(ctrl_test_step(fx->rt) >= 1);
+    assert_int_equal(count(KUBUS__V1__VERB__CREATE, "replicasets"), 1);
+    const sent_t *c = nth(KUBUS__V1__VERB__CREATE, "replicasets", 0);
+    assert_string_equal(c->name, name);
+    const json_t *b = c->body;
+    const char *hash = kobj_label(b, "pod-template-hash");
+    assert_non_null(hash);
+    assert_string_equal(kobj_str(b, "spec.selector.matchLabels.pod-template-hash"), hash);
+    assert_string_equal(kobj_str(b, "spec.template.metadata.labels.pod-template-hash"), hash);
+    assert_string_equal(kobj_label(b, "run"), "nginx");
+    assert_int_equal(kobj_int(b, "spec.replicas", -1), 10);
+    kobj_ownerref_t ref;
+    assert_int_equal(kobj_controller_ref(b, &ref), 0);
+    assert_string_equal(ref.kind, "Deployment");
+    assert_string_equal(ref.api_version, "apps/v1");
+    assert_string_equal(ref.uid, "d-uid");
+    assert_true(ref.block_owner_deletion);
+    assert_string_equal(ann(b, "deployment.kubernetes.io/revision"), "1");
+    assert_string_equal(ann(b, "deployment.kubernetes.io/desired-replicas"), "10");
+    assert_string_equal(ann(b, "deployment.kubernetes.io/max-replicas"), "13");
+    assert_string_equal(ann(b, "a"), "b");
+    assert_string_equal(ann(b, "kubectl.kubernetes.io/last-applied-configuration"), "(none)");
+    /* the Deployment: revision 1, Progressing NewReplicaSetCreated */
+    assert_int_equal(count(KUBUS__V1__VERB__UPDATE_STATUS, "deployments"), 1);
+    const sent_t *st = nth(KUBUS__V1__VERB__UPDATE_STATUS, "deployments", 0);
+    assert_string_equal(st->rv_pre, "1");
+    assert_string_equal(ann(st->body, "deployment.kubernetes.io/revision"), "1");
+    assert_int_equal(kobj_int(st->body, "status.observedGeneration", 0), 1);
+    json_t *conds = kobj_get(st->body, "status.conditions");
+    bool created = false;
+    size_t i;
+    json_t *cnd;
+    json_array_foreach(conds, i, cnd) {
+        const char *r = json_string_value(json_object_get(cnd, "reason"));
+        created |= r && strcmp(r, "NewReplicaSetCreated") == 0;
+    }
+    assert_true(created);
+    /* results come back; until the ReplicaSet is seen nothing more happens */
+    answer_all(fx->rt);
+    reset_sent();
+    apply(fx->rt, "deployments", deployment("2", 1, 10, TMPL("nginx"), "", "{\"observedGeneration\":1}"));
+    ctrl_test_step(fx->rt);
+    assert_int_equal(count(KUBUS__V1__VERB__CREATE, NULL), 0);
+}
+
+/* Brings the fixture to: mydeploy at nginx, 10 replicas, one ReplicaSet of
+ * 10 available pods with revision 1. Returns the ReplicaSet (owned). */
+static json_t *settled(fx_t *fx)
+{
+    apply(fx->rt, "deployments", deployment("1", 1, 10, TMPL("nginx"), "", NULL));
+    ctrl_test_step(fx->rt);
+    json_t *rs = observed_rs(nth(KUBUS__V1__VERB__CREATE, "replicasets", 0)->body, "rs1-uid", "100",
+                             1699999000, 10, 10);
+    answer_all(fx->rt);
+    reset_sent();
+    apply(fx->rt, "replicasets", json_deep_copy(rs));
+    apply(fx->rt, "deployments",
+          deployment("2", 1, 10, TMPL("nginx"), "",
+                     "{\"observedGeneration\":1,\"replicas\":10,\"updatedReplicas\":10,"
+                     "\"readyReplicas\":10,\"availableReplicas\":10}"));
+    ctrl_test_step(fx->rt);
+    answer_all(fx->rt);
+    reset_sent();
+    return rs;
+}
+
+static void test_rolling_update_steps(void **state)
+{
+    fx_t *fx = *state;
+    json_t *rs1 = settled(fx);
+    /* set image: a new ReplicaSet of 3 (maxSurge), and nothing else yet */
+    apply(fx->rt, "deployments",
+          deployment("3", 2, 10, TMPL("nginx:1.9.1"), "",
+                     "{\"observedGeneration\":1,\"replicas\":10,\"updatedReplicas\":10,"
+                     "\"readyReplicas\":10,\"availableReplicas\":10}"));
+    ctrl_test_step(fx->rt);
+    assert_int_equal(count(KUBUS__V1__VERB__CREATE, "replicasets"), 1);
+    assert_int_equal(count(KUBUS__V1__VERB__UPDATE, "replicasets"), 0);
+    const sent_t *c = nth(KUBUS__V1__VERB__CREATE, "replicasets", 0);
+    assert_int_equal(kobj_int(c->body, "spec.replicas", -1), 3);
+    assert_string_equal(ann(c->body, "deployment.kubernetes.io/revision"), "2");
+    json_t *rs2 = observed_rs(c->body, "rs2-uid", "200", 1699999500, 3, 0);
+    answer_all(fx->rt);
+    reset_sent();
+    /* observed (and our status write too): old goes 10 -> 8 (8 must stay
+     * available), with its resourceVersion */
+    apply(fx->rt, "replicasets", json_deep_copy(rs2));
+    apply(fx->rt, "deployments",
+          deployment("3a", 2, 10, TMPL("nginx:1.9.1"), "",
+                     "{\"observedGeneration\":2,\"replicas\":10,\"updatedReplicas\":0,"
+                     "\"readyReplicas\":10,\"availableReplicas\":10}"));
+    ctrl_test_step(fx->rt);
+    const sent_t *u = update_of(kobj_name(rs1));
+    assert_non_null(u);
+    assert_int_equal(kobj_int(u->body, "spec.replicas", -1), 8);
+    assert_string_equal(u->rv_pre, "100");
+    assert_null(update_of(kobj_name(rs2)));
+    answer_all(fx->rt);
+    reset_sent();
+    /* the update is not observed yet: a sync now must not act again */
+    apply(fx->rt, "deployments",
+          deployment("4", 2, 10, TMPL("nginx:1.9.1"), "",
+                     "{\"observedGeneration\":2,\"replicas\":10,\"updatedReplicas\":0,"
+                     "\"readyReplicas\":10,\"availableReplicas\":10}"));
+    ctrl_test_step(fx->rt);
+    assert_int_equal(count(KUBUS__V1__VERB__UPDATE, "replicasets"), 0);
+    /* observed (old at 8, its 2 surplus pods gone): the new one may grow to 5 */
+    json_object_set_new(json_object_get(rs1, "spec"), "replicas", json_integer(8));
+    json_object_set_new(json_object_get(rs1, "status"), "availableReplicas", json_integer(8));
+    json_object_set_new(json_object_get(rs1, "status"), "replicas", json_integer(8));
+    json_object_set_new(json_object_get(rs1, "metadata"), "resourceVersion", json_string("101"));
+    apply(fx->rt, "replicasets", json_deep_copy(rs1));
+    ctrl_test_step(fx->rt);
+    u = update_of(kobj_name(rs2));
+    assert_non_null(u);
+    assert_int_equal(kobj_int(u->body, "spec.replicas", -1), 5);
+    assert_null(update_of(kobj_name(rs1)));
+    json_decref(rs1);
+    json_decref(rs2);
+}
+
+static void test_conflict_retries(void **state)
+{
+    fx_t *fx = *state;
+    json_t *rs1 = settled(fx);
+    apply(fx->rt, "deployments", deployment("3", 2, 10, TMPL("nginx:1.9.1"), "", "{}"));
+    ctrl_test_step(fx->rt);
+    json_t *rs2 = observed_rs(nth(KUBUS__V1__VERB__CREATE, "replicasets", 0)->body, "rs2-uid",
+                              "200", 1699999500, 3, 0);
+    answer_all(fx->rt);
+    reset_sent();
+    apply(fx->rt, "replicasets", json_deep_copy(rs2));
+    apply(fx->rt, "deployments", deployment("3a", 2, 10, TMPL("nginx:1.9.1"), "", "{\"observedGeneration\":2}"));
+    ctrl_test_step(fx->rt);
+    const sent_t *u = update_of(kobj_name(rs1));
+    assert_non_null(u);
+    /* 409: forgotten, and the Deployment comes back (after its back-off);
+     * the status write of the same sync succeeded and is observed */
+    answer(fx->rt, u, 409, "Conflict");
+    for (int k = 0; k < n_sent; k++)
+        if (&sent[k] != u && sent[k].verb != KUBUS__V1__VERB__EVENT)
+            answer(fx->rt, &sent[k], 200, NULL);
+    reset_sent();
+    apply(fx->rt, "deployments", deployment("3b", 2, 10, TMPL("nginx:1.9.1"), "", "{\"observedGeneration\":2}"));
+    for (int i = 0; i < 50 && count(KUBUS__V1__VERB__UPDATE, "replicasets") == 0; i++) {
+        ctrl_test_step(fx->rt);
+        struct timespec ts = {0, 2000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_non_null(update_of(kobj_name(rs1)));
+    json_decref(rs1);
+    json_decref(rs2);
+}
+
+static void test_rollback_takes_new_revision(void **state)
+{
+    fx_t *fx = *state;
+    /* rev 1 (nginx, at 0), rev 2 (nginx:1.9.1, active); the template goes back to nginx */
+    json_t *tmpl1 = json_loads(TMPL("nginx"), 0, NULL), *tmpl2 = json_loads(TMPL("nginx:1.9.1"), 0, NULL);
+    json_t *rs1 = json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s, s:s}, s:[{s:s, s:s, s:s, s:s, s:b}]},"
+                            " s:{s:i, s:{s:{s:s, s:s}}, s:O}, s:{}}",
+                            "metadata", "name", "mydeploy-old", "namespace", NS, "uid", "rs1-uid",
+                            "resourceVersion", "100", "creationTimestamp", "2023-11-14T22:00:00Z",
+                            "labels", "run", "nginx", "pod-template-hash", "old",
+                            "annotations", "deployment.kubernetes.io/revision", "1",
+                            "deployment.kubernetes.io/desired-replicas", "10",
+                            "deployment.kubernetes.io/max-replicas", "13",
+                            "ownerReferences", "apiVersion", "apps/v1", "kind", "Deployment", "name",
+                            "mydeploy", "uid", "d-uid", "controller", 1,
+                            "spec", "replicas", 0, "selector", "matchLabels", "run", "nginx",
+                            "pod-template-hash", "old", "template", tmpl1, "status");
+    json_t *rs2 = json_deep_copy(rs1);
+    json_object_set_new(json_object_get(rs2, "metadata"), "name", json_string("mydeploy-new"));
+    json_object_set_new(json_object_get(rs2, "metadata"), "uid", json_string("rs2-uid"));
+    json_object_set_new(json_object_get(rs2, "metadata"), "creationTimestamp",
+                        json_string("2023-11-14T22:10:00Z"));
+    json_object_set_new(kobj_annotations(rs2), "deployment.kubernetes.io/revision", json_string("2"));
+    json_object_set_new(json_object_get(rs2, "spec"), "replicas", json_integer(10));
+    json_object_set(json_object_get(rs2, "spec"), "template", tmpl2);
+    json_object_set_new(rs2, "status", json_pack("{s:i, s:i, s:i}", "replicas", 10,
+                                                 "readyReplicas", 10, "availableReplicas", 10));
+    apply(fx->rt, "replicasets", rs1);
+    apply(fx->rt, "replicasets", rs2);
+    apply(fx->rt, "deployments", deployment("5", 3, 10, TMPL("nginx"), "", "{}"));
+    ctrl_test_step(fx->rt);
+    /* the old ReplicaSet is the new one again: revision 3, history "1", and it grows by the surge */
+    const sent_t *u = update_of("mydeploy-old");
+    assert_non_null(u);
+    assert_string_equal(ann(u->body, "deployment.kubernetes.io/revision"), "3");
+    assert_string_equal(ann(u->body, "deployment.kubernetes.io/revision-history"), "1");
+    assert_int_equal(kobj_int(u->body, "spec.replicas", -1), 3);
+    assert_int_equal(count(KUBUS__V1__VERB__CREATE, NULL), 0);
+    const sent_t *st = nth(KUBUS__V1__VERB__UPDATE_STATUS, "deployments", 0);
+    assert_string_equal(ann(st->body, "deployment.kubernetes.io/revision"), "3");
+    json_decref(tmpl1);
+    json_decref(tmpl2);
+}
+
+static void test_collision_bumps_count(void **state)
+{
+    fx_t *fx = *state;
+    char name[64];
+    expected_name(TMPL("nginx"), name, sizeof name);
+    /* someone else's ReplicaSet already has our name */
+    json_t *other = json_pack("{s:{s:s, s:s, s:s, s:s, s:{s:s}}, s:{s:i, s:{s:{s:s}}, s:{}}}",
+                              "metadata", "name", name, "namespace", NS, "uid", "x-uid",
+                              "resourceVersion", "1", "labels", "run", "nginx", "spec",
+                              "replicas", 1, "selector", "matchLabels", "run", "nginx",
+                              "template");
+    apply(fx->rt, "replicasets", other);
+    apply(fx->rt, "deployments", deployment("1", 1, 10, TMPL("nginx"), "", NULL));
+    ctrl_test_step(fx->rt);
+    assert_int_equal(count(KUBUS__V1__VERB__CREATE, NULL), 0);
+    const sent_t *st = nth(KUBUS__V1__VERB__UPDATE_STATUS, "deployments", 0);
+    assert_int_equal(kobj_int(st->body, "status.collisionCount", 0), 1);
+    answer_all(fx->rt);
+    reset_sent();
+    /* with the count, another name */
+    apply(fx->rt, "deployments", deployment("2", 1, 10, TMPL("nginx"), "", "{\"collisionCount\":1}"));
+    ctrl_test_step(fx->rt);
+    assert_int_equal(count(KUBUS__V1__VERB__CREATE, "replicasets"), 1);
+    assert_string_not_equal(nth(KUBUS__V1__VERB__CREATE, "replicasets", 0)->name, name);
+}
+
+static void test_history_cleanup(void **state)
+{
+    fx_t *fx = *state;
+    json_t *rs = settled(fx);
+    /* three old ReplicaSets at 0, limit 1: the two lowest revisions go */
+    for (int i = 1; i <= 3; i++) {
+        char nm[32], uid[32], rev[8], ts[32], img[32];
+        snprintf(nm, sizeof nm, "mydeploy-h%d", i);
+        snprintf(uid, sizeof uid, "h%d-uid", i);
+        snprintf(rev, sizeof rev, "%d", i + 10);
+        snprintf(img, sizeof img, "nginx:%d", i);
+        kobj_time_format(1699990000 + i, ts, sizeof ts);
+        json_t *old = json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:{s:s}, s:{s:s}, s:[{s:s, s:s, s:s, s:s, s:b}]},"
+                                " s:{s:i, s:{s:{s:s}}, s:{s:{s:{s:s}}, s:{s:[{s:s, s:s}]}}}, s:{}}",
+                                "metadata", "name", nm, "namespace", NS, "uid", uid, "resourceVersion", "7",
+                                "creationTimestamp", ts, "labels", "run", "nginx", "annotations",
+                                "deployment.kubernetes.io/revision", rev, "ownerReferences",
+                                "apiVersion", "apps/v1", "kind", "Deployment", "name", "mydeploy",
+                                "uid", "d-uid", "controller", 1, "spec", "replicas", 0, "selector",
+                                "matchLabels", "run", "nginx", "template", "metadata", "labels", "run",
+                                "nginx", "spec", "containers", "name", "nginx", "image", img, "status");
+        apply(fx->rt, "replicasets", old);
+    }
+    apply(fx->rt, "deployments",
+          deployment("9", 1, 10, TMPL("nginx"), ",\"revisionHistoryLimit\":1",
+                     "{\"observedGeneration\":1,\"replicas\":10,\"updatedReplicas\":10,"
+                     "\"readyReplicas\":10,\"availableReplicas\":10}"));
+    ctrl_test_step(fx->rt);
+    assert_int_equal(count(KUBUS__V1__VERB__DELETE, "replicasets"), 2);
+    assert_string_equal(nth(KUBUS__V1__VERB__DELETE, "replicasets", 0)->name, "mydeploy-h1");
+    assert_string_equal(nth(KUBUS__V1__VERB__DELETE, "replicasets", 0)->uid_pre, "h1-uid");
+    assert_string_equal(nth(KUBUS__V1__VERB__DELETE, "replicasets", 1)->name, "mydeploy-h2");
+    json_decref(rs);
+}
+
+static void test_paused_scales_but_does_not_roll(void **state)
+{
+    fx_t *fx = *state;
+    json_t *rs = settled(fx);
+    apply(fx->rt, "deployments",
+          deployment("3", 2, 12, TMPL("nginx:1.9.1"), ",\"paused\":true",
+                     "{\"observedGeneration\":1,\"replicas\":10,\"updatedReplicas\":10,"
+                     "\"readyReplicas\":10,\"availableReplicas\":10}"));
+    ctrl_test_step(fx->rt);
+    assert_int_equal(count(KUBUS__V1__VERB__CREATE, NULL), 0);
+    const sent_t *u = update_of(kobj_name(rs));
+    assert_non_null(u);
+    assert_int_equal(kobj_int(u->body, "spec.replicas", -1), 12);
+    assert_string_equal(ann(u->body, "deployment.kubernetes.io/desired-replicas"), "12");
+    const sent_t *st = nth(KUBUS__V1__VERB__UPDATE_STATUS, "deployments", 0);
+    json_t *conds = kobj_get(st->body, "status.conditions");
+    bool paused = false;
+    size_t i;
+    json_t *c;
+    json_array_foreach(conds, i, c) {
+        const char *r = json_string_value(json_object_get(c, "reason"));
+        paused |= r && strcmp(r, "DeploymentPaused") == 0;
+    }
+    assert_true(paused);
+    json_decref(rs);
+}
+
+static void test_recreate_waits_for_old_pods(void **state)
+{
+    fx_t *fx = *state;
+    json_t *rs = settled(fx);
+    apply(fx->rt, "deployments",
+          deployment("3", 2, 10, TMPL("nginx:1.9.1"), ",\"strategy\":{\"type\":\"Recreate\"}",
+                     "{\"observedGeneration\":1,\"replicas\":10,\"updatedReplicas\":10,"
+                     "\"readyReplicas\":10,\"availableReplicas\":10}"));
+    ctrl_test_step(fx->rt);
+    /* old to zero first, no new ReplicaSet yet */
+    assert_int_equal(count(KUBUS__V1__VERB__CREATE, NULL), 0);
+    const sent_t *u = update_of(kobj_name(rs));
+    assert_non_null(u);
+    assert_int_equal(kobj_int(u->body, "spec.replicas", -1), 0);
+    answer_all(fx->rt);
+    reset_sent();
+    /* scaled to 0 but a pod still runs: wait */
+    json_object_set_new(json_object_get(rs, "spec"), "replicas", json_integer(0));
+    json_object_set_new(rs, "status", json_object());
+    json_object_set_new(json_object_get(rs, "metadata"), "resourceVersion", json_string("101"));
+    apply(fx->rt, "replicasets", json_deep_copy(rs));
+    apply(fx->rt, "deployments",
+          deployment("3a", 2, 10, TMPL("nginx:1.9.1"), ",\"strategy\":{\"type\":\"Recreate\"}",
+                     "{\"observedGeneration\":2}"));
+    json_t *pod = json_pack("{s:{s:s, s:s, s:s, s:s, s:[{s:s, s:s, s:s, s:s, s:b}]}, s:{s:s}}",
+                            "metadata", "name", "p1", "namespace", NS, "uid", "p1-uid",
+                            "resourceVersion", "5", "ownerReferences", "apiVersion", "apps/v1",
+                            "kind", "ReplicaSet", "name", kobj_name(rs), "uid", "rs1-uid",
+                            "controller", 1, "status", "phase", "Running");
+    apply(fx->rt, "pods", json_deep_copy(pod));
+    ctrl_test_step(fx->rt);
+    assert_int_equal(count(KUBUS__V1__VERB__CREATE, NULL), 0);
+    answer_all(fx->rt);
+    echo_status(fx->rt, "3b");
+    reset_sent();
+    ctrl_test_step(fx->rt);
+    assert_int_equal(count(KUBUS__V1__VERB__CREATE, NULL), 0);
+    assert_int_equal(n_sent, 0); /* nothing new to say while waiting */
+    /* gone: the new ReplicaSet comes at full size */
+    remove_obj(fx->rt, "pods", pod);
+    ctrl_test_step(fx->rt);
+    assert_int_equal(count(KUBUS__V1__VERB__CREATE, "replicasets"), 1);
+    assert_int_equal(kobj_int(nth(KUBUS__V1__VERB__CREATE, "replicasets", 0)->body, "spec.replicas", -1), 10);
+    json_decref(rs);
+}
+
+/* ---- refusing bad input --------------------------------------------------------- */
+
+static void expect_refused(fx_t *fx, const char *strategy_or_spec, const char *reason)
+{
+    apply(fx->rt, "deployments", deployment("1", 4, 3, TMPL("nginx"), strategy_or_spec, NULL));
+    ctrl_test_step(fx->rt);
+    assert_int_equal(count(KUBUS__V1__VERB__CREATE, NULL), 0);
+    assert_int_equal(count(KUBUS__V1__VERB__UPDATE, NULL), 0);
+    assert_int_equal(count(KUBUS__V1__VERB__EVENT, NULL), 1);
+    const sent_t *e = nth(KUBUS__V1__VERB__EVENT, NULL, 0);
+    assert_string_equal(json_string_value(json_object_get(e->body, "reason")), reason);
+    assert_string_equal(json_string_value(json_object_get(e->body, "type")), "Warning");
+    const sent_t *st = nth(KUBUS__V1__VERB__UPDATE_STATUS, "deployments", 0);
+    assert_int_equal(kobj_int(st->body, "status.observedGeneration", 0), 4);
+    answer_all(fx->rt);
+    reset_sent();
+    /* the same generation again: no second Warning */
+    apply(fx->rt, "deployments", deployment("2", 4, 3, TMPL("nginx"), strategy_or_spec,
+                                            "{\"observedGeneration\":4}"));
+    ctrl_test_step(fx->rt);
+    assert_int_equal(count(KUBUS__V1__VERB__EVENT, NULL), 0);
+    assert_int_equal(n_sent, 0);
+}
+
+static void test_invalid_intstr(void **state)
+{
+    expect_refused(*state, ",\"strategy\":{\"rollingUpdate\":{\"maxSurge\":\"abc%\"}}", "InvalidSpec");
+}
+
+static void test_negative_history_limit(void **state)
+{
+    expect_refused(*state, ",\"revisionHistoryLimit\":-1", "InvalidSpec");
+}
+
+static void test_empty_selector(void **state)
+{
+    expect_refused(*state, ",\"selector\":{}", "SelectingAll");
+}
+
+static void test_bad_selector(void **state)
+{
+    expect_refused(*state, ",\"selector\":{\"matchExpressions\":[{\"key\":\"a\",\"operator\":\"Nope\"}]}",
+                   "InvalidSelector");
+}
+
+static void test_deleted_deployment_forgotten(void **state)
+{
+    fx_t *fx = *state;
+    json_t *d = deployment("1", 1, 10, TMPL("nginx"), "", NULL);
+    apply(fx->rt, "deployments", json_deep_copy(d));
+    ctrl_test_step(fx->rt);
+    answer_all(fx->rt);
+    reset_sent();
+    remove_obj(fx->rt, "deployments", d);
+    ctrl_test_step(fx->rt);
+    assert_int_equal(n_sent, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_creates_new_replicaset, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rolling_update_steps, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_conflict_retries, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rollback_takes_new_revision, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_collision_bumps_count, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_history_cleanup, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_paused_scales_but_does_not_roll, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recreate_waits_for_old_pods, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_invalid_intstr, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_negative_history_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_empty_selector, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_selector, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deleted_deployment_forgotten, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
