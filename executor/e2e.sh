@@ -6,7 +6,8 @@
 #   exec_kill                     SIGKILL the executor (no clean exit)
 #   exec_epoch                    the running executor's epoch, from its log
 #   act [kubus-act flags...]      kubus-act on this bus as controller "e2e"
-# Everything is stopped when the test exits; logs stay in $EXEC_DIR on failure.
+# Everything is stopped when the test exits; logs stay in $EXEC_DIR when the
+# test failed (or KUBUS_KEEP_LOGS=1), and are removed when it passed.
 
 EXEC_DIR=$(mktemp -d /tmp/kubus-exec-e2e.XXXXXX)
 EXEC_BUS="$EXEC_DIR/bus"
@@ -26,8 +27,14 @@ _exec_stop_all() {
     kill -KILL "$p" 2>/dev/null || true
     wait "$p" 2>/dev/null || true
   done
-  echo "executor test logs: $EXEC_DIR" >&2
+  if [ "${_exec_rc:-1}" = 0 ] && [ -z "${KUBUS_KEEP_LOGS:-}" ]; then
+    rm -rf "$EXEC_DIR"
+  else
+    echo "executor test logs: $EXEC_DIR" >&2
+  fi
 }
+# Learn the test's exit status before lib.sh's exit actions run.
+trap '_exec_rc=$?; _kubus_run_exit_actions' EXIT
 
 exec_start() {
   EXEC_STARTS=$((EXEC_STARTS + 1))
