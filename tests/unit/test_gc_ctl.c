@@ -19,19 +19,7 @@
 #include "gc_ctl.h"
 #include "gc_fixture.h"
 #include "msg.h"
-#include "subscriber.h"
 
-/* The runtime links the bus subscriber, which test mode never uses (no
- * sockets). Weak stand-ins keep this test linking whether or not
- * lib/subscriber.c is in the tree; the real ones win when it is. */
-__attribute__((weak)) subscriber_t *subscriber_create(const subscriber_config_t *cfg, char *err, size_t errlen)
-{ (void)cfg; (void)err; (void)errlen; return NULL; }
-__attribute__((weak)) void subscriber_destroy(subscriber_t **s) { if (s) *s = NULL; }
-__attribute__((weak)) int subscriber_poll_items(subscriber_t *s, zmq_pollitem_t *items, int max)
-{ (void)s; (void)items; (void)max; return 0; }
-__attribute__((weak)) int subscriber_process(subscriber_t *s) { (void)s; return 0; }
-__attribute__((weak)) void subscriber_tick(subscriber_t *s, uint64_t now_ms) { (void)s; (void)now_ms; }
-__attribute__((weak)) bool subscriber_synced(const subscriber_t *s) { (void)s; return false; }
 
 #define MAX_SENT 256
 
