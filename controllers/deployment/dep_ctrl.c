@@ -4,7 +4,8 @@
  * Which Deployment to sync again (upstream's add/update/delete handlers):
  *   - any change of a Deployment: itself;
  *   - any change of a ReplicaSet: the Deployment that controls it (before
- *     and after, when the controller reference changed);
+ *     and after, when the controller reference changed); for an orphan,
+ *     every Deployment of its namespace that selects it (to adopt it);
  *   - a pod that goes away or stops being active: the Deployment of its
  *     ReplicaSet (Recreate waits for old pods to be gone, and the surge
  *     bound counts surplus pods until they are).
@@ -13,12 +14,16 @@
 #include <string.h>
 
 #include "ctrl/kobj.h"
+#include "dep_claim.h"
 #include "dep_ctrl_priv.h"
 #include "log.h"
 
 static void state_free(void *v)
 {
-    free(v);
+    dep_state_t *st = v;
+    if (st)
+        json_decref(st->adopt);
+    free(st);
 }
 
 dep_ctrl_t *dep_ctrl_new(void)
@@ -116,6 +121,8 @@ static void on_replicaset(ctrl_runtime_t *rt, const char *resource, cache_change
     dep_pending_observe(c->pending, kobj_uid(rs),
                         change == CACHE_DELETED ? NULL : kobj_resource_version(rs));
     enqueue_controlling_deployment(rt, rs);
+    if (change != CACHE_DELETED)
+        dep_claim_handle_orphan(rt, rs);
     if (change == CACHE_MODIFIED) {
         const char *before = kobj_controller_uid(old_obj), *after = kobj_controller_uid(new_obj);
         if (before && (!after || strcmp(before, after) != 0))

@@ -7,7 +7,8 @@
  *
  * Files: dep_ctrl.c (life cycle, event handlers, per-Deployment state),
  * dep_sync.c (one sync: upstream's syncDeployment and its strategies),
- * dep_write.c (turning a finished plan into actions, and their results).
+ * dep_write.c (turning a finished plan into actions, and their results),
+ * dep_claim.c (adopting and releasing ReplicaSets).
  */
 #ifndef KUBUS_DEP_CTRL_PRIV_H
 #define KUBUS_DEP_CTRL_PRIV_H
@@ -38,6 +39,7 @@ typedef struct {
     bool collision;              /* creating the new ReplicaSet said AlreadyExists */
     char create_error[512];      /* why the last create failed ("" none) */
     int64_t reported_generation; /* generation last reported as invalid (-1 none) */
+    json_t *adopt;               /* uids of orphans to adopt once a live GET agrees */
 } dep_state_t;
 
 typedef enum {

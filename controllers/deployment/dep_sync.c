@@ -2,7 +2,8 @@
  *
  * Owns: the order of decisions in a sync: refuse what cannot be acted on
  * (invalid spec, empty selector), wait while our own writes are unseen,
- * gather the Deployment's ReplicaSets, find the new one, then one of:
+ * claim ReplicaSets (dep_claim.c), gather the Deployment's ReplicaSets,
+ * find the new one, then one of:
  * status only (being deleted), sync (paused, or a scaling event), Recreate,
  * RollingUpdate. Each records its decisions in the dep_sync_t; dep_write.c
  * issues them at the end, so a sync is a pure function of the caches plus
@@ -19,6 +20,7 @@
 
 #include "ctrl/kobj.h"
 #include "ctrl/selector.h"
+#include "dep_claim.h"
 #include "dep_ctrl_priv.h"
 #include "dep_revision.h"
 #include "dep_scale.h"
@@ -466,7 +468,10 @@ static int sync_selected(dep_sync_t *s, const selector_t *sel)
 {
     if (!expectations_satisfied(ctrl_expectations(s->rt), s->key))
         return 0; /* a create or delete of ours is not observed yet */
-    int rc = load_replicasets(s, sel);
+    int rc = dep_claim(s, sel);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    rc = load_replicasets(s, sel);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
     classify(s);

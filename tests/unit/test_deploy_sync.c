@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
@@ -296,6 +297,7 @@ static json_t *settled(fx_t *fx)
                      "\"readyReplicas\":10,\"availableReplicas\":10}"));
     ctrl_test_step(fx->rt);
     answer_all(fx->rt);
+    echo_status(fx->rt, "2e");
     reset_sent();
     return rs;
 }
@@ -438,11 +440,13 @@ static void test_collision_bumps_count(void **state)
     char name[64];
     expected_name(TMPL("nginx"), name, sizeof name);
     /* someone else's ReplicaSet already has our name */
-    json_t *other = json_pack("{s:{s:s, s:s, s:s, s:s, s:{s:s}}, s:{s:i, s:{s:{s:s}}, s:{}}}",
+    json_t *other = json_pack("{s:{s:s, s:s, s:s, s:s, s:{s:s}, s:[{s:s, s:s, s:s, s:s, s:b}]},"
+                              " s:{s:i, s:{s:{s:s}}, s:{}}}",
                               "metadata", "name", name, "namespace", NS, "uid", "x-uid",
-                              "resourceVersion", "1", "labels", "run", "nginx", "spec",
-                              "replicas", 1, "selector", "matchLabels", "run", "nginx",
-                              "template");
+                              "resourceVersion", "1", "labels", "run", "nginx", "ownerReferences",
+                              "apiVersion", "apps/v1", "kind", "Deployment", "name", "other",
+                              "uid", "other-uid", "controller", 1, "spec", "replicas", 1,
+                              "selector", "matchLabels", "run", "nginx", "template");
     apply(fx->rt, "replicasets", other);
     apply(fx->rt, "deployments", deployment("1", 1, 10, TMPL("nginx"), "", NULL));
     ctrl_test_step(fx->rt);
@@ -566,6 +570,86 @@ static void test_recreate_waits_for_old_pods(void **state)
     json_decref(rs);
 }
 
+static void answer_get(ctrl_runtime_t *rt, const sent_t *s, const json_t *obj)
+{
+    char *text = json_dumps(obj, JSON_COMPACT);
+    assert_non_null(text);
+    msg_result_t r;
+    kubus__v1__action_result__init(&r);
+    r.id = s->id;
+    r.status = 200;
+    r.verb = s->verb;
+    r.object.data = (uint8_t *)text;
+    r.object.len = strlen(text);
+    actions_on_result(ctrl_actions(rt), &r);
+    free(text);
+}
+
+static void test_adopts_orphan_after_live_get(void **state)
+{
+    fx_t *fx = *state;
+    json_t *orphan = json_pack("{s:{s:s, s:s, s:s, s:s, s:{s:s}}, s:{s:i, s:{s:{s:s}}, s:{}}}",
+                               "metadata", "name", "stray", "namespace", NS, "uid", "stray-uid",
+                               "resourceVersion", "1", "labels", "run", "nginx", "spec",
+                               "replicas", 2, "selector", "matchLabels", "run", "nginx",
+                               "template");
+    apply(fx->rt, "replicasets", orphan);
+    json_t *d = deployment("1", 1, 10, TMPL("nginx"), "", NULL);
+    apply(fx->rt, "deployments", json_deep_copy(d));
+    ctrl_test_step(fx->rt);
+    /* nothing but a live read of the Deployment first */
+    assert_int_equal(n_sent, 1);
+    const sent_t *g = nth(KUBUS__V1__VERB__GET, "deployments", 0);
+    assert_string_equal(g->name, "mydeploy");
+    answer_get(fx->rt, g, d);
+    const sent_t *p = nth(KUBUS__V1__VERB__PATCH, "replicasets", 0);
+    assert_string_equal(p->name, "stray");
+    assert_string_equal(kobj_str(p->body, "metadata.uid"), "stray-uid");
+    kobj_ownerref_t ref;
+    assert_int_equal(kobj_controller_ref(p->body, &ref), 0);
+    assert_string_equal(ref.uid, "d-uid");
+    assert_string_equal(ref.kind, "Deployment");
+    json_decref(d);
+}
+
+static void test_no_adoption_when_deployment_is_going(void **state)
+{
+    fx_t *fx = *state;
+    json_t *orphan = json_pack("{s:{s:s, s:s, s:s, s:s, s:{s:s}}, s:{s:i, s:{s:{s:s}}, s:{}}}",
+                               "metadata", "name", "stray", "namespace", NS, "uid", "stray-uid",
+                               "resourceVersion", "1", "labels", "run", "nginx", "spec",
+                               "replicas", 2, "selector", "matchLabels", "run", "nginx",
+                               "template");
+    apply(fx->rt, "replicasets", orphan);
+    json_t *d = deployment("1", 1, 10, TMPL("nginx"), "", NULL);
+    apply(fx->rt, "deployments", json_deep_copy(d));
+    ctrl_test_step(fx->rt);
+    const sent_t *g = nth(KUBUS__V1__VERB__GET, "deployments", 0);
+    json_object_set_new(json_object_get(d, "metadata"), "deletionTimestamp",
+                        json_string("2023-11-14T22:13:20Z"));
+    answer_get(fx->rt, g, d);
+    assert_int_equal(count(KUBUS__V1__VERB__PATCH, NULL), 0);
+    json_decref(d);
+}
+
+static void test_releases_mismatching(void **state)
+{
+    fx_t *fx = *state;
+    json_t *rs = settled(fx);
+    /* its labels were edited: no longer ours */
+    json_object_set_new(kobj_labels(rs), "run", json_string("other"));
+    json_object_set_new(json_object_get(rs, "metadata"), "resourceVersion", json_string("150"));
+    apply(fx->rt, "replicasets", json_deep_copy(rs));
+    ctrl_test_step(fx->rt);
+    const sent_t *p = nth(KUBUS__V1__VERB__PATCH, "replicasets", 0);
+    assert_string_equal(p->name, kobj_name(rs));
+    assert_string_equal(kobj_str(p->body, "metadata.uid"), "rs1-uid");
+    json_t *ref = json_array_get(kobj_get(p->body, "metadata.ownerReferences"), 0);
+    assert_string_equal(json_string_value(json_object_get(ref, "$patch")), "delete");
+    assert_string_equal(json_string_value(json_object_get(ref, "uid")), "d-uid");
+    json_decref(rs);
+}
+
 /* ---- refusing bad input --------------------------------------------------------- */
 
 static void expect_refused(fx_t *fx, const char *strategy_or_spec, const char *reason)
@@ -635,6 +719,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_history_cleanup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paused_scales_but_does_not_roll, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recreate_waits_for_old_pods, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_adopts_orphan_after_live_get, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_adoption_when_deployment_is_going, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_releases_mismatching, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_intstr, setup, teardown),
         cmocka_unit_test_setup_teardown(test_negative_history_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_selector, setup, teardown),
