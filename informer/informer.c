@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 #include <zmq.h>
 
 #include "khttp.h"
@@ -70,6 +71,15 @@ int informer_parse_flag(void *state, const char *flag, const char *value, bool *
 
 /* ---- publishing ---- */
 
+/* For WatchEvent.recv_unix_us: the reflector publishes a watch event from inside
+ * the curl write callback that delivered its line, so this is when it was read. */
+static uint64_t unix_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 static void publish_event(void *ctx, reflector_t *r, int type, const objcache_entry_t *e)
 {
     informer_t *in = ctx;
@@ -90,6 +100,7 @@ static void publish_event(void *ctx, reflector_t *r, int type, const objcache_en
     ev.object.len = e->json_len;
     ev.resource_version = e->rv;
     ev.uid = e->uid;
+    ev.recv_unix_us = unix_us();
     char topic[BUS_TOPIC_MAX];
     in->published++;
     /* A failed send is a gap subscribers detect by seq; count it, go on. */
