@@ -80,6 +80,7 @@ failed() {
   exit $rc
 }
 trap failed EXIT
+trap 'exit 130' INT TERM
 
 # --- ports ------------------------------------------------------------------
 declare -A taken=()

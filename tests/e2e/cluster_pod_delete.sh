@@ -28,7 +28,7 @@ metadata:
   labels: {test: del}
   annotations: {kubus.test/terminate: graceful}
 spec:
-  terminationGracePeriodSeconds: 4
+  terminationGracePeriodSeconds: 5
   containers: [{name: main, image: nginx:1.25}]
 ---
 apiVersion: v1
@@ -51,9 +51,9 @@ pass "a deleted pod goes away ($((($(date +%s%N) - t0) / 1000000)) ms)"
 
 k delete pod slow --wait=false >/dev/null
 t0=$(date +%s%N)
-wait_until 15 'gone slow' "deleted pod slow (grace period 4s) to disappear"
+wait_until 15 'gone slow' "deleted pod slow (grace period 5s) to disappear"
 ms=$((($(date +%s%N) - t0) / 1000000))
-((ms >= 3000)) || fail "pod slow went away after ${ms} ms, before its 4s grace period ended"
+((ms >= 3500)) || fail "pod slow went away after ${ms} ms, before its 5s grace period ended (API times are whole seconds)"
 pass "with kubus.test/terminate=graceful a pod goes away when its grace period ends (${ms} ms)"
 
 k delete pod delayed --wait=false >/dev/null
