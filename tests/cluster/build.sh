@@ -83,10 +83,10 @@ rm -rf "$tmp"
 mkdir -p "$tmp" "$logdir"
 trap 'rm -rf "$tmp"' EXIT
 
-# build NAME MODULE_DIR LDFLAGS PACKAGES...: one go build, failing loudly.
+# build ID NAME MODULE_DIR LDFLAGS PACKAGES...: one go build, failing loudly.
 build() {
-  local name=$1 dir=$2 ldflags=$3 log="$logdir/$1.log" t0=$SECONDS
-  shift 3
+  local name=$2 dir=$3 ldflags=$4 log="$logdir/$1.log" t0=$SECONDS
+  shift 4
   cl_log "building $name ($(go version | cut -d' ' -f3)); log: $log"
   if ! (cd "$dir" && go build -ldflags="$ldflags" -o "$tmp/" "$@") >"$log" 2>&1; then
     {
@@ -108,7 +108,7 @@ for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
 done
 
 # One invocation for all of them, so shared packages compile once.
-build "kubernetes $KUBUS_K8S_VERSION + etcd $KUBUS_ETCD_VERSION" "$GOMOD_DIR/k8s" "$k8s_ld" \
+build k8s "kubernetes $KUBUS_K8S_VERSION + etcd $KUBUS_ETCD_VERSION" "$GOMOD_DIR/k8s" "$k8s_ld" \
   k8s.io/kubernetes/cmd/kube-apiserver \
   k8s.io/kubernetes/cmd/kube-scheduler \
   k8s.io/kubernetes/cmd/kube-controller-manager \
@@ -116,7 +116,7 @@ build "kubernetes $KUBUS_K8S_VERSION + etcd $KUBUS_ETCD_VERSION" "$GOMOD_DIR/k8s
   go.etcd.io/etcd/server/v3
 mv "$tmp/server" "$tmp/etcd"
 
-build "kwok $KUBUS_KWOK_VERSION" "$GOMOD_DIR/kwok" \
+build kwok "kwok $KUBUS_KWOK_VERSION" "$GOMOD_DIR/kwok" \
   "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${KUBUS_KWOK_VERSION#v} -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=${KUBUS_K8S_VERSION#v}" \
   sigs.k8s.io/kwok/cmd/kwok
 
