@@ -37,6 +37,9 @@ void dep_rs_from_json(dep_rs_t *v, const json_t *rs)
     v->status_replicas = clamp_i32(kobj_int(rs, "status.replicas", 0));
     v->ready = clamp_i32(kobj_int(rs, "status.readyReplicas", 0));
     v->available = clamp_i32(kobj_int(rs, "status.availableReplicas", 0));
+    json_t *term = kobj_get(rs, "status.terminatingReplicas");
+    v->has_terminating = json_is_integer(term);
+    v->terminating = v->has_terminating ? clamp_i32(json_integer_value(term)) : 0;
     const char *rev = kobj_annotation(rs, DEP_ANN_REVISION);
     v->has_revision = rev && dep_parse_int64(rev, &v->revision) == 0;
     if (!v->has_revision)

@@ -34,6 +34,8 @@ typedef struct {
     int32_t replicas;            /* working value */
     bool touched;                /* a plan asked to scale it (see header) */
     int32_t status_replicas, ready, available;
+    bool has_terminating;        /* status.terminatingReplicas present */
+    int32_t terminating;
     /* Pods it controls that are active (not terminating, not finished),
      * from the pod cache; they can outnumber spec.replicas until the
      * ReplicaSet controller has deleted the surplus. */

@@ -119,6 +119,22 @@ static void set_count(json_t *st, const char *key, int64_t v)
         json_object_del(st, key);
 }
 
+/* Upstream GetTerminatingReplicaCountForReplicaSets: the sum, or unknown
+ * (-1) when a ReplicaSet the ReplicaSet controller has seen does not report
+ * it (a controller without the field). Not yet observed ones are skipped. */
+static int64_t terminating_replicas(dep_rs_t *const *all, size_t n)
+{
+    int64_t t = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!all[i] || (all[i]->observed_generation == 0 && !all[i]->has_terminating))
+            continue;
+        if (!all[i]->has_terminating)
+            return -1;
+        t += all[i]->terminating;
+    }
+    return t;
+}
+
 json_t *dep_calc_status(const dep_spec_t *s, const json_t *old_status, dep_rs_t *const *all,
                         size_t n, const dep_rs_t *new_rs, int64_t now)
 {
@@ -144,6 +160,10 @@ json_t *dep_calc_status(const dep_spec_t *s, const json_t *old_status, dep_rs_t 
     set_count(st, "readyReplicas", ready);
     set_count(st, "availableReplicas", available);
     set_count(st, "unavailableReplicas", unavailable);
+    /* a pointer upstream: written when known, even as 0 */
+    int64_t terminating = terminating_replicas(all, n);
+    if (terminating >= 0)
+        json_object_set_new(st, "terminatingReplicas", json_integer(terminating));
     json_t *cc = json_object_get(old_status, "collisionCount");
     if (json_is_integer(cc))
         json_object_set(st, "collisionCount", cc);

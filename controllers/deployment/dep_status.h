@@ -62,7 +62,8 @@ void dep_counts_from_status(const json_t *status, dep_counts_t *out);
 
 /* Upstream calculateStatus: a new status object from the ReplicaSets
  * (all: every one incl. new_rs, which may be NULL), keeping the old
- * status's collisionCount and conditions and setting Available.
+ * status's collisionCount and conditions and setting Available;
+ * terminatingReplicas when every observed ReplicaSet reports it.
  * Sums use what the cluster has (spec_replicas), not plans. */
 json_t *dep_calc_status(const dep_spec_t *s, const json_t *old_status, dep_rs_t *const *all,
                         size_t n, const dep_rs_t *new_rs, int64_t now);

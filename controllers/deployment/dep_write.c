@@ -82,6 +82,10 @@ static void rs_create_failed(dep_ctrl_t *c, const dep_act_t *a, const ctrl_resul
             st->collision = true;
         return;
     }
+    /* upstream stays quiet when the namespace is going away: every create
+     * would fail the same way until it is gone */
+    if (res->status == 403 && res->message && strstr(res->message, "being terminated"))
+        return;
     char msg[512];
     snprintf(msg, sizeof msg, "Failed to create new replica set \"%s\": %s", a->rs_name,
              res->message && *res->message ? res->message : "no answer");

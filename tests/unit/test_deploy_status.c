@@ -193,8 +193,23 @@ static void test_calc_status(void **state)
     assert_int_equal(json_integer_value(json_object_get(st, "unavailableReplicas")), 3);
     assert_int_equal(json_integer_value(json_object_get(st, "collisionCount")), 2);
     assert_string_equal(field(dep_cond_get(st, "Available"), "reason"), "MinimumReplicasAvailable");
+    /* neither ReplicaSet reports terminatingReplicas (nor was observed): 0 */
+    assert_int_equal(json_integer_value(json_object_get(st, "terminatingReplicas")), 0);
+    json_decref(st);
+    /* one observed without it: unknown, left out */
+    old.observed_generation = 1;
+    st = dep_calc_status(&s, prev, all, 2, &newrs, T0);
     assert_null(json_object_get(st, "terminatingReplicas"));
     json_decref(st);
+    /* both report: the sum */
+    old.has_terminating = newrs.has_terminating = true;
+    old.terminating = 2;
+    newrs.terminating = 1;
+    st = dep_calc_status(&s, prev, all, 2, &newrs, T0);
+    assert_int_equal(json_integer_value(json_object_get(st, "terminatingReplicas")), 3);
+    json_decref(st);
+    old.has_terminating = newrs.has_terminating = false;
+    old.observed_generation = 0;
     /* 7 available of 10 with maxUnavailable 2: not enough */
     old.available = 7;
     st = dep_calc_status(&s, prev, all, 2, &newrs, T0);
