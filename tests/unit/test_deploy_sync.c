@@ -695,6 +695,55 @@ static void test_bad_selector(void **state)
                    "InvalidSelector");
 }
 
+/* Objects of the wrong shape anywhere must neither crash nor wedge the
+ * controller: every one is refused or read with defaults. */
+static void test_garbage_is_survived(void **state)
+{
+    fx_t *fx = *state;
+    static const char *const deployments[] = {
+        "{\"metadata\":{\"name\":\"g1\",\"namespace\":\"ns\",\"uid\":\"g1\"}}",
+        "{\"metadata\":{\"name\":\"g2\",\"namespace\":\"ns\",\"uid\":\"g2\",\"annotations\":[]},"
+        "\"spec\":{\"selector\":{\"matchLabels\":{\"a\":\"b\"}},\"template\":7}}",
+        "{\"metadata\":{\"name\":\"g3\",\"namespace\":\"ns\",\"uid\":\"g3\",\"annotations\":{\"x\":1}},"
+        "\"spec\":{\"replicas\":3,\"selector\":{\"matchLabels\":{\"a\":\"b\"}},\"template\":"
+        "{\"metadata\":{\"labels\":\"nope\"}}},\"status\":{\"conditions\":{},\"collisionCount\":\"x\"}}",
+        "{\"metadata\":{\"name\":\"g4\",\"namespace\":\"ns\",\"uid\":\"g4\"},\"spec\":{\"replicas\":2,"
+        "\"selector\":{\"matchLabels\":{\"a\":\"b\"}},\"template\":{\"metadata\":{\"labels\":{\"a\":\"b\"}}}},"
+        "\"status\":{\"conditions\":[1,{\"type\":\"Progressing\",\"lastUpdateTime\":\"garbage\"}]}}",
+        "{\"metadata\":{\"name\":\"g5\",\"namespace\":\"ns\",\"uid\":\"g5\"},\"spec\":{\"replicas\":2,"
+        "\"selector\":{\"matchLabels\":{\"a\":\"b\"}},\"strategy\":{\"rollingUpdate\":{\"maxSurge\":\"99999999999%\"}},"
+        "\"template\":{\"metadata\":{\"labels\":{\"a\":\"b\"}}}}}",
+    };
+    static const char *const replicasets[] = {
+        "{\"metadata\":{\"name\":\"r1\",\"namespace\":\"ns\",\"uid\":\"r1\",\"labels\":{\"a\":\"b\"},"
+        "\"ownerReferences\":[{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"name\":\"g4\","
+        "\"uid\":\"g4\",\"controller\":true}],\"annotations\":{\"deployment.kubernetes.io/revision\":\"x\","
+        "\"deployment.kubernetes.io/max-replicas\":\"-5\"}},\"spec\":{\"replicas\":\"many\",\"template\":[]},"
+        "\"status\":{\"availableReplicas\":-3,\"conditions\":\"x\"}}",
+        "{\"metadata\":{\"name\":\"r2\",\"namespace\":\"ns\",\"uid\":\"r2\",\"labels\":{\"a\":\"b\"},"
+        "\"ownerReferences\":[{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"name\":\"g4\","
+        "\"uid\":\"g4\",\"controller\":true}],\"annotations\":{\"deployment.kubernetes.io/revision\":\"99999999999999999999\"}},"
+        "\"spec\":{\"replicas\":5},\"status\":{\"replicas\":9999999999}}",
+        "{\"metadata\":{\"name\":\"r3\",\"namespace\":\"ns\",\"uid\":\"r3\",\"labels\":{\"a\":\"b\"}},\"spec\":{}}",
+    };
+    for (size_t i = 0; i < sizeof replicasets / sizeof replicasets[0]; i++)
+        apply(fx->rt, "replicasets", json_loads(replicasets[i], 0, NULL));
+    for (size_t i = 0; i < sizeof deployments / sizeof deployments[0]; i++)
+        apply(fx->rt, "deployments", json_loads(deployments[i], 0, NULL));
+    for (int round = 0; round < 3; round++) {
+        ctrl_test_step(fx->rt);
+        for (int k = 0; k < n_sent; k++)
+            if (sent[k].verb == KUBUS__V1__VERB__GET)
+                answer(fx->rt, &sent[k], 404, "NotFound");
+        answer_all(fx->rt);
+        reset_sent();
+    }
+    /* and a sane Deployment is still served */
+    apply(fx->rt, "deployments", deployment("1", 1, 10, TMPL("nginx"), "", NULL));
+    ctrl_test_step(fx->rt);
+    assert_int_equal(count(KUBUS__V1__VERB__CREATE, "replicasets"), 1);
+}
+
 static void test_deleted_deployment_forgotten(void **state)
 {
     fx_t *fx = *state;
@@ -726,6 +775,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_negative_history_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_selector, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_selector, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_garbage_is_survived, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deleted_deployment_forgotten, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
