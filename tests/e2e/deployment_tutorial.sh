@@ -23,6 +23,10 @@ manifest="$KUBUS_ROOT/../shared/scenarios/mydeploy.yaml"
 
 have_gc=0
 [ -x "$KUBUS_BIN/kubus-garbagecollector" ] && have_gc=1
+# Another kubus against the same cluster acts on this test's objects too (two
+# ReplicaSet controllers both fill the same gap): say so, it explains failures.
+others=$(pgrep -c -x kubus-replicaset || true)
+((others == 0)) || info "NOTE: $others other kubus-replicaset process(es) run against this cluster"
 
 # Prefer the supervisor; without one, run the processes by hand.
 if [ -x "$KUBUS_BIN/kubus-controller-manager" ]; then
