@@ -107,21 +107,22 @@ static int load_replicasets(dep_sync_t *s, const selector_t *sel)
 }
 
 /* FindNewReplicaSet (the oldest whose template is the Deployment's) and
- * the old/all lists. */
-static void classify(dep_sync_t *s)
+ * the old/all lists. 0, or -1 on OOM (not knowing the new one, a sync
+ * would create it again). */
+static int classify(dep_sync_t *s)
 {
     const json_t *tmpl = kobj_get(s->d, "spec.template");
     dep_rs_t **byage = calloc(s->n + 1, sizeof *byage);
     s->new_rs = NULL;
-    if (byage) {
-        for (size_t i = 0; i < s->n; i++)
-            byage[i] = &s->views[i];
-        qsort(byage, s->n, sizeof byage[0], dep_rs_cmp_by_creation);
-        for (size_t i = 0; i < s->n && !s->new_rs; i++)
-            if (dep_template_equal(kobj_get(byage[i]->obj, "spec.template"), tmpl))
-                s->new_rs = byage[i];
-        free(byage);
-    }
+    if (!byage)
+        return -1;
+    for (size_t i = 0; i < s->n; i++)
+        byage[i] = &s->views[i];
+    qsort(byage, s->n, sizeof byage[0], dep_rs_cmp_by_creation);
+    for (size_t i = 0; i < s->n && !s->new_rs; i++)
+        if (dep_template_equal(kobj_get(byage[i]->obj, "spec.template"), tmpl))
+            s->new_rs = byage[i];
+    free(byage);
     s->n_old = s->n_all = 0;
     for (size_t i = 0; i < s->n; i++) {
         if (&s->views[i] == s->new_rs)
@@ -131,6 +132,7 @@ static void classify(dep_sync_t *s)
     }
     if (s->new_rs)
         s->all[s->n_all++] = s->new_rs;
+    return 0;
 }
 
 /* ---- revisions and the new ReplicaSet (getAllReplicaSetsAndSyncRevision) --------- */
@@ -474,7 +476,8 @@ static int sync_selected(dep_sync_t *s, const selector_t *sel)
     rc = load_replicasets(s, sel);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
-    classify(s);
+    if (classify(s) != 0)
+        return -1;
     decide(s);
     return dep_write(s);
 }
