@@ -17,7 +17,7 @@ have_gc=0
 [ -x "$KUBUS_BIN/kubus-garbagecollector" ] && have_gc=1
 # Another kubus against the same cluster acts on this test's objects too (two
 # ReplicaSet controllers both fill the same gap): say so, it explains failures.
-others=$(pgrep -c -x kubus-replicaset || true)
+others=$(ps -eo args= | awk '{n = split($1, p, "/")} p[n] == "kubus-replicaset" {c++} END {print c + 0}')
 ((others == 0)) || info "NOTE: $others other kubus-replicaset process(es) run against this cluster"
 if [ -x "$KUBUS_BIN/kubus-controller-manager" ]; then
   . "$KUBUS_ROOT/tests/e2e/kubus.sh"
