@@ -1,0 +1,297 @@
+/* bench_pub.c - kubus-bench-pub: a synthetic informer for the bus throughput
+ * benchmark. It speaks the informer's side of the Clone pattern exactly
+ * (DEVELOPERS.md, "Events") but has no API server behind it, so what the
+ * benchmark measures is kubus-broker + lib/subscriber.c, not the informer:
+ *
+ *   PUB -> BUS_EP_EVENTS_IN   WatchEvent ADDED, one per pod, seq 1..N of one
+ *                             epoch, topic "E/pods/<ns>/"; SNDHWM 1,000,000
+ *                             like the informer's (a full pipe drops, as there)
+ *   PUB, every second         InformerStatus{epoch, [{pods, seq, synced}]}
+ *   ROUTER <- BUS_EP_SNAPSHOT SnapshotRequest -> SNAPSHOT of pods 1..seq and
+ *                             SnapshotEnd{epoch, seq, count} (a subscriber that
+ *                             lost messages re-snapshots and gets every pod)
+ *
+ * Pod i is benchobj_pod(ns, i) of --object-bytes bytes, encoded as the
+ * informer encodes (one msg_encode per event, not pre-encoded). Nothing is
+ * sent before --go-file exists (the subscriber writes it once synced), then
+ * --events events go out as fast as the PUB takes them, in batches of 256
+ * between heartbeats and snapshot service. It then keeps heartbeating until
+ * it is stopped, and prints on stdout:
+ *   pub_sent: N events
+ *   pub_send_seconds: S s
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "benchobj.h"
+#include "bus.h"
+#include "flags.h"
+#include "kubus.pb-c.h"
+#include "msg.h"
+#include "worker.h"
+
+#define PUB_SNDHWM 1000000
+#define BATCH 256
+#define RESOURCE "pods"
+
+typedef struct {
+    long events, object_bytes;
+    char ns[64], go_file[1024];
+    worker_t *w;
+    void *pub, *router;
+    uint64_t epoch, seq;
+    uint64_t next_hb_ms;
+    bool started;
+    struct timespec t0, t1;
+    uint64_t snapshots;
+} pub_t;
+
+static pub_t g_pub;
+
+static int flag_rc(int rc, const char *err)
+{
+    if (rc < 0) fprintf(stderr, "kubus-bench-pub: %s\n", err);
+    return rc < 0 ? WORKER_FLAG_BAD : WORKER_FLAG_OK;
+}
+
+static int pub_flag(void *state, const char *flag, const char *value, bool *used)
+{
+    pub_t *p = state;
+    char err[256] = "";
+    *used = value != NULL;
+    if (strcmp(flag, "events") == 0) return flag_rc(flags_long(flag, value, 1, 100000000, &p->events, err, sizeof err), err);
+    if (strcmp(flag, "object-bytes") == 0)
+        return flag_rc(flags_long(flag, value, 1, 1 << 20, &p->object_bytes, err, sizeof err), err);
+    if (strcmp(flag, "ns") == 0) return flag_rc(flags_string(flag, value, p->ns, sizeof p->ns, false, err, sizeof err), err);
+    if (strcmp(flag, "go-file") == 0)
+        return flag_rc(flags_string(flag, value, p->go_file, sizeof p->go_file, false, err, sizeof err), err);
+    *used = false;
+    return WORKER_FLAG_UNKNOWN;
+}
+
+static void *open_socket(pub_t *p, int type, bus_endpoint_t ep, bool bind)
+{
+    char endpoint[512];
+    if (bus_endpoint(&worker_opts(p->w)->bus, ep, endpoint, sizeof endpoint) < 0) return NULL;
+    void *s = zmq_socket(worker_zctx(p->w), type);
+    if (!s) return NULL;
+    int zero = 0, one = 1, hwm = type == ZMQ_PUB ? PUB_SNDHWM : 0;
+    bool ok = zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero) == 0 &&
+              zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm) == 0 &&
+              (type != ZMQ_ROUTER || zmq_setsockopt(s, ZMQ_ROUTER_MANDATORY, &one, sizeof one) == 0) &&
+              (bind ? zmq_bind(s, endpoint) : zmq_connect(s, endpoint)) == 0;
+    if (!ok) {
+        LOGE("cannot open bus socket", "endpoint", endpoint, "error", zmq_strerror(errno));
+        zmq_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+static int pub_init(worker_t *w, void *state)
+{
+    pub_t *p = state;
+    p->w = w;
+    if (!p->events) p->events = 200000;
+    if (!p->object_bytes) p->object_bytes = 1024;
+    if (!p->ns[0]) snprintf(p->ns, sizeof p->ns, "bench");
+    if (!p->go_file[0]) { LOGE("--go-file is required"); return -1; }
+    while (p->epoch == 0)
+        if (getrandom(&p->epoch, sizeof p->epoch, 0) != (ssize_t)sizeof p->epoch) return -1;
+    p->pub = open_socket(p, ZMQ_PUB, BUS_EP_EVENTS_IN, false);
+    p->router = open_socket(p, ZMQ_ROUTER, BUS_EP_SNAPSHOT, true);
+    return p->pub && p->router ? 0 : -1;
+}
+
+static void pub_fini(worker_t *w, void *state)
+{
+    (void)w;
+    pub_t *p = state;
+    if (p->pub) zmq_close(p->pub);
+    if (p->router) zmq_close(p->router);
+    p->pub = p->router = NULL;
+}
+
+/* ---- messages ---- */
+
+/* Envelope of pod i as event `type` (SNAPSHOT events carry the current seq). */
+static int encode_event(const pub_t *p, uint64_t i, int type, uint64_t seq, uint8_t **buf, size_t *len)
+{
+    size_t jlen;
+    char *json = benchobj_pod(p->ns, i, i + 1, (size_t)p->object_bytes, &jlen);
+    if (!json) return -1;
+    char name[32], uid[48], rv[24];
+    benchobj_name(name, sizeof name, i);
+    snprintf(uid, sizeof uid, "00000000-0000-4000-8000-%012" PRIu64, i);
+    snprintf(rv, sizeof rv, "%" PRIu64, i + 1);
+    msg_event_t ev;
+    msg_envelope_t env;
+    kubus__v1__watch_event__init(&ev);
+    kubus__v1__envelope__init(&env);
+    env.version = MSG_VERSION;
+    env.body_case = KUBUS__V1__ENVELOPE__BODY_EVENT;
+    env.event = &ev;
+    ev.epoch = p->epoch;
+    ev.seq = seq;
+    ev.resource = RESOURCE;
+    ev.namespace_ = (char *)p->ns;
+    ev.name = name;
+    ev.type = (Kubus__V1__EventType)type;
+    ev.object.data = (uint8_t *)json;
+    ev.object.len = jlen;
+    ev.resource_version = rv;
+    ev.uid = uid;
+    int rc = msg_encode(&env, buf, len);
+    free(json);
+    return rc;
+}
+
+static void send_status(pub_t *p)
+{
+    Kubus__V1__InformerStatus st;
+    Kubus__V1__ResourceSeq rs, *rsp = &rs;
+    kubus__v1__informer_status__init(&st);
+    kubus__v1__resource_seq__init(&rs);
+    rs.resource = RESOURCE;
+    rs.seq = p->seq;
+    rs.synced = true;
+    st.epoch = p->epoch;
+    st.unix_ms = now_unix_ms();
+    st.n_seqs = 1;
+    st.seqs = &rsp;
+    msg_envelope_t env;
+    kubus__v1__envelope__init(&env);
+    env.version = MSG_VERSION;
+    env.body_case = KUBUS__V1__ENVELOPE__BODY_INFORMER_STATUS;
+    env.informer_status = &st;
+    bus_send(p->pub, BUS_TOPIC_INFORMER, &env, true);
+}
+
+static int send_routed(pub_t *p, const zmq_msg_t *id, const uint8_t *buf, size_t len)
+{
+    return zmq_send(p->router, zmq_msg_data((zmq_msg_t *)id), zmq_msg_size((zmq_msg_t *)id), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+                   zmq_send(p->router, buf, len, ZMQ_DONTWAIT) < 0
+               ? -1
+               : 0;
+}
+
+static void answer(pub_t *p, const zmq_msg_t *id, const Kubus__V1__SnapshotRequest *req)
+{
+    Kubus__V1__SnapshotEnd end;
+    Kubus__V1__ResourceSeq rs, *rsp = &rs;
+    kubus__v1__snapshot_end__init(&end);
+    kubus__v1__resource_seq__init(&rs);
+    bool ok = req->n_resources == 1 && strcmp(req->resources[0], RESOURCE) == 0;
+    for (uint64_t i = 1; ok && i <= p->seq; i++) {
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        ok = encode_event(p, i, KUBUS__V1__EVENT_TYPE__SNAPSHOT, p->seq, &buf, &len) == 0 &&
+             send_routed(p, id, buf, len) == 0;
+        free(buf);
+        end.count = i;
+    }
+    end.epoch = p->epoch;
+    end.request_id = req->request_id;
+    end.error = ok ? "" : "kubus-bench-pub serves only \"pods\"";
+    rs.resource = RESOURCE;
+    rs.seq = p->seq;
+    rs.synced = true;
+    end.n_seqs = ok ? 1 : 0;
+    end.seqs = &rsp;
+    msg_envelope_t env;
+    kubus__v1__envelope__init(&env);
+    env.version = MSG_VERSION;
+    env.body_case = KUBUS__V1__ENVELOPE__BODY_SNAPSHOT_END;
+    env.snapshot_end = &end;
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (msg_encode(&env, &buf, &len) == 0) send_routed(p, id, buf, len);
+    free(buf);
+    p->snapshots++;
+}
+
+static void serve_snapshots(pub_t *p)
+{
+    for (;;) {
+        zmq_msg_t id, body;
+        zmq_msg_init(&id);
+        if (zmq_msg_recv(&id, p->router, ZMQ_DONTWAIT) < 0) { zmq_msg_close(&id); return; }
+        zmq_msg_init(&body);
+        msg_envelope_t *env = NULL;
+        if (zmq_msg_more(&id) && zmq_msg_recv(&body, p->router, 0) >= 0 && !zmq_msg_more(&body))
+            env = msg_decode(zmq_msg_data(&body), zmq_msg_size(&body), NULL, 0);
+        if (env && env->body_case == KUBUS__V1__ENVELOPE__BODY_SNAPSHOT_REQUEST) answer(p, &id, env->snapshot_request);
+        msg_free(env);
+        zmq_msg_close(&body);
+        zmq_msg_close(&id);
+    }
+}
+
+static void publish_batch(pub_t *p)
+{
+    char topic[BUS_TOPIC_MAX];
+    bus_topic_event(topic, sizeof topic, RESOURCE, p->ns);
+    for (int k = 0; k < BATCH && p->seq < (uint64_t)p->events; k++) {
+        uint64_t i = p->seq + 1;
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        if (encode_event(p, i, KUBUS__V1__EVENT_TYPE__ADDED, i, &buf, &len) < 0) { LOGE("encode failed"); return; }
+        p->seq = i; /* like the informer: a failed send is a gap the subscriber finds */
+        bus_send_raw(p->pub, topic, buf, len, true);
+        free(buf);
+    }
+    if (p->seq == (uint64_t)p->events) clock_gettime(CLOCK_MONOTONIC, &p->t1);
+}
+
+static int pub_run(worker_t *w, void *state)
+{
+    pub_t *p = state;
+    while (worker_tick(w)) {
+        uint64_t now = now_mono_ms();
+        if (now >= p->next_hb_ms) {
+            send_status(p);
+            p->next_hb_ms = now + 1000;
+        }
+        serve_snapshots(p);
+        if (!p->started && access(p->go_file, F_OK) == 0) {
+            p->started = true;
+            clock_gettime(CLOCK_MONOTONIC, &p->t0);
+        }
+        if (p->started && p->seq < (uint64_t)p->events) {
+            publish_batch(p);
+            continue;
+        }
+        zmq_pollitem_t it = { p->router, 0, ZMQ_POLLIN, 0 };
+        zmq_poll(&it, 1, p->started ? 100 : 10);
+    }
+    double secs = (double)(p->t1.tv_sec - p->t0.tv_sec) + (double)(p->t1.tv_nsec - p->t0.tv_nsec) / 1e9;
+    printf("pub_sent: %" PRIu64 " events\n", p->seq);
+    if (p->seq == (uint64_t)p->events) printf("pub_send_seconds: %.3f s\n", secs);
+    printf("pub_snapshots_served: %" PRIu64 "\n", p->snapshots);
+    fflush(stdout);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const worker_hooks_t hooks = {
+        .name = "bench-pub",
+        .usage = "  --events=N           events to publish (default 200000)\n"
+                 "  --object-bytes=N     object JSON size (default 1024)\n"
+                 "  --ns=NS              namespace of the pods (default bench)\n"
+                 "  --go-file=PATH       start publishing once this file exists (required)\n",
+        .parse_flag = pub_flag,
+        .init = pub_init,
+        .run = pub_run,
+        .fini = pub_fini,
+        .state = &g_pub,
+    };
+    return worker_main(argc, argv, &hooks);
+}
