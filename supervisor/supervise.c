@@ -165,11 +165,14 @@ static void log_exit(const sup_worker_t *w, int status, uint64_t ran_ms)
              fmt_u64(ran, sizeof ran, ran_ms));
 }
 
-static void schedule_restart(sup_worker_t *w, uint64_t now)
+static void schedule_restart(sup_worker_t *w, int status, uint64_t now)
 {
     uint64_t ready_for = w->ready_ms ? now - w->ready_ms : 0;
-    w->streak = sup_backoff_streak(w->streak, ready_for);
-    uint64_t delay = sup_backoff_delay_ms(w->streak);
+    uint64_t delay = 0;
+    if (!sup_backoff_outside_kill(status, w->killed || w->hung)) {
+        w->streak = sup_backoff_streak(w->streak, ready_for);
+        delay = sup_backoff_delay_ms(w->streak);
+    }
     w->restart_at_ms = now + delay;
     w->failed = true;
     char d[32];
@@ -190,7 +193,7 @@ static void worker_exited(sup_t *s, sup_worker_t *w, int status, uint64_t now)
         set_state(w, SUP_EV_STOP);
         return;
     }
-    schedule_restart(w, now);
+    schedule_restart(w, status, now);
 }
 
 static void reap(sup_t *s, uint64_t now)

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <signal.h>
 
 #include "backoff.h"
 
@@ -33,6 +34,24 @@ static void test_streak(void **state)
     assert_true(sup_backoff_streak(1000000u, 0) >= 1000000u);
 }
 
+/* Kills from outside restart at once; the worker's own failures do not. */
+static void test_outside_kill(void **state)
+{
+    (void)state;
+    int killed = 0, termed = 0, segv = 0, exit1 = 0;
+    /* Build wait statuses the way the kernel encodes them. */
+    killed = SIGKILL;
+    termed = SIGTERM;
+    segv = SIGSEGV;
+    exit1 = 1 << 8;
+    assert_true(sup_backoff_outside_kill(killed, false));
+    assert_true(sup_backoff_outside_kill(termed, false));
+    assert_false(sup_backoff_outside_kill(killed, true)); /* our own hang kill */
+    assert_false(sup_backoff_outside_kill(segv, false));  /* a crash */
+    assert_false(sup_backoff_outside_kill(exit1, false)); /* exit 1 */
+    assert_false(sup_backoff_outside_kill(0, false));     /* clean exit */
+}
+
 /* A worker crashing at start-up: restarts within 5 s stay few. */
 static void test_crash_loop_rate(void **state)
 {
@@ -55,6 +74,7 @@ int main(void)
         cmocka_unit_test(test_schedule),
         cmocka_unit_test(test_streak),
         cmocka_unit_test(test_crash_loop_rate),
+        cmocka_unit_test(test_outside_kill),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
