@@ -280,6 +280,13 @@ static int configure(job_t *j, char *err, size_t errlen)
     if (khttp_url(url, sizeof url, e->kc, j->req.path) < 0) return snprintf(err, errlen, "URL too long"), -1;
     j->h = khttp_easy_new(e->kc, &j->headers, err, errlen);
     if (!j->h) return -1;
+    /* Name the issuing controller in the User-Agent, as upstream's clients
+     * end theirs with "/<controller>": the API server's audit log can then
+     * tell whose write a request was. */
+    char agent[160];
+    snprintf(agent, sizeof agent, "%s/%s", KHTTP_USER_AGENT, j->a->controller);
+    if (curl_easy_setopt(j->h, CURLOPT_USERAGENT, agent) != CURLE_OK)
+        return snprintf(err, errlen, "cannot set curl options"), -1;
     khttp_buf_reset(&j->resp);
     j->resp.overflow = false;
     j->errbuf[0] = '\0';
