@@ -59,7 +59,7 @@ esac
 # --- fresh state ------------------------------------------------------------
 # Only our own entries are removed, in case the dir is shared with other files.
 mkdir -p "$D"
-rm -rf "$D/etcd" "$D/pki" "$D/run" "$D/logs" "$D/kubeconfig" "$D"/*.kubeconfig "$D/kwok.yaml"
+rm -rf "$D/etcd" "$D/pki" "$D/run" "$D/logs" "$D/kubeconfig" "$D"/*.kubeconfig "$D/kwok.yaml" "$D/audit-policy.yaml"
 mkdir -p "$D/pki" "$D/run" "$D/logs"
 chmod 700 "$D/pki"
 
@@ -233,7 +233,24 @@ start etcd \
   --log-level warn
 await 60 etcd "etcd /health" http_ok "http://127.0.0.1:$P_ETCD/health"
 
+# Audit log of every write (Metadata level): the ground truth tests and the
+# yardstick use to count what a controller manager did to the API server
+# (pods created, requests by user agent), independent of kubus's own word.
+cat >"$D/audit-policy.yaml" <<'YAML'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: Metadata
+  verbs: [create, update, patch, delete, deletecollection]
+- level: None
+YAML
+
 start kube-apiserver \
+  --audit-policy-file "$D/audit-policy.yaml" \
+  --audit-log-path "$D/logs/audit.log" \
+  --audit-log-maxsize 2000 \
+  --audit-log-maxbackup 1 \
   --bind-address 127.0.0.1 \
   --advertise-address 127.0.0.1 \
   --secure-port "$P_API" \

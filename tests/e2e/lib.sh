@@ -166,3 +166,35 @@ pod_names() {
 pod_phase() {
   kubectl get pod -n "$1" "$2" -o jsonpath='{.status.phase}' 2>/dev/null || true
 }
+
+# audit_count VERB RESOURCE NS [CODE]: successful (or CODE) API writes seen by
+# the API server's audit log (tests/cluster/up.sh logs every write), e.g.
+# `audit_count create pods "$NS" 201` = pods really created in NS. This is
+# the server's own record, independent of what kubus reports.
+audit_count() {
+  local verb=$1 res=$2 ns=$3 code=${4:-}
+  local log="$KUBUS_CLUSTER_DIR/logs/audit.log"
+  [ -f "$log" ] || { echo "audit_count: no audit log at $log" >&2; echo -1; return 0; }
+  cat "$KUBUS_CLUSTER_DIR"/logs/audit*.log 2>/dev/null |
+    jq -c --arg v "$verb" --arg r "$res" --arg n "$ns" --arg c "$code" '
+      select(.verb == $v and .objectRef.resource == $r and .objectRef.namespace == $n
+             and (.objectRef.subresource // "") == ""
+             and ($c == "" or (.responseStatus.code | tostring) == $c))' | wc -l
+}
+
+# audit_created RESOURCE NS: how many distinct objects of RESOURCE were really
+# created in NS, from the audit log. A create answered 201, or 409
+# AlreadyExists, proves the name existed; so does any later successful write
+# to it (the scheduler's binding, kwok's status updates, a delete) — which
+# also catches creates the API server carried out but answered 504 to.
+audit_created() {
+  local res=$1 ns=$2
+  cat "$KUBUS_CLUSTER_DIR"/logs/audit*.log 2>/dev/null |
+    jq -r --arg r "$res" --arg n "$ns" '
+      select(.objectRef.resource == $r and .objectRef.namespace == $n
+             and (.objectRef.name // "") != "")
+      | select((.verb == "create" and (.objectRef.subresource // "") == ""
+                and (.responseStatus.code == 201 or .responseStatus.code == 409))
+               or (.responseStatus.code >= 200 and .responseStatus.code < 300))
+      | .objectRef.name' | sort -u | wc -l
+}
