@@ -398,7 +398,7 @@ YAML
 # pod is terminating (the garbage collector's part) and then gone (kwok's part); the PIDS are
 # sampled for CPU (create..gone) and RSS (when all are ready).
 rs_run() {
-  local side=$1 ns=$2 t0 c0 ready_s rss issued_s
+  local side=$1 ns=$2 t0 c0 ready_s rss issued_s uid
   shift 2
   c0=$(cpu_ticks "$@")
   t0=$(now_us)
@@ -407,6 +407,7 @@ rs_run() {
     >/dev/null || die "$side: $RS_REPLICAS ready pods within 300 s"
   ready_s=$(secs_since "$t0")
   rss=$(rss_kib "$@")
+  uid=$(kubectl -n "$ns" get rs bench-rs -o jsonpath='{.metadata.uid}')
   t0=$(now_us)
   kubectl -n "$ns" delete rs bench-rs --wait=false >/dev/null
   wait_for 300 '[ "$(kubectl -n "$ns" get pods -l app=bench-rs -o json |
@@ -418,8 +419,9 @@ rs_run() {
   res "yardstick_${side}_all_gone_seconds: $(secs_since "$t0") s"
   res "yardstick_${side}_rss: $rss KiB"
   res "yardstick_${side}_cpu: $(ticks_to_s $(($(cpu_ticks "$@") - c0))) s"
-  res "yardstick_${side}_events: $(kubectl -n "$ns" get events -o json |
-    jq '[.items[] | select(.reason == "SuccessfulCreate")] | "\(length) SuccessfulCreate Event objects, count sum \(map(.count // 1) | add // 0)"' -r)"
+  res "yardstick_${side}_events: $(kubectl -n "$ns" get events -o json | jq -r --arg uid "$uid" '
+    [.items[] | select(.reason == "SuccessfulCreate" and .involvedObject.uid == $uid)]
+    | "\(length) SuccessfulCreate Event objects, count sum \(map(.count // 1) | add // 0)"')"
 }
 
 phase_yardstick() {
@@ -428,7 +430,7 @@ phase_yardstick() {
   note "   kubectl delete rs (background propagation): time until every pod is terminating (the garbage"
   note "   collector's deletes; kubectl polled) and until none is left (then kwok's part). rss = VmRSS when all"
   note "   were ready; cpu = utime+stime over create..gone. Both sides at their default --kube-api-qps=20"
-  note "   --kube-api-burst=30. events: the ReplicaSet's SuccessfulCreate Events, counted afterwards."
+  note "   --kube-api-burst=30. events: that ReplicaSet's SuccessfulCreate Events, counted afterwards."
   note "   kubus: kubus-controller-manager --controllers=replicaset,garbagecollector on the shared cluster, shard"
   note "   of its namespace (so it caches that namespace + cluster-scoped objects); rss/cpu = supervisor +"
   note "   broker + informer + executor + replicaset + garbagecollector."
