@@ -339,6 +339,20 @@ json_t *rs_status_compute(const json_t *rs, const rs_spec_t *spec, const json_t 
     return st;
 }
 
+bool rs_pod_terminating(const json_t *rs, const selector_t *sel, const json_t *pod)
+{
+    const char *ph = kpod_phase(pod);
+    if (!kobj_being_deleted(pod) || strcmp(ph, "Succeeded") == 0 || strcmp(ph, "Failed") == 0) return false;
+    kobj_ownerref_t ref;
+    if (kobj_controller_ref(pod, &ref) != 0 || strcmp(ref.uid, kobj_uid(rs)) != 0) return false;
+    return selector_matches(sel, kobj_labels(pod));
+}
+
+void rs_status_set_terminating(json_t *status, int32_t n)
+{
+    if (json_is_object(status)) json_object_set_new(status, "terminatingReplicas", json_integer(n));
+}
+
 static int64_t num(const json_t *o, const char *k)
 {
     json_t *v = json_object_get(o, k);
@@ -353,6 +367,9 @@ bool rs_status_equal(const json_t *a, const json_t *b)
                                           "availableReplicas", "observedGeneration" };
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         if (num(a, fields[i]) != num(b, fields[i])) return false;
+    json_t *ta = json_object_get(a, "terminatingReplicas"), *tb = json_object_get(b, "terminatingReplicas");
+    if (json_is_integer(ta) != json_is_integer(tb) || num(a, "terminatingReplicas") != num(b, "terminatingReplicas"))
+        return false;
     json_t *ca = find_condition(a, "ReplicaFailure", NULL), *cb = find_condition(b, "ReplicaFailure", NULL);
     if (!ca || !cb) return !ca && !cb;
     return str_eq(kobj_str(ca, "status"), kobj_str(cb, "status")) &&

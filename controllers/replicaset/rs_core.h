@@ -116,8 +116,16 @@ typedef struct {
  * ready-but-not-yet-available pod becomes available (0: none). */
 json_t *rs_status_compute(const json_t *rs, const rs_spec_t *spec, const json_t *const *pods, size_t n,
                           const rs_manage_err_t *err, int64_t now_sec, int64_t *next_available_sec);
-/* Same replicas/fullyLabeled/ready/available/observedGeneration and the
- * same ReplicaFailure condition (type/status/reason/message)? Absent
+/* upstream FilterClaimedPods(FilterTerminatingPods(...)) for one pod: being
+ * deleted, not Succeeded/Failed, controlled by rs and matching sel. */
+bool rs_pod_terminating(const json_t *rs, const selector_t *sel, const json_t *pod);
+/* status.terminatingReplicas = n. Upstream writes it, even as 0, since the
+ * DeploymentReplicaSetTerminatingReplicas gate is on by default (1.35+), and
+ * the Deployment controller sums it into the Deployment's status. */
+void rs_status_set_terminating(json_t *status, int32_t n);
+/* Same replicas/fullyLabeled/ready/available/observedGeneration, the same
+ * terminatingReplicas (absent differs from 0: a pointer upstream) and the
+ * same ReplicaFailure condition (type/status/reason/message)? Other absent
  * numbers count as 0. */
 bool rs_status_equal(const json_t *a, const json_t *b);
 

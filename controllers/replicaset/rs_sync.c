@@ -450,12 +450,13 @@ static void status_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
 }
 
 static void update_status(ctrl_runtime_t *rt, rs_state_t *s, const char *key, const json_t *rs,
-                          const rs_spec_t *spec, const json_t **owned, size_t n_owned)
+                          const rs_spec_t *spec, const json_t **owned, size_t n_owned, int32_t terminating)
 {
     rs_manage_err_t merr = { s->err, s->err_create };
     int64_t now = ctrl_now_unix(rt), next = 0;
     json_t *st = rs_status_compute(rs, spec, owned, n_owned, &merr, now, &next);
     if (!st) return;
+    rs_status_set_terminating(st, terminating);
     if (next > now) ctrl_enqueue_after(rt, key, (uint64_t)(next - now) * 1000u);
     json_t *cur = kobj_get(rs, "status");
     if (rs_status_equal(cur, st)) {
@@ -483,6 +484,7 @@ static void warn_invalid(rs_ctrl_t *c, ctrl_runtime_t *rt, rs_state_t *s, const 
 typedef struct {
     const json_t **owned;
     size_t n_owned;
+    int32_t terminating; /* owned pods being deleted (status.terminatingReplicas) */
     json_t *adopt;      /* pod keys */
 } claims_t;
 
@@ -492,10 +494,12 @@ static int claim_all(rs_ctrl_t *c, ctrl_runtime_t *rt, const char *key, const js
     out->owned = malloc((pods->n ? pods->n : 1) * sizeof *out->owned);
     out->adopt = json_array();
     out->n_owned = 0;
+    out->terminating = 0;
     if (!out->owned || !out->adopt) return -1;
     for (size_t i = 0; i < pods->n; i++) {
         const json_t *pod = pods->items[i];
         char pk[512];
+        if (rs_pod_terminating(rs, spec->selector, pod)) out->terminating++;
         switch (rs_claim(rs, spec->selector, pod)) {
         case RS_CLAIM_OWNED: out->owned[out->n_owned++] = pod; break;
         case RS_CLAIM_RELEASE: release(c, rt, key, rs, pod); break;
@@ -540,7 +544,7 @@ int rs_sync(ctrl_runtime_t *rt, const char *key, void *ud)
     }
     if (needs_sync && !kobj_being_deleted(rs))
         manage_replicas(c, rt, s, key, rs, &spec, cl.owned, cl.n_owned, &pods);
-    update_status(rt, s, key, rs, &spec, cl.owned, cl.n_owned);
+    update_status(rt, s, key, rs, &spec, cl.owned, cl.n_owned, cl.terminating);
 out:
     json_decref(cl.adopt);
     free(cl.owned);

@@ -222,6 +222,53 @@ static void test_status(void **state)
     json_decref(rs);
 }
 
+/* status.terminatingReplicas: owned pods being deleted (not terminal) that
+ * the selector matches; written even as 0, and absent differs from 0. */
+static void test_status_terminating(void **state)
+{
+    (void)state;
+    json_t *rs = J(RS_JSON(",\"replicas\":2", ""));
+    rs_spec_t s;
+    char err[128];
+    assert_int_equal(rs_spec_read(rs, &s, err, sizeof err), 0);
+#define TPOD(uid, labels, phase, del)                                                                  \
+    "{\"metadata\":{\"name\":\"p\",\"labels\":" labels del ",\"ownerReferences\":[{\"apiVersion\":\"apps/v1\"," \
+    "\"kind\":\"ReplicaSet\",\"name\":\"myrs\",\"uid\":\"" uid "\",\"controller\":true}]}," \
+    "\"status\":{\"phase\":\"" phase "\"}}"
+#define DEL ",\"deletionTimestamp\":\"2024-01-01T00:00:00Z\""
+    json_t *terminating = J(TPOD("rs-uid", "{\"run\":\"web\"}", "Running", DEL));
+    json_t *active = J(TPOD("rs-uid", "{\"run\":\"web\"}", "Running", ""));
+    json_t *terminal = J(TPOD("rs-uid", "{\"run\":\"web\"}", "Succeeded", DEL));
+    json_t *other = J(TPOD("other-uid", "{\"run\":\"web\"}", "Running", DEL));
+    json_t *unmatched = J(TPOD("rs-uid", "{\"run\":\"db\"}", "Pending", DEL));
+    assert_true(rs_pod_terminating(rs, s.selector, terminating));
+    assert_false(rs_pod_terminating(rs, s.selector, active));
+    assert_false(rs_pod_terminating(rs, s.selector, terminal));
+    assert_false(rs_pod_terminating(rs, s.selector, other));
+    assert_false(rs_pod_terminating(rs, s.selector, unmatched));
+#undef TPOD
+#undef DEL
+    json_t *st = rs_status_compute(rs, &s, NULL, 0, NULL, 0, NULL);
+    json_t *st0 = json_deep_copy(st);
+    rs_status_set_terminating(st0, 0);
+    assert_int_equal(json_integer_value(json_object_get(st0, "terminatingReplicas")), 0);
+    assert_false(rs_status_equal(st, st0));   /* absent != 0 */
+    json_t *st1 = json_deep_copy(st0);
+    rs_status_set_terminating(st1, 1);
+    assert_false(rs_status_equal(st0, st1));
+    assert_true(rs_status_equal(st1, st1));
+    json_decref(st);
+    json_decref(st0);
+    json_decref(st1);
+    json_decref(terminating);
+    json_decref(active);
+    json_decref(terminal);
+    json_decref(other);
+    json_decref(unmatched);
+    rs_spec_free(&s);
+    json_decref(rs);
+}
+
 static void test_pod_from_template(void **state)
 {
     (void)state;
@@ -253,6 +300,7 @@ int main(void)
         cmocka_unit_test(test_diff),
         cmocka_unit_test(test_slow_start),
         cmocka_unit_test(test_status),
+        cmocka_unit_test(test_status_terminating),
         cmocka_unit_test(test_pod_from_template),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

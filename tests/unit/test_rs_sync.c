@@ -214,7 +214,7 @@ static void test_scale_down_victims(void **state)
 static void test_status_only_when_changed(void **state)
 {
     fx_t *fx = *state;
-    const char *status = "{\"replicas\":1,\"fullyLabeledReplicas\":1,\"readyReplicas\":1,\"availableReplicas\":1,\"observedGeneration\":1}";
+    const char *status = "{\"replicas\":1,\"fullyLabeledReplicas\":1,\"readyReplicas\":1,\"availableReplicas\":1,\"observedGeneration\":1,\"terminatingReplicas\":0}";
     put_rs(fx->rt, 1, "3", status);
     json_t *p = running_pod("a", "ua", "n1", true);
     ctrl_test_apply(fx->rt, "pods", &p, false);
@@ -251,7 +251,7 @@ static void test_invalid_spec(void **state)
 static void test_failures_back_off(void **state)
 {
     fx_t *fx = *state;
-    put_rs(fx->rt, 1, "1", "{\"replicas\":0,\"observedGeneration\":1}");
+    put_rs(fx->rt, 1, "1", "{\"replicas\":0,\"observedGeneration\":1,\"terminatingReplicas\":0}");
     for (int round = 1; round <= 3; round++) {
         reset_sent();
         for (int tries = 0; tries < 200 && count_verb(KUBUS__V1__VERB__CREATE) == 0; tries++) {
