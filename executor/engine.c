@@ -89,6 +89,7 @@ struct engine {
     uint64_t next_expire_ms;
     uint64_t token_read_ms;      /* last re-read of the token file, 0: never */
     log_limit_t bad_log;
+    journal_replay_t replayed;
 };
 
 /* ---- lists ----------------------------------------------------------------- */
@@ -217,6 +218,9 @@ static void answer(engine_t *e, const char *reply_to, const msg_action_t *a, con
     r.namespace_ = a->namespace_;
     r.name = a->name;
     r.owner_key = a->owner_key;
+    /* The uid a DELETE targeted, also when the answer was a Status without
+     * the object: a restarted controller expects it to disappear. */
+    if (a->verb == KUBUS__V1__VERB__DELETE) r.uid = a->precondition_uid;
     send_result(e, reply_to, &r);
     e->st.done++;
     journal_complete(e->journal, reply_to, &r, e->now_ms); /* frees a */
@@ -735,6 +739,45 @@ void engine_query(engine_t *e, const char *reply_to, const Kubus__V1__InflightQu
 
 /* ---- life ------------------------------------------------------------------ */
 
+typedef struct {
+    struct resumed { char *controller; const msg_action_t *a; } *v;
+    size_t n, cap;
+    bool oom;
+} resume_list_t;
+
+static void collect_pending(const char *controller, const msg_action_t *a, void *ud)
+{
+    resume_list_t *l = ud;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        struct resumed *v = realloc(l->v, cap * sizeof *v);
+        if (!v) { l->oom = true; return; }
+        l->v = v;
+        l->cap = cap;
+    }
+    char *c = strdup(controller);
+    if (!c) { l->oom = true; return; }
+    l->v[l->n].controller = c;
+    l->v[l->n++].a = a;
+}
+
+/* Actions pending at the previous executor's death: their outcome is
+ * unknown, so they are applied again, as any re-sent action would be
+ * (creates by name, deletes with uid preconditions, updates with their
+ * resourceVersion). Their controllers get the results as usual and dedupe
+ * by id; a controller that re-sends one meanwhile is absorbed as a duplicate. */
+static int resume_pending(engine_t *e)
+{
+    resume_list_t l = { 0 };
+    journal_foreach_pending(e->journal, collect_pending, &l);
+    for (size_t i = 0; i < l.n; i++) {
+        if (!l.oom) admit_new(e, l.v[i].controller, l.v[i].a); /* may complete at once: collected first */
+        free(l.v[i].controller);
+    }
+    free(l.v);
+    return l.oom ? -1 : 0;
+}
+
 engine_t *engine_new(const engine_opts_t *o, char *err, size_t errlen)
 {
     engine_t *e = calloc(1, sizeof *e);
@@ -757,6 +800,15 @@ engine_t *engine_new(const engine_opts_t *o, char *err, size_t errlen)
         engine_destroy(&e);
         return NULL;
     }
+    if (o->journal_path) {
+        e->now_ms = o->now_ms;
+        if (journal_open_file(e->journal, o->journal_path, e->kc && e->kc->server ? e->kc->server : "", o->now_ms, o->now_unix_ms, &e->replayed,
+                              err, errlen) < 0 ||
+            (resume_pending(e) < 0 && snprintf(err, errlen, "out of memory resuming the journal's actions"))) {
+            engine_destroy(&e);
+            return NULL;
+        }
+    }
     return e;
 }
 
@@ -773,6 +825,7 @@ void engine_destroy(engine_t **ep)
     *ep = NULL;
 }
 
+const journal_replay_t *engine_replayed(const engine_t *e) { return &e->replayed; }
 uint64_t engine_in_flight(const engine_t *e) { return e->started; }
 uint64_t engine_queued(const engine_t *e) { return fairq_len(e->queue) + e->nparked; }
 const engine_stats_t *engine_stats(const engine_t *e) { return &e->st; }

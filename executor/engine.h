@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "journal.h"
 #include "kubeconfig.h"
 #include "msg.h"
 
@@ -41,6 +42,11 @@ typedef struct {
     uint64_t epoch;
     engine_send_fn send;
     void *send_ud;
+    /* The journal's file (journal.h), NULL: in memory only. Actions pending
+     * in it are applied again at start; their results go to their
+     * controllers as usual. */
+    const char *journal_path;
+    uint64_t now_ms, now_unix_ms; /* the clocks at start, for the replay */
 } engine_opts_t;
 
 typedef struct {
@@ -67,6 +73,8 @@ int engine_step(engine_t *e, uint64_t now_ms, int max_ms);
 /* Waits up to timeout_ms for network activity or one of extra's fds. */
 int engine_wait(engine_t *e, struct curl_waitfd *extra, unsigned n_extra, int timeout_ms);
 
+/* What engine_new replayed from the journal file (zeros without one). */
+const journal_replay_t *engine_replayed(const engine_t *e);
 uint64_t engine_in_flight(const engine_t *e);
 uint64_t engine_queued(const engine_t *e);
 const engine_stats_t *engine_stats(const engine_t *e);

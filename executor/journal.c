@@ -3,12 +3,32 @@
  * Invariants: every entry is in its controller's id hash and in exactly one
  * of the two lists: `pending` (arrival order, env set) or `recent`
  * (completion order, result set). recent_bytes is the sum of the packed
- * sizes of the results in `recent`. */
+ * sizes of the results in `recent`.
+ *
+ * The file (journal_open_file): every admission appends an ACTION record,
+ * every completion a RESULT record, before anything else happens to them
+ * (before the request is started; before the result is sent). The records
+ * are plain write(2)s, never fsync'd: a SIGKILLed executor loses nothing
+ * that reached the page cache, and a machine crash restarts the API server
+ * connection, the controllers and their informers too (they re-derive from
+ * fresh state), so durability beyond the process is not worth an fsync per
+ * action. Compaction rewrites the live state (pending + recent) into a
+ * temporary file renamed over the journal. */
 #include "journal.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "jfile.h"
+#include "log.h"
 
 typedef struct jentry {
     uint64_t id;
@@ -16,6 +36,7 @@ typedef struct jentry {
     msg_result_t *result;  /* done: a deep copy of the result */
     size_t result_bytes;
     uint64_t done_ms;
+    uint64_t admit_ms;
     int dups;              /* duplicate submissions absorbed while pending */
     struct jentry *hnext, *prev, *next;
 } jentry_t;
@@ -39,6 +60,16 @@ struct journal {
     size_t max_recent, max_recent_bytes;
     uint64_t recent_ms;
     size_t pending_total;
+    /* the file; fd < 0: memory only */
+    int fd, lock_fd;
+    char *path, *server;
+    int64_t unix_offset;       /* unix ms = our clock + unix_offset */
+    uint64_t file_bytes;       /* bytes in the file */
+    uint64_t live_bytes;       /* bytes of the last compaction's output */
+    uint64_t compact_bytes;    /* compaction threshold */
+    bool broken;               /* a write failed: rewrite from memory */
+    uint64_t next_compact_ms;  /* after a failed compaction: not before */
+    log_limit_t io_log;
 };
 
 /* ---- lists and hash ----------------------------------------------------- */
@@ -120,6 +151,9 @@ journal_t *journal_new(size_t max_recent, size_t max_recent_bytes, uint64_t rece
     j->max_recent = max_recent ? max_recent : 1;
     j->max_recent_bytes = max_recent_bytes;
     j->recent_ms = recent_ms;
+    j->fd = j->lock_fd = -1;
+    j->compact_bytes = JOURNAL_FILE_COMPACT_BYTES;
+    j->io_log = (log_limit_t)LOG_LIMIT_INIT(0.1, 3.0);
     return j;
 }
 
@@ -160,31 +194,100 @@ void journal_destroy(journal_t **jp)
         next = c->next;
         ctl_free(c);
     }
-    free(*jp);
+    journal_t *j = *jp;
+    if (j->fd >= 0) close(j->fd);
+    if (j->lock_fd >= 0) close(j->lock_fd); /* releases the flock */
+    free(j->path);
+    free(j->server);
+    free(j);
     *jp = NULL;
+}
+
+/* ---- the file: appending -------------------------------------------------- */
+
+static uint64_t unix_of(const journal_t *j, uint64_t ms) { return (uint64_t)((int64_t)ms + j->unix_offset); }
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* A failed or short write leaves a torn record that would hide every later
+ * one on replay: stop appending until a compaction rewrites the file. */
+static void file_broken(journal_t *j, const char *why)
+{
+    if (!j->broken && log_limit_allow(&j->io_log))
+        LOGE("journal write failed: actions are journaled in memory only until the file can be rewritten",
+             "path", j->path, "error", why);
+    j->broken = true;
+}
+
+static void file_append(journal_t *j, uint8_t type, const char *ctl, uint64_t at_ms, const uint8_t *payload,
+                        size_t n)
+{
+    if (j->fd < 0 || j->broken) return;
+    size_t idlen = strlen(ctl);
+    size_t total = jfile_record_size(idlen, n);
+    uint8_t *buf = malloc(total);
+    if (!buf || jfile_encode(buf, type, unix_of(j, at_ms), ctl, idlen, payload, n) < 0) {
+        free(buf);
+        file_broken(j, buf ? "record too large" : "out of memory");
+        return;
+    }
+    int rc = write_all(j->fd, buf, total);
+    int saved = errno;
+    free(buf);
+    if (rc < 0) file_broken(j, strerror(saved));
+    else j->file_bytes += total;
+}
+
+static void append_action(journal_t *j, const char *ctl, const msg_envelope_t *env, uint64_t at_ms)
+{
+    if (j->fd < 0 || j->broken) return;
+    size_t n = kubus__v1__envelope__get_packed_size(env);
+    uint8_t *buf = malloc(n ? n : 1);
+    if (!buf) { file_broken(j, "out of memory"); return; }
+    kubus__v1__envelope__pack(env, buf);
+    file_append(j, JFILE_ACTION, ctl, at_ms, buf, n);
+    free(buf);
 }
 
 /* ---- admission and completion ------------------------------------------------ */
 
-journal_admit_t journal_admit(journal_t *j, const char *controller, msg_envelope_t **env, uint64_t now_ms,
-                              const msg_result_t **done)
+static jentry_t *insert_pending(journal_t *j, jctl_t *c, msg_envelope_t *env, uint64_t admit_ms)
 {
-    (void)now_ms;
-    jctl_t *c = get_ctl(j, controller);
-    if (!c) return JOURNAL_ERROR;
-    jentry_t *e = find_entry(c, (*env)->action->id);
-    if (e && e->env) { e->dups++; return JOURNAL_DUP_PENDING; }
-    if (e) { *done = e->result; return JOURNAL_DUP_DONE; }
-    if (grow(c) < 0 || !(e = calloc(1, sizeof *e))) return JOURNAL_ERROR;
-    e->id = (*env)->action->id;
-    e->env = *env;
-    *env = NULL;
+    jentry_t *e;
+    if (grow(c) < 0 || !(e = calloc(1, sizeof *e))) return NULL;
+    e->id = env->action->id;
+    e->env = env;
+    e->admit_ms = admit_ms;
     size_t b = bucket_of(c, e->id);
     e->hnext = c->buckets[b];
     c->buckets[b] = e;
     c->nentries++;
     list_append(&c->pending, e);
     j->pending_total++;
+    return e;
+}
+
+journal_admit_t journal_admit(journal_t *j, const char *controller, msg_envelope_t **env, uint64_t now_ms,
+                              const msg_result_t **done)
+{
+    jctl_t *c = get_ctl(j, controller);
+    if (!c) return JOURNAL_ERROR;
+    jentry_t *e = find_entry(c, (*env)->action->id);
+    if (e && e->env) { e->dups++; return JOURNAL_DUP_PENDING; }
+    if (e) { *done = e->result; return JOURNAL_DUP_DONE; }
+    if (!insert_pending(j, c, *env, now_ms)) return JOURNAL_ERROR;
+    append_action(j, controller, *env, now_ms);
+    *env = NULL;
     return JOURNAL_ADMITTED;
 }
 
@@ -202,17 +305,39 @@ static void enforce_bounds(const journal_t *j, jctl_t *c)
         drop_recent(c, c->recent.head);
 }
 
-/* A deep copy through the wire format: simple, and exactly what is sent. */
-static msg_result_t *copy_result(const msg_result_t *res, size_t *bytes)
+/* A deep copy through the wire format: simple, and exactly what is sent.
+ * *packed (if not NULL) gets the wire bytes, for the file. */
+static msg_result_t *copy_result(const msg_result_t *res, size_t *bytes, uint8_t **packed)
 {
     size_t n = kubus__v1__action_result__get_packed_size(res);
     uint8_t *buf = malloc(n ? n : 1);
     if (!buf) return NULL;
     kubus__v1__action_result__pack(res, buf);
     msg_result_t *copy = kubus__v1__action_result__unpack(NULL, n, buf);
-    free(buf);
+    if (packed && copy) *packed = buf;
+    else free(buf);
     *bytes = n;
     return copy;
+}
+
+/* Pending e of c becomes recent with result (taken), done at done_ms. */
+static void to_recent(journal_t *j, jctl_t *c, jentry_t *e, msg_result_t *result, size_t bytes, uint64_t done_ms)
+{
+    list_unlink(&c->pending, e);
+    j->pending_total--;
+    msg_free(e->env);
+    e->env = NULL;
+    e->result = result;
+    e->result_bytes = bytes;
+    if (!e->result) { /* out of memory: forget it rather than keep a half entry */
+        hash_remove(c, e);
+        free(e);
+        return;
+    }
+    e->done_ms = done_ms;
+    list_append(&c->recent, e);
+    c->recent_bytes += e->result_bytes;
+    enforce_bounds(j, c);
 }
 
 int journal_complete(journal_t *j, const char *controller, const msg_result_t *res, uint64_t now_ms)
@@ -221,25 +346,17 @@ int journal_complete(journal_t *j, const char *controller, const msg_result_t *r
     jentry_t *e = c ? find_entry(c, res->id) : NULL;
     if (!e || !e->env) return -1;
     /* Copy first: res usually borrows its strings from the action's envelope. */
-    e->result = copy_result(res, &e->result_bytes);
-    list_unlink(&c->pending, e);
-    j->pending_total--;
-    msg_free(e->env);
-    e->env = NULL;
+    size_t bytes = 0;
+    uint8_t *packed = NULL;
+    msg_result_t *copy = copy_result(res, &bytes, j->fd >= 0 ? &packed : NULL);
+    if (packed) file_append(j, JFILE_RESULT, controller, now_ms, packed, bytes);
+    free(packed);
     int dups = e->dups;
-    if (!e->result) { /* out of memory: forget it rather than keep a half entry */
-        hash_remove(c, e);
-        free(e);
-        return dups;
-    }
-    e->done_ms = now_ms;
-    list_append(&c->recent, e);
-    c->recent_bytes += e->result_bytes;
-    enforce_bounds(j, c);
+    to_recent(j, c, e, copy, bytes, now_ms);
     return dups;
 }
 
-void journal_expire(journal_t *j, uint64_t now_ms)
+static void journal_expire_recent(journal_t *j, uint64_t now_ms)
 {
     for (jctl_t **cp = &j->ctls; *cp;) {
         jctl_t *c = *cp;
@@ -250,6 +367,15 @@ void journal_expire(journal_t *j, uint64_t now_ms)
         } else {
             cp = &c->next;
         }
+    }
+}
+
+void journal_expire(journal_t *j, uint64_t now_ms)
+{
+    journal_expire_recent(j, now_ms);
+    if (j->path && (j->broken || j->fd < 0 || j->file_bytes > j->compact_bytes + j->live_bytes) &&
+        now_ms >= j->next_compact_ms) {
+        if (journal_compact(j, now_ms) < 0) j->next_compact_ms = now_ms + JOURNAL_COMPACT_RETRY_MS;
     }
 }
 
@@ -335,3 +461,280 @@ void journal_report_clear(Kubus__V1__InflightReport *r)
     r->recent = NULL;
     r->n_pending = r->n_recent = 0;
 }
+
+/* ---- the file: compaction, replay, opening ---------------------------------------- */
+
+typedef struct {
+    int fd;
+    uint8_t *buf;
+    size_t len, cap;
+    uint64_t total;
+    int err;
+} writer_t;
+
+static int w_flush(writer_t *w)
+{
+    if (w->err) return -1;
+    if (w->len && write_all(w->fd, w->buf, w->len) < 0) { w->err = errno ? errno : EIO; return -1; }
+    w->len = 0;
+    return 0;
+}
+
+static int w_record(writer_t *w, uint8_t type, uint64_t unix_ms, const char *id, const uint8_t *payload,
+                    size_t n)
+{
+    size_t idlen = strlen(id), total = jfile_record_size(idlen, n);
+    if (w->err) return -1;
+    if (w->len + total > w->cap && w_flush(w) < 0) return -1;
+    if (total > w->cap) { /* bigger than the buffer: on its own */
+        uint8_t *one = malloc(total);
+        if (!one) { w->err = ENOMEM; return -1; }
+        int rc = jfile_encode(one, type, unix_ms, id, idlen, payload, n) < 0 ? (errno = EINVAL, -1)
+                                                                                : write_all(w->fd, one, total);
+        free(one);
+        if (rc < 0) { w->err = errno ? errno : EIO; return -1; }
+    } else {
+        if (jfile_encode(w->buf + w->len, type, unix_ms, id, idlen, payload, n) < 0) { w->err = EINVAL; return -1; }
+        w->len += total;
+    }
+    w->total += total;
+    return 0;
+}
+
+static int w_packed_env(writer_t *w, const journal_t *j, const char *id, const jentry_t *e)
+{
+    size_t n = kubus__v1__envelope__get_packed_size(e->env);
+    uint8_t *p = malloc(n ? n : 1);
+    if (!p) { w->err = ENOMEM; return -1; }
+    kubus__v1__envelope__pack(e->env, p);
+    int rc = w_record(w, JFILE_ACTION, unix_of(j, e->admit_ms), id, p, n);
+    free(p);
+    return rc;
+}
+
+static int w_packed_result(writer_t *w, const journal_t *j, const char *id, const jentry_t *e)
+{
+    size_t n = kubus__v1__action_result__get_packed_size(e->result);
+    uint8_t *p = malloc(n ? n : 1);
+    if (!p) { w->err = ENOMEM; return -1; }
+    kubus__v1__action_result__pack(e->result, p);
+    int rc = w_record(w, JFILE_RESULT, unix_of(j, e->done_ms), id, p, n);
+    free(p);
+    return rc;
+}
+
+static char *suffixed(const char *path, const char *suffix)
+{
+    size_t n = strlen(path) + strlen(suffix) + 1;
+    char *s = malloc(n);
+    if (s) snprintf(s, n, "%s%s", path, suffix);
+    return s;
+}
+
+int journal_compact(journal_t *j, uint64_t now_ms)
+{
+    if (!j->path) return 0;
+    char *tmp = suffixed(j->path, ".tmp");
+    writer_t w = { .fd = -1, .cap = 1u << 20 };
+    w.buf = malloc(w.cap);
+    if (!tmp || !w.buf) { free(tmp); free(w.buf); return -1; }
+    w.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
+    if (w.fd < 0) w.err = errno;
+    const char *server = j->server ? j->server : "";
+    w_record(&w, JFILE_HEADER, unix_of(j, now_ms), "", (const uint8_t *)server, strlen(server));
+    for (const jctl_t *c = j->ctls; c && !w.err; c = c->next) {
+        for (const jentry_t *e = c->pending.head; e && !w.err; e = e->next) w_packed_env(&w, j, c->name, e);
+        for (const jentry_t *e = c->recent.head; e && !w.err; e = e->next) w_packed_result(&w, j, c->name, e);
+    }
+    w_flush(&w);
+    /* No fsync before the rename either: see the top of this file. */
+    if (!w.err && rename(tmp, j->path) < 0) w.err = errno;
+    free(w.buf);
+    if (w.err) {
+        if (log_limit_allow(&j->io_log))
+            LOGE("cannot rewrite the journal", "path", tmp, "error", strerror(w.err));
+        if (w.fd >= 0) close(w.fd), unlink(tmp);
+        free(tmp);
+        j->broken = true;
+        return -1;
+    }
+    free(tmp);
+    if (j->fd >= 0) close(j->fd);
+    j->fd = w.fd;
+    j->file_bytes = j->live_bytes = w.total;
+    if (j->broken) LOGI("journal file rewritten: journaling to it again", "path", j->path);
+    j->broken = false;
+    return 0;
+}
+
+/* One replayed ACTION: pending again, unless known or too old. */
+static void replay_action(journal_t *j, const jfile_rec_t *r, const char *ctl, uint64_t at_ms, uint64_t age_ms,
+                          journal_replay_t *rp)
+{
+    if (age_ms > JOURNAL_PENDING_REPLAY_MS) { rp->skipped++; return; }
+    msg_envelope_t *env = msg_decode(r->payload, r->len, NULL, 0);
+    if (!env || env->body_case != KUBUS__V1__ENVELOPE__BODY_ACTION) { msg_free(env); rp->skipped++; return; }
+    jctl_t *c = get_ctl(j, ctl);
+    if (!c || find_entry(c, env->action->id) || !insert_pending(j, c, env, at_ms)) {
+        msg_free(env);
+        rp->skipped++;
+        return;
+    }
+    rp->pending++;
+}
+
+/* One replayed RESULT: completes its pending action, or is recent on its own
+ * (compacted files keep results without their actions). */
+static void replay_result(journal_t *j, const jfile_rec_t *r, const char *ctl, uint64_t at_ms, uint64_t age_ms,
+                          journal_replay_t *rp)
+{
+    msg_result_t *res = kubus__v1__action_result__unpack(NULL, r->len, r->payload);
+    jctl_t *c = res ? get_ctl(j, ctl) : NULL;
+    jentry_t *e = c ? find_entry(c, res->id) : NULL;
+    if (!c || (e && !e->env)) goto skip;
+    if (!e) {
+        if (age_ms > j->recent_ms || grow(c) < 0 || !(e = calloc(1, sizeof *e))) goto skip;
+        e->id = res->id;
+        e->result = res;
+        e->result_bytes = r->len;
+        e->done_ms = at_ms;
+        size_t b = bucket_of(c, e->id);
+        e->hnext = c->buckets[b];
+        c->buckets[b] = e;
+        c->nentries++;
+        list_append(&c->recent, e);
+        c->recent_bytes += e->result_bytes;
+        enforce_bounds(j, c);
+    } else {
+        to_recent(j, c, e, res, r->len, at_ms);
+        rp->pending--;
+    }
+    rp->recent++;
+    return;
+skip:
+    if (res) kubus__v1__action_result__free_unpacked(res, NULL);
+    rp->skipped++;
+}
+
+static void replay(journal_t *j, const uint8_t *data, size_t len, uint64_t now_ms, uint64_t now_unix_ms,
+                   journal_replay_t *rp)
+{
+    size_t off = 0;
+    jfile_rec_t r;
+    jfile_next_t rc = jfile_next(data, len, &off, &r);
+    const char *server = j->server ? j->server : "";
+    if (rc == JFILE_OK && (r.type != JFILE_HEADER || r.len != strlen(server) || memcmp(r.payload, server, r.len))) {
+        rp->foreign = true;
+        return;
+    }
+    while (rc == JFILE_OK) {
+        char ctl[256];
+        rp->records++;
+        if (r.type == JFILE_ACTION || r.type == JFILE_RESULT) {
+            uint64_t age = now_unix_ms > r.unix_ms ? now_unix_ms - r.unix_ms : 0;
+            /* Our clock in the record's time; a monotonic clock younger than
+             * the record (a machine booted under a minute ago) clamps to 0:
+             * such a result merely stays a little longer than 60 s. */
+            uint64_t at = now_ms > age ? now_ms - age : 0;
+            if (r.idlen == 0 || r.idlen >= sizeof ctl) {
+                rp->skipped++;
+            } else {
+                memcpy(ctl, r.id, r.idlen);
+                ctl[r.idlen] = '\0';
+                if (r.type == JFILE_ACTION) replay_action(j, &r, ctl, at, age, rp);
+                else replay_result(j, &r, ctl, at, age, rp);
+            }
+        }
+        rc = jfile_next(data, len, &off, &r);
+    }
+    if (rc != JFILE_END) rp->torn_bytes = len - off;
+    journal_expire_recent(j, now_ms);
+}
+
+int journal_open_file(journal_t *j, const char *path, const char *server, uint64_t now_ms, uint64_t now_unix_ms,
+                      journal_replay_t *rp, char *err, size_t errlen)
+{
+    journal_replay_t dummy;
+    if (!rp) rp = &dummy;
+    memset(rp, 0, sizeof *rp);
+    if (j->path) return snprintf(err, errlen, "the journal already has a file"), -1;
+    char *lock = suffixed(path, ".lock");
+    j->path = strdup(path);
+    j->server = strdup(server ? server : "");
+    if (!lock || !j->path || !j->server) goto oom;
+    j->unix_offset = (int64_t)now_unix_ms - (int64_t)now_ms;
+    /* Two executors on one journal would apply every pending action twice
+     * and interleave their records: the second one refuses to start. A lock
+     * file of its own, because compaction replaces the journal's inode. */
+    j->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (j->lock_fd < 0) {
+        snprintf(err, errlen, "cannot open %s: %s", lock, strerror(errno));
+        goto fail;
+    }
+    if (flock(j->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+        if (errno == EWOULDBLOCK)
+            snprintf(err, errlen, "another kubus-executor holds the journal %s (lock %s): one executor per bus",
+                     path, lock);
+        else
+            snprintf(err, errlen, "cannot lock %s: %s", lock, strerror(errno));
+        goto fail;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno != ENOENT) {
+        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    if (fd >= 0) {
+        struct stat st;
+        if (fstat(fd, &st) < 0) {
+            snprintf(err, errlen, "cannot stat %s: %s", path, strerror(errno));
+            close(fd);
+            goto fail;
+        }
+        if (st.st_size > 0) {
+            void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+            if (m == MAP_FAILED) {
+                snprintf(err, errlen, "cannot map %s: %s", path, strerror(errno));
+                close(fd);
+                goto fail;
+            }
+            replay(j, m, (size_t)st.st_size, now_ms, now_unix_ms, rp);
+            munmap(m, (size_t)st.st_size);
+        }
+        close(fd);
+    }
+    free(lock);
+    lock = NULL;
+    if (journal_compact(j, now_ms) < 0) {
+        snprintf(err, errlen, "cannot write the journal %s (see the log)", path);
+        goto fail;
+    }
+    return 0;
+oom:
+    snprintf(err, errlen, "out of memory");
+fail:
+    free(lock);
+    /* Forget what was replayed: the caller does not start. */
+    for (jctl_t *c = j->ctls, *next; c; c = next) {
+        next = c->next;
+        ctl_free(c);
+    }
+    j->ctls = NULL;
+    j->pending_total = 0;
+    if (j->lock_fd >= 0) close(j->lock_fd);
+    j->lock_fd = -1;
+    free(j->path);
+    free(j->server);
+    j->path = j->server = NULL;
+    j->broken = false;
+    return -1;
+}
+
+void journal_foreach_pending(const journal_t *j, journal_pending_fn fn, void *ud)
+{
+    for (const jctl_t *c = j->ctls; c; c = c->next)
+        for (const jentry_t *e = c->pending.head; e; e = e->next) fn(c->name, e->env->action, ud);
+}
+
+uint64_t journal_file_bytes(const journal_t *j) { return j->path ? j->file_bytes : 0; }
+void journal_set_compact_bytes(journal_t *j, uint64_t bytes) { j->compact_bytes = bytes; }

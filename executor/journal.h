@@ -10,6 +10,14 @@
  * envelope of every pending action; the engine borrows the Action until
  * journal_complete().
  *
+ * Persistence (journal_open_file): an append-only file of records (jfile.h)
+ * replayed when the next executor starts, so that a restarted executor still
+ * knows what its predecessor applied in the last 60 s (a restarted
+ * controller's InflightReport needs it: its informer may not show those
+ * changes yet) and re-applies what was pending at its death (creates are
+ * idempotent by name, deletes carry uid preconditions, updates
+ * resourceVersions). One executor per file, enforced by a flock.
+ *
  * Bounds: recent results per controller by count and bytes (oldest dropped
  * first), by age on journal_expire(); controllers with nothing pending or
  * recent are forgotten. Cost: O(1) expected per admit/complete (id hash),
@@ -18,6 +26,7 @@
 #ifndef KUBUS_EXECUTOR_JOURNAL_H
 #define KUBUS_EXECUTOR_JOURNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +38,13 @@
 /* InflightReport budget, well under MSG_MAX_BYTES; recent results go without
  * their objects (the report only feeds expectations). */
 #define JOURNAL_REPORT_BYTES (6u * 1024u * 1024u)
+/* The file is rewritten with only the live records when it has grown this
+ * much beyond the last rewrite's size. */
+#define JOURNAL_FILE_COMPACT_BYTES (64u * 1024u * 1024u)
+#define JOURNAL_COMPACT_RETRY_MS 10000u
+/* Actions pending at a death longer ago than this are not re-applied: past
+ * the expectations' lifetime (5 min) a controller may have acted again. */
+#define JOURNAL_PENDING_REPLAY_MS (5u * 60u * 1000u)
 
 typedef struct journal journal_t;
 
@@ -65,5 +81,36 @@ size_t journal_pending_total(const journal_t *j);
 int journal_report(const journal_t *j, const char *controller, uint64_t epoch,
                    Kubus__V1__InflightReport *out);
 void journal_report_clear(Kubus__V1__InflightReport *r);
+
+/* ---- the file ---- */
+
+typedef struct {
+    size_t records;     /* whole records read */
+    size_t pending;     /* actions pending again (their outcome is unknown) */
+    size_t recent;      /* results within the window */
+    size_t skipped;     /* too old, duplicate or undecodable */
+    size_t torn_bytes;  /* ignored at the end: a torn or corrupt record */
+    bool foreign;       /* written for another API server: ignored */
+} journal_replay_t;
+
+/* Makes j persistent at path (j must be new and empty): takes the exclusive
+ * lock path.lock (an executor holding it: -1, err says so), replays path
+ * (records of another server are ignored), rewrites it with the live
+ * records, and from then on appends every admission and completion.
+ * now_unix_ms is the wall clock at now_ms (the file holds wall-clock times).
+ * On -1 j is unchanged and memory-only. */
+int journal_open_file(journal_t *j, const char *path, const char *server, uint64_t now_ms, uint64_t now_unix_ms,
+                      journal_replay_t *replayed, char *err, size_t errlen);
+/* Rewrites the file with only the live records (temporary file + rename).
+ * journal_expire() does it when the file has grown past its threshold or a
+ * write failed. 0, or -1 (logged; retried later). */
+int journal_compact(journal_t *j, uint64_t now_ms);
+uint64_t journal_file_bytes(const journal_t *j);
+void journal_set_compact_bytes(journal_t *j, uint64_t bytes);
+
+/* Every pending action in arrival order per controller; fn must not change
+ * the journal. */
+typedef void (*journal_pending_fn)(const char *controller, const msg_action_t *a, void *ud);
+void journal_foreach_pending(const journal_t *j, journal_pending_fn fn, void *ud);
 
 #endif

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -35,8 +36,11 @@
 #define DRAIN_BATCH 1000
 #define EXEC_HWM 100000   /* like the broker's: hold results through a short broker pause */
 
+#define JOURNAL_FILE "executor.journal"
+
 typedef struct {
     unsigned max_in_flight;
+    char journal_dir[256];     /* --journal-dir; empty: the default */
     kubeconfig_t kc;
     bool kc_loaded;
     void *dealer, *pub;
@@ -47,11 +51,25 @@ typedef struct {
     log_limit_t bad_log;
 } executor_t;
 
-static const char usage[] = "  --max-in-flight=N        actions applied at once (default 64, 1..4096)\n";
+static const char usage[] =
+    "  --max-in-flight=N        actions applied at once (default 64, 1..4096)\n"
+    "  --journal-dir=DIR        where the journal of pending actions and recent results\n"
+    "                           survives a restart (default: the --bus-dir, or for a tcp\n"
+    "                           bus $XDG_RUNTIME_DIR/kubus); one executor per journal\n";
 
 static int parse_flag(void *state, const char *flag, const char *value, bool *used)
 {
     executor_t *x = state;
+    if (strcmp(flag, "journal-dir") == 0) {
+        if (!value || !*value || strlen(value) >= sizeof x->journal_dir - sizeof JOURNAL_FILE - 8) {
+            fprintf(stderr, "--journal-dir: need a directory path of at most %zu bytes\n",
+                    sizeof x->journal_dir - sizeof JOURNAL_FILE - 9);
+            return WORKER_FLAG_BAD;
+        }
+        snprintf(x->journal_dir, sizeof x->journal_dir, "%s", value);
+        *used = true;
+        return WORKER_FLAG_OK;
+    }
     if (strcmp(flag, "max-in-flight") != 0) return WORKER_FLAG_UNKNOWN;
     long n;
     char err[256];
@@ -107,6 +125,20 @@ static int send_to_controller(const char *reply_to, const msg_envelope_t *env, v
 
 /* ---- init / fini ------------------------------------------------------------ */
 
+/* The journal lives next to the bus it serves: --journal-dir, else the ipc
+ * bus dir, else (tcp) the default bus dir. The dir is created 0700. */
+static int journal_path(const executor_t *x, const bus_config_t *bus, char *out, size_t outlen)
+{
+    char dir[256];
+    if (x->journal_dir[0]) snprintf(dir, sizeof dir, "%s", x->journal_dir);
+    else if (!bus->tcp_host[0]) snprintf(dir, sizeof dir, "%s", bus->dir);
+    else if (worker_default_bus_dir(dir, sizeof dir) < 0) return -1;
+    if (mkdir(dir, 0700) < 0 && errno != EEXIST) return LOGE("cannot create the journal dir", "dir", dir,
+                                                             "error", strerror(errno)), -1;
+    int n = snprintf(out, outlen, "%s/%s", dir, JOURNAL_FILE);
+    return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
 static int init(worker_t *w, void *state)
 {
     executor_t *x = state;
@@ -126,11 +158,18 @@ static int init(worker_t *w, void *state)
         LOGE("cannot connect to the broker", "error", zmq_strerror(errno));
         return -1;
     }
+    char jpath[512];
+    if (journal_path(x, &o->bus, jpath, sizeof jpath) < 0) return LOGE("no usable journal path"), -1;
     engine_opts_t eo = { .kc = &x->kc, .qps = o->kube_api_qps, .burst = o->kube_api_burst,
                          .max_in_flight = x->max_in_flight, .epoch = x->epoch,
-                         .send = send_to_controller, .send_ud = x };
+                         .send = send_to_controller, .send_ud = x,
+                         .journal_path = jpath, .now_ms = now_mono_ms(), .now_unix_ms = now_unix_ms() };
     x->eng = engine_new(&eo, err, sizeof err);
     if (!x->eng) return LOGE("cannot start the engine", "error", err), -1;
+    const journal_replay_t *rp = engine_replayed(x->eng);
+    LOGFI("journal %s replayed: %zu records, %zu actions pending again, %zu recent results, %zu skipped, "
+          "%zu bytes of torn tail ignored%s", jpath, rp->records, rp->pending, rp->recent, rp->skipped,
+          rp->torn_bytes, rp->foreign ? "; it was written for another API server and was discarded" : "");
     char epoch[24], qps[32], burst[16], mif[16];
     snprintf(epoch, sizeof epoch, "%016llx", (unsigned long long)x->epoch);
     snprintf(qps, sizeof qps, "%g", o->kube_api_qps);
