@@ -462,10 +462,16 @@ void actions_on_report(actions_t *a, const Kubus__V1__InflightReport *rep, actio
     }
     for (size_t i = 0; i < rep->n_recent; i++) {
         const msg_result_t *r = rep->recent[i];
-        if (!result_ok(r->verb, r->status) || r->status == 404) continue;
-        char uid[128];
-        raise_recovered(a, r->verb, r->owner_key, r->resource, r->namespace_, r->name,
-                        r->verb == KUBUS__V1__VERB__DELETE ? result_uid(r, uid, sizeof uid) : NULL, seen, ud);
+        /* A DELETE answered 404 is done too: typically a delete re-applied
+         * after the executor died, whose first request had already removed
+         * the object. Our cache may still show it (informer lag): expect its
+         * uid to disappear unless seen() says it already did. */
+        if (!result_ok(r->verb, r->status)) continue;
+        const char *uid = NULL;
+        char buf[128];
+        if (r->verb == KUBUS__V1__VERB__DELETE) /* the executor names the uid, also under a Status answer */
+            uid = r->uid && *r->uid ? r->uid : result_uid(r, buf, sizeof buf);
+        raise_recovered(a, r->verb, r->owner_key, r->resource, r->namespace_, r->name, uid, seen, ud);
     }
     if (rep->executor_epoch) a->executor_epoch = rep->executor_epoch;
     a->report_received = true;

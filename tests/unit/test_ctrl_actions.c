@@ -211,6 +211,16 @@ static void test_inflight_report(void **state)
     rec1.owner_key = "ns/rs";
     rec1.object.data = (uint8_t *)"{\"metadata\":{\"uid\":\"uv\"}}";
     rec1.object.len = strlen((char *)rec1.object.data);
+    msg_result_t rec3 = rec1, rec4 = rec1;
+    rec3.id += 10;                                     /* a Status answer: no object, the uid field */
+    rec3.object.len = 0;
+    rec3.uid = "us";
+    rec3.name = "victim2";
+    rec4.id += 11;                                     /* re-applied after the first one succeeded */
+    rec4.status = 404;
+    rec4.object.len = 0;
+    rec4.uid = "u404";
+    rec4.name = "victim3";
     rec2 = rec1;
     rec2.id++;
     rec2.verb = KUBUS__V1__VERB__CREATE;
@@ -218,18 +228,20 @@ static void test_inflight_report(void **state)
     rec2.status = 201;
     rec2.object.len = 0;
     msg_action_t *pa[] = { &pend };
-    msg_result_t *ra[] = { &rec1, &rec2 };
+    msg_result_t *ra[] = { &rec1, &rec2, &rec3, &rec4 };
     Kubus__V1__InflightReport rep;
     kubus__v1__inflight_report__init(&rep);
     rep.controller = "replicaset";
     rep.n_pending = 1;
     rep.pending = pa;
-    rep.n_recent = 2;
+    rep.n_recent = 4;
     rep.recent = ra;
     actions_on_report(a, &rep, never_seen, NULL);
     assert_true(actions_report_received(a));
     assert_true(expectations_expects_create(e, "pods/ns/rs-old01"));
     assert_true(expectations_expects_delete(e, "uv"));
+    assert_true(expectations_expects_delete(e, "us"));
+    assert_true(expectations_expects_delete(e, "u404"));
     assert_false(expectations_expects_create(e, "pods/ns/seen"));
     assert_int_equal(actions_outstanding(a, "ns/rs"), 1);  /* the pending one is ours now */
     result(a, pend.id, KUBUS__V1__VERB__CREATE, 500);
