@@ -249,12 +249,12 @@ static json_t *result_json(const msg_result_t *r)
     char epoch[24];
     snprintf(epoch, sizeof epoch, "%016llx", (unsigned long long)r->executor_epoch);
     json_t *obj = r->object.len ? json_loadb((const char *)r->object.data, r->object.len, 0, NULL) : NULL;
-    return json_pack("{s:I, s:i, s:s, s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)r->id,
+    return json_pack("{s:I, s:i, s:s, s:s, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)r->id,
                      "status", (int)r->status, "reason", r->reason ? r->reason : "", "message",
                      r->message ? r->message : "", "object", obj ? obj : json_null(), "executor_epoch", epoch,
                      "verb", msg_verb_name(r->verb), "resource", r->resource ? r->resource : "", "namespace",
                      r->namespace_ ? r->namespace_ : "", "name", r->name ? r->name : "", "owner_key",
-                     r->owner_key ? r->owner_key : "");
+                     r->owner_key ? r->owner_key : "", "uid", r->uid ? r->uid : "");
 }
 
 static void print_json(json_t *j)

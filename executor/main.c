@@ -139,7 +139,20 @@ static int journal_path(const executor_t *x, const bus_config_t *bus, char *out,
     return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
 
+static void fini(worker_t *w, void *state);
+
+/* A failed init cleans up after itself (worker.h): an open socket would
+ * keep zmq_ctx_term from returning, and the process from exiting. */
+static int init_or_clean(worker_t *w, void *state);
+
 static int init(worker_t *w, void *state)
+{
+    int rc = init_or_clean(w, state);
+    if (rc < 0) fini(w, state);
+    return rc;
+}
+
+static int init_or_clean(worker_t *w, void *state)
 {
     executor_t *x = state;
     const worker_opts_t *o = worker_opts(w);
