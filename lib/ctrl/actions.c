@@ -265,15 +265,20 @@ static bool result_ok(int verb, uint32_t status)
     return verb == KUBUS__V1__VERB__DELETE && status == 404;
 }
 
-/* Failed (or already-gone) actions will never be observed: lower their
- * expectation. A create without an answer (0) or timed out (504) may still
- * have happened: keep waiting to observe it (or for expiry). */
+/* Failed actions will never be observed: lower their expectation. A create
+ * without an answer (0) or timed out (504) may still have happened: keep
+ * waiting to observe it (or for expiry). A DELETE answered 404 is kept too:
+ * the uid is gone, but our cache may not show it yet. The usual 404 is a
+ * delete re-applied after an executor restart whose first request had
+ * already succeeded moments before, and lowering then would let the owner's
+ * next sync count the dying object as live and delete another one. The
+ * deletion's event lowers it (or already did, when the event came first). */
 static void lower_expectation(actions_t *a, const pending_t *p, bool ok, uint32_t status)
 {
     if (!p->expect_id || !a->o.expectations) return;
     if (p->expect_create) {
         if (!ok && status != 0 && status != 504) expectations_observe_create(a->o.expectations, p->expect_id);
-    } else if (!ok || status == 404) {
+    } else if (!ok) {
         expectations_observe_delete(a->o.expectations, p->expect_id);
     }
 }

@@ -131,8 +131,13 @@ static void test_delete_and_unknown_outcome(void **state)
                               .precondition_uid = "uid-p", .owner_key = "ns/rs", .cb = rec_cb, .ud = &r };
     uint64_t id = actions_issue(a, &sp);
     assert_true(expectations_expects_delete(e, "uid-p"));
-    result(a, id, KUBUS__V1__VERB__DELETE, 404);       /* gone already: ok, lowered */
+    result(a, id, KUBUS__V1__VERB__DELETE, 404);       /* gone already: ok, but our cache may lag */
     assert_true(r.last_ok);
+    assert_true(expectations_expects_delete(e, "uid-p"));
+    assert_string_equal(expectations_observe_delete(e, "uid-p"), "ns/rs"); /* its event lowers it */
+    id = actions_issue(a, &sp);
+    result(a, id, KUBUS__V1__VERB__DELETE, 403);       /* failed: lowered */
+    assert_false(r.last_ok);
     assert_false(expectations_expects_delete(e, "uid-p"));
     id = create(a, &r, "rs-ccccc");
     result(a, id, KUBUS__V1__VERB__CREATE, 0);         /* no answer: may exist, keep */
