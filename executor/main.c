@@ -165,12 +165,6 @@ static int init_or_clean(worker_t *w, void *state)
     }
     x->kc_loaded = true;
     x->epoch = random_epoch();
-    x->dealer = open_dealer(worker_zctx(w), &o->bus);
-    x->pub = bus_open(worker_zctx(w), ZMQ_PUB, &o->bus, BUS_EP_EVENTS_IN, false);
-    if (!x->dealer || !x->pub) {
-        LOGE("cannot connect to the broker", "error", zmq_strerror(errno));
-        return -1;
-    }
     char jpath[512];
     if (journal_path(x, &o->bus, jpath, sizeof jpath) < 0) return LOGE("no usable journal path"), -1;
     engine_opts_t eo = { .kc = &x->kc, .qps = o->kube_api_qps, .burst = o->kube_api_burst,
@@ -179,6 +173,15 @@ static int init_or_clean(worker_t *w, void *state)
                          .journal_path = jpath, .now_ms = now_mono_ms(), .now_unix_ms = now_unix_ms() };
     x->eng = engine_new(&eo, err, sizeof err);
     if (!x->eng) return LOGE("cannot start the engine", "error", err), -1;
+    /* Connect only once the journal lock is ours: a second executor that
+     * connected first would take over the "executor" routing id at the
+     * broker and, when it then exits, leave the real one unreachable. */
+    x->dealer = open_dealer(worker_zctx(w), &o->bus);
+    x->pub = bus_open(worker_zctx(w), ZMQ_PUB, &o->bus, BUS_EP_EVENTS_IN, false);
+    if (!x->dealer || !x->pub) {
+        LOGE("cannot connect to the broker", "error", zmq_strerror(errno));
+        return -1;
+    }
     const journal_replay_t *rp = engine_replayed(x->eng);
     LOGFI("journal %s replayed: %zu records, %zu actions pending again, %zu recent results, %zu skipped, "
           "%zu bytes of torn tail ignored%s", jpath, rp->records, rp->pending, rp->recent, rp->skipped,
