@@ -28,6 +28,9 @@
 #include "dep_template.h"
 #include "log.h"
 
+/* How soon a sync that had to wait (unobserved writes of ours) looks again. */
+#define DEP_BLOCKED_RECHECK_MS 1000u
+
 static log_limit_t invalid_log = LOG_LIMIT_INIT(1.0, 20);
 
 /* ---- refusing --------------------------------------------------------------- */
@@ -95,6 +98,9 @@ static int load_replicasets(dep_sync_t *s, const selector_t *sel)
             continue;
         }
         if (dep_pending_blocks(s->c->pending, kobj_uid(rs), kobj_resource_version(rs), mono)) {
+            /* Our update of it is not back yet; its event wakes us, and this
+             * re-check covers an event lost to a re-snapshot or the TTL. */
+            ctrl_enqueue_after(s->rt, s->key, DEP_BLOCKED_RECHECK_MS);
             rc = 1;
             break;
         }
@@ -468,8 +474,13 @@ static void sync_free(dep_sync_t *s)
 
 static int sync_selected(dep_sync_t *s, const selector_t *sel)
 {
-    if (!expectations_satisfied(ctrl_expectations(s->rt), s->key))
-        return 0; /* a create or delete of ours is not observed yet */
+    if (!expectations_satisfied(ctrl_expectations(s->rt), s->key)) {
+        /* A create or delete of ours is not observed yet. Look again soon:
+         * an expectation that is never observed only expires, and no event
+         * would wake this key then. */
+        ctrl_enqueue_after(s->rt, s->key, DEP_BLOCKED_RECHECK_MS);
+        return 0;
+    }
     int rc = dep_claim(s, sel);
     if (rc != 0)
         return rc < 0 ? -1 : 0;
@@ -516,8 +527,10 @@ int dep_sync(ctrl_runtime_t *rt, const char *key, void *ud)
         strmap_del(c->states, key);
         return 0;
     }
-    if (dep_pending_blocks(c->pending, kobj_uid(d), kobj_resource_version(d), now_mono_ms()))
-        return 0; /* our status write is not back yet */
+    if (dep_pending_blocks(c->pending, kobj_uid(d), kobj_resource_version(d), now_mono_ms())) {
+        ctrl_enqueue_after(rt, key, DEP_BLOCKED_RECHECK_MS); /* our status write is not back yet */
+        return 0;
+    }
     dep_sync_t s;
     memset(&s, 0, sizeof s);
     s.c = c;
