@@ -452,6 +452,28 @@ static const char *result_uid(const msg_result_t *r, char *buf, size_t buflen)
     return buf[0] ? buf : NULL;
 }
 
+/* Adds "resource/ns/name" of a DELETE to the set (value unused). */
+static void note_deleted(strmap_t *set, int verb, const char *resource, const char *ns, const char *name)
+{
+    char id[768];
+    if (set && verb == KUBUS__V1__VERB__DELETE &&
+        expectations_create_id(id, sizeof id, resource, ns, name) > 0)
+        (void)strmap_put(set, id, NULL);
+}
+
+/* A CREATE of an object the same report also deletes (a pending DELETE, or
+ * a recent one that succeeded or found it gone) is not expected: once it is
+ * gone no event will ever show its name, and waiting for one would wedge
+ * its owner until the expectation expires (5 minutes). Typical: a pod
+ * created and then scaled away within the last minute. The report usually
+ * arrives before the snapshot, when seen() cannot tell either. */
+static bool deleted_later(strmap_t *set, int verb, const char *resource, const char *ns, const char *name)
+{
+    char id[768];
+    return set && verb == KUBUS__V1__VERB__CREATE &&
+           expectations_create_id(id, sizeof id, resource, ns, name) > 0 && strmap_has(set, id);
+}
+
 void actions_on_report(actions_t *a, const Kubus__V1__InflightReport *rep, actions_seen_fn seen, void *ud)
 {
     if (!a || !rep) return;
@@ -459,9 +481,18 @@ void actions_on_report(actions_t *a, const Kubus__V1__InflightReport *rep, actio
         LOGW("inflight report for another controller ignored", "controller", rep->controller);
         return;
     }
+    strmap_t *deleted = strmap_new(NULL);   /* NULL (OOM): expect every create, as before */
+    for (size_t i = 0; i < rep->n_pending; i++)
+        note_deleted(deleted, rep->pending[i]->verb, rep->pending[i]->resource, rep->pending[i]->namespace_,
+                     rep->pending[i]->name);
+    for (size_t i = 0; i < rep->n_recent; i++)
+        if (result_ok(rep->recent[i]->verb, rep->recent[i]->status))
+            note_deleted(deleted, rep->recent[i]->verb, rep->recent[i]->resource, rep->recent[i]->namespace_,
+                         rep->recent[i]->name);
     for (size_t i = 0; i < rep->n_pending; i++) {
         const msg_action_t *act = rep->pending[i];
         adopt_pending(a, act);
+        if (deleted_later(deleted, act->verb, act->resource, act->namespace_, act->name)) continue;
         raise_recovered(a, act->verb, act->owner_key, act->resource, act->namespace_, act->name,
                         act->precondition_uid, seen, ud);
     }
@@ -472,12 +503,14 @@ void actions_on_report(actions_t *a, const Kubus__V1__InflightReport *rep, actio
          * the object. Our cache may still show it (informer lag): expect its
          * uid to disappear unless seen() says it already did. */
         if (!result_ok(r->verb, r->status)) continue;
+        if (deleted_later(deleted, r->verb, r->resource, r->namespace_, r->name)) continue;
         const char *uid = NULL;
         char buf[128];
         if (r->verb == KUBUS__V1__VERB__DELETE) /* the executor names the uid, also under a Status answer */
             uid = r->uid && *r->uid ? r->uid : result_uid(r, buf, sizeof buf);
         raise_recovered(a, r->verb, r->owner_key, r->resource, r->namespace_, r->name, uid, seen, ud);
     }
+    strmap_destroy(&deleted);
     if (rep->executor_epoch) a->executor_epoch = rep->executor_epoch;
     a->report_received = true;
     LOGFI("inflight report: %zu pending, %zu recent", rep->n_pending, rep->n_recent);

@@ -256,6 +256,64 @@ static void test_inflight_report(void **state)
     expectations_destroy(&e);
 }
 
+/* A recent create of a pod the same report also deletes (scaled away within
+ * the minute, or being deleted) is not expected: its name will never show
+ * up again, and waiting for it would hold the owner for 5 minutes. */
+static void test_inflight_report_created_then_deleted(void **state)
+{
+    (void)state;
+    rec_t r = { 0 };
+    expectations_t *e = expectations_new(fake_clock, NULL);
+    actions_t *a = newa(&r, e);
+    actions_query_inflight(a);
+    msg_result_t made[3], gone;
+    const char *names[3] = { "rs-gone1", "rs-going", "rs-kept" };
+    msg_result_t *ra[4];
+    for (int i = 0; i < 3; i++) {
+        kubus__v1__action_result__init(&made[i]);
+        made[i].id = (1ull << 32) | (uint64_t)(20 + i);
+        made[i].status = 201;
+        made[i].verb = KUBUS__V1__VERB__CREATE;
+        made[i].resource = "pods";
+        made[i].namespace_ = "ns";
+        made[i].name = (char *)names[i];
+        made[i].owner_key = "ns/rs";
+        ra[i] = &made[i];
+    }
+    gone = made[0];
+    gone.id = (1ull << 32) | 30;
+    gone.status = 200;
+    gone.verb = KUBUS__V1__VERB__DELETE;
+    gone.uid = "u-gone1";
+    ra[3] = &gone;
+    msg_action_t going;                                /* a delete still in flight */
+    kubus__v1__action__init(&going);
+    going.id = (1ull << 32) | 31;
+    going.controller = "replicaset";
+    going.verb = KUBUS__V1__VERB__DELETE;
+    going.resource = "pods";
+    going.namespace_ = "ns";
+    going.name = "rs-going";
+    going.precondition_uid = "u-going";
+    going.owner_key = "ns/rs";
+    msg_action_t *pa[] = { &going };
+    Kubus__V1__InflightReport rep;
+    kubus__v1__inflight_report__init(&rep);
+    rep.controller = "replicaset";
+    rep.n_pending = 1;
+    rep.pending = pa;
+    rep.n_recent = 4;
+    rep.recent = ra;
+    actions_on_report(a, &rep, never_seen, NULL);
+    assert_false(expectations_expects_create(e, "pods/ns/rs-gone1"));
+    assert_false(expectations_expects_create(e, "pods/ns/rs-going"));
+    assert_true(expectations_expects_create(e, "pods/ns/rs-kept"));   /* not deleted: still awaited */
+    assert_true(expectations_expects_delete(e, "u-gone1"));
+    assert_true(expectations_expects_delete(e, "u-going"));
+    actions_destroy(&a);
+    expectations_destroy(&e);
+}
+
 static void test_names(void **state)
 {
     (void)state;
@@ -284,6 +342,7 @@ int main(void)
         cmocka_unit_test(test_delete_and_unknown_outcome),
         cmocka_unit_test(test_resend),
         cmocka_unit_test(test_inflight_report),
+        cmocka_unit_test(test_inflight_report_created_then_deleted),
         cmocka_unit_test(test_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
