@@ -25,8 +25,9 @@
 #     kubus is held to the pod bound.);
 #   - nothing is orphaned: every ReplicaSet's controller is a Deployment that
 #     exists (same uid), every pod's a ReplicaSet that exists;
-#   - no pod was created beyond the 200 + 200 the two rollouts need (API
-#     server audit log): a restart must not cause a double create.
+#   - no pod was created beyond the 200 + 200 the two rollouts need (distinct
+#     pods in the API server's audit log): a restart must not cause a double
+#     create.
 # Kills, duration, convergence time and surplus creates go to
 # $KUBUS_BUILD/chaos/deployment.txt.
 # On a cluster started with KUBUS_UPSTREAM=all the same run is made against
@@ -34,6 +35,10 @@
 # is only reported there). KUBUS_CHAOS_SECS=0: kubus without kills.
 . "$(dirname "$0")/../e2e/lib.sh"
 . "$KUBUS_ROOT/tests/e2e/kubus.sh"
+
+# On failure kubus_stop keeps (and names) kubus's log.
+eval "_lib_$(declare -f fail)"
+fail() { KUBUS_TEST_FAILED=1; _lib_fail "$@"; }
 
 N=20
 REPLICAS=10
@@ -54,7 +59,8 @@ kns_new chaos-deploy
 if ((upstream)); then
   info "the cluster runs upstream's controllers: no kubus, no kills (yardstick run)"
 else
-  kubus_start --controllers=replicaset,deployment,garbagecollector || fail "kubus did not start"
+  # shellcheck disable=SC2086
+  kubus_start --controllers=replicaset,deployment,garbagecollector ${KUBUS_E2E_FLAGS:-} || fail "kubus did not start"
 fi
 
 names=()
@@ -106,13 +112,26 @@ wait_rolled_out() {
     sleep 0.5
   done
 }
-# audit_pods CODE: pod creates answered CODE in the namespace (audit log; the
-# namespace's lines are picked out with grep first: the log may be large).
-audit_pods() {
+# The namespace's writes in the API server's audit log, one compact line each
+# ({verb, res: resource[/subresource], name, code}); the lines are picked out
+# with grep first: the log may be large.
+audit_ns() {
   cat "$KUBUS_CLUSTER_DIR"/logs/audit*.log 2>/dev/null | grep -F "\"$NS\"" |
-    jq -c --arg n "$NS" --arg r "${2:-pods}" --arg c "$1" 'select(.verb == "create" and .objectRef.resource == $r
-      and .objectRef.namespace == $n and (.objectRef.subresource // "") == ""
-      and (.responseStatus.code | tostring) == $c)' | wc -l
+    jq -c --arg n "$NS" 'select(.objectRef.namespace == $n) |
+      {verb, res: (.objectRef.resource + (if .objectRef.subresource then "/" + .objectRef.subresource else "" end)),
+       name: (.objectRef.name // ""), code: (.responseStatus.code // 0)}'
+}
+# pods_existed: how many distinct pods the API server really created: names
+# of successful pod creates, plus names of pods with any later successful
+# write (binding, status, delete). A create whose client vanished (an
+# executor SIGKILLed mid-request) is logged 504 "context canceled" although
+# the pod was stored; its binding shows it existed.
+pods_existed() {
+  audit_ns | jq -r 'select((.res | startswith("pods")) and .code < 300 and .name != "") | .name' | sort -u | grep -c . || true
+}
+# audit_count_of VERB RES CODE: writes with that verb, resource and code.
+audit_count_of() {
+  audit_ns | jq -c --arg v "$1" --arg r "$2" --argjson c "$3" 'select(.verb == $v and .res == $r and .code == $c)' | grep -c . || true
 }
 
 # ---- 1. 20 Deployments, rolled out ------------------------------------------
@@ -120,7 +139,7 @@ t0=$(date +%s)
 k apply -f "$work/deployments.yaml" >/dev/null
 wait_rolled_out 180 "$OLD_IMAGE" "all $N Deployments rolled out to $OLD_IMAGE"
 info "$N x $REPLICAS pods rolled out in $(($(date +%s) - t0))s"
-creates_before=$(audit_pods 201)
+creates_before=$(pods_existed)
 
 # ---- 2. the watcher -----------------------------------------------------------
 # One line per sample: "<unix time> d00:<pods>/<available>/<rs-spec-sum> d01:..."
@@ -213,9 +232,9 @@ wait "$watcher_pid" 2>/dev/null || true
 
 # ---- 4. checks --------------------------------------------------------------------
 # Stay still: no pod created or deleted for 5 s once converged.
-creates_done=$(audit_pods 201)
+creates_done=$(pods_existed)
 never_within 5 "! all_rolled_out $NEW_IMAGE" "a Deployment left its rolled-out state after convergence"
-[ "$(audit_pods 201)" = "$creates_done" ] || fail "pods were still being created after convergence"
+[ "$(pods_existed)" = "$creates_done" ] || fail "pods were still being created after convergence"
 
 n_samples=$(grep -c . "$samples" || true)
 period=$(awk 'NR > 1 {d = $1 - p; s += d; if (d > mx) mx = d} {p = $1} END {if (NR > 1) printf "mean %.2fs max %.2fs", s / (NR - 1), mx}' "$samples")
@@ -254,16 +273,17 @@ rs_shape=$(kubectl get rs -n "$NS" -o json | jq -r --arg img "$NEW_IMAGE" --argj
    | "\(.metadata.name)=\(.spec.replicas)"] | join(" ")')
 n_rs=$(kubectl get rs -n "$NS" -o name | wc -l)
 
-total_created=$(audit_pods 201)
-resent=$(audit_pods 409)
-rs_created=$(audit_pods 201 replicasets)
+total_created=$(pods_existed)
+resent=$(audit_count_of create pods 409)
+cut_off=$(audit_count_of create pods 504)
+rs_created=$(audit_count_of create replicasets 201)
 needed=$((2 * N * REPLICAS))
 surplus=$((total_created - needed))
 side=kubus
 ((upstream)) && side="upstream (no kills)"
 {
   echo "deployment chaos [$side]: deployments=$N replicas=$REPLICAS kills=$n_kills chaos=$((chaos_end - start))s converge_after_last_kill=${converged}s rollout=${rollout_secs}s"
-  echo "deployment chaos [$side]: pods_created=$total_created minimum=$needed surplus=$surplus (initial rollout $creates_before) create_409=$resent replicasets_created=$rs_created"
+  echo "deployment chaos [$side]: pods_created=$total_created minimum=$needed surplus=$surplus (initial rollout $creates_before) create_409=$resent create_504=$cut_off replicasets_created=$rs_created"
   echo "deployment chaos [$side]: samples=$n_samples (period $period) $extremes"
   echo "deployment chaos [$side]: violations: pods>$MAX_PODS $n_v_pods, available<$MIN_AVAIL $n_v_avail, rs-spec-sum>$MAX_PODS $n_v_spec (Deployment-samples)"
   awk '{print $2}' "$kills" | sort | uniq -c | awk '{printf "deployment chaos: killed %s x%d\n", $2, $1}'

@@ -25,7 +25,13 @@
 #                           state twice in a row 1 s apart; that state on
 #                           stdout. Fails after SECS.
 #
-# Env: KUBUS_KEEP_LOGS=1 keeps the upstream cluster dir (logs, audit log).
+# Env: KUBUS_KEEP_LOGS=1 keeps the upstream cluster dir (logs, audit log);
+# it is kept on failure too.
+
+# On failure kubus_stop keeps (and names) kubus's log, and the upstream
+# cluster's dir is kept too.
+eval "_lib_$(declare -f fail)"
+fail() { KUBUS_TEST_FAILED=1; _lib_fail "$@"; }
 
 DIFF_KUBUS_DIR=$KUBUS_CLUSTER_DIR
 DIFF_KUBUS_KUBECONFIG=$KUBECONFIG
@@ -45,7 +51,7 @@ diff_cleanup() {
   fi
   KUBUS_CLUSTER_DIR=$DIFF_UP_DIR bash "$KUBUS_ROOT/tests/cluster/down.sh" >/dev/null 2>&1 ||
     echo "WARNING: $KUBUS_TEST_NAME: could not stop the upstream cluster in $DIFF_UP_DIR" >&2
-  if [ -n "${KUBUS_KEEP_LOGS:-}" ]; then
+  if [ -n "${KUBUS_KEEP_LOGS:-}" ] || [ "${KUBUS_TEST_FAILED:-0}" = 1 ]; then
     echo "upstream cluster state and logs kept in $DIFF_UP_DIR" >&2
   else
     rm -rf "$DIFF_DIR"
