@@ -206,14 +206,14 @@ diff_events_compare() {
   missing=$(comm -13 "$DIFF_DIR/kubus/$file" "$DIFF_DIR/upstream/$file")
   extra=$(comm -23 "$DIFF_DIR/kubus/$file" "$DIFF_DIR/upstream/$file")
   if [ -n "$missing" ]; then
-    echo "--- $file: event reasons upstream recorded and kubus did not: $(tr "\n" " " <<<"$missing")" >&2
+    echo "--- $file: event reasons upstream recorded and kubus did not: $(paste -sd " " <<<"$missing")" >&2
     return 1
   fi
   if [ -n "$extra" ]; then
     if ((total >= 25)); then
-      info "NOTE: $file: only kubus recorded $(tr "\n" " " <<<"$extra") (upstream's spam filter stopped at $total events)"
+      info "NOTE: $file: only kubus recorded $(paste -sd " " <<<"$extra") (upstream's spam filter stopped at $total events)"
     else
-      echo "--- $file: event reasons only kubus recorded (upstream: $total events, under its filter's 25): $(tr "\n" " " <<<"$extra")" >&2
+      echo "--- $file: event reasons only kubus recorded (upstream: $total events, under its filter's 25): $(paste -sd " " <<<"$extra")" >&2
       return 1
     fi
   fi
