@@ -13,31 +13,15 @@
 #      orphaning; SKIPped without it).
 . "$(dirname "$0")/lib.sh"
 
-have_gc=0
-[ -x "$KUBUS_BIN/kubus-garbagecollector" ] && have_gc=1
 # Another kubus against the same cluster acts on this test's objects too (two
 # ReplicaSet controllers both fill the same gap): say so, it explains failures.
 others=$(ps -eo args= | awk '{n = split($1, p, "/")} p[n] == "kubus-replicaset" {c++} END {print c + 0}')
 ((others == 0)) || info "NOTE: $others other kubus-replicaset process(es) run against this cluster"
-if [ -x "$KUBUS_BIN/kubus-controller-manager" ]; then
-  . "$KUBUS_ROOT/tests/e2e/kubus.sh"
-  ctrls=replicaset,deployment
-  ((have_gc)) && ctrls=$ctrls,garbagecollector
-  # shellcheck disable=SC2086
-  kubus_start --controllers="$ctrls" ${KUBUS_E2E_FLAGS:-} || fail "kubus did not start"
-else
-  busdir=$(mktemp -d /tmp/kubus-deploy-e2e.XXXXXX)
-  on_exit "rm -rf '$busdir'"
-  procs="broker informer executor replicaset deployment"
-  ((have_gc)) && procs="$procs garbagecollector"
-  for p in $procs; do
-    bin="$KUBUS_BIN/kubus-$p"
-    [ -x "$bin" ] || fail "missing $bin"
-    "$bin" --kubeconfig="$KUBECONFIG" --bus-dir="$busdir/bus" >"$busdir/$p.log" 2>&1 &
-    on_exit "kill $! 2>/dev/null; wait $! 2>/dev/null"
-    sleep 0.3
-  done
-fi
+# Every kubus binary is built together: the supervisor and the garbage
+# collector are always there.
+. "$KUBUS_ROOT/tests/e2e/kubus.sh"
+# shellcheck disable=SC2086
+kubus_start --controllers=replicaset,deployment,garbagecollector ${KUBUS_E2E_FLAGS:-} || fail "kubus did not start"
 
 kns_new deployment-features
 
@@ -157,22 +141,18 @@ wait_until 30 '[ "$(kget rs -l app=recr | jq "[.items[] | select(.spec.replicas 
 pass "minReadySeconds reaches the ReplicaSet"
 
 # ---- G. orphan and adopt ---------------------------------------------------------------------------------
-if ((have_gc)); then
-  deploy orph 3 nginx
-  wait_until 90 '[ "$(counts orph)" = "3 3 3 3" ]' "orph ready 3/3"
-  rs=$(kget rs -l app=orph | jq -r '.items[0].metadata.name')
-  pods_before=$(pod_names "$NS" app=orph | tr '\n' ' ')
-  k delete deployment orph --cascade=orphan >/dev/null
-  wait_until 60 '! k get deployment orph >/dev/null 2>&1' "Deployment orph gone"
-  wait_until 60 '[ "$(kjq ".metadata.ownerReferences // [] | length" rs "$rs")" = 0 ]' "ReplicaSet $rs orphaned"
-  deploy orph 3 nginx
-  # shellcheck disable=SC2034  # used in the wait_until condition
-  duid=$(kjq .metadata.uid deploy orph)
-  wait_until 60 '[ "$(kjq ".metadata.ownerReferences[]? | select(.controller == true) | .uid" rs "$rs")" = "$duid" ]' "ReplicaSet $rs adopted"
-  rollout_ok orph
-  [ "$(rs_count orph)" = 1 ] || fail "a new ReplicaSet was made instead of adopting: $(k get rs -l app=orph --no-headers)"
-  [ "$(pod_names "$NS" app=orph | tr '\n' ' ')" = "$pods_before" ] || fail "pods were replaced"
-  pass "orphaned ReplicaSet adopted by the re-created Deployment, pods kept"
-else
-  echo "SKIP: $KUBUS_TEST_NAME: orphan and adopt (no kubus-garbagecollector in $KUBUS_BIN)"
-fi
+deploy orph 3 nginx
+wait_until 90 '[ "$(counts orph)" = "3 3 3 3" ]' "orph ready 3/3"
+rs=$(kget rs -l app=orph | jq -r '.items[0].metadata.name')
+pods_before=$(pod_names "$NS" app=orph | tr '\n' ' ')
+k delete deployment orph --cascade=orphan >/dev/null
+wait_until 60 '! k get deployment orph >/dev/null 2>&1' "Deployment orph gone"
+wait_until 60 '[ "$(kjq ".metadata.ownerReferences // [] | length" rs "$rs")" = 0 ]' "ReplicaSet $rs orphaned"
+deploy orph 3 nginx
+# shellcheck disable=SC2034  # used in the wait_until condition
+duid=$(kjq .metadata.uid deploy orph)
+wait_until 60 '[ "$(kjq ".metadata.ownerReferences[]? | select(.controller == true) | .uid" rs "$rs")" = "$duid" ]' "ReplicaSet $rs adopted"
+rollout_ok orph
+[ "$(rs_count orph)" = 1 ] || fail "a new ReplicaSet was made instead of adopting: $(k get rs -l app=orph --no-headers)"
+[ "$(pod_names "$NS" app=orph | tr '\n' ' ')" = "$pods_before" ] || fail "pods were replaced"
+pass "orphaned ReplicaSet adopted by the re-created Deployment, pods kept"

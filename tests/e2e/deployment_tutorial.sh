@@ -10,8 +10,8 @@
 #   5. rollout undo -> nginx:1.9.1, history 1, 3, 4 (2 became 4, revision-history 2);
 #   6. rollout undo --to-revision=1 -> nginx;
 #   7. scale 5, then 10;  8. patch replicas 3;
-#   9. delete deploy --all -> Deployment, ReplicaSets and pods gone (needs
-#      kubus-garbagecollector; SKIPped without it).
+#   9. delete deploy --all -> Deployment, ReplicaSets and pods gone (the
+#      garbage collector's cascade).
 # During steps 2-6 a watcher samples the pods every 0.2 s and the test fails if
 # any sample had more than replicas + maxSurge (13) pods not being deleted, or
 # fewer than replicas - maxUnavailable (8) ready ones.
@@ -21,33 +21,16 @@ manifest="$KUBUS_ROOT/../shared/scenarios/mydeploy.yaml"
 [ -f "$manifest" ] || manifest="$KUBUS_ROOT/tests/e2e/manifests/mydeploy.yaml"
 [ -f "$manifest" ] || fail "no mydeploy.yaml in shared/scenarios nor tests/e2e/manifests"
 
-have_gc=0
-[ -x "$KUBUS_BIN/kubus-garbagecollector" ] && have_gc=1
 # Another kubus against the same cluster acts on this test's objects too (two
 # ReplicaSet controllers both fill the same gap): say so, it explains failures.
 others=$(ps -eo args= | awk '{n = split($1, p, "/")} p[n] == "kubus-replicaset" {c++} END {print c + 0}')
 ((others == 0)) || info "NOTE: $others other kubus-replicaset process(es) run against this cluster"
 
-# Prefer the supervisor; without one, run the processes by hand.
-if [ -x "$KUBUS_BIN/kubus-controller-manager" ]; then
-  . "$KUBUS_ROOT/tests/e2e/kubus.sh"
-  ctrls=replicaset,deployment
-  ((have_gc)) && ctrls=$ctrls,garbagecollector
-  # shellcheck disable=SC2086
-  kubus_start --controllers="$ctrls" ${KUBUS_E2E_FLAGS:-} || fail "kubus did not start"
-else
-  busdir=$(mktemp -d /tmp/kubus-deploy-e2e.XXXXXX)
-  on_exit "rm -rf '$busdir'"
-  procs="broker informer executor replicaset deployment"
-  ((have_gc)) && procs="$procs garbagecollector"
-  for p in $procs; do
-    bin="$KUBUS_BIN/kubus-$p"
-    [ -x "$bin" ] || fail "missing $bin"
-    "$bin" --kubeconfig="$KUBECONFIG" --bus-dir="$busdir/bus" >"$busdir/$p.log" 2>&1 &
-    on_exit "kill $! 2>/dev/null; wait $! 2>/dev/null"
-    sleep 0.3
-  done
-fi
+# Every kubus binary is built together: the supervisor and the garbage
+# collector are always there.
+. "$KUBUS_ROOT/tests/e2e/kubus.sh"
+# shellcheck disable=SC2086
+kubus_start --controllers=replicaset,deployment,garbagecollector ${KUBUS_E2E_FLAGS:-} || fail "kubus did not start"
 
 SEL=run=nginx
 dep_field() { kjq "$1" deploy mydeploy; }
@@ -206,10 +189,5 @@ pass "patch replicas 3: 3 pods"
 
 # ---- 9. delete deploy --all -----------------------------------------------------------------
 k delete deploy --all --wait=false >/dev/null
-if ((have_gc)); then
-  wait_until 90 '[ "$(kget deploy,rs,pods | jq ".items | length")" = 0 ]' "Deployment, ReplicaSets and pods gone (left: $(k get deploy,rs,pods --no-headers 2>/dev/null | wc -l))"
-  pass "delete deploy --all: everything gone"
-else
-  wait_until 30 '[ "$(kget deploy | jq ".items | length")" = 0 ]' "Deployment gone"
-  echo "SKIP: $KUBUS_TEST_NAME: cascading deletion of ReplicaSets and pods (no kubus-garbagecollector in $KUBUS_BIN)"
-fi
+wait_until 90 '[ "$(kget deploy,rs,pods | jq ".items | length")" = 0 ]' "Deployment, ReplicaSets and pods gone (left: $(k get deploy,rs,pods --no-headers 2>/dev/null | wc -l))"
+pass "delete deploy --all: everything gone"
