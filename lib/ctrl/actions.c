@@ -44,6 +44,11 @@ struct actions {
     uint64_t query_sent_at;
     bool query_sent;
     bool report_received;
+    /* uid -> resource (char *) of each DELETE expectation the report
+     * raised: seen() could not rule them out then (the report usually
+     * arrives before the snapshot); actions_recheck_recovered drops those
+     * whose object the complete cache no longer holds. */
+    strmap_t *recovered_deletes;
     log_limit_t bad_log;
 };
 
@@ -72,7 +77,8 @@ actions_t *actions_new(const actions_opts_t *opts)
     a->table = strmap_new(pending_free);
     a->owner_count = strmap_new(free);
     a->bad_log = (log_limit_t)LOG_LIMIT_INIT(1, 10);
-    if (!a->controller || !a->table || !a->owner_count) actions_destroy(&a);
+    a->recovered_deletes = strmap_new(free);
+    if (!a->controller || !a->table || !a->owner_count || !a->recovered_deletes) actions_destroy(&a);
     return a;
 }
 
@@ -82,6 +88,7 @@ void actions_destroy(actions_t **ap)
     actions_t *a = *ap;
     strmap_destroy(&a->table);
     strmap_destroy(&a->owner_count);
+    strmap_destroy(&a->recovered_deletes);
     free(a->controller);
     free(a);
     *ap = NULL;
@@ -412,8 +419,30 @@ static void raise_recovered(actions_t *a, int verb, const char *owner, const cha
         if (expectations_create_id(id, sizeof id, resource, ns, name) > 0)
             expectations_expect_create(a->o.expectations, owner, id);
     } else if (verb == KUBUS__V1__VERB__DELETE && uid && *uid) {
-        expectations_expect_delete(a->o.expectations, owner, uid);
+        char *res = strdup(resource ? resource : "");
+        if (expectations_expect_delete(a->o.expectations, owner, uid) == 0 && res &&
+            strmap_put(a->recovered_deletes, uid, res) == 0)
+            return;
+        free(res);   /* not remembered: the expectation (if raised) ends by event or expiry */
     }
+}
+
+void actions_recheck_recovered(actions_t *a, actions_seen_fn seen, void *ud)
+{
+    if (!a || !seen) return;
+    strmap_iter_t it;
+    const char *uid;
+    void *res;
+    size_t dropped = 0;
+    strmap_iter_init(&it, a->recovered_deletes);
+    while (strmap_next(&it, &uid, &res)) {
+        if (a->o.expectations && expectations_expects_delete(a->o.expectations, uid) &&
+            seen(res, NULL, NULL, uid, KUBUS__V1__VERB__DELETE, ud) &&
+            expectations_observe_delete(a->o.expectations, uid))
+            dropped++;
+        strmap_del(a->recovered_deletes, uid);
+    }
+    if (dropped) LOGFI("%zu recovered delete expectations already met by the snapshot", dropped);
 }
 
 /* A pending action of our previous life becomes ours: same id, so its

@@ -183,5 +183,10 @@ typedef bool (*actions_seen_fn)(const char *resource, const char *ns, const char
                                 const char *uid, int verb, void *ud);
 void actions_on_report(actions_t *a, const Kubus__V1__InflightReport *rep, actions_seen_fn seen,
                        void *seen_ud);
+/* Once the caches are complete: drops each DELETE expectation the report
+ * raised whose effect seen() now finds (object gone or terminating). A
+ * report read before the snapshot cannot tell "gone" from "not listed
+ * yet", so it expects every delete; this settles them. */
+void actions_recheck_recovered(actions_t *a, actions_seen_fn seen, void *seen_ud);
 
 #endif

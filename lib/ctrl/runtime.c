@@ -230,12 +230,18 @@ static void on_idle(const char *owner_key, void *ud)
     workqueue_done(rt->queue, owner_key);
 }
 
+static bool caches_consistent(const ctrl_runtime_t *rt);
+
+/* Has the cache already shown what this action did? Before the caches are
+ * complete an absent object proves nothing: a delete is then "not seen",
+ * and actions_recheck_recovered settles it once they are. */
 static bool seen_in_cache(const char *resource, const char *ns, const char *name, const char *uid, int verb,
                           void *ud)
 {
     cache_t *c = ctrl_cache(ud, resource);
     if (!c) return false;
     if (verb == KUBUS__V1__VERB__CREATE) return cache_get_ns(c, ns, name) != NULL;
+    if (!caches_consistent(ud)) return false;
     const json_t *o = uid ? cache_get_by_uid(c, uid) : NULL;
     return !o || kobj_being_deleted(o);
 }
@@ -273,6 +279,7 @@ static void check_ready(ctrl_runtime_t *rt)
     if (rt->ready) return;
     bool ok = rt->test_mode ? rt->test_ready : (caches_consistent(rt) && actions_report_received(rt->actions));
     if (!ok) return;
+    actions_recheck_recovered(rt->actions, seen_in_cache, rt);
     rt->ready = true;
     if (rt->w) worker_set_ready(rt->w, true);
     LOGI("controller ready: caches synced and in-flight actions known", "controller", rt->controller);
