@@ -31,6 +31,7 @@
 #include "khttp.h"
 #include "log.h"
 #include "ratelimit.h"
+#include "evcorr.h"
 #include "request.h"
 #include "retry.h"
 
@@ -76,6 +77,7 @@ struct engine {
     fairq_t *queue;
     journal_t *journal;
     evagg_t *evagg;
+    evcorr_t *evcorr;
     jlist_t ready, waiting, parked;
     size_t nparked;
     job_t *all;
@@ -686,6 +688,12 @@ static void admit_new(engine_t *e, const char *reply_to, const msg_action_t *a)
         refuse(e, j, err);
         return;
     }
+    if (j->ev && evcorr_admit(e->evcorr, j->ev, e->now_ms) == EVCORR_DROP) {
+        /* over its object's budget, as client-go's spam filter would have it */
+        e->st.events_dropped++;
+        finish_simple(j, 200, "Filtered", "event dropped: its object's event budget is spent");
+        return;
+    }
     if (fairq_len(e->queue) >= ENGINE_MAX_QUEUED) {
         finish_simple(j, 429, "TooManyRequests", "the executor's queue is full");
         return;
@@ -793,7 +801,8 @@ engine_t *engine_new(const engine_opts_t *o, char *err, size_t errlen)
     e->queue = fairq_new();
     e->journal = journal_new(JOURNAL_MAX_RECENT, JOURNAL_MAX_RECENT_BYTES, JOURNAL_RECENT_MS);
     e->evagg = evagg_new(EVAGG_CAPACITY, EVAGG_WINDOW_MS);
-    if (!e->multi || !e->queue || !e->journal || !e->evagg ||
+    e->evcorr = evcorr_new(EVCORR_CAPACITY);
+    if (!e->multi || !e->queue || !e->journal || !e->evagg || !e->evcorr ||
         curl_multi_setopt(e->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX) != CURLM_OK ||
         curl_multi_setopt(e->multi, CURLMOPT_MAX_CONCURRENT_STREAMS, (long)e->max_in_flight) != CURLM_OK) {
         snprintf(err, errlen, "cannot set up libcurl multi or the executor's tables");
@@ -820,6 +829,7 @@ void engine_destroy(engine_t **ep)
     fairq_destroy(&e->queue, NULL); /* its items were the jobs just freed */
     journal_destroy(&e->journal);
     evagg_destroy(&e->evagg);
+    evcorr_destroy(&e->evcorr);
     if (e->multi) curl_multi_cleanup(e->multi);
     free(e);
     *ep = NULL;

@@ -21,7 +21,9 @@
 struct evagg_spec {
     json_t *involved;  /* the validated involvedObject, string fields only */
     char *type, *reason, *message, *component, *host, *namespace_;
-    char *key;
+    char *key;         /* identical events: source, object, type, reason, message */
+    char *similar_key; /* similar events: the same without the message */
+    char *spam_key;    /* source and object only */
 };
 
 typedef struct ev_entry {
@@ -91,23 +93,33 @@ static const char *involved(const evagg_spec_t *s, const char *f)
 }
 
 /* Fields joined by \x1f, which cannot appear in a Kubernetes name, kind or uid. */
-static int build_key(evagg_spec_t *s)
+static char *join_fields(const char *const *parts, size_t n)
 {
-    const char *parts[] = { s->component, s->host, involved(s, "kind"), involved(s, "namespace"),
-                            involved(s, "name"), involved(s, "fieldPath"), involved(s, "uid"),
-                            involved(s, "apiVersion"), s->type, s->reason, s->message };
-    size_t n = sizeof parts / sizeof parts[0], len = 0;
+    size_t len = 0;
     for (size_t i = 0; i < n; i++) len += strlen(parts[i]) + 1;
-    s->key = malloc(len);
-    if (!s->key) return -1;
-    char *p = s->key;
+    char *key = malloc(len ? len : 1), *p = key;
+    if (!key) return NULL;
     for (size_t i = 0; i < n; i++) {
         size_t l = strlen(parts[i]);
         memcpy(p, parts[i], l);
         p += l;
         *p++ = i + 1 < n ? '\x1f' : '\0';
     }
-    return 0;
+    return key;
+}
+
+/* The three keys share their leading fields: spam = source + object,
+ * similar = spam + type + reason, identical = similar + message. */
+static int build_keys(evagg_spec_t *s)
+{
+    const char *parts[] = { s->component, s->host, involved(s, "kind"), involved(s, "namespace"),
+                            involved(s, "name"), involved(s, "uid"), involved(s, "apiVersion"),
+                            involved(s, "fieldPath"), s->type, s->reason, s->message };
+    size_t n = sizeof parts / sizeof parts[0];
+    s->spam_key = join_fields(parts, 7);
+    s->similar_key = join_fields(parts, n - 1);
+    s->key = join_fields(parts, n);
+    return s->spam_key && s->similar_key && s->key ? 0 : -1;
 }
 
 static int parse_fields(json_t *root, evagg_spec_t *s, const char *action_ns, char *err, size_t errlen)
@@ -128,7 +140,7 @@ static int parse_fields(json_t *root, evagg_spec_t *s, const char *action_ns, ch
     if (!*ns) ns = action_ns && *action_ns ? action_ns : "default";
     if (dup_field(&s->type, type) || dup_field(&s->reason, reason) || dup_field(&s->message, message) ||
         dup_field(&s->component, component) || dup_field(&s->host, host) || dup_field(&s->namespace_, ns) ||
-        build_key(s) < 0)
+        build_keys(s) < 0)
         return fail(err, errlen, "out of memory");
     return 0;
 }
@@ -156,13 +168,33 @@ void evagg_spec_free(evagg_spec_t **sp)
     evagg_spec_t *s = *sp;
     json_decref(s->involved);
     free(s->type); free(s->reason); free(s->message);
-    free(s->component); free(s->host); free(s->namespace_); free(s->key);
+    free(s->component); free(s->host); free(s->namespace_);
+    free(s->key); free(s->similar_key); free(s->spam_key);
     free(s);
     *sp = NULL;
 }
 
 const char *evagg_spec_key(const evagg_spec_t *s) { return s->key; }
 const char *evagg_spec_namespace(const evagg_spec_t *s) { return s->namespace_; }
+const char *evagg_spec_similar_key(const evagg_spec_t *s) { return s->similar_key; }
+const char *evagg_spec_spam_key(const evagg_spec_t *s) { return s->spam_key; }
+const char *evagg_spec_message(const evagg_spec_t *s) { return s->message; }
+
+int evagg_spec_combine(evagg_spec_t *s)
+{
+    static const char prefix[] = EVAGG_COMBINED_PREFIX;
+    size_t ml = strnlen(s->message, MAX_MESSAGE);
+    char *msg = malloc(sizeof prefix + ml), *key = strdup(s->similar_key);
+    if (!msg || !key) { free(msg); free(key); return -1; }
+    memcpy(msg, prefix, sizeof prefix - 1);
+    memcpy(msg + sizeof prefix - 1, s->message, ml);
+    msg[sizeof prefix - 1 + ml] = '\0';
+    free(s->message);
+    s->message = msg;
+    free(s->key);
+    s->key = key;   /* every combined event bumps the one aggregate Event */
+    return 0;
+}
 
 /* ---- table ----------------------------------------------------------------- */
 

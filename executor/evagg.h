@@ -1,9 +1,10 @@
 /* evagg.h - Kubernetes Event aggregation, the way client-go's recorder does it.
  *
  * Owns: turning an EVENT action's small spec into the request to send, and
- * the LRU of recently recorded events. Key = involvedObject (kind,
- * namespace, name, fieldPath, uid, apiVersion) + type + reason + message +
- * source (component, host). The first occurrence of a key POSTs a new Event
+ * the LRU of recently recorded events. Key = source (component, host) +
+ * involvedObject (kind, namespace, name, uid, apiVersion, fieldPath) + type +
+ * reason + message. (Which events are sent at all, and which are combined
+ * into one, is evcorr.h's business, decided before this.) The first occurrence of a key POSTs a new Event
  * named "<involvedObject.name>.<16 hex digits of unix nanoseconds>" with
  * count 1; a repeat within the window PATCHes that Event with count+1 and a
  * new lastTimestamp instead of creating another object.
@@ -46,6 +47,16 @@ void evagg_spec_free(evagg_spec_t **spec);
 /* The aggregation key and the Event's namespace (owned by the spec). */
 const char *evagg_spec_key(const evagg_spec_t *spec);
 const char *evagg_spec_namespace(const evagg_spec_t *spec);
+/* The correlator's keys (evcorr.h): similar events share source,
+ * involvedObject, type and reason; the spam key is source + involvedObject. */
+const char *evagg_spec_similar_key(const evagg_spec_t *spec);
+const char *evagg_spec_spam_key(const evagg_spec_t *spec);
+const char *evagg_spec_message(const evagg_spec_t *spec);
+/* Makes the spec the aggregate of its similar events: the message gets
+ * EVAGG_COMBINED_PREFIX and the aggregation key becomes the similar key, so
+ * every further similar event PATCHes one Event. 0, or -1 out of memory. */
+#define EVAGG_COMBINED_PREFIX "(combined from similar events): "
+int evagg_spec_combine(evagg_spec_t *spec);
 
 evagg_t *evagg_new(size_t capacity, uint64_t window_ms);
 void evagg_destroy(evagg_t **ea);
