@@ -182,19 +182,24 @@ audit_count() {
              and ($c == "" or (.responseStatus.code | tostring) == $c))' | wc -l
 }
 
-# audit_created RESOURCE NS: how many distinct objects of RESOURCE were really
-# created in NS, from the audit log. A create answered 201, or 409
-# AlreadyExists, proves the name existed; so does any later successful write
-# to it (the scheduler's binding, kwok's status updates, a delete) — which
-# also catches creates the API server carried out but answered 504 to.
+# audit_created RESOURCE NS: how many objects of RESOURCE were really created
+# in NS, from the audit log. Every create answered 201 made one (a name can be
+# made twice: created, deleted, and later picked again at random). A name
+# without any 201 was still made once if a create was answered 409
+# AlreadyExists or anything later wrote to it successfully (the scheduler's
+# binding, kwok's status updates, a delete): a create the API server carried
+# out but answered 504 to.
 audit_created() {
   local res=$1 ns=$2
   cat "$KUBUS_CLUSTER_DIR"/logs/audit*.log 2>/dev/null |
-    jq -r --arg r "$res" --arg n "$ns" '
+    jq -c --arg r "$res" --arg n "$ns" '
       select(.objectRef.resource == $r and .objectRef.namespace == $n
              and (.objectRef.name // "") != "")
-      | select((.verb == "create" and (.objectRef.subresource // "") == ""
-                and (.responseStatus.code == 201 or .responseStatus.code == 409))
-               or (.responseStatus.code >= 200 and .responseStatus.code < 300))
-      | .objectRef.name' | sort -u | wc -l
+      | {name: .objectRef.name, code: .responseStatus.code,
+         create: (.verb == "create" and (.objectRef.subresource // "") == "")}' |
+    jq -s '[group_by(.name)[]
+            | ([.[] | select(.create and .code == 201)] | length) as $made
+            | if $made > 0 then $made
+              elif any(.[]; (.create and .code == 409) or (.code >= 200 and .code < 300)) then 1
+              else 0 end] | add // 0'
 }
