@@ -31,7 +31,7 @@ dep_ctrl_t *dep_ctrl_new(void)
     dep_ctrl_t *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
-    c->pending = dep_pending_new();
+    c->pending = ctrl_pending_new();
     c->states = strmap_new(state_free);
     c->acts = strmap_new(dep_act_free);
     if (!c->pending || !c->states || !c->acts) {
@@ -46,7 +46,7 @@ void dep_ctrl_destroy(dep_ctrl_t **cp)
     if (!cp || !*cp)
         return;
     dep_ctrl_t *c = *cp;
-    dep_pending_destroy(&c->pending);
+    ctrl_pending_destroy(&c->pending);
     strmap_destroy(&c->states);
     strmap_destroy(&c->acts);
     free(c);
@@ -105,9 +105,9 @@ static void on_deployment(ctrl_runtime_t *rt, const char *resource, cache_change
             strmap_del(c->states, key);
             expectations_forget(ctrl_expectations(rt), key);
         }
-        dep_pending_observe(c->pending, kobj_uid(d), NULL);
+        ctrl_pending_observe(c->pending, kobj_uid(d), NULL);
     } else {
-        dep_pending_observe(c->pending, kobj_uid(d), kobj_resource_version(d));
+        ctrl_pending_observe(c->pending, kobj_uid(d), kobj_resource_version(d));
     }
     ctrl_enqueue_obj(rt, d);
 }
@@ -118,7 +118,7 @@ static void on_replicaset(ctrl_runtime_t *rt, const char *resource, cache_change
     dep_ctrl_t *c = ud;
     (void)resource;
     const json_t *rs = new_obj ? new_obj : old_obj;
-    dep_pending_observe(c->pending, kobj_uid(rs),
+    ctrl_pending_observe(c->pending, kobj_uid(rs),
                         change == CACHE_DELETED ? NULL : kobj_resource_version(rs));
     enqueue_controlling_deployment(rt, rs);
     if (change != CACHE_DELETED)

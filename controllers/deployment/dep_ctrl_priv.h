@@ -21,7 +21,7 @@
 #include "ctrl/runtime.h"
 #include "ctrl/strmap.h"
 #include "dep_ctrl.h"
-#include "dep_pending.h"
+#include "ctrl/pending.h"
 #include "dep_rs.h"
 #include "dep_spec.h"
 
@@ -30,7 +30,7 @@
 
 struct dep_ctrl {
     ctrl_runtime_t *rt;
-    dep_pending_t *pending;  /* updates not yet seen back */
+    ctrl_pending_t *pending;  /* updates not yet seen back */
     strmap_t *states;        /* deployment key -> dep_state_t */
     strmap_t *acts;          /* action id ("%llu") -> dep_act_t */
 };

@@ -97,7 +97,7 @@ static int load_replicasets(dep_sync_t *s, const selector_t *sel)
                  "replicaset", kobj_name(rs));
             continue;
         }
-        if (dep_pending_blocks(s->c->pending, kobj_uid(rs), kobj_resource_version(rs), mono)) {
+        if (ctrl_pending_blocks(s->c->pending, kobj_uid(rs), kobj_resource_version(rs), mono)) {
             /* Our update of it is not back yet; its event wakes us, and this
              * re-check covers an event lost to a re-snapshot or the TTL. */
             ctrl_enqueue_after(s->rt, s->key, DEP_BLOCKED_RECHECK_MS);
@@ -527,7 +527,7 @@ int dep_sync(ctrl_runtime_t *rt, const char *key, void *ud)
         strmap_del(c->states, key);
         return 0;
     }
-    if (dep_pending_blocks(c->pending, kobj_uid(d), kobj_resource_version(d), now_mono_ms())) {
+    if (ctrl_pending_blocks(c->pending, kobj_uid(d), kobj_resource_version(d), now_mono_ms())) {
         ctrl_enqueue_after(rt, key, DEP_BLOCKED_RECHECK_MS); /* our status write is not back yet */
         return 0;
     }

@@ -104,7 +104,7 @@ static void on_result(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
     if (!a)
         return;
     if (!res->ok) {
-        dep_pending_drop(c->pending, a->uid);
+        ctrl_pending_drop(c->pending, a->uid);
         LOGV(1, "deployment write failed", "deployment", a->key, "verb", msg_verb_name(res->verb),
              "name", res->name ? res->name : "", "reason", res->reason ? res->reason : "");
         if (a->kind == DEP_ACT_RS_CREATE)
@@ -113,7 +113,7 @@ static void on_result(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
     } else {
         /* an update that changed nothing keeps its version: nothing to wait for */
         if (a->uid[0] && res->object && strcmp(kobj_resource_version(res->object), a->from_rv) == 0)
-            dep_pending_drop(c->pending, a->uid);
+            ctrl_pending_drop(c->pending, a->uid);
         if (a->kind == DEP_ACT_RS_UPDATE || a->kind == DEP_ACT_RS_CREATE)
             rs_updated(c, a);
     }
@@ -148,7 +148,7 @@ static int track(dep_sync_t *s, dep_act_t *a, uint64_t id)
         return -1;
     }
     if (a->uid[0])
-        dep_pending_add(s->c->pending, a->uid, a->from_rv, now_mono_ms());
+        ctrl_pending_add(s->c->pending, a->uid, a->from_rv, now_mono_ms());
     return 0;
 }
 

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "ctrl/kobj.h"
+#include "ctrl/pending.h"
 #include "ctrl/strmap.h"
 #include "log.h"
 #include "rs_core.h"
@@ -45,6 +46,7 @@ typedef struct {
 
 struct rs_ctrl {
     strmap_t *states;       /* key -> rs_state_t */
+    ctrl_pending_t *pending;/* status writes not yet seen back */
     log_limit_t bad_log;    /* invalid ReplicaSets */
     log_limit_t fail_log;   /* failed creates/deletes */
 };
@@ -67,9 +69,10 @@ rs_ctrl_t *rs_ctrl_new(void)
     rs_ctrl_t *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     c->states = strmap_new(state_free);
+    c->pending = ctrl_pending_new();
     c->bad_log = (log_limit_t)LOG_LIMIT_INIT(1, 20);
     c->fail_log = (log_limit_t)LOG_LIMIT_INIT(1, 20);
-    if (!c->states) { free(c); return NULL; }
+    if (!c->states || !c->pending) rs_ctrl_destroy(&c);
     return c;
 }
 
@@ -77,6 +80,7 @@ void rs_ctrl_destroy(rs_ctrl_t **cp)
 {
     if (!cp || !*cp) return;
     strmap_destroy(&(*cp)->states);
+    ctrl_pending_destroy(&(*cp)->pending);
     free(*cp);
     *cp = NULL;
 }
@@ -193,9 +197,10 @@ static void on_pod(ctrl_runtime_t *rt, const char *resource, cache_change_t chan
 static void on_rs(ctrl_runtime_t *rt, const char *resource, cache_change_t change, const json_t *old_obj,
                   const json_t *new_obj, void *ud)
 {
+    rs_ctrl_t *c = ud;
     (void)resource;
-    (void)ud;
-    (void)change;
+    if (change == CACHE_DELETED) ctrl_pending_observe(c->pending, kobj_uid(old_obj), NULL);
+    else ctrl_pending_observe(c->pending, kobj_uid(new_obj), kobj_resource_version(new_obj));
     ctrl_enqueue_obj(rt, new_obj ? new_obj : old_obj);
 }
 
@@ -441,17 +446,33 @@ static void release(rs_ctrl_t *c, ctrl_runtime_t *rt, const char *key, const jso
 
 /* ---- status ------------------------------------------------------------------------ */
 
+/* The write is over: unless it made a new version (whose event unblocks
+ * the next status write), stop waiting for one. */
 static void status_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
 {
-    (void)ud;
+    rs_ctrl_t *c = ud;
+    cache_t *cache = ctrl_cache(rt, RS_RESOURCE);
+    const json_t *cur = cache && res->owner_key ? cache_get(cache, res->owner_key) : NULL;
+    if (cur && (!res->ok || !res->object ||
+                strcmp(kobj_resource_version(res->object), kobj_resource_version(cur)) == 0))
+        ctrl_pending_drop(c->pending, kobj_uid(cur));
     if (res->ok || res->status == 404) return;
     LOGFV(1, "%s: status update failed (%u %s): will retry", res->owner_key, res->status, res->reason);
     ctrl_enqueue_rate_limited(rt, res->owner_key);
 }
 
-static void update_status(ctrl_runtime_t *rt, rs_state_t *s, const char *key, const json_t *rs,
+/* Status is written from the cached ReplicaSet. Until our previous write
+ * shows up in the cache, a new one would be computed from (and carry) the
+ * version before it: a 409. The write's own event queues the key again;
+ * the 1 s re-check only covers an event that never comes. */
+static void update_status(rs_ctrl_t *c, ctrl_runtime_t *rt, rs_state_t *s, const char *key, const json_t *rs,
                           const rs_spec_t *spec, const json_t **owned, size_t n_owned, int32_t terminating)
 {
+    uint64_t mono = now_mono_ms();
+    if (ctrl_pending_blocks(c->pending, kobj_uid(rs), kobj_resource_version(rs), mono)) {
+        ctrl_enqueue_after(rt, key, 1000);
+        return;
+    }
     rs_manage_err_t merr = { s->err, s->err_create };
     int64_t now = ctrl_now_unix(rt), next = 0;
     json_t *st = rs_status_compute(rs, spec, owned, n_owned, &merr, now, &next);
@@ -466,7 +487,8 @@ static void update_status(ctrl_runtime_t *rt, rs_state_t *s, const char *key, co
     json_t *copy = json_deep_copy(rs);
     if (!copy) { json_decref(st); return; }
     json_object_set_new(copy, "status", st);
-    ctrl_update_status(rt, key, RS_RESOURCE, &copy, status_done, NULL);
+    if (ctrl_update_status(rt, key, RS_RESOURCE, &copy, status_done, c) != 0)
+        (void)ctrl_pending_add(c->pending, kobj_uid(rs), kobj_resource_version(rs), mono);
 }
 
 /* ---- sync ------------------------------------------------------------------------- */
@@ -544,7 +566,7 @@ int rs_sync(ctrl_runtime_t *rt, const char *key, void *ud)
     }
     if (needs_sync && !kobj_being_deleted(rs))
         manage_replicas(c, rt, s, key, rs, &spec, cl.owned, cl.n_owned, &pods);
-    update_status(rt, s, key, rs, &spec, cl.owned, cl.n_owned, cl.terminating);
+    update_status(c, rt, s, key, rs, &spec, cl.owned, cl.n_owned, cl.terminating);
 out:
     json_decref(cl.adopt);
     free(cl.owned);

@@ -1,5 +1,5 @@
-/* dep_pending.c - updates awaiting observation (see dep_pending.h). */
-#include "dep_pending.h"
+/* pending.c - updates awaiting observation (see ctrl/pending.h). */
+#include "ctrl/pending.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +11,7 @@ typedef struct {
     uint64_t since_ms;
 } entry_t;
 
-struct dep_pending {
+struct ctrl_pending {
     strmap_t *by_uid;
 };
 
@@ -23,9 +23,9 @@ static void entry_free(void *v)
     free(e);
 }
 
-dep_pending_t *dep_pending_new(void)
+ctrl_pending_t *ctrl_pending_new(void)
 {
-    dep_pending_t *p = calloc(1, sizeof *p);
+    ctrl_pending_t *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
     p->by_uid = strmap_new(entry_free);
@@ -36,7 +36,7 @@ dep_pending_t *dep_pending_new(void)
     return p;
 }
 
-void dep_pending_destroy(dep_pending_t **pp)
+void ctrl_pending_destroy(ctrl_pending_t **pp)
 {
     if (!pp || !*pp)
         return;
@@ -45,7 +45,7 @@ void dep_pending_destroy(dep_pending_t **pp)
     *pp = NULL;
 }
 
-int dep_pending_add(dep_pending_t *p, const char *uid, const char *rv, uint64_t now_ms)
+int ctrl_pending_add(ctrl_pending_t *p, const char *uid, const char *rv, uint64_t now_ms)
 {
     if (!p || !uid || !*uid || !rv)
         return -1;
@@ -62,13 +62,13 @@ int dep_pending_add(dep_pending_t *p, const char *uid, const char *rv, uint64_t 
     return 0;
 }
 
-void dep_pending_drop(dep_pending_t *p, const char *uid)
+void ctrl_pending_drop(ctrl_pending_t *p, const char *uid)
 {
     if (p && uid)
         strmap_del(p->by_uid, uid);
 }
 
-bool dep_pending_blocks(dep_pending_t *p, const char *uid, const char *cached_rv, uint64_t now_ms)
+bool ctrl_pending_blocks(ctrl_pending_t *p, const char *uid, const char *cached_rv, uint64_t now_ms)
 {
     if (!p || !uid)
         return false;
@@ -76,13 +76,13 @@ bool dep_pending_blocks(dep_pending_t *p, const char *uid, const char *cached_rv
     if (!e)
         return false;
     bool same = cached_rv && strcmp(e->rv, cached_rv) == 0;
-    if (same && now_ms - e->since_ms < DEP_PENDING_TTL_MS)
+    if (same && now_ms - e->since_ms < CTRL_PENDING_TTL_MS)
         return true;
     strmap_del(p->by_uid, uid);
     return false;
 }
 
-void dep_pending_observe(dep_pending_t *p, const char *uid, const char *rv)
+void ctrl_pending_observe(ctrl_pending_t *p, const char *uid, const char *rv)
 {
     if (!p || !uid)
         return;
