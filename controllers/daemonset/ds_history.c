@@ -1,0 +1,152 @@
+/* ds_history.c - ControllerRevision data, matching, naming, cleanup (see ds_history.h). */
+#include "ds_history.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctrl/kobj.h"
+
+static const char safe_alphabet[] = "bcdfghjklmnpqrstvwxz2456789";
+
+json_t *ds_history_patch(const json_t *ds)
+{
+    json_t *tmpl = kobj_get(ds, "spec.template");
+    if (!json_is_object(tmpl)) return NULL;
+    json_t *copy = json_deep_copy(tmpl);
+    if (!copy || json_object_set_new(copy, "$patch", json_string("replace")) < 0) {
+        json_decref(copy);
+        return NULL;
+    }
+    return json_pack("{s:{s:o}}", "spec", "template", copy);
+}
+
+/* Drops nulls and empty arrays (nil and empty are the same to Go's
+ * encoder with omitempty) so two serialisations of one template compare
+ * equal. */
+static void strip_noise(json_t *v)
+{
+    if (json_is_object(v)) {
+        const char *k;
+        json_t *c;
+        void *tmp;
+        json_object_foreach_safe(v, tmp, k, c) {
+            strip_noise(c);
+            if (json_is_null(c) || (json_is_array(c) && json_array_size(c) == 0)) json_object_del(v, k);
+        }
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *c;
+        json_array_foreach(v, i, c) strip_noise(c);
+    }
+}
+
+static json_t *canonical(const json_t *tmpl)
+{
+    if (!json_is_object(tmpl)) return NULL;
+    json_t *c = json_deep_copy(tmpl);
+    if (!c) return NULL;
+    json_object_del(c, "$patch");
+    strip_noise(c);
+    return c;
+}
+
+bool ds_history_matches(const json_t *ds, const json_t *cr)
+{
+    json_t *a = canonical(kobj_get(ds, "spec.template"));
+    json_t *b = canonical(kobj_get(cr, "data.spec.template"));
+    bool eq = a && b && json_equal(a, b);
+    json_decref(a);
+    json_decref(b);
+    return eq;
+}
+
+static uint32_t fnv1a32(uint32_t h, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+int ds_template_hash(const json_t *tmpl, const int32_t *collision, char *out, size_t outlen)
+{
+    if (outlen < DS_HASH_MAX) return -1;
+    json_t *c = canonical(tmpl);
+    char *text = c ? json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(c);
+    if (!text) return -1;
+    uint32_t h = fnv1a32(2166136261u, text, strlen(text));
+    free(text);
+    if (collision) {
+        uint32_t v = (uint32_t)*collision;
+        unsigned char bytes[8] = { (unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
+                                   (unsigned char)(v >> 24) };
+        h = fnv1a32(h, bytes, sizeof bytes);
+    }
+    char digits[DS_HASH_MAX];
+    snprintf(digits, sizeof digits, "%u", h);
+    size_t i = 0;
+    for (; digits[i]; i++) out[i] = safe_alphabet[(unsigned char)digits[i] % (sizeof safe_alphabet - 1)];
+    out[i] = '\0';
+    return 0;
+}
+
+json_t *ds_history_new(const json_t *ds, const char *hash, int64_t revision)
+{
+    char name[320];
+    if (snprintf(name, sizeof name, "%s-%s", kobj_name(ds), hash) >= (int)sizeof name) return NULL;
+    json_t *labels = json_deep_copy(kobj_get(ds, "spec.template.metadata.labels"));
+    if (!json_is_object(labels)) {
+        json_decref(labels);
+        labels = json_object();
+    }
+    json_t *ref = kobj_new_controller_ref("apps/v1", "DaemonSet", ds);
+    json_t *data = ds_history_patch(ds);
+    json_t *meta = json_pack("{s:s, s:s, s:o, s:[o]}", "name", name, "namespace", kobj_namespace(ds), "labels",
+                             labels, "ownerReferences", ref);
+    if (!meta || !data || json_object_set_new(labels, DS_LABEL_HASH, json_string(hash)) < 0) {
+        json_decref(meta);
+        json_decref(data);
+        return NULL;
+    }
+    json_t *ann = kobj_annotations(ds);
+    if (json_object_size(ann) > 0) json_object_set_new(meta, "annotations", json_deep_copy(ann));
+    return json_pack("{s:s, s:s, s:o, s:o, s:I}", "apiVersion", "apps/v1", "kind", "ControllerRevision", "metadata",
+                     meta, "data", data, "revision", (json_int_t)revision);
+}
+
+int64_t ds_history_revision(const json_t *cr)
+{
+    return kobj_int(cr, "revision", 0);
+}
+
+const char *ds_history_hash(const json_t *cr)
+{
+    const char *h = kobj_label(cr, DS_LABEL_HASH);
+    return h && *h ? h : kobj_name(cr);
+}
+
+static int by_revision(const void *a, const void *b)
+{
+    int64_t ra = ds_history_revision(*(const json_t *const *)a), rb = ds_history_revision(*(const json_t *const *)b);
+    return ra < rb ? -1 : ra > rb;
+}
+
+size_t ds_history_to_delete(const json_t **old, size_t n, int64_t keep, const json_t *live_hashes,
+                            const json_t **out)
+{
+    if (keep < 0) keep = 0;
+    if ((int64_t)n <= keep) return 0;
+    int64_t to_kill = (int64_t)n - keep;
+    qsort(old, n, sizeof *old, by_revision);
+    size_t k = 0;
+    for (size_t i = 0; i < n && to_kill > 0; i++) {
+        if (json_object_get(live_hashes, ds_history_hash(old[i]))) continue;
+        out[k++] = old[i];
+        to_kill--;
+    }
+    return k;
+}
