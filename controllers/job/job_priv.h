@@ -1,0 +1,72 @@
+/* job_priv.h - what job_sync.c (state, routing, the sync) and job_act.c
+ * (actions and their results) share. Not for use outside controllers/job. */
+#ifndef KUBUS_JOB_PRIV_H
+#define KUBUS_JOB_PRIV_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ctrl/runtime.h"
+#include "ctrl/strmap.h"
+#include "job_core.h"
+#include "job_sync.h"
+#include "log.h"
+
+#define JOB_RESOURCE "jobs"
+#define POD_RESOURCE "pods"
+#define ORPHAN_KEY_PREFIX "pod:"
+/* A sync that waits for the event of its own status write gives up
+ * waiting after this long (the event can only be late, not lost, but a
+ * wedged key must never be possible). */
+#define JOB_STALE_WAIT_MS 10000u
+
+typedef struct {
+    char *uid;                  /* the Job this state is about */
+    job_backoff_t backoff;      /* committed with each status write that counted pods */
+    strmap_t *rm_fin;           /* pod uid -> (void*)1: finalizer removal expected */
+    char *stale_rv;             /* resourceVersion our last status write replaced */
+    uint64_t stale_since_ms;
+    /* the status write in flight (one at a time: the key is in sync until its result) */
+    bool write_backoff;
+    job_backoff_t write_backoff_rec;
+    char *write_from_rv;
+    json_t *finish_cond;        /* the final condition this write sets: events on success */
+    bool too_many_succeeded;
+    /* slow-start creates */
+    json_t *create_plan;        /* array of completion indexes (-1: NonIndexed) still to create */
+    int creates_in_flight;
+    int batch;
+    bool create_failed;
+    int patches_in_flight;      /* tracking-finalizer removals */
+    int64_t warned_generation;
+} job_state_t;
+
+struct job_ctrl {
+    strmap_t *states;           /* job key -> job_state_t */
+    log_limit_t bad_log, fail_log;
+};
+
+job_state_t *job_state_get(job_ctrl_t *c, const char *key);
+
+/* ---- job_act.c ------------------------------------------------------------------ */
+
+/* Creates pods for the plan in s (slow start: 1, 2, 4, ... each batch after
+ * the previous one fully succeeded). */
+void job_act_start_creates(job_ctrl_t *c, ctrl_runtime_t *rt, job_state_t *s, const char *key);
+/* upstream deleteJobPods: remove the tracking finalizer, then delete (so
+ * the pod is not counted as failed). */
+void job_act_remove_and_delete(job_ctrl_t *c, ctrl_runtime_t *rt, const char *key, const json_t *pod);
+/* upstream deleteActivePods: delete keeping the finalizer (the pod is
+ * counted as failed); no delete expectation, as upstream. */
+void job_act_delete_keep(job_ctrl_t *c, ctrl_runtime_t *rt, const char *key, const json_t *pod);
+/* Removes the tracking finalizer, expecting to observe it gone. */
+void job_act_remove_finalizer(job_ctrl_t *c, ctrl_runtime_t *rt, job_state_t *s, const char *key,
+                              const json_t *pod);
+/* The same for an orphan pod (key "pod:ns/name"), no expectation. */
+void job_act_remove_orphan_finalizer(ctrl_runtime_t *rt, const char *key, const json_t *pod);
+/* Writes status (taken) onto a copy of job; s->write_* say what to do on success. */
+void job_act_write_status(job_ctrl_t *c, ctrl_runtime_t *rt, job_state_t *s, const char *key, const json_t *job,
+                          json_t **status);
+
+#endif

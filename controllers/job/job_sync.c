@@ -1,0 +1,788 @@
+/* job_sync.c - the Job controller's state, event routing and sync. See
+ * job_sync.h; decisions are in job_core.c, actions in job_act.c.
+ *
+ * A sync of a Job follows upstream's syncJob: count the pods (new
+ * finished ones are those still carrying the job-tracking finalizer and
+ * not yet listed in status.uncountedTerminatedPods), decide whether the
+ * Job has failed (backoffLimit, activeDeadlineSeconds) or succeeded, else
+ * manage the pods (suspend, too many, too few after the pod-failure
+ * back-off), then track: finished pods go into uncountedTerminatedPods,
+ * their finalizers are removed, and only then are they moved into the
+ * succeeded/failed counters; the interim SuccessCriteriaMet/FailureTarget
+ * condition comes first, Complete/Failed once nothing is uncounted or
+ * terminating.
+ *
+ * Upstream does write 1 (uncounted), the finalizer patches and write 2
+ * (counters, final condition) inside one sync. Our actions are
+ * asynchronous, so one sync does one stage and the next stage is a new
+ * sync: after a status write it waits for the cache to show that write
+ * (stale_rv), after the patches it runs at once, treating pods whose
+ * finalizer removal it expects as already counted (upstream's
+ * finalizerExpectations). The API sees the same writes in the same order.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctrl/kobj.h"
+#include "job_priv.h"
+
+#define SCM "SuccessCriteriaMet"
+
+/* ---- state ------------------------------------------------------------------ */
+
+static void state_free(void *p)
+{
+    job_state_t *s = p;
+    if (!s) return;
+    free(s->uid);
+    strmap_destroy(&s->rm_fin);
+    free(s->stale_rv);
+    free(s->write_from_rv);
+    json_decref(s->finish_cond);
+    json_decref(s->create_plan);
+    free(s);
+}
+
+job_ctrl_t *job_ctrl_new(void)
+{
+    job_ctrl_t *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->states = strmap_new(state_free);
+    c->bad_log = (log_limit_t)LOG_LIMIT_INIT(1, 20);
+    c->fail_log = (log_limit_t)LOG_LIMIT_INIT(1, 20);
+    if (!c->states) { free(c); return NULL; }
+    return c;
+}
+
+void job_ctrl_destroy(job_ctrl_t **cp)
+{
+    if (!cp || !*cp) return;
+    strmap_destroy(&(*cp)->states);
+    free(*cp);
+    *cp = NULL;
+}
+
+job_state_t *job_state_get(job_ctrl_t *c, const char *key)
+{
+    return c && key ? strmap_get(c->states, key) : NULL;
+}
+
+/* The state of job, created (or reset when the name now holds a new uid). */
+static job_state_t *state_for(job_ctrl_t *c, const char *key, const json_t *job)
+{
+    job_state_t *s = strmap_get(c->states, key);
+    if (s && strcmp(s->uid, kobj_uid(job)) == 0) return s;
+    s = calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->uid = strdup(kobj_uid(job));
+    s->rm_fin = strmap_new(NULL);
+    s->create_plan = json_array();
+    s->warned_generation = -1;
+    if (!s->uid || !s->rm_fin || !s->create_plan || strmap_put(c->states, key, s) < 0) {
+        state_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* ---- routing events to keys --------------------------------------------------- */
+
+/* upstream resolveControllerRef: the Job the ref names, if the uid matches. */
+static const json_t *resolve_job(ctrl_runtime_t *rt, const char *ns, const kobj_ownerref_t *ref)
+{
+    if (strcmp(ref->kind, JOB_KIND) != 0) return NULL;
+    const json_t *job = cache_get_ns(ctrl_cache(rt, JOB_RESOURCE), ns, ref->name);
+    return job && strcmp(kobj_uid(job), ref->uid) == 0 ? job : NULL;
+}
+
+static void enqueue_batched(ctrl_runtime_t *rt, const json_t *job)
+{
+    char key[512];
+    if (kobj_key(job, key, sizeof key) > 0) ctrl_enqueue_after(rt, key, JOB_SYNC_BATCH_MS);
+}
+
+static void enqueue_orphan(ctrl_runtime_t *rt, const json_t *pod)
+{
+    char key[600];
+    if (snprintf(key, sizeof key, ORPHAN_KEY_PREFIX "%s/%s", kobj_namespace(pod), kobj_name(pod)) < (int)sizeof key)
+        ctrl_enqueue(rt, key);
+}
+
+/* The tracking finalizer of pod is gone (or the pod is): stop expecting it. */
+static void observe_finalizer_gone(job_ctrl_t *c, const json_t *job, const json_t *pod)
+{
+    char key[512];
+    if (kobj_key(job, key, sizeof key) < 0) return;
+    job_state_t *s = job_state_get(c, key);
+    if (s && strcmp(s->uid, kobj_uid(job)) == 0) strmap_del(s->rm_fin, kobj_uid(pod));
+}
+
+/* upstream deletePod (final: the pod left the store). */
+static void pod_gone(job_ctrl_t *c, ctrl_runtime_t *rt, const json_t *pod, bool final)
+{
+    kobj_ownerref_t ref;
+    bool tracked = job_pod_tracked(pod);
+    if (kobj_controller_ref(pod, &ref) < 0) {
+        if (tracked) enqueue_orphan(rt, pod);
+        return;
+    }
+    const json_t *job = resolve_job(rt, kobj_namespace(pod), &ref);
+    if (!job || job_is_finished(job)) {
+        if (tracked) enqueue_orphan(rt, pod);
+        return;
+    }
+    if (final || !tracked) observe_finalizer_gone(c, job, pod);
+    enqueue_batched(rt, job);
+}
+
+static bool same_ref(const json_t *a, const json_t *b)
+{
+    const char *x = kobj_controller_uid(a), *y = kobj_controller_uid(b);
+    return (!x && !y) || (x && y && strcmp(x, y) == 0);
+}
+
+static void pod_changed(job_ctrl_t *c, ctrl_runtime_t *rt, const json_t *old_pod, const json_t *pod)
+{
+    if (kobj_being_deleted(pod)) {
+        pod_gone(c, rt, pod, false);
+        return;
+    }
+    bool fin_gone = !job_pod_tracked(pod);
+    kobj_ownerref_t ref;
+    if (old_pod && !same_ref(old_pod, pod) && kobj_controller_ref(old_pod, &ref) == 0) {
+        const json_t *old_job = resolve_job(rt, kobj_namespace(old_pod), &ref);
+        if (old_job) {
+            if (fin_gone) observe_finalizer_gone(c, old_job, pod);
+            enqueue_batched(rt, old_job);
+        }
+    }
+    if (kobj_controller_ref(pod, &ref) == 0) {
+        const json_t *job = resolve_job(rt, kobj_namespace(pod), &ref);
+        if (!job) return;
+        if (fin_gone) observe_finalizer_gone(c, job, pod);
+        enqueue_batched(rt, job);
+        return;
+    }
+    if (!fin_gone) enqueue_orphan(rt, pod);   /* an orphan keeps no tracking finalizer */
+}
+
+static void on_pod(ctrl_runtime_t *rt, const char *resource, cache_change_t change, const json_t *old_obj,
+                   const json_t *new_obj, void *ud)
+{
+    (void)resource;
+    if (change == CACHE_DELETED) pod_gone(ud, rt, old_obj, true);
+    else pod_changed(ud, rt, change == CACHE_MODIFIED ? old_obj : NULL, new_obj);
+}
+
+/* upstream cleanupPodFinalizers: a finished or deleted Job's pods must not
+ * keep the tracking finalizer. */
+static void cleanup_pod_finalizers(ctrl_runtime_t *rt, const json_t *job)
+{
+    cache_list_t l;
+    if (cache_list_controlled_by(ctrl_cache(rt, POD_RESOURCE), kobj_uid(job), &l) < 0) return;
+    for (size_t i = 0; i < l.n; i++)
+        if (job_pod_tracked(l.items[i])) enqueue_orphan(rt, l.items[i]);
+    cache_list_free(&l);
+}
+
+static void on_job(ctrl_runtime_t *rt, const char *resource, cache_change_t change, const json_t *old_obj,
+                   const json_t *new_obj, void *ud)
+{
+    job_ctrl_t *c = ud;
+    (void)resource;
+    const json_t *job = new_obj ? new_obj : old_obj;
+    char key[512];
+    if (kobj_key(job, key, sizeof key) < 0) return;
+    if (change != CACHE_MODIFIED) {
+        ctrl_enqueue(rt, key);
+        if (change == CACHE_DELETED) cleanup_pod_finalizers(rt, job);
+        return;
+    }
+    job_state_t *s = job_state_get(c, key);
+    if (kobj_generation(old_obj) != kobj_generation(new_obj) || (s && s->stale_rv)) ctrl_enqueue(rt, key);
+    else ctrl_enqueue_after(rt, key, JOB_SYNC_BATCH_MS);
+    if (job_is_finished(new_obj)) cleanup_pod_finalizers(rt, new_obj);
+    /* a changed activeDeadlineSeconds: come back when it passes */
+    json_t *ads = kobj_get(new_obj, "spec.activeDeadlineSeconds");
+    int64_t start;
+    if (json_is_integer(ads) && kobj_time_parse(kobj_str(new_obj, "status.startTime"), &start) == 0 &&
+        !json_equal(ads, kobj_get(old_obj, "spec.activeDeadlineSeconds"))) {
+        int64_t left_ms = (start + json_integer_value(ads)) * 1000 - (int64_t)ctrl_now_unix_ms(rt);
+        ctrl_enqueue_after(rt, key, left_ms > 0 ? (uint64_t)left_ms : 0);
+    }
+}
+
+int job_ctrl_attach(job_ctrl_t *c, ctrl_runtime_t *rt)
+{
+    if (ctrl_on(rt, JOB_RESOURCE, on_job, c) < 0) return -1;
+    return ctrl_on(rt, POD_RESOURCE, on_pod, c);
+}
+
+/* ---- orphan pods ------------------------------------------------------------------ */
+
+/* upstream syncOrphanPod: the finalizer goes unless a live, unfinished Job
+ * of ours controls the pod. */
+static int orphan_sync(ctrl_runtime_t *rt, const char *key)
+{
+    char ns[256], name[256];
+    if (kobj_split_key(key + strlen(ORPHAN_KEY_PREFIX), ns, sizeof ns, name, sizeof name) < 0) return 0;
+    const json_t *pod = cache_get_ns(ctrl_cache(rt, POD_RESOURCE), ns, name);
+    if (!pod || !job_pod_tracked(pod)) return 0;
+    kobj_ownerref_t ref;
+    if (kobj_controller_ref(pod, &ref) == 0) {
+        if (strcmp(ref.kind, JOB_KIND) != 0 || strcmp(ref.api_version, JOB_API_VERSION) != 0) return 0;
+        const json_t *job = resolve_job(rt, ns, &ref);
+        if (job && (job_managed_elsewhere(job) || !job_is_finished(job))) return 0;
+    }
+    job_act_remove_orphan_finalizer(rt, key, pod);
+    return 0;
+}
+
+/* ---- the sync: context ------------------------------------------------------------ */
+
+typedef struct {
+    ctrl_runtime_t *rt;
+    job_ctrl_t *c;
+    job_state_t *s;
+    const char *key;
+    const json_t *job;
+    job_spec_t spec;
+    int64_t now_ms, now_s;
+    bool satisfied;
+    const json_t **pods;        /* ours: controlled by the Job and selected */
+    size_t n;
+    const json_t **active;
+    size_t n_active;
+    int32_t active_n, ready, terminating;
+    json_t *status;             /* the status being built (owned) */
+    strmap_t *unc_s, *unc_f;    /* uids uncounted at the start of the sync */
+    int32_t succeeded, failed;
+    json_t *finished;           /* the finishing condition decided (owned) */
+    bool *prev_idx, *succ_idx;  /* Indexed: completed indexes before / now */
+    job_backoff_t backoff;      /* with this sync's newly finished pods */
+} jctx_t;
+
+static void ctx_free(jctx_t *x)
+{
+    free(x->pods);
+    free(x->active);
+    json_decref(x->status);
+    strmap_destroy(&x->unc_s);
+    strmap_destroy(&x->unc_f);
+    json_decref(x->finished);
+    free(x->prev_idx);
+    free(x->succ_idx);
+    job_spec_free(&x->spec);
+}
+
+static json_t *uncounted_list(json_t *status, const char *which)
+{
+    json_t *u = json_object_get(status, "uncountedTerminatedPods");
+    json_t *l = json_object_get(u, which);
+    if (!json_is_array(l)) {
+        l = json_array();
+        json_object_set_new(u, which, l);
+    }
+    return l;
+}
+
+static strmap_t *uid_set(const json_t *list)
+{
+    strmap_t *m = strmap_new(NULL);
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v)
+        if (m && json_string_value(v)) strmap_put(m, json_string_value(v), (void *)1);
+    return m;
+}
+
+static bool index_valid(const jctx_t *x, const json_t *pod)
+{
+    int32_t ix = job_pod_index(pod);
+    return ix >= 0 && ix < x->spec.completions;
+}
+
+/* Lists our pods and counts them. 0 or -1 (OOM). */
+static int collect_pods(jctx_t *x)
+{
+    cache_list_t l;
+    if (cache_list_controlled_by(ctrl_cache(x->rt, POD_RESOURCE), kobj_uid(x->job), &l) < 0) return -1;
+    x->pods = malloc((l.n ? l.n : 1) * sizeof *x->pods);
+    x->active = malloc((l.n ? l.n : 1) * sizeof *x->active);
+    if (!x->pods || !x->active) { cache_list_free(&l); return -1; }
+    for (size_t i = 0; i < l.n; i++) {
+        const json_t *p = l.items[i];
+        if (strcmp(kobj_namespace(p), kobj_namespace(x->job)) != 0 || !selector_matches(x->spec.selector, kobj_labels(p)))
+            continue;
+        x->pods[x->n++] = p;
+        if (kpod_is_active(p)) {
+            x->active[x->n_active++] = p;
+            if (kpod_is_ready(p)) x->ready++;
+        }
+        if (job_pod_terminating(p)) x->terminating++;
+    }
+    cache_list_free(&l);
+    x->active_n = (int32_t)x->n_active;
+    return 0;
+}
+
+/* A pod still to be counted: tracked, not uncounted yet, not being untracked. */
+static bool pod_countable(const jctx_t *x, const json_t *p, const strmap_t *unc)
+{
+    const char *uid = kobj_uid(p);
+    if (!job_pod_tracked(p) || strmap_has(unc, uid) || strmap_has(x->s->rm_fin, uid)) return false;
+    return !x->spec.indexed || index_valid(x, p);
+}
+
+/* upstream getNewFinishedPods, the counters, and the back-off record. */
+static int count_finished(jctx_t *x)
+{
+    const json_t **ns = malloc((x->n ? x->n : 1) * sizeof *ns), **nf = malloc((x->n ? x->n : 1) * sizeof *nf);
+    if (!ns || !nf) { free(ns); free(nf); return -1; }
+    size_t n_s = 0, n_f = 0;
+    for (size_t i = 0; i < x->n; i++) {
+        const json_t *p = x->pods[i];
+        if (job_pod_succeeded(p) && pod_countable(x, p, x->unc_s)) ns[n_s++] = p;
+        if (job_pod_failed(p, x->spec.only_replace_failed) && pod_countable(x, p, x->unc_f)) nf[n_f++] = p;
+    }
+    x->succeeded = (int32_t)(kobj_int(x->job, "status.succeeded", 0) + (int64_t)n_s + (int64_t)strmap_size(x->unc_s));
+    x->failed = (int32_t)(kobj_int(x->job, "status.failed", 0) + (int64_t)n_f + (int64_t)strmap_size(x->unc_f));
+    x->backoff = job_backoff_update(x->s->backoff, ns, n_s, nf, n_f);
+    free(ns);
+    free(nf);
+    return 0;
+}
+
+/* upstream calculateSucceededIndexes. */
+static int count_indexes(jctx_t *x)
+{
+    size_t n = (size_t)(x->spec.completions ? x->spec.completions : 1);
+    x->prev_idx = calloc(n, sizeof *x->prev_idx);
+    x->succ_idx = calloc(n, sizeof *x->succ_idx);
+    if (!x->prev_idx || !x->succ_idx) return -1;
+    job_indexes_parse(kobj_str(x->job, "status.completedIndexes"), x->prev_idx, x->spec.completions);
+    memcpy(x->succ_idx, x->prev_idx, n * sizeof *x->succ_idx);
+    for (size_t i = 0; i < x->n; i++) {
+        const json_t *p = x->pods[i];
+        if (job_pod_succeeded(p) && job_pod_tracked(p) && index_valid(x, p)) x->succ_idx[job_pod_index(p)] = true;
+    }
+    int32_t total = 0;
+    for (int32_t i = 0; i < x->spec.completions; i++) total += x->succ_idx[i];
+    x->succeeded = total;
+    return 0;
+}
+
+/* ---- the sync: deciding ------------------------------------------------------------ */
+
+static void set_count(json_t *status, const char *field, int32_t v, bool keep_zero)
+{
+    if (v == 0 && !keep_zero) json_object_del(status, field);
+    else json_object_set_new(status, field, json_integer(v));
+}
+
+static int64_t start_time(const jctx_t *x)
+{
+    int64_t t;
+    return kobj_time_parse(json_string_value(json_object_get(x->status, "startTime")), &t) == 0 ? t : 0;
+}
+
+static json_t *failure_target(const char *reason, const char *message, int64_t now)
+{
+    return job_condition_new("FailureTarget", "True", reason, message, now);
+}
+
+/* upstream: the finishing condition, if any, before managing pods. */
+static void decide_finished(jctx_t *x)
+{
+    const json_t *scm = job_condition(x->job, SCM), *ft = job_condition(x->job, "FailureTarget");
+    if (job_condition_true(x->job, SCM)) {
+        x->finished = json_deep_copy(scm);
+        return;
+    }
+    if (job_condition_true(x->job, "FailureTarget")) {
+        x->finished = job_condition_new("Failed", "True", json_string_value(json_object_get(ft, "reason")),
+                                        json_string_value(json_object_get(ft, "message")), x->now_s);
+        return;
+    }
+    int64_t start = start_time(x);
+    if (x->failed > x->spec.backoff_limit ||
+        job_past_backoff_on_failure(&x->spec, x->pods, x->n)) {
+        x->finished = failure_target("BackoffLimitExceeded", "Job has reached the specified backoff limit", x->now_s);
+    } else if (x->spec.has_deadline && start && !x->spec.suspend &&
+               x->now_ms - start * 1000 >= x->spec.active_deadline_s * 1000) {
+        x->finished = failure_target("DeadlineExceeded", "Job was active longer than specified deadline", x->now_s);
+    } else if (x->spec.has_deadline && !x->spec.suspend && start) {
+        int64_t left = x->spec.active_deadline_s * 1000 - (x->now_ms - start * 1000);
+        ctrl_enqueue_after(x->rt, x->key, left > 0 ? (uint64_t)left : 0);
+    }
+}
+
+static bool cond_is(const json_t *c, const char *type)
+{
+    const char *t = json_string_value(json_object_get(c, "type"));
+    return t && strcmp(t, type) == 0;
+}
+
+/* Active pods to remove: Indexed duplicates and out-of-range indexes
+ * first (upstream appendDuplicatedIndexPodsForRemoval), then by
+ * controller.ActivePods order, at least at_least. Returns how many of
+ * x->active (reordered) lead the array as victims. */
+static size_t pick_victims(jctx_t *x, size_t at_least)
+{
+    size_t n = x->n_active, rm = 0;
+    if (x->spec.indexed) {
+        /* per index keep the one upstream keeps: the last in ActivePods order */
+        job_sort_for_removal(x->active, n);
+        for (size_t i = 0; i < n; i++) {
+            bool drop = !index_valid(x, x->active[i]);
+            for (size_t j = i + 1; !drop && j < n; j++)
+                drop = index_valid(x, x->active[j]) && job_pod_index(x->active[j]) == job_pod_index(x->active[i]);
+            if (!drop) continue;
+            const json_t *t = x->active[rm];
+            x->active[rm++] = x->active[i];
+            x->active[i] = t;
+        }
+    }
+    if (rm < at_least) {
+        job_sort_for_removal(x->active + rm, n - rm);
+        rm = at_least < n ? at_least : n;
+    }
+    return rm > JOB_MAX_CREATE_DELETE ? JOB_MAX_CREATE_DELETE : rm;
+}
+
+static void remove_pods(jctx_t *x, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        job_act_remove_and_delete(x->c, x->rt, x->key, x->active[i]);
+        if (kpod_is_ready(x->active[i])) x->ready--;
+    }
+    x->active_n -= (int32_t)count;
+    x->terminating += (int32_t)count;
+}
+
+/* upstream firstPendingIndexes: the lowest indexes neither completed nor
+ * held by an active pod. */
+static void plan_indexes(jctx_t *x, int32_t count)
+{
+    bool *used = calloc((size_t)x->spec.completions, sizeof *used);
+    if (!used) return;
+    memcpy(used, x->succ_idx, (size_t)x->spec.completions * sizeof *used);
+    for (size_t i = 0; i < x->n_active; i++)
+        if (index_valid(x, x->active[i])) used[job_pod_index(x->active[i])] = true;
+    for (int32_t i = 0; i < x->spec.completions && count > 0; i++)
+        if (!used[i]) { json_array_append_new(x->s->create_plan, json_integer(i)); count--; }
+    free(used);
+}
+
+/* upstream manageJob; returns the active count to report. */
+static int32_t manage(jctx_t *x)
+{
+    if (x->spec.suspend) {
+        remove_pods(x, pick_victims(x, x->n_active));
+        return x->active_n;
+    }
+    int32_t want = job_want_active(&x->spec, x->succeeded, x->active_n);
+    size_t rm = pick_victims(x, x->active_n > want ? (size_t)(x->active_n - want) : 0);
+    if (rm > 0) {
+        LOGFV(4, "%s: too many pods running (want %d): deleting %zu", x->key, want, rm);
+        remove_pods(x, rm);
+        return x->active_n;
+    }
+    int32_t diff = want - (x->spec.only_replace_failed ? x->terminating : 0) - x->active_n;
+    if (diff <= 0) return x->active_n;
+    int64_t wait = job_backoff_remaining_ms(&x->backoff, x->now_ms);
+    if (wait > 0) {
+        ctrl_enqueue_after(x->rt, x->key, (uint64_t)(wait < JOB_SYNC_BATCH_MS ? JOB_SYNC_BATCH_MS : wait));
+        return 0;   /* as upstream: the back-off branch reports no active pods */
+    }
+    if (diff > JOB_MAX_CREATE_DELETE) diff = JOB_MAX_CREATE_DELETE;
+    json_array_clear(x->s->create_plan);
+    if (x->spec.indexed) plan_indexes(x, diff);
+    else for (int32_t i = 0; i < diff; i++) json_array_append_new(x->s->create_plan, json_integer(-1));
+    diff = (int32_t)json_array_size(x->s->create_plan);
+    LOGFV(4, "%s: too few pods running (want %d): creating %d", x->key, want, diff);
+    job_act_start_creates(x->c, x->rt, x->s, x->key);
+    return x->active_n + diff;
+}
+
+/* upstream: the Suspended condition and its events, with the StartTime
+ * reset on resume. True if it changed. */
+static void suspend_condition(jctx_t *x)
+{
+    if (x->spec.suspend) {
+        if (job_condition_ensure(x->status, "Suspended", "True", "JobSuspended", "Job suspended", x->now_s))
+            ctrl_event(x->rt, x->job, "Normal", "Suspended", "Job suspended");
+        return;
+    }
+    if (job_condition_ensure(x->status, "Suspended", "False", "JobResumed", "Job resumed", x->now_s)) {
+        ctrl_event(x->rt, x->job, "Normal", "Resumed", "Job resumed");
+        char ts[32];
+        if (kobj_time_format(x->now_s, ts, sizeof ts) > 0) json_object_set_new(x->status, "startTime", json_string(ts));
+    }
+}
+
+/* Fails: delete every active pod keeping its finalizer (it counts as
+ * failed); succeeds: nothing to delete. Else manage the pods. */
+static void decide_pods(jctx_t *x)
+{
+    if (x->finished) {
+        bool failing = !cond_is(x->finished, SCM);
+        for (size_t i = 0; failing && i < x->n_active; i++) {
+            job_act_delete_keep(x->c, x->rt, x->key, x->active[i]);
+            if (kpod_is_ready(x->active[i])) x->ready--;
+        }
+        if (failing) {
+            x->terminating += x->active_n;
+            x->active_n = 0;
+        }
+        if (!x->satisfied) { json_decref(x->finished); x->finished = NULL; }
+        return;
+    }
+    bool managed = false;
+    if (x->satisfied && !kobj_being_deleted(x->job)) {
+        x->active_n = manage(x);
+        managed = true;
+    }
+    if (job_complete(&x->spec, x->succeeded, x->active_n))
+        x->finished = job_condition_new(SCM, "True", "CompletionsReached", "Reached expected number of succeeded pods",
+                                        x->now_s);
+    else if (managed)
+        suspend_condition(x);
+}
+
+/* ---- the sync: tracking ------------------------------------------------------------- */
+
+/* Drops uids whose pods no longer carry the finalizer from the uncounted
+ * lists, adding them to the counter (upstream cleanUncountedPodsWithoutFinalizers). */
+static void clean_uncounted(jctx_t *x, const strmap_t *with_fin)
+{
+    static const char *const which[2] = { "succeeded", "failed" };
+    for (int w = 0; w < 2; w++) {
+        json_t *l = uncounted_list(x->status, which[w]);
+        int32_t moved = 0;
+        for (size_t i = json_array_size(l); i-- > 0;) {
+            if (strmap_has(with_fin, json_string_value(json_array_get(l, i)))) continue;
+            json_array_remove(l, i);
+            moved++;
+        }
+        if (moved) set_count(x->status, which[w], (int32_t)kobj_int(x->status, which[w], 0) + moved, false);
+    }
+}
+
+static bool can_remove_finalizer(const jctx_t *x, const json_t *p, bool failed)
+{
+    return kobj_being_deleted(x->job) || x->finished || job_pod_succeeded(p) || failed;
+}
+
+/* upstream's loop in trackJobStatusAndRemoveFinalizers: finished pods
+ * into uncountedTerminatedPods (Indexed: succeeded indexes), and the pods
+ * whose finalizer can go. Returns how many victims lead rm. */
+static size_t track_pods(jctx_t *x, const json_t **rm)
+{
+    size_t n_rm = 0;
+    json_t *us = uncounted_list(x->status, "succeeded"), *uf = uncounted_list(x->status, "failed");
+    for (size_t i = 0; i < x->n; i++) {
+        const json_t *p = x->pods[i];
+        const char *uid = kobj_uid(p);
+        if (!job_pod_tracked(p) || strmap_has(x->s->rm_fin, uid)) continue;
+        bool failed = job_pod_failed(p, x->spec.only_replace_failed);
+        if (!can_remove_finalizer(x, p, failed)) continue;
+        rm[n_rm++] = p;
+        if (job_pod_succeeded(p) && !strmap_has(x->unc_f, uid)) {
+            if (x->spec.indexed) { if (index_valid(x, p)) x->succ_idx[job_pod_index(p)] = true; }
+            else if (!strmap_has(x->unc_s, uid)) json_array_append_new(us, json_string(uid));
+        } else if (failed || (x->finished && !cond_is(x->finished, SCM))) {
+            if (!strmap_has(x->unc_f, uid) && (!x->spec.indexed || index_valid(x, p)))
+                json_array_append_new(uf, json_string(uid));
+        }
+        if (json_array_size(us) + json_array_size(uf) >= JOB_MAX_UNCOUNTED) break;
+    }
+    return n_rm;
+}
+
+static void indexed_status(jctx_t *x)
+{
+    int32_t total = 0;
+    for (int32_t i = 0; i < x->spec.completions; i++) total += x->succ_idx[i];
+    set_count(x->status, "succeeded", total, false);
+    char buf[4096];
+    job_indexes_format(x->succ_idx, x->spec.completions, buf, sizeof buf);
+    if (*buf) json_object_set_new(x->status, "completedIndexes", json_string(buf));
+    else json_object_del(x->status, "completedIndexes");
+}
+
+/* The interim condition goes in first; returns whether it is new. */
+static bool interim_condition(jctx_t *x)
+{
+    if (!x->finished) return false;
+    const char *reason = json_string_value(json_object_get(x->finished, "reason"));
+    const char *msg = json_string_value(json_object_get(x->finished, "message"));
+    bool added = false;
+    json_t *final = NULL;
+    if (cond_is(x->finished, "FailureTarget")) {
+        job_condition_ensure(x->status, "FailureTarget", "True", reason, msg, x->now_s);
+        added = true;
+        final = job_condition_new("Failed", "True", reason, msg, x->now_s);
+    } else if (cond_is(x->finished, SCM)) {
+        if (!job_condition_true(x->job, SCM)) {
+            job_condition_ensure(x->status, SCM, "True", reason, msg, x->now_s);
+            added = true;
+        }
+        final = job_condition_new("Complete", "True", reason, msg, x->now_s);
+    }
+    if (final) {
+        json_decref(x->finished);
+        x->finished = final;
+    }
+    return added;
+}
+
+/* upstream enactJobFinished: the final condition once nothing is
+ * uncounted or terminating. True if set. */
+static bool enact_finished(jctx_t *x)
+{
+    if (!x->finished) return false;
+    if (json_array_size(uncounted_list(x->status, "succeeded")) + json_array_size(uncounted_list(x->status, "failed")))
+        return false;
+    if (x->terminating > 0) return false;
+    const char *type = json_string_value(json_object_get(x->finished, "type"));
+    job_condition_ensure(x->status, type, "True", json_string_value(json_object_get(x->finished, "reason")),
+                         json_string_value(json_object_get(x->finished, "message")), x->now_s);
+    if (strcmp(type, "Complete") == 0) {
+        char ts[32];
+        if (kobj_time_format(x->now_s, ts, sizeof ts) > 0) json_object_set_new(x->status, "completionTime", json_string(ts));
+    }
+    json_decref(x->s->finish_cond);
+    x->s->finish_cond = json_deep_copy(x->finished);
+    x->s->too_many_succeeded = x->spec.has_completions && kobj_int(x->status, "succeeded", 0) > x->spec.completions;
+    return true;
+}
+
+/* Empty uncounted lists are left out, as upstream's nil slices are. */
+static void tidy_uncounted(json_t *status)
+{
+    json_t *u = json_object_get(status, "uncountedTerminatedPods");
+    if (json_array_size(json_object_get(u, "succeeded")) == 0) json_object_del(u, "succeeded");
+    if (json_array_size(json_object_get(u, "failed")) == 0) json_object_del(u, "failed");
+}
+
+static void write_status(jctx_t *x)
+{
+    tidy_uncounted(x->status);
+    x->s->write_backoff = true;
+    x->s->write_backoff_rec = x->backoff;
+    job_act_write_status(x->c, x->rt, x->s, x->key, x->job, &x->status);
+}
+
+/* One stage of upstream's trackJobStatusAndRemoveFinalizers (see the top). */
+static int track(jctx_t *x)
+{
+    const json_t **rm = malloc((x->n ? x->n : 1) * sizeof *rm);
+    strmap_t *with_fin = strmap_new(NULL);
+    if (!rm || !with_fin) { free(rm); strmap_destroy(&with_fin); return -1; }
+    for (size_t i = 0; i < x->n; i++)
+        if (job_pod_tracked(x->pods[i]) && !strmap_has(x->s->rm_fin, kobj_uid(x->pods[i])))
+            strmap_put(with_fin, kobj_uid(x->pods[i]), (void *)1);
+    clean_uncounted(x, with_fin);
+    strmap_destroy(&with_fin);
+    size_t n_rm = track_pods(x, rm);
+    if (x->spec.indexed) indexed_status(x);
+    bool new_interim = interim_condition(x);
+    json_t *cur = kobj_get(x->job, "status");
+    json_t *empty = json_object();
+    tidy_uncounted(x->status);
+    bool differs = !json_equal(cur ? cur : empty, x->status);
+    json_decref(empty);
+    if (n_rm > 0 && !differs) {
+        for (size_t i = 0; i < n_rm; i++) job_act_remove_finalizer(x->c, x->rt, x->s, x->key, rm[i]);
+    } else if (n_rm > 0 || new_interim) {
+        write_status(x);     /* the uncounted pods / interim condition are recorded first */
+    } else if (enact_finished(x) || differs) {
+        write_status(x);
+    }
+    free(rm);
+    return 0;
+}
+
+/* ---- the sync ---------------------------------------------------------------------- */
+
+static void warn_invalid(job_ctrl_t *c, ctrl_runtime_t *rt, job_state_t *s, const json_t *job, const char *why)
+{
+    int64_t gen = kobj_generation(job);
+    if (s->warned_generation == gen) return;
+    s->warned_generation = gen;
+    if (log_limit_allow(&c->bad_log))
+        LOGW("Job refused: invalid spec", "namespace", kobj_namespace(job), "name", kobj_name(job), "reason", why);
+    if (strstr(why, "completion mode"))
+        ctrl_event(rt, job, "Warning", "UnknownCompletionMode", "Skipped Job sync because completion mode is unknown");
+}
+
+/* Our last status write is not in the cache yet: wait for its event. */
+static bool waiting_for_own_write(ctrl_runtime_t *rt, job_state_t *s, const json_t *job, const char *key)
+{
+    if (!s->stale_rv) return false;
+    if (strcmp(kobj_resource_version(job), s->stale_rv) == 0 &&
+        ctrl_now_unix_ms(rt) - s->stale_since_ms < JOB_STALE_WAIT_MS) {
+        ctrl_enqueue_after(rt, key, 2000);   /* safety net; the event re-queues sooner */
+        return true;
+    }
+    free(s->stale_rv);
+    s->stale_rv = NULL;
+    return false;
+}
+
+static int sync_job(jctx_t *x)
+{
+    x->status = json_deep_copy(kobj_get(x->job, "status"));
+    if (!x->status) x->status = json_object();
+    if (!x->status) return -1;
+    if (!json_is_object(json_object_get(x->status, "uncountedTerminatedPods")))
+        json_object_set_new(x->status, "uncountedTerminatedPods", json_object());
+    x->unc_s = uid_set(uncounted_list(x->status, "succeeded"));
+    x->unc_f = uid_set(uncounted_list(x->status, "failed"));
+    x->satisfied = expectations_satisfied(ctrl_expectations(x->rt), x->key);
+    if (!x->unc_s || !x->unc_f || collect_pods(x) < 0 || count_finished(x) < 0) return -1;
+    if (!json_object_get(x->status, "startTime") && !x->spec.suspend) {
+        char ts[32];
+        if (kobj_time_format(x->now_s, ts, sizeof ts) > 0) json_object_set_new(x->status, "startTime", json_string(ts));
+    }
+    decide_finished(x);
+    if (x->spec.indexed && count_indexes(x) < 0) return -1;
+    decide_pods(x);
+    set_count(x->status, "active", x->active_n, false);
+    set_count(x->status, "ready", x->ready, true);
+    set_count(x->status, "terminating", x->terminating, true);
+    return track(x);
+}
+
+int job_sync(ctrl_runtime_t *rt, const char *key, void *ud)
+{
+    job_ctrl_t *c = ud;
+    if (strncmp(key, ORPHAN_KEY_PREFIX, strlen(ORPHAN_KEY_PREFIX)) == 0) return orphan_sync(rt, key);
+    const json_t *job = cache_get(ctrl_cache(rt, JOB_RESOURCE), key);
+    if (!job) {
+        expectations_forget(ctrl_expectations(rt), key);
+        strmap_del(c->states, key);
+        return 0;
+    }
+    if (job_managed_elsewhere(job)) return 0;
+    job_state_t *s = state_for(c, key, job);
+    if (!s) return -1;
+    if (job_is_finished(job)) {
+        s->backoff = (job_backoff_t){ 0, 0 };   /* upstream removes the back-off record */
+        return 0;
+    }
+    if (waiting_for_own_write(rt, s, job, key)) return 0;
+    jctx_t x = { .rt = rt, .c = c, .s = s, .key = key, .job = job };
+    char why[320];
+    if (job_spec_read(job, &x.spec, why, sizeof why) < 0) {
+        warn_invalid(c, rt, s, job, why);
+        return 0;   /* retrying cannot help: the next edit re-queues it */
+    }
+    x.now_ms = (int64_t)ctrl_now_unix_ms(rt);
+    x.now_s = x.now_ms / 1000;
+    int rc = sync_job(&x);
+    ctx_free(&x);
+    return rc;
+}
