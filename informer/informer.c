@@ -129,21 +129,9 @@ static int add_resources(informer_t *in, const reflector_env_t *env)
 
 static void *open_socket(informer_t *in, int type, bus_endpoint_t ep, bool bind)
 {
-    char endpoint[512];
-    if (bus_endpoint(&worker_opts(in->w)->bus, ep, endpoint, sizeof endpoint) < 0) return NULL;
-    void *s = zmq_socket(worker_zctx(in->w), type);
-    if (!s) return NULL;
-    int zero = 0, one = 1, hwm = type == ZMQ_PUB ? PUB_SNDHWM : 0;
-    /* Options before connect/bind: pipes take the HWM they are created with. */
-    bool ok = zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero) == 0 &&
-              zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm) == 0 &&
-              (type != ZMQ_ROUTER || zmq_setsockopt(s, ZMQ_ROUTER_MANDATORY, &one, sizeof one) == 0) &&
-              (bind ? zmq_bind(s, endpoint) : zmq_connect(s, endpoint)) == 0;
-    if (!ok) {
-        LOGE("cannot open bus socket", "endpoint", endpoint, "error", zmq_strerror(errno));
-        zmq_close(s);
-        return NULL;
-    }
+    void *s = bus_open_server(worker_zctx(in->w), type, &worker_opts(in->w)->bus, ep, bind,
+                              type == ZMQ_PUB ? PUB_SNDHWM : 0);
+    if (!s) LOGE("cannot open bus socket", "endpoint", bus_endpoint_name(ep), "error", zmq_strerror(errno));
     return s;
 }
 

@@ -56,22 +56,41 @@ int bus_endpoint(const bus_config_t *cfg, bus_endpoint_t ep, char *out, size_t o
     return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
 
-void *bus_open(void *zctx, int type, const bus_config_t *cfg, bus_endpoint_t ep, bool bind)
+/* Options go before connect/bind: a pipe takes the HWM it is created with. */
+static void *open_with(void *zctx, int type, const bus_config_t *cfg, bus_endpoint_t ep, bool bind, int sndhwm,
+                       bool mandatory)
 {
     char endpoint[512];
     if (bus_endpoint(cfg, ep, endpoint, sizeof endpoint) < 0) { errno = ENAMETOOLONG; return NULL; }
     void *s = zmq_socket(zctx, type);
     if (!s) return NULL;
-    int zero = 0;
-    zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
-    int rc = bind ? zmq_bind(s, endpoint) : zmq_connect(s, endpoint);
-    if (rc < 0) {
+    int zero = 0, one = 1;
+    bool ok = zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero) == 0 &&
+              (sndhwm < 0 || zmq_setsockopt(s, ZMQ_SNDHWM, &sndhwm, sizeof sndhwm) == 0) &&
+              (!mandatory || zmq_setsockopt(s, ZMQ_ROUTER_MANDATORY, &one, sizeof one) == 0) &&
+              (bind ? zmq_bind(s, endpoint) : zmq_connect(s, endpoint)) == 0;
+    if (!ok) {
         int saved = errno;
         zmq_close(s);
         errno = saved;
         return NULL;
     }
     return s;
+}
+
+const char *bus_endpoint_name(bus_endpoint_t ep)
+{
+    return (int)ep >= 0 && ep < BUS_EP_COUNT ? ep_names[ep] : "?";
+}
+
+void *bus_open(void *zctx, int type, const bus_config_t *cfg, bus_endpoint_t ep, bool bind)
+{
+    return open_with(zctx, type, cfg, ep, bind, -1, false);
+}
+
+void *bus_open_server(void *zctx, int type, const bus_config_t *cfg, bus_endpoint_t ep, bool bind, int sndhwm)
+{
+    return open_with(zctx, type, cfg, ep, bind, sndhwm, type == ZMQ_ROUTER);
 }
 
 int bus_topic_event(char *out, size_t outlen, const char *resource, const char *ns)

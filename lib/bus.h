@@ -63,10 +63,17 @@ int bus_config_parse(bus_config_t *cfg, const char *spec);
 int bus_dir_prepare(const bus_config_t *cfg);
 /* Writes the ZeroMQ endpoint string for ep into out. 0 or -1 if too long. */
 int bus_endpoint(const bus_config_t *cfg, bus_endpoint_t ep, char *out, size_t outlen);
+/* "events-in", "snapshot", ... ("?" out of range): for messages. */
+const char *bus_endpoint_name(bus_endpoint_t ep);
 
 /* Creates a socket of type, sets sane options (linger 0, no fd inheritance
  * is zmq's default since 4.x: ZMQ_IPV6 off), binds or connects it. NULL on error. */
 void *bus_open(void *zctx, int type, const bus_config_t *cfg, bus_endpoint_t ep, bool bind);
+/* The same for the informer's side of the event stream: sndhwm (0:
+ * unlimited, < 0: zmq's default) and, for a ROUTER, ROUTER_MANDATORY (a
+ * reply to a vanished peer fails with EHOSTUNREACH instead of being dropped
+ * without a word). */
+void *bus_open_server(void *zctx, int type, const bus_config_t *cfg, bus_endpoint_t ep, bool bind, int sndhwm);
 
 /* Topic builders; return the length written or -1 if it would not fit. */
 int bus_topic_event(char *out, size_t outlen, const char *resource, const char *ns);
