@@ -418,16 +418,24 @@ static void delete_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
     } else {
         ctrl_event(rt, p->cj, "Warning", "FailedDelete", "Deleted job: %s", result_text(res, buf, sizeof buf));
         if (replace) p->replace_failed = true;
+        else if (uid && cj_active_remove(plan_status(p), uid)) {
+            /* kept: upstream's reconcile then sees it finished in the active list */
+            ctrl_event(rt, p->cj, "Normal", "SawCompletedJob", "Saw completed job: %s, condition: %s", res->name,
+                       kobj_str(d, "cond"));
+            p->dirty = true;
+        }
     }
     if (--p->pending == 0) plan_phase2(c, rt, s, res->owner_key);
 }
 
+/* cond: the finished condition of a history Job ("Complete"/"Failed"), NULL for replace. */
 static int delete_job(cj_ctrl_t *c, ctrl_runtime_t *rt, cj_state_t *s, const char *key, const char *ns,
-                      const char *name, const char *uid, bool replace)
+                      const char *name, const char *uid, bool replace, const char *cond)
 {
     cj_plan_t *p = &s->plan;
     if (!p->deletes && !(p->deletes = json_object())) return -1;
-    json_object_set_new(p->deletes, name, json_pack("{s:s, s:b}", "uid", uid, "replace", replace));
+    json_object_set_new(p->deletes, name,
+                        json_pack("{s:s, s:b, s:s}", "uid", uid, "replace", replace, "cond", cond ? cond : ""));
     ctrl_action_spec_t a = {
         .verb = KUBUS__V1__VERB__DELETE, .resource = JOB_RESOURCE, .ns = ns, .name = name,
         .propagation = KUBUS__V1__PROPAGATION__BACKGROUND, .precondition_uid = uid, .owner_key = key,
@@ -447,7 +455,8 @@ static void prune(cj_ctrl_t *c, ctrl_runtime_t *rt, cj_state_t *s, const char *k
     if (excess == 0) return;
     cj_sort_by_start_time(jobs, n);
     for (size_t i = 0; i < excess; i++)
-        if (delete_job(c, rt, s, key, kobj_namespace(jobs[i]), kobj_name(jobs[i]), kobj_uid(jobs[i]), false) < 0)
+        if (delete_job(c, rt, s, key, kobj_namespace(jobs[i]), kobj_name(jobs[i]), kobj_uid(jobs[i]), false,
+                       cj_job_state(jobs[i]) == CJ_JOB_COMPLETE ? "Complete" : "Failed") < 0)
             s->plan.failed = true;
 }
 
@@ -505,7 +514,9 @@ static void reconcile_jobs(ctrl_runtime_t *rt, cj_plan_t *p, const cache_list_t 
             continue;
         }
         if (state == CJ_JOB_RUNNING) continue;
-        if (found) {
+        /* upstream's cleanup runs first and its delete takes the Job out of
+         * status.active: no SawCompletedJob for it (delete_done removes it) */
+        if (found && !json_object_get(p->deletes, kobj_name(j))) {
             cj_active_remove(st, kobj_uid(j));
             ctrl_event(rt, p->cj, "Normal", "SawCompletedJob", "Saw completed job: %s, condition: %s", kobj_name(j),
                        state == CJ_JOB_COMPLETE ? "Complete" : "Failed");
@@ -639,7 +650,7 @@ static void decide_schedule(cj_ctrl_t *c, ctrl_runtime_t *rt, cj_state_t *s, con
         json_t *ref;
         json_array_foreach(act, i, ref) {
             const char *ns = kobj_str(ref, "namespace"), *jn = kobj_str(ref, "name"), *uid = kobj_str(ref, "uid");
-            if (!jn || !uid || delete_job(c, rt, s, key, ns ? ns : kobj_namespace(cj), jn, uid, true) < 0)
+            if (!jn || !uid || delete_job(c, rt, s, key, ns ? ns : kobj_namespace(cj), jn, uid, true, NULL) < 0)
                 p->replace_failed = true;
         }
         json_decref(act);

@@ -403,6 +403,40 @@ static void test_zero_limit(void **state)
     assert_int_equal(count_verb(KUBUS__V1__VERB__DELETE), 1);
 }
 
+/* Limit 0 and the finished Job still active: upstream's cleanup deletes it
+ * (taking it out of status.active) before its reconcile could report it. */
+static void test_zero_limit_active_job(void **state)
+{
+    fx_t *fx = *state;
+    const char *active = "{\"active\":[{\"kind\":\"Job\",\"namespace\":\"ns\",\"name\":\"hello-a\",\"uid\":\"ua\"}],"
+                         "\"lastScheduleTime\":\"2024-01-15T10:00:00Z\"}";
+    put_job(fx->rt, "hello-a", "ua", "2024-01-15T09:50:00Z", "Complete", "2024-01-15T09:50:09Z");
+    put_cj(fx->rt, "1", NULL, ",\"successfulJobsHistoryLimit\":0", active);
+    ctrl_test_step(fx->rt);
+    answer(fx->rt, nth(KUBUS__V1__VERB__DELETE, 0), 200);
+    assert_int_equal(events("SuccessfulDelete", NULL), 1);
+    assert_int_equal(events("SawCompletedJob", NULL), 0);
+    const sent_t *u = nth(KUBUS__V1__VERB__UPDATE_STATUS, 0);
+    assert_null(kobj_get(u->body, "status.active"));
+    assert_string_equal(kobj_str(u->body, "status.lastSuccessfulTime"), "2024-01-15T09:50:09Z");
+    answer(fx->rt, u, 200);
+    /* a failed delete leaves it to the reconcile: SawCompletedJob (another
+     * Job: the first one's delete is still expected to be seen) */
+    reset_sent();
+    json_t *gone = json_pack("{s:{s:s, s:s, s:s}}", "metadata", "name", "hello-a", "namespace", "ns", "uid", "ua");
+    ctrl_test_apply(fx->rt, "jobs", &gone, true);
+    put_job(fx->rt, "hello-a", "ua2", "2024-01-15T09:50:00Z", "Complete", "2024-01-15T09:50:09Z");
+    put_cj(fx->rt, "2", NULL, ",\"successfulJobsHistoryLimit\":0",
+           "{\"active\":[{\"kind\":\"Job\",\"namespace\":\"ns\",\"name\":\"hello-a\",\"uid\":\"ua2\"}],\"lastScheduleTime\":\"2024-01-15T10:00:00Z\"}");
+    ctrl_test_step(fx->rt);
+    answer(fx->rt, nth(KUBUS__V1__VERB__DELETE, 0), 500);
+    assert_int_equal(events("FailedDelete", NULL), 1);
+    const char *msg = NULL;
+    assert_int_equal(events("SawCompletedJob", &msg), 1);
+    assert_string_equal(msg, "Saw completed job: hello-a, condition: Complete");
+    assert_null(kobj_get(nth(KUBUS__V1__VERB__UPDATE_STATUS, 0)->body, "status.active"));
+}
+
 static void test_completed_active_job(void **state)
 {
     fx_t *fx = *state;
@@ -589,7 +623,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_creates_job_and_status), T(test_nothing_before_first_time), T(test_suspend), T(test_forbid),
         T(test_allow_runs_concurrently), T(test_replace), T(test_replace_delete_fails), T(test_starting_deadline),
-        T(test_too_many_missed), T(test_history_limits), T(test_zero_limit), T(test_completed_active_job),
+        T(test_too_many_missed), T(test_history_limits), T(test_zero_limit), T(test_zero_limit_active_job), T(test_completed_active_job),
         T(test_failed_active_job), T(test_unexpected_job), T(test_missing_job), T(test_missing_job_found_live),
         T(test_already_exists_ours), T(test_create_fails), T(test_bad_zone_and_schedules),
         T(test_tz_in_schedule_and_zone), T(test_tz_prefix_warns), T(test_deleted_cronjob_is_forgotten),
