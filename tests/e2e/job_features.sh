@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Job features beyond the tutorial, with kubus-job, kubus-ttlafterfinished
+# and the garbage collector (the local cluster's kwok completes every Job
+# pod ~3 s after it runs; a pod with an unsatisfiable nodeSelector stays
+# Pending and so stays active):
+#   - completions 3, parallelism 2: never more than 2 pods at once, 3 pods
+#     in all, Complete 3/3;
+#   - suspend / resume: suspending deletes the active pods (not counted as
+#     failed), Suspended=True (JobSuspended) and a Suspended event; resuming
+#     creates pods again, Suspended=False (JobResumed), a Resumed event;
+#   - activeDeadlineSeconds: FailureTarget then Failed DeadlineExceeded, the
+#     active pod deleted and counted as failed, a DeadlineExceeded event;
+#   - deleting a Job with pods: the garbage collector deletes them and the
+#     job controller removes their tracking finalizer, so they go away;
+#   - ttlSecondsAfterFinished: the Job is deleted that many seconds after it
+#     finished, not before, and its pods with it (garbage collector); a TTL
+#     lowered on a finished Job is re-checked at once.
+. "$(dirname "$0")/lib.sh"
+. "$KUBUS_ROOT/tests/e2e/kubus.sh"
+kubus_start --controllers=job,ttl-after-finished,garbagecollector || fail "kubus did not start"
+kns_new job-features
+
+cond() { kjq "[.status.conditions[]? | select(.type == \"$2\") | .status][0] // \"\"" job "$1"; }
+creason() { kjq "[.status.conditions[]? | select(.type == \"$2\") | .reason][0] // \"\"" job "$1"; }
+pods_of() { kget pods -l "job-name=$1" | jq '[.items[] | select(.metadata.deletionTimestamp == null)] | length'; }
+all_pods_of() { kget pods -l "job-name=$1" | jq '.items | length'; }
+running_of() { kget pods -l "job-name=$1" | jq '[.items[] | select(.metadata.deletionTimestamp == null and .status.phase != "Succeeded" and .status.phase != "Failed")] | length'; }
+ev() { kget events --field-selector "involvedObject.kind=Job,involvedObject.name=$1,reason=$2" | jq -r '.items[] | "\(.type)|\(.message)"'; }
+
+mkjob() {   # mkjob NAME EXTRA-SPEC-YAML [POD-SPEC-EXTRA-YAML]
+  k apply -f - >/dev/null <<YAML
+apiVersion: batch/v1
+kind: Job
+metadata: {name: $1}
+spec:
+$2
+  template:
+    spec:
+      restartPolicy: Never
+${3:-}
+      containers: [{name: ml, image: example/train, args: ['3', 'softmax', '0.5']}]
+YAML
+}
+PENDING='      nodeSelector: {kubus.test/none: none}'
+
+mkjob par "  completions: 3
+  parallelism: 2"
+mkjob susp "  completions: 2
+  parallelism: 2" "$PENDING"
+mkjob deadline "  activeDeadlineSeconds: 6
+  backoffLimit: 5" "$PENDING"
+
+# ---- completions 3, parallelism 2 ------------------------------------------------
+wait_until 30 '[ "$(running_of par)" = 2 ]' "2 pods of par running"
+deadline=$(($(date +%s) + 60))
+until [ "$(cond par Complete)" = True ]; do
+  r=$(running_of par)
+  [ "$r" -le 2 ] || fail "par has $r pods running at once, parallelism is 2"
+  [ "$(date +%s)" -lt "$deadline" ] || fail "par did not complete within 60 s: $(kjq -c .status job par)"
+  sleep 0.3
+done
+[ "$(all_pods_of par)" = 3 ] || fail "par made $(all_pods_of par) pods, want 3"
+kget job par | jq -e '.status.succeeded == 3 and (.status.failed // 0) == 0 and .status.completionTime != null' >/dev/null \
+  || fail "par status: $(kjq -c .status job par)"
+k get job par --no-headers | awk '$2 == "Complete" && $3 == "3/3" {ok=1} END {exit !ok}' \
+  || fail "kubectl get job par: $(k get job par --no-headers)"
+pass "completions 3 / parallelism 2: at most 2 at once, 3 pods, Complete 3/3"
+
+# ---- activeDeadlineSeconds ------------------------------------------------------------
+wait_until 40 '[ "$(cond deadline Failed)" = True ]' "deadline Failed"
+kget job deadline | jq -e '
+  ([.status.conditions[].type] == ["FailureTarget", "Failed"]) and
+  all(.status.conditions[]; .reason == "DeadlineExceeded" and .message == "Job was active longer than specified deadline")
+  and .status.failed == 1 and (.status.active // 0) == 0 and .status.terminating == 0' >/dev/null \
+  || fail "deadline status: $(kjq -c .status job deadline)"
+[ "$(pods_of deadline)" = 0 ] || fail "the deadline job still has $(pods_of deadline) pods"
+wait_until 10 '[ -n "$(ev deadline DeadlineExceeded)" ]' "a DeadlineExceeded event"
+[ "$(ev deadline DeadlineExceeded)" = "Warning|Job was active longer than specified deadline" ] || fail "event: $(ev deadline DeadlineExceeded)"
+start=$(kjq '.status.startTime | fromdateiso8601' job deadline)
+failed_at=$(kjq '[.status.conditions[] | select(.type == "FailureTarget") | .lastTransitionTime | fromdateiso8601][0]' job deadline)
+[ $((failed_at - start)) -ge 6 ] || fail "deadline job failed $((failed_at - start)) s after its start, before activeDeadlineSeconds 6"
+pass "activeDeadlineSeconds: FailureTarget then Failed DeadlineExceeded after $((failed_at - start)) s, pod deleted and counted failed"
+
+# ---- suspend / resume ------------------------------------------------------------------
+wait_until 30 '[ "$(pods_of susp)" = 2 ] && [ "$(kjq ".status.active // 0" job susp)" = 2 ]' "2 pending pods of susp, active 2"
+k patch job susp --type=merge -p '{"spec":{"suspend":true}}' >/dev/null
+wait_until 30 '[ "$(all_pods_of susp)" = 0 ]' "susp's pods deleted (and gone)"
+wait_until 10 '[ "$(cond susp Suspended)" = True ]' "Suspended=True"
+kget job susp | jq -e '(.status.active // 0) == 0 and (.status.failed // 0) == 0 and
+  ([.status.conditions[] | select(.type == "Suspended")][0] | .reason == "JobSuspended" and .message == "Job suspended")' >/dev/null \
+  || fail "susp status after suspend: $(kjq -c .status job susp)"
+wait_until 10 '[ "$(ev susp Suspended)" = "Normal|Job suspended" ]' "a Suspended event"
+[ "$(ev susp SuccessfulDelete | wc -l)" = 2 ] || fail "want 2 SuccessfulDelete events: $(ev susp SuccessfulDelete)"
+never_within 3 '[ "$(all_pods_of susp)" != 0 ]' "a pod for the suspended job"
+k patch job susp --type=merge -p '{"spec":{"suspend":false}}' >/dev/null
+wait_until 30 '[ "$(pods_of susp)" = 2 ]' "2 pods again after resume"
+wait_until 10 '[ "$(cond susp Suspended)" = False ] && [ "$(creason susp Suspended)" = JobResumed ]' "Suspended=False JobResumed"
+wait_until 10 '[ "$(ev susp Resumed)" = "Normal|Job resumed" ]' "a Resumed event"
+pass "suspend deletes the active pods (not failures), resume creates them again; conditions and events"
+
+# ---- deleting a Job with pods ----------------------------------------------------------
+k delete job susp --wait=false >/dev/null
+wait_until 30 '[ "$(all_pods_of susp)" = 0 ]' "the deleted job's pods gone (GC + finalizer removal)"
+pass "deleting a Job: its pods deleted and their tracking finalizer removed"
+
+# ---- ttlSecondsAfterFinished ------------------------------------------------------------
+mkjob ttl "  ttlSecondsAfterFinished: 6"
+mkjob ttl-late "  ttlSecondsAfterFinished: 3600"
+wait_until 30 '[ "$(cond ttl Complete)" = True ]' "ttl Complete"
+finish=$(kjq '[.status.conditions[] | select(.type == "Complete") | .lastTransitionTime | fromdateiso8601][0]' job ttl)
+[ "$(all_pods_of ttl)" = 1 ] || fail "ttl has $(all_pods_of ttl) pods"
+left=$((finish + 6 - $(date +%s) - 1))
+[ "$left" -gt 0 ] && never_within "$left" '! k get job ttl >/dev/null 2>&1' "ttl deleted before its TTL ran out"
+wait_until 20 '! k get job ttl >/dev/null 2>&1' "ttl deleted after its TTL"
+gone=$(date +%s)
+[ $((gone - finish)) -ge 6 ] || fail "ttl deleted $((gone - finish)) s after it finished, TTL is 6"
+wait_until 30 '[ "$(all_pods_of ttl)" = 0 ]' "ttl's pod deleted with it"
+by=$(cat "$KUBUS_CLUSTER_DIR"/logs/audit*.log | jq -r --arg ns "$NS" 'select(.verb == "delete" and .objectRef.resource == "jobs"
+      and .objectRef.namespace == $ns and .objectRef.name == "ttl") | .userAgent' | sort -u)
+case "$by" in *ttl-after-finished*) ;; *) fail "the ttl Job was not deleted by kubus-ttlafterfinished (user agents: $by)" ;; esac
+pass "ttlSecondsAfterFinished 6: deleted $((gone - finish)) s after it finished, its pod with it"
+
+wait_until 30 '[ "$(cond ttl-late Complete)" = True ]' "ttl-late Complete"
+never_within 3 '! k get job ttl-late >/dev/null 2>&1' "ttl-late deleted with a TTL of an hour"
+k patch job ttl-late --type=merge -p '{"spec":{"ttlSecondsAfterFinished":1}}' >/dev/null
+wait_until 15 '! k get job ttl-late >/dev/null 2>&1' "ttl-late deleted once its TTL was lowered"
+wait_until 30 '[ "$(all_pods_of ttl-late)" = 0 ]' "ttl-late's pod deleted with it"
+pass "a TTL lowered on a finished Job is re-checked: deleted"
