@@ -1,0 +1,302 @@
+/* Unit tests for the StatefulSet sync on the runtime's test mode (no bus):
+ * a new set first gets its ControllerRevision and mysts-0's claim, then
+ * (once both are observed) the pod, then nothing until the pod is Running
+ * and Ready; expectations stop a sync from acting twice on one gap; events
+ * carry upstream's messages; scale-down deletes the highest pod with a uid
+ * precondition; status is written with the revision names. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "ctrl/kobj.h"
+#include "ctrl/runtime.h"
+#include "sts_sync.h"
+
+#define MAXA 64
+
+typedef struct {
+    uint64_t id;
+    int verb;
+    char resource[64], name[128], uid_pre[64];
+    json_t *body;
+    bool answered;
+} sent_t;
+
+static sent_t sent[MAXA];
+static int n_sent;
+
+static int capture(const uint8_t *buf, size_t len, void *ud)
+{
+    (void)ud;
+    char err[128];
+    msg_envelope_t *env = msg_decode(buf, len, err, sizeof err);
+    assert_non_null(env);
+    if (env->body_case == KUBUS__V1__ENVELOPE__BODY_ACTION && n_sent < MAXA) {
+        sent_t *s = &sent[n_sent++];
+        memset(s, 0, sizeof *s);
+        s->id = env->action->id;
+        s->verb = env->action->verb;
+        snprintf(s->resource, sizeof s->resource, "%s", env->action->resource);
+        snprintf(s->name, sizeof s->name, "%s", env->action->name);
+        snprintf(s->uid_pre, sizeof s->uid_pre, "%s", env->action->precondition_uid);
+        s->body = env->action->body.len ? json_loadb((char *)env->action->body.data, env->action->body.len, 0, NULL)
+                                        : NULL;
+    }
+    msg_free(env);
+    return 0;
+}
+
+static void reset_sent(void)
+{
+    for (int i = 0; i < n_sent; i++) json_decref(sent[i].body);
+    n_sent = 0;
+}
+
+/* "VERB:resource/name" of every non-event action, space separated. */
+static const char *actions_text(void)
+{
+    static char buf[1024];
+    buf[0] = '\0';
+    for (int i = 0; i < n_sent; i++) {
+        if (sent[i].verb == KUBUS__V1__VERB__EVENT) continue;
+        size_t l = strlen(buf);
+        snprintf(buf + l, sizeof buf - l, "%s%d:%s/%s", l ? " " : "", sent[i].verb, sent[i].resource, sent[i].name);
+    }
+    return buf;
+}
+
+static const sent_t *find(int verb, const char *resource)
+{
+    for (int i = 0; i < n_sent; i++)
+        if (sent[i].verb == verb && strcmp(sent[i].resource, resource) == 0) return &sent[i];
+    fail_msg("no %d on %s (have: %s)", verb, resource, actions_text());
+    return NULL;
+}
+
+static bool has_event(const char *reason, const char *message)
+{
+    for (int i = 0; i < n_sent; i++) {
+        if (sent[i].verb != KUBUS__V1__VERB__EVENT || !sent[i].body) continue;
+        const char *r = kobj_str(sent[i].body, "reason"), *m = kobj_str(sent[i].body, "message");
+        if (r && m && strcmp(r, reason) == 0 && strcmp(m, message) == 0) return true;
+    }
+    return false;
+}
+
+static void answer_all(ctrl_runtime_t *rt, uint32_t status)
+{
+    for (int i = 0; i < n_sent; i++) {
+        if (sent[i].answered || sent[i].verb == KUBUS__V1__VERB__EVENT) continue;
+        sent[i].answered = true;
+        msg_result_t r;
+        kubus__v1__action_result__init(&r);
+        r.id = sent[i].id;
+        r.status = sent[i].verb == KUBUS__V1__VERB__CREATE ? (status == 200 ? 201 : status) : status;
+        r.verb = sent[i].verb;
+        actions_on_result(ctrl_actions(rt), &r);
+    }
+}
+
+/* The object a create asked for, as the informer would report it. */
+static void observe(ctrl_runtime_t *rt, const sent_t *s, const char *uid, const char *phase, bool ready)
+{
+    json_t *o = json_deep_copy(s->body);
+    json_t *m = json_object_get(o, "metadata");
+    json_object_set_new(m, "uid", json_string(uid));
+    json_object_set_new(m, "resourceVersion", json_string("1"));
+    json_object_set_new(m, "creationTimestamp", json_string("2023-11-14T00:00:00Z"));
+    if (phase)
+        json_object_set_new(o, "status", json_pack("{s:s, s:[{s:s, s:s, s:s}]}", "phase", phase, "conditions", "type",
+                                                   "Ready", "status", ready ? "True" : "False", "lastTransitionTime",
+                                                   "2023-11-14T00:00:00Z"));
+    ctrl_test_apply(rt, s->resource, &o, false);
+}
+
+static void put_sts(ctrl_runtime_t *rt, int replicas, const char *rv, const char *status)
+{
+    char buf[2048];
+    snprintf(buf, sizeof buf,
+             "{\"apiVersion\":\"apps/v1\",\"kind\":\"StatefulSet\",\"metadata\":{\"name\":\"mysts\",\"namespace\":\"ns\","
+             "\"uid\":\"set-uid\",\"generation\":1,\"resourceVersion\":\"%s\"},\"spec\":{\"replicas\":%d,"
+             "\"serviceName\":\"mysts\",\"selector\":{\"matchLabels\":{\"run\":\"nginx\"}},"
+             "\"updateStrategy\":{\"type\":\"RollingUpdate\",\"rollingUpdate\":{\"partition\":0}},"
+             "\"template\":{\"metadata\":{\"labels\":{\"run\":\"nginx\"}},\"spec\":{\"containers\":[{\"name\":\"nginx\","
+             "\"image\":\"nginx\"}]}},\"volumeClaimTemplates\":[{\"metadata\":{\"name\":\"vol\"},\"spec\":"
+             "{\"accessModes\":[\"ReadWriteOnce\"]}}]},\"status\":%s}",
+             rv, replicas, status ? status : "{}");
+    json_t *o = json_loads(buf, 0, NULL);
+    assert_non_null(o);
+    ctrl_test_apply(rt, "statefulsets", &o, false);
+}
+
+typedef struct {
+    ctrl_runtime_t *rt;
+    sts_ctrl_t *sc;
+} fx_t;
+
+static int setup(void **state)
+{
+    static fx_t fx;
+    static const char *const res[] = { "statefulsets", "pods", "persistentvolumeclaims", "controllerrevisions", NULL };
+    fx.sc = sts_ctrl_new();
+    ctrl_config_t cfg = { .controller = "statefulset", .resources = res, .primary = "statefulsets",
+                          .sync = sts_sync, .ud = fx.sc, .concurrent_syncs = 5 };
+    fx.rt = ctrl_runtime_new_test(&cfg, capture, NULL);
+    assert_non_null(fx.rt);
+    assert_int_equal(sts_ctrl_attach(fx.sc, fx.rt), 0);
+    ctrl_test_set_unix_ms(fx.rt, 1700000000000ull);
+    ctrl_test_mark_ready(fx.rt);
+    reset_sent();
+    *state = &fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx_t *fx = *state;
+    reset_sent();
+    ctrl_runtime_destroy(&fx->rt);
+    sts_ctrl_destroy(&fx->sc);
+    return 0;
+}
+
+static void test_revision_and_claim_before_pod(void **state)
+{
+    fx_t *fx = *state;
+    put_sts(fx->rt, 2, "1", NULL);
+    assert_int_equal(ctrl_test_step(fx->rt), 1);
+    const sent_t *rev = find(KUBUS__V1__VERB__CREATE, "controllerrevisions");
+    const sent_t *claim = find(KUBUS__V1__VERB__CREATE, "persistentvolumeclaims");
+    const sent_t *st = find(KUBUS__V1__VERB__UPDATE_STATUS, "statefulsets");
+    assert_int_equal(strncmp(rev->name, "mysts-", 6), 0);
+    assert_int_equal(kobj_int(rev->body, "revision", 0), 1);
+    assert_string_equal(claim->name, "vol-mysts-0");
+    assert_string_equal(kobj_str(st->body, "status.updateRevision"), rev->name);
+    assert_string_equal(kobj_str(st->body, "status.currentRevision"), rev->name);
+    assert_int_equal(kobj_int(st->body, "status.observedGeneration", 0), 1);
+    assert_int_equal(kobj_int(st->body, "status.collisionCount", -1), 0);
+    for (int i = 0; i < n_sent; i++) assert_false(strcmp(sent[i].resource, "pods") == 0);
+    char rev_name[128];
+    snprintf(rev_name, sizeof rev_name, "%s", rev->name);
+
+    /* results in, nothing observed yet: a new sync does nothing */
+    answer_all(fx->rt, 200);
+    assert_true(has_event("SuccessfulCreate", "Create Claim vol-mysts-0 Pod mysts-0 in StatefulSet mysts success"));
+    int before = n_sent;
+    ctrl_enqueue(fx->rt, "ns/mysts");
+    ctrl_test_step(fx->rt);
+    assert_int_equal(n_sent, before);
+
+    /* revision and claim observed: the pod comes, at that revision */
+    observe(fx->rt, find(KUBUS__V1__VERB__CREATE, "controllerrevisions"), "rev-uid", NULL, false);
+    observe(fx->rt, find(KUBUS__V1__VERB__CREATE, "persistentvolumeclaims"), "claim0", NULL, false);
+    put_sts(fx->rt, 2, "2", NULL);
+    reset_sent();
+    ctrl_test_step(fx->rt);
+    const sent_t *pod = find(KUBUS__V1__VERB__CREATE, "pods");
+    assert_string_equal(pod->name, "mysts-0");
+    assert_string_equal(kobj_label(pod->body, "controller-revision-hash"), rev_name);
+    assert_string_equal(kobj_str(pod->body, "spec.hostname"), "mysts-0");
+    assert_string_equal(kobj_str(pod->body, "spec.subdomain"), "mysts");
+    answer_all(fx->rt, 200);
+    assert_true(has_event("SuccessfulCreate", "Create Pod mysts-0 in StatefulSet mysts successful"));
+
+    /* Pending: wait (OrderedReady) */
+    observe(fx->rt, find(KUBUS__V1__VERB__CREATE, "pods"), "pod0", "Pending", false);
+    reset_sent();
+    ctrl_test_step(fx->rt);
+    assert_string_equal(actions_text(), "3:statefulsets/mysts");   /* status only (replicas 1) */
+    answer_all(fx->rt, 200);
+    /* Running and Ready: the next ordinal's claim */
+    json_t *p = json_pack("{s:{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s}, s:[{s:s, s:s, s:s, s:s, s:b}]},"
+                          " s:{s:s, s:[{s:s, s:s, s:s}]}}",
+                          "metadata", "name", "mysts-0", "namespace", "ns", "uid", "pod0", "resourceVersion", "2",
+                          "labels", "run", "nginx", "controller-revision-hash", rev_name,
+                          "statefulset.kubernetes.io/pod-name", "mysts-0", "ownerReferences", "apiVersion", "apps/v1",
+                          "kind", "StatefulSet", "name", "mysts", "uid", "set-uid", "controller", 1, "status", "phase",
+                          "Running", "conditions", "type", "Ready", "status", "True", "lastTransitionTime",
+                          "2023-11-14T00:00:00Z");
+    ctrl_test_apply(fx->rt, "pods", &p, false);
+    ctrl_test_step(fx->rt);
+    assert_string_equal(find(KUBUS__V1__VERB__CREATE, "persistentvolumeclaims")->name, "vol-mysts-1");
+}
+
+static json_t *ready_pod(const char *name, const char *uid)
+{
+    return json_pack("{s:{s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:[{s:s, s:s, s:s, s:s, s:b}]},"
+                     " s:{s:s, s:[{s:s, s:s, s:s}]}}",
+                     "metadata", "name", name, "namespace", "ns", "uid", uid, "resourceVersion", "1", "labels", "run",
+                     "nginx", "statefulset.kubernetes.io/pod-name", name, "ownerReferences", "apiVersion", "apps/v1",
+                     "kind", "StatefulSet", "name", "mysts", "uid", "set-uid", "controller", 1, "status", "phase",
+                     "Running", "conditions", "type", "Ready", "status", "True", "lastTransitionTime",
+                     "2023-11-14T00:00:00Z");
+}
+
+static void test_scale_down_highest_first(void **state)
+{
+    fx_t *fx = *state;
+    put_sts(fx->rt, 1, "1", NULL);
+    const char *names[] = { "mysts-0", "mysts-1", "mysts-2" }, *uids[] = { "u0", "u1", "u2" };
+    for (int i = 0; i < 3; i++) {
+        json_t *p = ready_pod(names[i], uids[i]);
+        ctrl_test_apply(fx->rt, "pods", &p, false);
+    }
+    for (int i = 0; i < 3; i++) {
+        char cn[32];
+        snprintf(cn, sizeof cn, "vol-mysts-%d", i);
+        json_t *c = json_pack("{s:{s:s, s:s, s:s, s:s}}", "metadata", "name", cn, "namespace", "ns", "uid", cn,
+                              "resourceVersion", "1");
+        ctrl_test_apply(fx->rt, "persistentvolumeclaims", &c, false);
+    }
+    reset_sent();
+    ctrl_test_step(fx->rt);
+    const sent_t *del = find(KUBUS__V1__VERB__DELETE, "pods");
+    assert_string_equal(del->name, "mysts-2");
+    assert_string_equal(del->uid_pre, "u2");
+    int deletes = 0;
+    for (int i = 0; i < n_sent; i++) deletes += sent[i].verb == KUBUS__V1__VERB__DELETE;
+    assert_int_equal(deletes, 1);
+    answer_all(fx->rt, 200);
+    assert_true(has_event("SuccessfulDelete", "Delete Pod mysts-2 in StatefulSet mysts successful"));
+    /* the pods' revision labels are absent: every pod counts as neither current nor updated */
+    const sent_t *st = find(KUBUS__V1__VERB__UPDATE_STATUS, "statefulsets");
+    assert_int_equal(kobj_int(st->body, "status.replicas", -1), 3);
+    assert_int_equal(kobj_int(st->body, "status.readyReplicas", -1), 3);
+    /* a second sync before the delete is observed does nothing */
+    int before = n_sent;
+    ctrl_enqueue(fx->rt, "ns/mysts");
+    ctrl_test_step(fx->rt);
+    assert_int_equal(n_sent, before);
+}
+
+static void test_invalid_spec_is_refused_quietly(void **state)
+{
+    fx_t *fx = *state;
+    json_t *o = json_pack("{s:s, s:s, s:{s:s, s:s, s:s, s:i}, s:{s:i, s:{}, s:{s:{s:{s:s}}, s:{s:[]}}}}",
+                          "apiVersion", "apps/v1", "kind", "StatefulSet", "metadata", "name", "bad", "namespace", "ns",
+                          "uid", "bad-uid", "generation", 1, "spec", "replicas", 1, "selector", "template", "metadata",
+                          "labels", "a", "b", "spec", "containers");
+    ctrl_test_apply(fx->rt, "statefulsets", &o, false);
+    ctrl_test_step(fx->rt);
+    assert_string_equal(actions_text(), "");
+    int events = 0;
+    for (int i = 0; i < n_sent; i++) events += sent[i].verb == KUBUS__V1__VERB__EVENT;
+    assert_int_equal(events, 1);
+    ctrl_enqueue(fx->rt, "ns/bad");
+    ctrl_test_step(fx->rt);
+    assert_int_equal(n_sent, events);   /* one warning per generation */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_revision_and_claim_before_pod, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_scale_down_highest_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_invalid_spec_is_refused_quietly, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
