@@ -1,0 +1,218 @@
+/* Unit tests for the Job controller's pure decisions (job_core.c): spec
+ * defaults and refusals, the pod-failure back-off (10 s doubling, capped,
+ * reset by a later success), wantActive, condition rules, pod predicates
+ * and finish time, completed-index strings, and the pod a Job makes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "ctrl/kobj.h"
+#include "job_core.h"
+
+static json_t *job_with(const char *spec_extra)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf,
+             "{\"apiVersion\":\"batch/v1\",\"kind\":\"Job\",\"metadata\":{\"name\":\"pi\",\"namespace\":\"ns\",\"uid\":\"j1\"},"
+             "\"spec\":{%s%s\"selector\":{\"matchLabels\":{\"batch.kubernetes.io/controller-uid\":\"j1\"}},"
+             "\"template\":{\"metadata\":{\"labels\":{\"job-name\":\"pi\"},\"finalizers\":[\"x/y\"]},"
+             "\"spec\":{\"restartPolicy\":\"Never\",\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]}}}}",
+             spec_extra, *spec_extra ? "," : "");
+    json_t *j = json_loads(buf, 0, NULL);
+    assert_non_null(j);
+    return j;
+}
+
+static void test_spec_defaults_and_refusals(void **state)
+{
+    (void)state;
+    job_spec_t s;
+    char err[256];
+    json_t *j = job_with("");
+    assert_int_equal(job_spec_read(j, &s, err, sizeof err), 0);
+    assert_int_equal(s.parallelism, 1);
+    assert_false(s.has_completions);
+    assert_int_equal(s.backoff_limit, 6);
+    assert_false(s.has_deadline);
+    assert_false(s.suspend);
+    assert_false(s.indexed);
+    job_spec_free(&s);
+    json_decref(j);
+    j = job_with("\"completions\":3,\"parallelism\":2,\"backoffLimit\":2,\"suspend\":true,\"activeDeadlineSeconds\":9,"
+                 "\"podReplacementPolicy\":\"Failed\"");
+    assert_int_equal(job_spec_read(j, &s, err, sizeof err), 0);
+    assert_true(s.has_completions && s.completions == 3 && s.parallelism == 2 && s.backoff_limit == 2);
+    assert_true(s.suspend && s.has_deadline && s.active_deadline_s == 9 && s.only_replace_failed);
+    job_spec_free(&s);
+    json_decref(j);
+    j = job_with("\"parallelism\":-1");
+    assert_int_equal(job_spec_read(j, &s, err, sizeof err), -1);
+    json_decref(j);
+    j = job_with("\"completionMode\":\"Weird\"");
+    assert_int_equal(job_spec_read(j, &s, err, sizeof err), -1);
+    assert_non_null(strstr(err, "completion mode"));
+    json_decref(j);
+    j = job_with("\"completionMode\":\"Indexed\"");   /* Indexed needs completions */
+    assert_int_equal(job_spec_read(j, &s, err, sizeof err), -1);
+    json_decref(j);
+    j = job_with("");
+    json_object_set_new(json_object_get(j, "spec"), "selector", json_object());   /* selects everything */
+    assert_int_equal(job_spec_read(j, &s, err, sizeof err), -1);
+    json_decref(j);
+}
+
+static json_t *finished_pod(const char *phase, const char *finished_at)
+{
+    return json_pack("{s:{s:s, s:s, s:s}, s:{s:s, s:[{s:{s:{s:s}}}]}}", "metadata", "name", "p", "uid", "u",
+                     "creationTimestamp", "2023-11-14T00:00:00Z", "status", "phase", phase, "containerStatuses",
+                     "state", "terminated", "finishedAt", finished_at);
+}
+
+static void test_backoff(void **state)
+{
+    (void)state;
+    int64_t t0;
+    assert_int_equal(kobj_time_parse("2023-11-14T00:01:00Z", &t0), 0);
+    json_t *f1 = finished_pod("Failed", "2023-11-14T00:01:00Z");
+    json_t *f2 = finished_pod("Failed", "2023-11-14T00:02:00Z");
+    json_t *ok = finished_pod("Succeeded", "2023-11-14T00:01:30Z");
+    assert_int_equal(job_pod_finish_ms(f1), t0 * 1000);
+    job_backoff_t b = { 0, 0 };
+    assert_int_equal(job_backoff_remaining_ms(&b, t0 * 1000), 0);
+    const json_t *fl[2] = { f1, NULL };
+    b = job_backoff_update(b, NULL, 0, fl, 1);
+    assert_int_equal(b.failures, 1);
+    assert_int_equal(job_backoff_remaining_ms(&b, t0 * 1000 + 4000), 6000);    /* 10 s after the failure */
+    assert_int_equal(job_backoff_remaining_ms(&b, t0 * 1000 + 10000), 0);
+    b.failures = 2;
+    assert_int_equal(job_backoff_remaining_ms(&b, t0 * 1000), 20000);
+    b.failures = 30;                                                            /* capped at 10 min */
+    assert_int_equal(job_backoff_remaining_ms(&b, t0 * 1000), 600000);
+    /* a success resets: only failures after it count */
+    const json_t *both[2] = { f2, f1 }, *oks[1] = { ok };
+    b = job_backoff_update((job_backoff_t){ 5, 1 }, oks, 1, both, 2);
+    assert_int_equal(b.failures, 1);
+    assert_int_equal(b.last_failure_ms, (t0 + 60) * 1000);
+    b = job_backoff_update((job_backoff_t){ 5, 1 }, oks, 1, NULL, 0);
+    assert_int_equal(b.failures, 0);
+    json_decref(f1);
+    json_decref(f2);
+    json_decref(ok);
+}
+
+static void test_want_active_and_complete(void **state)
+{
+    (void)state;
+    job_spec_t s = { .parallelism = 2, .has_completions = true, .completions = 3 };
+    assert_int_equal(job_want_active(&s, 0, 0), 2);
+    assert_int_equal(job_want_active(&s, 2, 1), 1);
+    assert_int_equal(job_want_active(&s, 4, 0), 0);
+    assert_false(job_complete(&s, 3, 1));
+    assert_true(job_complete(&s, 3, 0));
+    job_spec_t w = { .parallelism = 3 };   /* no completions: work queue */
+    assert_int_equal(job_want_active(&w, 0, 1), 3);
+    assert_int_equal(job_want_active(&w, 1, 2), 2);   /* after a success: leave the rest running */
+    assert_true(job_complete(&w, 1, 0));
+    assert_false(job_complete(&w, 0, 0));
+}
+
+static void test_conditions(void **state)
+{
+    (void)state;
+    json_t *st = json_object();
+    assert_false(job_condition_ensure(st, "Suspended", "False", "JobResumed", "Job resumed", 100)); /* nothing -> False: no */
+    assert_true(job_condition_ensure(st, "Suspended", "True", "JobSuspended", "Job suspended", 100));
+    assert_false(job_condition_ensure(st, "Suspended", "True", "JobSuspended", "Job suspended", 200));
+    assert_true(job_condition_ensure(st, "Suspended", "False", "JobResumed", "Job resumed", 300));
+    json_t *job = json_pack("{s:o}", "status", st);
+    const json_t *c = job_condition(job, "Suspended");
+    assert_string_equal(json_string_value(json_object_get(c, "reason")), "JobResumed");
+    assert_string_equal(json_string_value(json_object_get(c, "lastTransitionTime")), "1970-01-01T00:05:00Z");
+    assert_false(job_is_finished(job));
+    job_condition_ensure(json_object_get(job, "status"), "Failed", "True", "BackoffLimitExceeded", "m", 1);
+    assert_true(job_is_finished(job));
+    json_decref(job);
+}
+
+static void test_pod_predicates(void **state)
+{
+    (void)state;
+    json_t *p = json_pack("{s:{s:s, s:s, s:[s]}, s:{s:s}}", "metadata", "name", "p", "deletionTimestamp",
+                          "2023-11-14T00:00:10Z", "finalizers", JOB_TRACKING_FINALIZER, "status", "phase", "Running");
+    assert_true(job_pod_tracked(p));
+    assert_true(job_pod_terminating(p));
+    assert_true(job_pod_failed(p, false));    /* deleted before succeeding: a failure */
+    assert_false(job_pod_failed(p, true));    /* ... unless only Failed pods count */
+    json_object_set_new(json_object_get(p, "metadata"), "deletionGracePeriodSeconds", json_integer(10));
+    int64_t t;
+    kobj_time_parse("2023-11-14T00:00:00Z", &t);
+    assert_int_equal(job_pod_finish_ms(p), t * 1000);
+    json_decref(p);
+}
+
+static void test_indexes(void **state)
+{
+    (void)state;
+    bool d[8] = { true, false, true, true, true, false, false, true };
+    char buf[64];
+    job_indexes_format(d, 8, buf, sizeof buf);
+    assert_string_equal(buf, "0,2-4,7");
+    bool e[8];
+    assert_int_equal(job_indexes_parse(buf, e, 8), 0);
+    assert_memory_equal(d, e, sizeof d);
+    assert_int_equal(job_indexes_parse("1-", e, 8), -1);
+    assert_int_equal(job_indexes_parse("3-5,9", e, 5), 0);   /* out of range ignored */
+    assert_true(e[3] && e[4] && !e[2]);
+}
+
+static void test_pod_from_template(void **state)
+{
+    (void)state;
+    json_t *j = job_with("\"completionMode\":\"Indexed\",\"completions\":3");
+    json_t *p = job_pod_from_template(j, "pi-xxxxx", -1);
+    assert_non_null(p);
+    assert_string_equal(kobj_generate_name(p), "pi-");
+    assert_string_equal(kobj_label(p, "job-name"), "pi");
+    json_t *fins = kobj_get(p, "metadata.finalizers");
+    assert_int_equal(json_array_size(fins), 2);
+    assert_string_equal(json_string_value(json_array_get(fins, 1)), JOB_TRACKING_FINALIZER);
+    kobj_ownerref_t ref;
+    assert_int_equal(kobj_controller_ref(p, &ref), 0);
+    assert_string_equal(ref.kind, "Job");
+    assert_string_equal(ref.api_version, "batch/v1");
+    assert_true(ref.block_owner_deletion);
+    json_decref(p);
+    p = job_pod_from_template(j, "pi-2-xxxxx", 2);
+    assert_string_equal(kobj_generate_name(p), "pi-2-");
+    assert_string_equal(kobj_annotation(p, JOB_COMPLETION_INDEX_KEY), "2");
+    assert_string_equal(kobj_label(p, JOB_COMPLETION_INDEX_KEY), "2");
+    assert_string_equal(kobj_str(p, "spec.hostname"), "pi-2");
+    assert_int_equal(job_pod_index(p), 2);
+    json_t *env = json_object_get(json_array_get(kobj_get(p, "spec.containers"), 0), "env");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(env, 0), "name")), "JOB_COMPLETION_INDEX");
+    json_decref(p);
+    char prefix[80];
+    json_object_set_new(json_object_get(j, "metadata"), "name",
+                        json_string("a-very-long-job-name-that-goes-on-and-on-and-on-and-on-and-on"));
+    job_pod_prefix(j, 12, prefix, sizeof prefix);
+    assert_int_equal(strlen(prefix), 58);
+    assert_string_equal(prefix + 54, "-12-");
+    json_decref(j);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_spec_defaults_and_refusals),
+        cmocka_unit_test(test_backoff),
+        cmocka_unit_test(test_want_active_and_complete),
+        cmocka_unit_test(test_conditions),
+        cmocka_unit_test(test_pod_predicates),
+        cmocka_unit_test(test_indexes),
+        cmocka_unit_test(test_pod_from_template),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,282 @@
+/* Unit tests for the Job sync on the runtime's test mode (no bus): the
+ * stages upstream runs in one sync (uncounted pods and the interim
+ * condition written first, then the tracking finalizers removed, then the
+ * counters and the final condition), the wait for our own status write to
+ * reach the cache, the pod-failure back-off holding creates back, and
+ * BackoffLimitExceeded deleting nothing more and creating nothing. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "ctrl/kobj.h"
+#include "ctrl/runtime.h"
+#include "job_core.h"
+#include "job_sync.h"
+
+#define MAXA 64
+#define NOW_MS 1700000000000ull   /* 2023-11-14T22:13:20Z */
+
+typedef struct {
+    uint64_t id;
+    int verb;
+    char name[128];
+    json_t *body;
+} sent_t;
+
+static sent_t sent[MAXA];
+static int n_sent;
+
+static int capture(const uint8_t *buf, size_t len, void *ud)
+{
+    (void)ud;
+    char err[128];
+    msg_envelope_t *env = msg_decode(buf, len, err, sizeof err);
+    assert_non_null(env);
+    if (env->body_case == KUBUS__V1__ENVELOPE__BODY_ACTION && n_sent < MAXA) {
+        sent_t *s = &sent[n_sent++];
+        s->id = env->action->id;
+        s->verb = env->action->verb;
+        snprintf(s->name, sizeof s->name, "%s", env->action->name);
+        s->body = env->action->body.len ? json_loadb((char *)env->action->body.data, env->action->body.len, 0, NULL) : NULL;
+    }
+    msg_free(env);
+    return 0;
+}
+
+static void reset_sent(void)
+{
+    for (int i = 0; i < n_sent; i++) json_decref(sent[i].body);
+    n_sent = 0;
+}
+
+static int count_verb(int verb)
+{
+    int n = 0;
+    for (int i = 0; i < n_sent; i++) n += sent[i].verb == verb;
+    return n;
+}
+
+static const sent_t *nth(int verb, int i)
+{
+    for (int k = 0; k < n_sent; k++)
+        if (sent[k].verb == verb && i-- == 0) return &sent[k];
+    fail_msg("no action #%d of verb %d", i, verb);
+    return NULL;
+}
+
+static void answer(ctrl_runtime_t *rt, const sent_t *s, uint32_t status)
+{
+    msg_result_t r;
+    kubus__v1__action_result__init(&r);
+    r.id = s->id;
+    r.status = status;
+    r.verb = s->verb;
+    actions_on_result(ctrl_actions(rt), &r);
+}
+
+typedef struct {
+    ctrl_runtime_t *rt;
+    job_ctrl_t *jc;
+} fx_t;
+
+static int setup(void **state)
+{
+    static fx_t fx;
+    static const char *const res[] = { "jobs", "pods", NULL };
+    fx.jc = job_ctrl_new();
+    ctrl_config_t cfg = { .controller = "job", .resources = res, .primary = "jobs", .sync = job_sync, .ud = fx.jc,
+                          .concurrent_syncs = 5 };
+    fx.rt = ctrl_runtime_new_test(&cfg, capture, NULL);
+    assert_non_null(fx.rt);
+    assert_int_equal(job_ctrl_attach(fx.jc, fx.rt), 0);
+    ctrl_test_set_unix_ms(fx.rt, NOW_MS);
+    ctrl_test_mark_ready(fx.rt);
+    reset_sent();
+    *state = &fx;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx_t *fx = *state;
+    reset_sent();
+    ctrl_runtime_destroy(&fx->rt);
+    job_ctrl_destroy(&fx->jc);
+    return 0;
+}
+
+/* The Job "ns/pi" at resourceVersion rv with this status (taken; NULL: {}). */
+static void put_job(ctrl_runtime_t *rt, const char *rv, int backoff_limit, json_t *status)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf,
+             "{\"apiVersion\":\"batch/v1\",\"kind\":\"Job\",\"metadata\":{\"name\":\"pi\",\"namespace\":\"ns\","
+             "\"uid\":\"j1\",\"generation\":1,\"resourceVersion\":\"%s\"},\"spec\":{\"parallelism\":1,\"completions\":1,"
+             "\"backoffLimit\":%d,\"selector\":{\"matchLabels\":{\"batch.kubernetes.io/controller-uid\":\"j1\"}},"
+             "\"template\":{\"metadata\":{\"labels\":{\"batch.kubernetes.io/controller-uid\":\"j1\"}},"
+             "\"spec\":{\"restartPolicy\":\"Never\",\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]}}}}",
+             rv, backoff_limit);
+    json_t *o = json_loads(buf, 0, NULL);
+    assert_non_null(o);
+    json_object_set_new(o, "status", status ? status : json_object());
+    ctrl_test_apply(rt, "jobs", &o, false);
+}
+
+/* The status body of a sent status update (borrowed). */
+static json_t *status_of(const sent_t *s) { return json_object_get(s->body, "status"); }
+
+/* A pod of the Job in phase, finished at finished_at (NULL: running). */
+static void put_pod(ctrl_runtime_t *rt, const char *name, const char *uid, const char *rv, const char *phase,
+                    const char *finished_at, bool tracked)
+{
+    json_t *p = json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:{s:s}, s:[{s:s, s:s, s:s, s:s, s:b}]}, s:{s:s}}",
+                          "metadata", "name", name, "namespace", "ns", "uid", uid, "resourceVersion", rv,
+                          "creationTimestamp", "2023-11-14T22:13:00Z",
+                          "labels", "batch.kubernetes.io/controller-uid", "j1", "ownerReferences", "apiVersion",
+                          "batch/v1", "kind", "Job", "name", "pi", "uid", "j1", "controller", 1,
+                          "status", "phase", phase);
+    if (tracked) json_object_set_new(json_object_get(p, "metadata"), "finalizers", json_pack("[s]", JOB_TRACKING_FINALIZER));
+    if (finished_at)
+        json_object_set_new(json_object_get(p, "status"), "containerStatuses",
+                            json_pack("[{s:{s:{s:s}}}]", "state", "terminated", "finishedAt", finished_at));
+    ctrl_test_apply(rt, "pods", &p, false);
+}
+
+static const char *cond_type(const json_t *status, size_t i)
+{
+    return json_string_value(json_object_get(json_array_get(json_object_get(status, "conditions"), i), "type"));
+}
+
+static void test_success_in_stages(void **state)
+{
+    fx_t *fx = *state;
+    put_job(fx->rt, "1", 2, NULL);
+    assert_int_equal(ctrl_test_step(fx->rt), 1);
+    assert_int_equal(count_verb(KUBUS__V1__VERB__CREATE), 1);
+    const sent_t *c = nth(KUBUS__V1__VERB__CREATE, 0);
+    assert_string_equal(kobj_generate_name(c->body), "pi-");
+    assert_true(job_pod_tracked(c->body));
+    json_t *st = status_of(nth(KUBUS__V1__VERB__UPDATE_STATUS, 0));
+    assert_int_equal(json_integer_value(json_object_get(st, "active")), 1);
+    assert_int_equal(json_integer_value(json_object_get(st, "ready")), 0);
+    assert_non_null(json_object_get(st, "startTime"));
+    json_t *st1 = json_deep_copy(st);
+    answer(fx->rt, c, 201);
+    answer(fx->rt, nth(KUBUS__V1__VERB__UPDATE_STATUS, 0), 200);
+    char pname[128];
+    snprintf(pname, sizeof pname, "%s", c->name);
+    put_pod(fx->rt, pname, "p1", "1", "Running", NULL, true);
+    /* our write is not in the cache yet: a sync now waits for it */
+    reset_sent();
+    ctrl_enqueue(fx->rt, "ns/pi");
+    ctrl_test_step(fx->rt);
+    assert_int_equal(n_sent, 0);
+    put_job(fx->rt, "2", 2, st1);
+    /* the pod succeeds: stage 1 records it as uncounted, with SuccessCriteriaMet */
+    put_pod(fx->rt, pname, "p1", "2", "Succeeded", "2023-11-14T22:13:18Z", true);
+    ctrl_enqueue(fx->rt, "ns/pi");
+    ctrl_test_step(fx->rt);
+    assert_int_equal(n_sent, 1);
+    st = status_of(nth(KUBUS__V1__VERB__UPDATE_STATUS, 0));
+    assert_string_equal(json_string_value(json_array_get(kobj_get(st, "uncountedTerminatedPods.succeeded"), 0)), "p1");
+    assert_string_equal(cond_type(st, 0), "SuccessCriteriaMet");
+    assert_null(json_array_get(json_object_get(st, "conditions"), 1));
+    assert_null(json_object_get(st, "active"));
+    json_t *st2 = json_deep_copy(st);
+    answer(fx->rt, nth(KUBUS__V1__VERB__UPDATE_STATUS, 0), 200);
+    put_job(fx->rt, "3", 2, st2);
+    /* stage 2: the finalizer goes, nothing else */
+    reset_sent();
+    ctrl_enqueue(fx->rt, "ns/pi");
+    ctrl_test_step(fx->rt);
+    assert_int_equal(n_sent, 1);
+    assert_int_equal(sent[0].verb, KUBUS__V1__VERB__PATCH);
+    assert_non_null(kobj_get(sent[0].body, "metadata.$deleteFromPrimitiveList/finalizers"));
+    /* stage 3 runs at once after the patch: counted, Complete */
+    answer(fx->rt, &sent[0], 200);
+    reset_sent();
+    ctrl_test_step(fx->rt);
+    assert_int_equal(count_verb(KUBUS__V1__VERB__UPDATE_STATUS), 1);
+    st = status_of(nth(KUBUS__V1__VERB__UPDATE_STATUS, 0));
+    assert_int_equal(json_integer_value(json_object_get(st, "succeeded")), 1);
+    assert_int_equal(json_array_size(kobj_get(st, "uncountedTerminatedPods.succeeded")), 0);
+    assert_string_equal(cond_type(st, 1), "Complete");
+    assert_non_null(json_object_get(st, "completionTime"));
+    answer(fx->rt, nth(KUBUS__V1__VERB__UPDATE_STATUS, 0), 200);
+    assert_int_equal(count_verb(KUBUS__V1__VERB__EVENT), 1);   /* Completed */
+    assert_string_equal(json_string_value(json_object_get(sent[n_sent - 1].body, "reason")), "Completed");
+}
+
+static void test_backoff_then_limit(void **state)
+{
+    fx_t *fx = *state;
+    /* one failed pod (finished 4 s ago), already counted as failed once before */
+    json_t *st = json_pack("{s:s, s:i, s:i, s:i, s:{}}", "startTime", "2023-11-14T22:12:00Z", "failed", 1, "ready", 0,
+                           "terminating", 0, "uncountedTerminatedPods");
+    put_job(fx->rt, "5", 2, st);
+    put_pod(fx->rt, "pi-bbbbb", "p2", "3", "Failed", "2023-11-14T22:13:16Z", true);
+    ctrl_enqueue(fx->rt, "ns/pi");
+    ctrl_test_step(fx->rt);
+    /* recorded as uncounted; no pod while the back-off runs */
+    assert_int_equal(count_verb(KUBUS__V1__VERB__CREATE), 0);
+    assert_int_equal(count_verb(KUBUS__V1__VERB__UPDATE_STATUS), 1);
+    json_t *w = json_deep_copy(status_of(nth(KUBUS__V1__VERB__UPDATE_STATUS, 0)));
+    assert_string_equal(json_string_value(json_array_get(kobj_get(w, "uncountedTerminatedPods.failed"), 0)), "p2");
+    assert_null(json_object_get(w, "conditions"));
+    answer(fx->rt, nth(KUBUS__V1__VERB__UPDATE_STATUS, 0), 200);
+    put_job(fx->rt, "6", 2, w);
+    reset_sent();
+    ctrl_enqueue(fx->rt, "ns/pi");
+    ctrl_test_step(fx->rt);                  /* the finalizer goes */
+    assert_int_equal(count_verb(KUBUS__V1__VERB__PATCH), 1);
+    answer(fx->rt, nth(KUBUS__V1__VERB__PATCH, 0), 200);
+    reset_sent();
+    ctrl_test_step(fx->rt);                  /* counted: failed 2 */
+    assert_int_equal(count_verb(KUBUS__V1__VERB__CREATE), 0);
+    w = json_deep_copy(status_of(nth(KUBUS__V1__VERB__UPDATE_STATUS, 0)));
+    assert_int_equal(json_integer_value(json_object_get(w, "failed")), 2);
+    answer(fx->rt, nth(KUBUS__V1__VERB__UPDATE_STATUS, 0), 200);
+    put_job(fx->rt, "7", 2, w);
+    put_pod(fx->rt, "pi-bbbbb", "p2", "4", "Failed", "2023-11-14T22:13:16Z", false);
+    reset_sent();
+    /* the back-off record is the controller's memory: one failure seen, 10 s */
+    ctrl_test_set_unix_ms(fx->rt, NOW_MS + 5500);    /* 9.5 s after the failure: still waiting */
+    ctrl_enqueue(fx->rt, "ns/pi");
+    ctrl_test_step(fx->rt);
+    assert_int_equal(count_verb(KUBUS__V1__VERB__CREATE), 0);
+    ctrl_test_set_unix_ms(fx->rt, NOW_MS + 6500);    /* 10.5 s: a new pod */
+    ctrl_enqueue(fx->rt, "ns/pi");
+    ctrl_test_step(fx->rt);
+    assert_int_equal(count_verb(KUBUS__V1__VERB__CREATE), 1);
+    for (int i = 0; i < n_sent; i++)
+        if (sent[i].verb != KUBUS__V1__VERB__EVENT) answer(fx->rt, &sent[i], sent[i].verb == KUBUS__V1__VERB__CREATE ? 201 : 200);
+    const sent_t *c = nth(KUBUS__V1__VERB__CREATE, 0);
+    char nm[128];
+    snprintf(nm, sizeof nm, "%s", c->name);
+    /* it fails too: failed 3 > backoffLimit 2 -> FailureTarget, no new pod */
+    put_job(fx->rt, "8", 2, json_pack("{s:s, s:i, s:i, s:i, s:i, s:{}}", "startTime", "2023-11-14T22:12:00Z", "failed", 2,
+                                      "active", 1, "ready", 0, "terminating", 0, "uncountedTerminatedPods"));
+    put_pod(fx->rt, nm, "p3", "5", "Failed", "2023-11-14T22:13:40Z", true);
+    reset_sent();
+    ctrl_enqueue(fx->rt, "ns/pi");
+    ctrl_test_step(fx->rt);
+    assert_int_equal(count_verb(KUBUS__V1__VERB__CREATE), 0);
+    json_t *s3 = status_of(nth(KUBUS__V1__VERB__UPDATE_STATUS, 0));
+    assert_string_equal(cond_type(s3, 0), "FailureTarget");
+    assert_null(json_array_get(json_object_get(s3, "conditions"), 1));
+    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(s3, "conditions"), 0), "reason")),
+                        "BackoffLimitExceeded");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_success_in_stages, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_backoff_then_limit, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
