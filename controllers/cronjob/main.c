@@ -5,63 +5,33 @@
  * Flags: the worker's, plus --concurrent-cron-job-syncs=N (alias of
  * --concurrent-syncs, as kube-controller-manager spells it; default 5).
  */
-#include <stdlib.h>
-#include <string.h>
-
+#include "ctrl/process.h"
 #include "cj_sync.h"
-#include "ctrl/runtime.h"
-#include "log.h"
-#include "worker.h"
 
-typedef struct {
-    int concurrent;   /* 0: the worker's --concurrent-syncs */
-    cj_ctrl_t *ctrl;
-} app_t;
-
-static int parse_flag(void *state, const char *flag, const char *value, bool *used_value)
+static int create(ctrl_config_t *cfg, void **state)
 {
-    app_t *app = state;
-    if (strcmp(flag, "concurrent-cron-job-syncs") != 0) return WORKER_FLAG_UNKNOWN;
-    if (!value) return WORKER_FLAG_BAD;
-    char *end = NULL;
-    long n = strtol(value, &end, 10);
-    if (!end || *end || n < 1 || n > 10000) return WORKER_FLAG_BAD;
-    app->concurrent = (int)n;
-    *used_value = true;
-    return WORKER_FLAG_OK;
+    static const char *const resources[] = { "cronjobs", "jobs", NULL };
+    cj_ctrl_t *c = cj_ctrl_new();
+    *cfg = (ctrl_config_t){ .controller = "cronjob", .component = "cronjob-controller", .resources = resources,
+                            .primary = "cronjobs", .sync = cj_sync, .ud = c };
+    *state = c;
+    return c ? 0 : -1;
 }
 
-static int run(worker_t *w, void *state)
+static int attach(void *state, ctrl_runtime_t *rt) { return cj_ctrl_attach(state, rt); }
+
+static void destroy(void *state)
 {
-    app_t *app = state;
-    static const char *const resources[] = { "cronjobs", "jobs", NULL };
-    app->ctrl = cj_ctrl_new();
-    if (!app->ctrl) return 1;
-    ctrl_config_t cfg = {
-        .controller = "cronjob", .component = "cronjob-controller", .resources = resources,
-        .primary = "cronjobs", .sync = cj_sync, .ud = app->ctrl, .concurrent_syncs = app->concurrent,
-    };
-    ctrl_runtime_t *rt = ctrl_runtime_new(w, &cfg);
-    if (!rt || cj_ctrl_attach(app->ctrl, rt) < 0) {
-        ctrl_runtime_destroy(&rt);
-        cj_ctrl_destroy(&app->ctrl);
-        return 1;
-    }
-    int rc = ctrl_run(rt);
-    ctrl_runtime_destroy(&rt);
-    cj_ctrl_destroy(&app->ctrl);
-    return rc;
+    cj_ctrl_t *c = state;
+    cj_ctrl_destroy(&c);
 }
 
 int main(int argc, char **argv)
 {
-    static app_t app;
-    worker_hooks_t hooks = {
-        .name = "cronjob",
+    static const ctrl_process_t proc = {
+        .name = "cronjob", .concurrent_flag = "concurrent-cron-job-syncs",
         .usage = "  --concurrent-cron-job-syncs=N  CronJobs synced at once (default: --concurrent-syncs, 5)\n",
-        .parse_flag = parse_flag,
-        .run = run,
-        .state = &app,
+        .create = create, .attach = attach, .destroy = destroy,
     };
-    return worker_main(argc, argv, &hooks);
+    return ctrl_process_main(argc, argv, &proc);
 }

@@ -6,63 +6,33 @@
  * Flags: the worker's, plus --concurrent-daemonset-syncs=N (alias of
  * --concurrent-syncs, as kube-controller-manager spells it; default 2).
  */
-#include <stdlib.h>
-#include <string.h>
-
-#include "ctrl/runtime.h"
+#include "ctrl/process.h"
 #include "ds_sync.h"
-#include "log.h"
-#include "worker.h"
 
-typedef struct {
-    int concurrent;   /* 0: upstream's default, 2 */
-    ds_ctrl_t *ctrl;
-} app_t;
-
-static int parse_flag(void *state, const char *flag, const char *value, bool *used_value)
+static int create(ctrl_config_t *cfg, void **state)
 {
-    app_t *app = state;
-    if (strcmp(flag, "concurrent-daemonset-syncs") != 0) return WORKER_FLAG_UNKNOWN;
-    if (!value) return WORKER_FLAG_BAD;
-    char *end = NULL;
-    long n = strtol(value, &end, 10);
-    if (!end || *end || n < 1 || n > 10000) return WORKER_FLAG_BAD;
-    app->concurrent = (int)n;
-    *used_value = true;
-    return WORKER_FLAG_OK;
+    static const char *const resources[] = { DS_RESOURCE, DS_POD_RESOURCE, DS_NODE_RESOURCE, DS_CR_RESOURCE, NULL };
+    ds_ctrl_t *c = ds_ctrl_new();
+    *cfg = (ctrl_config_t){ .controller = "daemonset", .component = "daemonset-controller", .resources = resources,
+                            .primary = DS_RESOURCE, .sync = ds_sync, .ud = c };
+    *state = c;
+    return c ? 0 : -1;
 }
 
-static int run(worker_t *w, void *state)
+static int attach(void *state, ctrl_runtime_t *rt) { return ds_ctrl_attach(state, rt); }
+
+static void destroy(void *state)
 {
-    app_t *app = state;
-    static const char *const resources[] = { DS_RESOURCE, DS_POD_RESOURCE, DS_NODE_RESOURCE, DS_CR_RESOURCE, NULL };
-    app->ctrl = ds_ctrl_new();
-    if (!app->ctrl) return 1;
-    ctrl_config_t cfg = {
-        .controller = "daemonset", .component = "daemonset-controller", .resources = resources,
-        .primary = DS_RESOURCE, .sync = ds_sync, .ud = app->ctrl, .concurrent_syncs = app->concurrent,
-    };
-    ctrl_runtime_t *rt = ctrl_runtime_new(w, &cfg);
-    if (!rt || ds_ctrl_attach(app->ctrl, rt) < 0) {
-        ctrl_runtime_destroy(&rt);
-        ds_ctrl_destroy(&app->ctrl);
-        return 1;
-    }
-    int rc = ctrl_run(rt);
-    ctrl_runtime_destroy(&rt);
-    ds_ctrl_destroy(&app->ctrl);
-    return rc;
+    ds_ctrl_t *c = state;
+    ds_ctrl_destroy(&c);
 }
 
 int main(int argc, char **argv)
 {
-    static app_t app;
-    worker_hooks_t hooks = {
-        .name = "daemonset",
-        .usage = "  --concurrent-daemonset-syncs=N  DaemonSets synced at once (default: --concurrent-syncs)\n",
-        .parse_flag = parse_flag,
-        .run = run,
-        .state = &app,
+    static const ctrl_process_t proc = {
+        .name = "daemonset", .concurrent_flag = "concurrent-daemonset-syncs",
+        .usage = "  --concurrent-daemonset-syncs=N  DaemonSets synced at once (default: --concurrent-syncs, 5)\n",
+        .create = create, .attach = attach, .destroy = destroy,
     };
-    return worker_main(argc, argv, &hooks);
+    return ctrl_process_main(argc, argv, &proc);
 }

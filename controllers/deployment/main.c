@@ -5,73 +5,33 @@
  * dep_sync. Flags: the worker's, plus --concurrent-deployment-syncs=N (alias
  * of --concurrent-syncs, as kube-controller-manager spells it; default 5).
  */
-#include <stdlib.h>
-#include <string.h>
-
-#include "ctrl/runtime.h"
+#include "ctrl/process.h"
 #include "dep_ctrl.h"
-#include "log.h"
-#include "worker.h"
 
-typedef struct {
-    int concurrent; /* 0: the worker's --concurrent-syncs */
-    dep_ctrl_t *ctrl;
-} app_t;
-
-static int parse_flag(void *state, const char *flag, const char *value, bool *used_value)
+static int create(ctrl_config_t *cfg, void **state)
 {
-    app_t *app = state;
-    if (strcmp(flag, "concurrent-deployment-syncs") != 0)
-        return WORKER_FLAG_UNKNOWN;
-    if (!value)
-        return WORKER_FLAG_BAD;
-    char *end = NULL;
-    long n = strtol(value, &end, 10);
-    if (!end || *end || n < 1 || n > 10000)
-        return WORKER_FLAG_BAD;
-    app->concurrent = (int)n;
-    *used_value = true;
-    return WORKER_FLAG_OK;
+    static const char *const resources[] = { "deployments", "replicasets", "pods", NULL };
+    dep_ctrl_t *c = dep_ctrl_new();
+    *cfg = (ctrl_config_t){ .controller = "deployment", .component = "deployment-controller", .resources = resources,
+                            .primary = "deployments", .sync = dep_sync, .ud = c };
+    *state = c;
+    return c ? 0 : -1;
 }
 
-static int run(worker_t *w, void *state)
+static int attach(void *state, ctrl_runtime_t *rt) { return dep_ctrl_attach(state, rt); }
+
+static void destroy(void *state)
 {
-    app_t *app = state;
-    static const char *const resources[] = {"deployments", "replicasets", "pods", NULL};
-    app->ctrl = dep_ctrl_new();
-    if (!app->ctrl)
-        return 1;
-    ctrl_config_t cfg = {
-        .controller = "deployment",
-        .component = "deployment-controller",
-        .resources = resources,
-        .primary = "deployments",
-        .sync = dep_sync,
-        .ud = app->ctrl,
-        .concurrent_syncs = app->concurrent,
-    };
-    ctrl_runtime_t *rt = ctrl_runtime_new(w, &cfg);
-    if (!rt || dep_ctrl_attach(app->ctrl, rt) < 0) {
-        ctrl_runtime_destroy(&rt);
-        dep_ctrl_destroy(&app->ctrl);
-        return 1;
-    }
-    int rc = ctrl_run(rt);
-    ctrl_runtime_destroy(&rt);
-    dep_ctrl_destroy(&app->ctrl);
-    return rc;
+    dep_ctrl_t *c = state;
+    dep_ctrl_destroy(&c);
 }
 
 int main(int argc, char **argv)
 {
-    static app_t app;
-    worker_hooks_t hooks = {
-        .name = "deployment",
-        .usage = "  --concurrent-deployment-syncs=N  Deployments synced at once (default: "
-                 "--concurrent-syncs, 5)\n",
-        .parse_flag = parse_flag,
-        .run = run,
-        .state = &app,
+    static const ctrl_process_t proc = {
+        .name = "deployment", .concurrent_flag = "concurrent-deployment-syncs",
+        .usage = "  --concurrent-deployment-syncs=N  Deployments synced at once (default: --concurrent-syncs, 5)\n",
+        .create = create, .attach = attach, .destroy = destroy,
     };
-    return worker_main(argc, argv, &hooks);
+    return ctrl_process_main(argc, argv, &proc);
 }
