@@ -9,6 +9,47 @@
 
 static const char safe_alphabet[] = "bcdfghjklmnpqrstvwxz2456789";
 
+static int cmp_keys(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A deep copy whose objects hold their keys in byte order (jansson keeps
+ * insertion order when dumping): the bytes Go's json.Marshal of a map
+ * gives, which is how upstream writes the data and how the API server
+ * re-encodes it when a revision is patched. */
+static json_t *sorted_copy(const json_t *v)
+{
+    if (json_is_array(v)) {
+        json_t *out = json_array();
+        size_t i;
+        json_t *c;
+        json_array_foreach(v, i, c) {
+            if (!out || json_array_append_new(out, sorted_copy(c)) < 0) { json_decref(out); return NULL; }
+        }
+        return out;
+    }
+    if (!json_is_object(v)) return json_deep_copy(v);
+    size_t n = json_object_size(v), k = 0;
+    const char **keys = malloc((n ? n : 1) * sizeof *keys);
+    json_t *out = json_object();
+    const char *key;
+    json_t *c;
+    if (!keys || !out) goto fail;
+    json_object_foreach((json_t *)v, key, c) keys[k++] = key;
+    qsort(keys, n, sizeof *keys, cmp_keys);
+    for (size_t i = 0; i < n; i++) {
+        json_t *cc = sorted_copy(json_object_get(v, keys[i]));
+        if (!cc || json_object_set_new(out, keys[i], cc) < 0) goto fail;
+    }
+    free(keys);
+    return out;
+fail:
+    free(keys);
+    json_decref(out);
+    return NULL;
+}
+
 json_t *ds_history_patch(const json_t *ds)
 {
     json_t *tmpl = kobj_get(ds, "spec.template");
@@ -18,7 +59,10 @@ json_t *ds_history_patch(const json_t *ds)
         json_decref(copy);
         return NULL;
     }
-    return json_pack("{s:{s:o}}", "spec", "template", copy);
+    json_t *patch = json_pack("{s:{s:o}}", "spec", "template", copy);
+    json_t *sorted = patch ? sorted_copy(patch) : NULL;
+    json_decref(patch);
+    return sorted;
 }
 
 /* Drops nulls and empty arrays (nil and empty are the same to Go's

@@ -9,6 +9,8 @@
  *      revision max+1, and wait to observe it; raise its revision after a
  *      rollback); its hash labels new pods;
  *   3. claim the namespace's pods (owned / adopt after a live GET / release)
+ *      (orphaned revisions matching the selector are adopted first, so a
+ *      DaemonSet re-created after an orphaning delete finds its history)
  *      and group them by target node;
  *   4. when expectations are satisfied: per node create or delete
  *      (podsShouldBeOnNode), failed pods deleted under back-off; if that
@@ -40,7 +42,7 @@ typedef struct {
     ds_slowstart_t plan;
     json_t *plan_nodes;     /* node names still to create on, in order */
     char *plan_hash;
-    json_t *adopt;          /* pod keys to adopt once the live GET confirms */
+    json_t *adopt;          /* [resource, key] pairs to adopt once the live GET confirms */
     int64_t warned_generation;
 } ds_state_t;
 
@@ -271,7 +273,7 @@ typedef struct {
     strmap_t *by_node;           /* node name -> podvec_t (claimed, not deleted-terminal) */
     const json_t **owned;        /* every claimed pod (history keeps their hashes) */
     size_t n_owned;
-    json_t *adopt;               /* keys of orphans to adopt */
+    json_t *adopt;               /* [resource, key] of orphans to adopt */
     cache_list_t pods;
     int issued;                  /* actions this sync issued (creates + deletes) */
 } view_t;
@@ -332,7 +334,7 @@ static void claim(ctrl_runtime_t *rt, view_t *v, const json_t *pod)
     }
     char pk[512];
     if (match && !kobj_being_deleted(pod) && kobj_key(pod, pk, sizeof pk) > 0)
-        json_array_append_new(v->adopt, json_string(pk));
+        json_array_append_new(v->adopt, json_pack("[s, s]", DS_POD_RESOURCE, pk));
 }
 
 static int build_view(ctrl_runtime_t *rt, view_t *v)
@@ -744,6 +746,32 @@ static void update_status(ctrl_runtime_t *rt, view_t *v, bool observe)
 
 /* ---- adoption ------------------------------------------------------------------------------------ */
 
+/* A revision is adopted by an update of the cached object (resourceVersion
+ * as precondition) rather than a patch: its data is compared byte for byte
+ * on every write, and a patch re-encodes it on the server, while our copy
+ * sends back exactly what was stored. */
+static void adopt_revision(ctrl_runtime_t *rt, const char *key, const json_t *ds, const json_t *cr)
+{
+    json_t *copy = json_deep_copy(cr);
+    json_t *meta = copy ? json_object_get(copy, "metadata") : NULL;
+    json_t *ref = kobj_new_controller_ref("apps/v1", DS_KIND, ds);
+    json_t *refs = meta ? json_object_get(meta, "ownerReferences") : NULL;
+    if (meta && !json_is_array(refs)) {
+        refs = json_array();
+        json_object_set_new(meta, "ownerReferences", refs);
+    }
+    if (!ref || !refs) {
+        json_decref(ref);
+        json_decref(copy);
+        return;
+    }
+    if (json_array_append_new(refs, ref) < 0) {   /* takes ref either way */
+        json_decref(copy);
+        return;
+    }
+    ctrl_update(rt, key, DS_CR_RESOURCE, &copy, claim_patch_done, NULL);
+}
+
 /* upstream RecheckDeletionTimestamp: adopt only if a live read shows the
  * same DaemonSet, not being deleted. */
 static void adopt_after_get(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
@@ -751,7 +779,7 @@ static void adopt_after_get(ctrl_runtime_t *rt, const ctrl_result_t *res, void *
     ds_ctrl_t *c = ud;
     ds_state_t *s = strmap_get(c->states, res->owner_key);
     if (!s || !s->adopt) return;
-    json_t *keys = s->adopt;
+    json_t *items = s->adopt;
     s->adopt = NULL;
     const json_t *ds = current_ds(rt, s, res->owner_key);
     if (!res->ok || !res->object) {
@@ -760,34 +788,57 @@ static void adopt_after_get(ctrl_runtime_t *rt, const ctrl_result_t *res, void *
         char err[128];
         selector_t *sel = selector_compile(kobj_get(ds, "spec.selector"), err, sizeof err);
         size_t i;
-        json_t *k;
-        json_array_foreach(keys, i, k) {
-            const json_t *pod = cache_get(ctrl_cache(rt, DS_POD_RESOURCE), json_string_value(k));
-            if (!sel || !pod || kobj_controller_uid(pod) || kobj_being_deleted(pod) ||
-                !selector_matches(sel, kobj_labels(pod)))
+        json_t *it;
+        json_array_foreach(items, i, it) {
+            const char *resource = json_string_value(json_array_get(it, 0));
+            cache_t *cache = resource ? ctrl_cache(rt, resource) : NULL;
+            const json_t *obj = cache ? cache_get(cache, json_string_value(json_array_get(it, 1))) : NULL;
+            if (!sel || !obj || kobj_controller_uid(obj) || kobj_being_deleted(obj) ||
+                !selector_matches(sel, kobj_labels(obj)))
                 continue;   /* changed meanwhile */
+            if (strcmp(resource, DS_CR_RESOURCE) == 0) {
+                adopt_revision(rt, res->owner_key, ds, obj);
+                continue;
+            }
             json_t *ref = kobj_new_controller_ref("apps/v1", DS_KIND, ds);
             json_t *patch = ref ? json_pack("{s:{s:[o], s:s}}", "metadata", "ownerReferences", ref, "uid",
-                                            kobj_uid(pod)) : NULL;
+                                            kobj_uid(obj)) : NULL;
             if (patch)
-                ctrl_patch(rt, res->owner_key, DS_POD_RESOURCE, kobj_namespace(pod), kobj_name(pod),
+                ctrl_patch(rt, res->owner_key, resource, kobj_namespace(obj), kobj_name(obj),
                            KUBUS__V1__PATCH_TYPE__STRATEGIC, &patch, claim_patch_done, c);
         }
         selector_destroy(&sel);
     }
-    json_decref(keys);
+    json_decref(items);
 }
 
-static void start_adoption(ds_ctrl_t *c, ctrl_runtime_t *rt, ds_state_t *s, view_t *v)
+static void start_adoption(ds_ctrl_t *c, ctrl_runtime_t *rt, ds_state_t *s, const char *key, const json_t *ds,
+                           json_t **items)
 {
     json_decref(s->adopt);
-    s->adopt = v->adopt;
-    v->adopt = NULL;
-    if (ctrl_get(rt, v->key, DS_RESOURCE, kobj_namespace(v->ds), kobj_name(v->ds), adopt_after_get, c) == 0) {
+    s->adopt = *items;
+    *items = NULL;
+    if (ctrl_get(rt, key, DS_RESOURCE, kobj_namespace(ds), kobj_name(ds), adopt_after_get, c) == 0) {
         json_decref(s->adopt);
         s->adopt = NULL;
-        ctrl_enqueue_rate_limited(rt, v->key);
+        ctrl_enqueue_rate_limited(rt, key);
     }
+}
+
+/* Orphaned revisions of the namespace this DaemonSet's selector matches. */
+static json_t *orphan_revisions(ctrl_runtime_t *rt, const json_t *ds, const selector_t *sel)
+{
+    cache_list_t l;
+    json_t *out = json_array();
+    if (!out || cache_list_namespace(ctrl_cache(rt, DS_CR_RESOURCE), kobj_namespace(ds), &l) < 0) return out;
+    for (size_t i = 0; i < l.n; i++) {
+        char k[512];
+        const json_t *cr = l.items[i];
+        if (kobj_controller_uid(cr) || kobj_being_deleted(cr) || !selector_matches(sel, kobj_labels(cr))) continue;
+        if (kobj_key(cr, k, sizeof k) > 0) json_array_append_new(out, json_pack("[s, s]", DS_CR_RESOURCE, k));
+    }
+    cache_list_free(&l);
+    return out;
 }
 
 /* ---- sync ---------------------------------------------------------------------------------------- */
@@ -832,6 +883,12 @@ int ds_sync(ctrl_runtime_t *rt, const char *key, void *ud)
     size_t n_old = 0;
     /* being deleted: its history may be half gone, so upstream leaves it (and its status) alone */
     if (kobj_being_deleted(ds)) goto out;
+    json_t *orphans = orphan_revisions(rt, ds, v.spec.selector);
+    if (json_array_size(orphans) > 0) {
+        start_adoption(c, rt, s, key, ds, &orphans);   /* the patches' events wake us */
+        goto out;
+    }
+    json_decref(orphans);
     if (cache_list_controlled_by(ctrl_cache(rt, DS_CR_RESOURCE), kobj_uid(ds), &crs) < 0 ||
         !(old = malloc((crs.n + 1) * sizeof *old))) {
         rc = -1;
@@ -846,7 +903,7 @@ int ds_sync(ctrl_runtime_t *rt, const char *key, void *ud)
     }
     bool satisfied = expectations_satisfied(ctrl_expectations(rt), key) && !s->plan_active;
     if (json_array_size(v.adopt) > 0) {
-        start_adoption(c, rt, s, &v);
+        start_adoption(c, rt, s, key, ds, &v.adopt);
         satisfied = false;   /* count the adopted pods first */
     }
     if (satisfied) {

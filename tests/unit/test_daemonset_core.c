@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -382,6 +383,11 @@ static void test_history(void **state)
     assert_string_equal(kobj_annotation(cr, "kubernetes.io/change-cause"), "why");
     assert_int_equal(ds_history_revision(cr), 3);
     assert_string_equal(kobj_str(cr, "data.spec.template.$patch"), "replace");
+    /* the data is written with sorted keys, as Go marshals a map */
+    char *text = json_dumps(json_object_get(cr, "data"), JSON_COMPACT);
+    assert_non_null(text);
+    assert_int_equal(strncmp(text, "{\"spec\":{\"template\":{\"$patch\":\"replace\",\"metadata\":", 52), 0);
+    free(text);
     assert_true(ds_history_matches(ds, cr));
     /* serialisation noise (nulls) does not matter; content does */
     json_object_set_new(json_object_get(kobj_get(ds, "spec.template"), "metadata"), "creationTimestamp", json_null());
