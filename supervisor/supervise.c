@@ -39,6 +39,7 @@ typedef struct {
     int sigfd, lock_fd;
     sup_http_t *http;
     log_limit_t bad_log;
+    uint32_t generation_base;   /* first generation of this life, see count_life */
 } sup_t;
 
 static char *fmt_u64(char *buf, size_t len, uint64_t v)
@@ -499,6 +500,25 @@ static int setup_signals(sup_t *s)
     return s->sigfd < 0 ? -1 : 0;
 }
 
+/* Action ids are (generation << 32 | counter) and the executor's journal
+ * in the bus dir keeps the results of the last 60 s by id, across restarts.
+ * A new supervisor on the same bus dir (a restart, a standby that returns)
+ * must not start its workers at generation 1 again, or a new action could
+ * get an old action's result. The lock file (ours alone while we hold the
+ * lock) counts the lives on this bus dir; life N starts generations at
+ * N << 16 (the first life at 0, as before). Failures cost only the count. */
+static void count_life(sup_t *s)
+{
+    char buf[32] = { 0 };
+    ssize_t n = pread(s->lock_fd, buf, sizeof buf - 1, 0);
+    unsigned long lives = 0;
+    if (n > 0 && sscanf(buf, "lives=%lu", &lives) != 1) lives = 0;
+    int len = snprintf(buf, sizeof buf, "lives=%lu\n", (lives + 1) & 0xffff);
+    if (ftruncate(s->lock_fd, 0) < 0 || pwrite(s->lock_fd, buf, (size_t)len, 0) != len)
+        LOGW("cannot count supervisor lives in the lock file", "error", strerror(errno));
+    s->generation_base = (uint32_t)(lives & 0xffff) << 16;
+}
+
 /* One supervisor per bus: a second one would start a second broker. */
 static int lock_bus(sup_t *s)
 {
@@ -516,6 +536,7 @@ static int lock_bus(sup_t *s)
              strerror(errno));
         return -1;
     }
+    count_life(s);
     return 0;
 }
 
@@ -544,6 +565,7 @@ int sup_supervise(const sup_config_t *cfg, int argc, char **argv, int first)
         LOGE("cannot set up signal handling", "error", strerror(errno));
     } else if (lock_bus(s) == 0 && start_http(s) == 0) {
         sup_table_build(&s->t, &s->cfg, NULL);
+        for (size_t i = 0; i < s->t.n; i++) s->t.w[i].generation = s->generation_base;
         log_config(s);
         code = loop(s);
         LOGI("stopped", "code", code ? "1" : "0");
