@@ -12,6 +12,8 @@
 
 #include "bus.h"
 #include "flags.h"
+#include "leader.h"
+#include "lease_core.h"
 #include "worker.h"
 
 #define CONFIG_FILE_MAX (1024 * 1024)
@@ -47,6 +49,10 @@ void sup_config_defaults(sup_config_t *c)
     snprintf(c->bind_address, sizeof c->bind_address, "127.0.0.1");
     c->port = SUP_DEFAULT_PORT;
     c->worker_timeout_ms = SUP_DEFAULT_WORKER_TIMEOUT_MS;
+    c->leader_elect_lease_ms = SUP_DEFAULT_LEASE_MS;
+    c->leader_elect_renew_ms = SUP_DEFAULT_RENEW_DEADLINE_MS;
+    c->leader_elect_retry_ms = SUP_DEFAULT_RETRY_PERIOD_MS;
+    snprintf(c->leader_elect_namespace, sizeof c->leader_elect_namespace, "kube-system");
     default_bin_dir(c->bin_dir, sizeof c->bin_dir);
 }
 
@@ -133,6 +139,31 @@ static int set_log_format(sup_config_t *c, const char *flag, const char *v, char
     return 0;
 }
 
+static int set_lease_namespace(sup_config_t *c, const char *flag, const char *v, char *err, size_t errlen)
+{
+    if (!sup_lease_dns_label(v))
+        return flags_fail(err, errlen, "--%s=%s: not a valid namespace name (DNS-1123 label)", flag, v);
+    return flags_string(flag, v, c->leader_elect_namespace, sizeof c->leader_elect_namespace, false,
+                        err, errlen);
+}
+
+static int set_lease_name(sup_config_t *c, const char *flag, const char *v, char *err, size_t errlen)
+{
+    if (v[0] && !sup_lease_dns_subdomain(v))
+        return flags_fail(err, errlen, "--%s=%s: not a valid object name (DNS-1123 subdomain)", flag, v);
+    return flags_string(flag, v, c->leader_elect_name, sizeof c->leader_elect_name, true, err, errlen);
+}
+
+/* Upstream also offers endpoints/configmaps locks (long removed there too):
+ * only a Lease is supported. */
+static int set_lease_lock(sup_config_t *c, const char *flag, const char *v, char *err, size_t errlen)
+{
+    (void)c;
+    if (strcmp(v, "leases") != 0)
+        return flags_fail(err, errlen, "--%s=%s: only \"leases\" is supported", flag, v);
+    return 0;
+}
+
 static int set_bin_dir(sup_config_t *c, const char *flag, const char *v, char *err, size_t errlen)
 {
     struct stat st;
@@ -149,6 +180,12 @@ static const flagdef_t flagdefs[] = {
     { "kube-api-burst", K_INT, F(kube_api_burst), 1, 1000000, NULL },
     { "controllers", K_SPECIAL, 0, 0, 0, 0, set_controllers },
     { "leader-elect", K_BOOL, F(leader_elect), 0, 0, NULL },
+    { "leader-elect-lease-duration", K_DURATION, F(leader_elect_lease_ms), 1000, 86400000, NULL },
+    { "leader-elect-renew-deadline", K_DURATION, F(leader_elect_renew_ms), 1, 86400000, NULL },
+    { "leader-elect-retry-period", K_DURATION, F(leader_elect_retry_ms), 1, 86400000, NULL },
+    { "leader-elect-resource-namespace", K_SPECIAL, 0, 0, 0, 0, set_lease_namespace },
+    { "leader-elect-resource-name", K_SPECIAL, 0, 0, 0, 0, set_lease_name },
+    { "leader-elect-resource-lock", K_SPECIAL, 0, 0, 0, 0, set_lease_lock },
     { "v", K_INT, F(verbosity), 0, 10, NULL },
     { "logging-format", K_SPECIAL, 0, 0, 0, 0, set_log_format },
     { "bus-dir", K_SPECIAL, 0, 0, 0, 0, set_bus_dir },
@@ -342,6 +379,16 @@ static int apply_file(sup_config_t *c, const char *path, char *err, size_t errle
 
 /* ---- load ---- */
 
+/* Like upstream, the durations are checked only when election is on. */
+static int check_leader_election(const sup_config_t *c, char *err, size_t errlen)
+{
+    if (!c->leader_elect) return 0;
+    sup_lease_config_t lc;
+    sup_leader_lease_config(c, &lc);
+    snprintf(lc.identity, sizeof lc.identity, "check");
+    return sup_lease_config_check(&lc, err, errlen);
+}
+
 static int check_whole(const sup_config_t *c, char *err, size_t errlen)
 {
     if (c->shard_index >= c->shard_count)
@@ -349,7 +396,7 @@ static int check_whole(const sup_config_t *c, char *err, size_t errlen)
                           c->shard_index, c->shard_count);
     if (!c->bus_dir[0])
         return flags_fail(err, errlen, "--bus-dir: the default path is too long; give one");
-    return 0;
+    return check_leader_election(c, err, errlen);
 }
 
 sup_config_rc_t sup_config_load(sup_config_t *c, int argc, char **argv, int first, char *err,
@@ -396,8 +443,17 @@ void sup_config_usage(FILE *to, const char *prog)
         "  --concurrent-statefulset-syncs=N (5)  --concurrent-daemonset-syncs=N (2)\n"
         "  --concurrent-job-syncs=N (5)          --concurrent-cron-job-syncs=N (5)\n"
         "  --concurrent-gc-syncs=N (20)          --concurrent-ttl-after-finished-syncs=N (5)\n"
-        "  --leader-elect[=BOOL]        accepted for compatibility; leader election is NOT\n"
-        "                               implemented yet (default false)\n"
+        "  --leader-elect[=BOOL]        take part in leader election on a Lease (one per shard);\n"
+        "                               only the leader runs the executor and the controllers,\n"
+        "                               a standby keeps the broker and informer warm (default false)\n"
+        "  --leader-elect-lease-duration=DURATION   how long a standby waits after the last\n"
+        "                               renewal it saw before taking over (default 15s)\n"
+        "  --leader-elect-renew-deadline=DURATION   a leader that could not renew for this long\n"
+        "                               stops its controllers (default 10s)\n"
+        "  --leader-elect-retry-period=DURATION     time between tries (default 2s)\n"
+        "  --leader-elect-resource-namespace=NS     the Lease's namespace (default kube-system)\n"
+        "  --leader-elect-resource-name=NAME        the Lease (default kubus-shard-<index>-of-<count>)\n"
+        "  --leader-elect-resource-lock=leases      the only lock kind supported\n"
         "  -v=N                         log verbosity (default 0)\n"
         "  --logging-format=text|json   (default text)\n"
         "  --bus-dir=DIR|tcp://H:P      bus location (default $XDG_RUNTIME_DIR/kubus or /tmp/kubus-UID)\n"

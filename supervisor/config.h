@@ -25,6 +25,9 @@
 
 #define SUP_DEFAULT_PORT 10267
 #define SUP_DEFAULT_WORKER_TIMEOUT_MS 10000u
+#define SUP_DEFAULT_LEASE_MS 15000u
+#define SUP_DEFAULT_RENEW_DEADLINE_MS 10000u
+#define SUP_DEFAULT_RETRY_PERIOD_MS 2000u
 
 typedef struct {
     char kubeconfig[1024];
@@ -35,6 +38,11 @@ typedef struct {
     bool enabled[SUP_COMPONENT_COUNT];      /* infra: always true */
     int concurrency[SUP_COMPONENT_COUNT];   /* controllers only */
     bool leader_elect;
+    uint64_t leader_elect_lease_ms;         /* --leader-elect-lease-duration */
+    uint64_t leader_elect_renew_ms;         /* --leader-elect-renew-deadline */
+    uint64_t leader_elect_retry_ms;         /* --leader-elect-retry-period */
+    char leader_elect_namespace[64];        /* --leader-elect-resource-namespace */
+    char leader_elect_name[254];            /* --leader-elect-resource-name; "": kubus-shard-I-of-N */
     int verbosity;
     log_format_t log_format;
     char bus_dir[256];

@@ -65,7 +65,28 @@ static void fmt_last_exit(char *out, size_t len, const sup_worker_t *w)
         snprintf(out, len, "-");
 }
 
+bool sup_worker_needs_lease(const sup_worker_t *w)
+{
+    return !w->comp->infra || strcmp(w->comp->name, "executor") == 0;
+}
+
+static void leader_line(sbuf_t *b, const sup_report_leader_t *ld)
+{
+    if (!ld->enabled) {
+        sb_printf(b, "leader: yes (leader election off)\n");
+        return;
+    }
+    sb_printf(b, "leader: %s lease=%s identity=%s holder=%s\n", ld->leading ? "yes" : "no",
+              ld->lease ? ld->lease : "-", ld->identity && ld->identity[0] ? ld->identity : "-",
+              ld->holder && ld->holder[0] ? ld->holder : "-");
+}
+
 char *sup_report_statusz(const sup_table_t *t, uint64_t now_ms)
+{
+    return sup_report_statusz_ex(t, now_ms, NULL);
+}
+
+char *sup_report_statusz_ex(const sup_table_t *t, uint64_t now_ms, const sup_report_leader_t *ld)
 {
     sbuf_t b = { 0 };
     sb_printf(&b, "%-20s %-9s %-8s %-10s %-8s %-8s %s\n", "NAME", "STATE", "PID", "GENERATION",
@@ -81,6 +102,7 @@ char *sup_report_statusz(const sup_table_t *t, uint64_t now_ms)
                   sup_wstate_name(w->state), pid, w->generation, (unsigned long long)w->restarts, up,
                   last);
     }
+    if (ld) leader_line(&b, ld);
     return sb_take(&b);
 }
 
@@ -109,6 +131,25 @@ static void metric_family(sbuf_t *b, const sup_table_t *t, metric_t m, const cha
 
 char *sup_report_metrics(const sup_table_t *t)
 {
+    return sup_report_metrics_ex(t, NULL);
+}
+
+/* Label values are names we checked (DNS-1123), so need no escaping. */
+static void leader_metrics(sbuf_t *b, const sup_report_leader_t *ld)
+{
+    sb_printf(b, "# HELP kubus_leader 1 when this supervisor leads its shard (runs the executor and "
+                 "the controllers).\n# TYPE kubus_leader gauge\nkubus_leader{shard=\"%d\"} %d\n",
+              ld->shard_index, ld->leading ? 1 : 0);
+    if (!ld->enabled || !ld->lease) return;
+    const char *slash = strchr(ld->lease, '/');
+    sb_printf(b, "# HELP leader_election_master_status 1 when this instance holds the lease.\n"
+                 "# TYPE leader_election_master_status gauge\n"
+                 "leader_election_master_status{name=\"%s\"} %d\n",
+              slash ? slash + 1 : ld->lease, ld->leading ? 1 : 0);
+}
+
+char *sup_report_metrics_ex(const sup_table_t *t, const sup_report_leader_t *ld)
+{
     sbuf_t b = { 0 };
     metric_family(&b, t, M_UP, "kubus_worker_up", "gauge",
                   "1 when the worker runs and its last heartbeat said ready.");
@@ -126,17 +167,26 @@ char *sup_report_metrics(const sup_table_t *t)
                   "# TYPE kubus_supervisor_malformed_heartbeats_total counter\n"
                   "kubus_supervisor_malformed_heartbeats_total %llu\n",
               (unsigned long long)t->malformed_heartbeats);
+    if (ld) leader_metrics(&b, ld);
     return sb_take(&b);
 }
 
 char *sup_report_readyz(const sup_table_t *t, bool stopping, bool *ready)
 {
+    return sup_report_readyz_ex(t, stopping, NULL, ready);
+}
+
+char *sup_report_readyz_ex(const sup_table_t *t, bool stopping, const sup_report_leader_t *ld,
+                           bool *ready)
+{
     sbuf_t b = { 0 };
+    bool standby = ld && !ld->leading;
     *ready = !stopping;
     if (stopping) sb_printf(&b, "not ready: shutting down\n");
     for (size_t i = 0; i < t->n && !stopping; i++) {
         const sup_worker_t *w = &t->w[i];
         if (w->state == SUP_W_ABSENT || sup_worker_is_up(w)) continue;
+        if (standby && sup_worker_needs_lease(w)) continue;
         sb_printf(&b, "%s%s (%s)", *ready ? "not ready: " : ", ", w->comp->name,
                   w->state == SUP_W_UP ? "not ready" : sup_wstate_name(w->state));
         *ready = false;
@@ -145,5 +195,6 @@ char *sup_report_readyz(const sup_table_t *t, bool stopping, bool *ready)
         sb_printf(&b, "ok\n");
     else if (!stopping)
         sb_printf(&b, "\n");
+    if (ld && ld->enabled) sb_printf(&b, "leader: %s\n", ld->leading ? "yes" : "no");
     return sb_take(&b);
 }

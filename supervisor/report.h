@@ -18,6 +18,30 @@ char *sup_report_metrics(const sup_table_t *t);
 /* *ready: every present worker is UP and its last heartbeat said READY, and
  * the supervisor is not stopping. The text says "ok" or lists the others. */
 char *sup_report_readyz(const sup_table_t *t, bool stopping, bool *ready);
+
+/* Leader election as the reports show it (--leader-elect, leader.h). */
+typedef struct {
+    bool enabled;          /* --leader-elect */
+    bool leading;          /* always true when not enabled: everything runs */
+    int shard_index;
+    const char *lease;     /* "namespace/name" (enabled only) */
+    const char *identity;  /* ours */
+    const char *holder;    /* last seen, "" if none */
+} sup_report_leader_t;
+
+/* The same texts with leader election: /statusz gets a last line
+ * "leader: yes|no|yes (leader election off) lease=NS/NAME identity=ID holder=ID";
+ * /metrics gets kubus_leader{shard="I"} 1|0 (and upstream's
+ * leader_election_master_status{name="NAME"} when enabled); /readyz of a
+ * standby counts only the workers that run without the lease (broker,
+ * informer) and, when enabled, ends with "leader: yes|no". ld NULL: as the
+ * functions above. */
+char *sup_report_statusz_ex(const sup_table_t *t, uint64_t now_ms, const sup_report_leader_t *ld);
+char *sup_report_metrics_ex(const sup_table_t *t, const sup_report_leader_t *ld);
+char *sup_report_readyz_ex(const sup_table_t *t, bool stopping, const sup_report_leader_t *ld,
+                           bool *ready);
+/* The executor and the controllers: they run only on the leader. */
+bool sup_worker_needs_lease(const sup_worker_t *w);
 /* A worker counts as up for /readyz and kubus_worker_up. */
 bool sup_worker_is_up(const sup_worker_t *w);
 

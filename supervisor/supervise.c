@@ -16,6 +16,8 @@
 #include "backoff.h"
 #include "bus.h"
 #include "http.h"
+#include "khttp.h"
+#include "leader.h"
 #include "log.h"
 #include "report.h"
 #include "spawn.h"
@@ -40,6 +42,8 @@ typedef struct {
     sup_http_t *http;
     log_limit_t bad_log;
     uint32_t generation_base;   /* first generation of this life, see count_life */
+    sup_leader_t *leader;       /* --leader-elect: the election thread */
+    bool leading;               /* executor and controllers may run */
 } sup_t;
 
 static char *fmt_u64(char *buf, size_t len, uint64_t v)
@@ -52,6 +56,12 @@ static int worker_tier(const sup_worker_t *w)
 {
     if (!w->comp->infra) return TIER_CONTROLLERS;
     return (int)(w->comp - sup_component(0));
+}
+
+/* A worker that must not run now: we are a standby and it needs the lease. */
+static bool held_back(const sup_t *s, const sup_worker_t *w)
+{
+    return !s->leading && sup_worker_needs_lease(w);
 }
 
 /* ---- actions on one worker ---- */
@@ -190,8 +200,9 @@ static void worker_exited(sup_t *s, sup_worker_t *w, int status, uint64_t now)
     w->pid = 0;
     w->reported_ready = false;
     set_state(w, SUP_EV_EXITED);
-    if (s->mode != MODE_RUN) {
+    if (s->mode != MODE_RUN || held_back(s, w)) {
         set_state(w, SUP_EV_STOP);
+        w->initial = true; /* a later start goes through the start gates again */
         return;
     }
     schedule_restart(w, status, now);
@@ -228,7 +239,7 @@ static void start_due(sup_t *s, uint64_t now)
     for (size_t i = 0; i < s->t.n; i++) {
         sup_worker_t *w = &s->t.w[i];
         if (w->state == SUP_W_BACKOFF && now >= w->restart_at_ms) set_state(w, SUP_EV_BACKOFF_DONE);
-        if (w->state != SUP_W_DOWN) continue;
+        if (w->state != SUP_W_DOWN || held_back(s, w)) continue;
         if (w->initial && !gate_open(s, i, now)) continue;
         start_worker(s, w, now);
     }
@@ -311,11 +322,68 @@ static int poll_timeout(const sup_t *s, uint64_t now)
             next = earliest(next, w->kill_at_ms);
         else if (w->state == SUP_W_BACKOFF && s->mode == MODE_RUN)
             next = earliest(next, w->restart_at_ms);
-        else if (w->state == SUP_W_DOWN && s->mode == MODE_RUN)
+        else if (w->state == SUP_W_DOWN && s->mode == MODE_RUN && !held_back(s, w))
             next = earliest(next, now + 50); /* waiting at a start gate */
     }
     if (s->mode != MODE_RUN) next = earliest(next, s->tier_ms + SUP_TIER_WAIT_MS);
     return next <= now ? 0 : (int)(next - now);
+}
+
+/* ---- leadership ---- */
+
+/* Lost the lease: the executor and the controllers stop now (SIGTERM, then
+ * SIGKILL after SUP_KILL_AFTER_MS), well before another candidate may take
+ * over (renew deadline + this grace < lease duration with the defaults). */
+static void demote(sup_t *s, uint64_t now)
+{
+    for (size_t i = 0; i < s->t.n; i++) {
+        sup_worker_t *w = &s->t.w[i];
+        if (!sup_worker_needs_lease(w)) continue;
+        if (w->state == SUP_W_BACKOFF) set_state(w, SUP_EV_STOP);
+        w->initial = true;
+        if (w->state != SUP_W_STARTING && w->state != SUP_W_UP) continue;
+        set_state(w, SUP_EV_STOP);
+        signal_worker(w, SIGTERM);
+        w->kill_at_ms = now + SUP_KILL_AFTER_MS;
+    }
+}
+
+static void on_leadership(sup_t *s, uint64_t now)
+{
+    bool leading = sup_leader_take(s->leader);
+    if (leading == s->leading) return;
+    s->leading = leading;
+    if (leading) {
+        for (size_t i = 0; i < s->t.n; i++)
+            if (sup_worker_needs_lease(&s->t.w[i])) s->t.w[i].initial = true;
+        LOGI("leading: starting the executor and the controllers");
+        return;
+    }
+    LOGW("not leading any more: stopping the executor and the controllers");
+    demote(s, now);
+}
+
+static int start_leader_election(sup_t *s)
+{
+    s->leading = !s->cfg.leader_elect;
+    if (!s->cfg.leader_elect) return 0;
+    char err[512];
+    s->leader = sup_leader_start(&s->cfg, err, sizeof err);
+    if (!s->leader) {
+        LOGE("cannot start leader election", "error", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* The election parameters cannot change under a running election. */
+static bool election_changed(const sup_config_t *a, const sup_config_t *b)
+{
+    sup_lease_config_t la, lb;
+    sup_leader_lease_config(a, &la);
+    sup_leader_lease_config(b, &lb);
+    return a->leader_elect != b->leader_elect || memcmp(&la, &lb, sizeof la) != 0 ||
+           strcmp(a->kubeconfig, b->kubeconfig) != 0 || strcmp(a->master, b->master) != 0;
 }
 
 /* ---- configuration ---- */
@@ -324,8 +392,6 @@ static void log_config(const sup_t *s)
 {
     const sup_config_t *c = &s->cfg;
     LOGI("configuration", "bus_dir", c->bus_dir, "bin_dir", c->bin_dir, "controllers", c->controllers);
-    if (c->leader_elect)
-        LOGW("--leader-elect=true: leader election is not implemented yet; running as the leader");
     for (size_t i = 0; i < s->t.n; i++)
         if (s->t.w[i].state == SUP_W_ABSENT)
             LOGW("worker binary not installed; skipping it", "worker", s->t.w[i].comp->name, "path",
@@ -357,6 +423,11 @@ static void begin_reload(sup_t *s, uint64_t now)
     }
     if (strcmp(s->next.bus_dir, s->cfg.bus_dir) != 0) {
         LOGE("SIGHUP: --bus-dir cannot change without a restart; keeping the current configuration");
+        return;
+    }
+    if (election_changed(&s->next, &s->cfg)) {
+        LOGE("SIGHUP: --leader-elect*, --kubeconfig and --master cannot change without a restart; "
+             "keeping the current configuration");
         return;
     }
     LOGI("SIGHUP: restarting every worker with the re-read configuration");
@@ -419,18 +490,30 @@ static void read_signals(sup_t *s, uint64_t now)
 static void publish(sup_t *s, uint64_t now)
 {
     if (!s->http) return;
+    static sup_leader_view_t v; /* large; main thread only */
+    sup_report_leader_t ld = { .enabled = s->cfg.leader_elect, .leading = s->leading,
+                               .shard_index = s->cfg.shard_index };
+    if (s->leader) {
+        sup_leader_view(s->leader, &v);
+        ld.lease = v.lease;
+        ld.identity = v.identity;
+        ld.holder = v.holder;
+    }
     bool ready = false;
-    char *readyz = sup_report_readyz(&s->t, s->mode != MODE_RUN, &ready);
-    sup_http_publish(s->http, sup_report_statusz(&s->t, now), sup_report_metrics(&s->t), readyz, ready);
+    char *readyz = sup_report_readyz_ex(&s->t, s->mode != MODE_RUN, &ld, &ready);
+    sup_http_publish(s->http, sup_report_statusz_ex(&s->t, now, &ld), sup_report_metrics_ex(&s->t, &ld),
+                     readyz, ready);
     sup_http_alive(s->http, now);
 }
 
 static int wait_events(sup_t *s, uint64_t now)
 {
-    struct pollfd fds[1 + SUP_COMPONENT_COUNT];
-    sup_worker_t *owner[1 + SUP_COMPONENT_COUNT];
+    struct pollfd fds[2 + SUP_COMPONENT_COUNT];
+    sup_worker_t *owner[2 + SUP_COMPONENT_COUNT];
     nfds_t n = 0;
     fds[n] = (struct pollfd){ .fd = s->sigfd, .events = POLLIN };
+    owner[n++] = NULL;
+    fds[n] = (struct pollfd){ .fd = s->leader ? sup_leader_fd(s->leader) : -1, .events = POLLIN };
     owner[n++] = NULL;
     for (size_t i = 0; i < s->t.n; i++) {
         if (s->t.w[i].status_fd < 0) continue;
@@ -444,8 +527,9 @@ static int wait_events(sup_t *s, uint64_t now)
     }
     now = now_mono_ms();
     /* Heartbeats before exits, so a worker's last words are not lost. */
-    for (nfds_t i = 1; i < n; i++)
+    for (nfds_t i = 2; i < n; i++)
         if (fds[i].revents) read_status(s, owner[i], now);
+    if (fds[1].revents & POLLIN) on_leadership(s, now);
     if (fds[0].revents & POLLIN) read_signals(s, now);
     return 0;
 }
@@ -542,6 +626,7 @@ static int lock_bus(sup_t *s)
 
 static void teardown(sup_t *s)
 {
+    sup_leader_stop(&s->leader); /* workers are down: release the lease */
     sup_http_stop(&s->http);
     for (size_t i = 0; i < s->t.n; i++) close_status(&s->t.w[i]);
     if (s->sigfd >= 0) close(s->sigfd);
@@ -563,7 +648,9 @@ int sup_supervise(const sup_config_t *cfg, int argc, char **argv, int first)
     int code = 1;
     if (setup_signals(s) < 0) {
         LOGE("cannot set up signal handling", "error", strerror(errno));
-    } else if (lock_bus(s) == 0 && start_http(s) == 0) {
+    } else if (s->cfg.leader_elect && khttp_global_init() < 0) {
+        LOGE("cannot initialise libcurl");
+    } else if (lock_bus(s) == 0 && start_http(s) == 0 && start_leader_election(s) == 0) {
         sup_table_build(&s->t, &s->cfg, NULL);
         for (size_t i = 0; i < s->t.n; i++) s->t.w[i].generation = s->generation_base;
         log_config(s);
