@@ -420,7 +420,8 @@ static void set_in(json_t *meta, const char *field, const char *key, const char 
 }
 
 /* upstream addCompletionIndexEnvVariables: every container gets
- * JOB_COMPLETION_INDEX from the annotation, unless it has it already. */
+ * JOB_COMPLETION_INDEX from the index label (the PodIndexLabel gate is on
+ * by default), unless it has it already. */
 static void add_index_env(json_t *spec, const char *list)
 {
     json_t *cs = json_object_get(spec, list);
@@ -437,7 +438,7 @@ static void add_index_env(json_t *spec, const char *list)
         }
         json_array_append_new(env, json_pack("{s:s, s:{s:{s:s}}}", "name", "JOB_COMPLETION_INDEX", "valueFrom",
                                              "fieldRef", "fieldPath",
-                                             "metadata.annotations['" JOB_COMPLETION_INDEX_KEY "']"));
+                                             "metadata.labels['" JOB_COMPLETION_INDEX_KEY "']"));
     }
 }
 

@@ -45,6 +45,9 @@ PENDING='      nodeSelector: {kubus.test/none: none}'
 
 mkjob par "  completions: 3
   parallelism: 2"
+mkjob idx "  completionMode: Indexed
+  completions: 3
+  parallelism: 2"
 mkjob susp "  completions: 2
   parallelism: 2" "$PENDING"
 mkjob deadline "  activeDeadlineSeconds: 6
@@ -65,6 +68,22 @@ kget job par | jq -e '.status.succeeded == 3 and (.status.failed // 0) == 0 and 
 k get job par --no-headers | awk '$2 == "Complete" && $3 == "3/3" {ok=1} END {exit !ok}' \
   || fail "kubectl get job par: $(k get job par --no-headers)"
 pass "completions 3 / parallelism 2: at most 2 at once, 3 pods, Complete 3/3"
+
+# ---- Indexed ---------------------------------------------------------------------------
+wait_until 60 '[ "$(cond idx Complete)" = True ]' "idx Complete"
+juid=$(kjq .metadata.uid job idx)
+kget job idx | jq -e '.status.succeeded == 3 and .status.completedIndexes == "0-2"' >/dev/null \
+  || fail "idx status: $(kjq -c .status job idx)"
+kget pods -l job-name=idx | jq -e --arg uid "$juid" '
+  (.items | length == 3) and ([.items[].metadata.annotations["batch.kubernetes.io/job-completion-index"]] | sort == ["0", "1", "2"]) and
+  all(.items[]; .metadata.annotations["batch.kubernetes.io/job-completion-index"] as $i
+      | .metadata.labels["batch.kubernetes.io/job-completion-index"] == $i
+      and .metadata.generateName == "idx-\($i)-" and (.metadata.name | startswith("idx-\($i)-"))
+      and .spec.hostname == "idx-\($i)"
+      and (.spec.containers[0].env | any(.name == "JOB_COMPLETION_INDEX"
+           and .valueFrom.fieldRef.fieldPath == "metadata.labels[\u0027batch.kubernetes.io/job-completion-index\u0027]")))' >/dev/null \
+  || fail "idx pods are not upstream's: $(kget pods -l job-name=idx | jq -c '[.items[] | {n: .metadata.name, a: .metadata.annotations, h: .spec.hostname, e: .spec.containers[0].env}]')"
+pass "Indexed: pods idx-<i>-xxxxx with index annotation, label, hostname and env; completedIndexes 0-2"
 
 # ---- activeDeadlineSeconds ------------------------------------------------------------
 wait_until 40 '[ "$(cond deadline Failed)" = True ]' "deadline Failed"
