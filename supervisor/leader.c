@@ -26,6 +26,7 @@ struct sup_leader {
     struct curl_slist *headers;
     char lease_path[SUP_LEASE_NAME_MAX + 160];      /* the Lease */
     char collection_path[SUP_LEASE_NAME_MAX + 160]; /* its namespace's leases */
+    char events_path[SUP_LEASE_NAME_MAX + 160];     /* its namespace's events */
     sup_elector_t e;
     pthread_t thread;
     bool thread_started;
@@ -87,7 +88,9 @@ static int set_request(sup_leader_t *l, sup_lease_verb_t verb, const char *body,
                        khttp_buf_t *buf)
 {
     char url[2048];
-    const char *path = verb == SUP_LEASE_CREATE ? l->collection_path : l->lease_path;
+    const char *path = verb == SUP_LEASE_CREATE  ? l->collection_path
+                       : verb == SUP_LEASE_EVENT ? l->events_path
+                                                 : l->lease_path;
     if (khttp_url(url, sizeof url, &l->kc, path) < 0) return -1;
     CURL *h = l->curl;
     CURLcode rc = curl_easy_setopt(h, CURLOPT_URL, url);
@@ -192,6 +195,12 @@ static void log_event(sup_leader_t *l, sup_lease_event_t ev)
         LOGW("failed to renew lease", "lease", l->view.lease, "reason", l->e.last_error);
 }
 
+static void record_event(sup_leader_t *l, const char *what)
+{
+    if (sup_elector_record_event(&l->e, what) < 0 && log_limit_allow(&l->fail_log))
+        LOGW("leader election: could not record an Event", "lease", l->view.lease, "event", what);
+}
+
 static bool wait_or_stop(sup_leader_t *l)
 {
     uint64_t now = now_mono_ms(), next = sup_elector_next_ms(&l->e);
@@ -211,6 +220,7 @@ static void *run(void *arg)
         if (atomic_load(&l->abort_requests)) break;
         publish(l, ev);
         if (ev != SUP_LEASE_NOCHANGE || l->e.failed_tries != before) log_event(l, ev);
+        if (ev != SUP_LEASE_NOCHANGE) record_event(l, ev == SUP_LEASE_STARTED ? "became leader" : "stopped leading");
         if (wait_or_stop(l)) break;
     }
     return NULL;
@@ -272,7 +282,9 @@ static int setup(sup_leader_t *l, const sup_config_t *c, char *err, size_t errle
     int n1 = snprintf(l->collection_path, sizeof l->collection_path,
                       "/apis/coordination.k8s.io/v1/namespaces/%s/leases", lc.ns);
     int n2 = snprintf(l->lease_path, sizeof l->lease_path, "%s/%s", l->collection_path, lc.name);
-    if (n1 < 0 || n2 < 0 || (size_t)n2 >= sizeof l->lease_path)
+    int n3 = snprintf(l->events_path, sizeof l->events_path, "/api/v1/namespaces/%s/events", lc.ns);
+    if (n1 < 0 || n2 < 0 || n3 < 0 || (size_t)n2 >= sizeof l->lease_path ||
+        (size_t)n3 >= sizeof l->events_path)
         return flags_fail(err, errlen, "lease path too long");
     if (make_pipe(&l->stop_r, &l->stop_w) < 0 || make_pipe(&l->wake_r, &l->wake_w) < 0)
         return flags_fail(err, errlen, "pipe2: %s", strerror(errno));
@@ -345,6 +357,7 @@ void sup_leader_stop(sup_leader_t **lp)
         atomic_store(&l->abort_requests, false);
     }
     /* The thread is gone: the elector is ours alone now. */
+    if (l->e.leading) record_event(l, "stopped leading");
     int rc = sup_elector_release(&l->e);
     if (rc < 0)
         LOGW("failed to release the lease; a standby takes over when it expires", "lease",

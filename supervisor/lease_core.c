@@ -279,7 +279,8 @@ static json_t *record_json(const sup_lease_record_t *r)
     json_t *spec = json_object();
     if (!spec) return NULL;
     int rc = 0;
-    if (r->holder[0]) rc |= json_object_set_new(spec, "holderIdentity", json_string(r->holder));
+    /* Like client-go, an empty holder is written as "" (a release). */
+    rc |= json_object_set_new(spec, "holderIdentity", json_string(r->holder));
     rc |= json_object_set_new(spec, "leaseDurationSeconds", json_integer(r->duration_s));
     if (r->acquire_time[0]) rc |= json_object_set_new(spec, "acquireTime", json_string(r->acquire_time));
     if (r->renew_time[0]) rc |= json_object_set_new(spec, "renewTime", json_string(r->renew_time));
@@ -526,6 +527,47 @@ int sup_elector_release(sup_elector_t *e)
     r.transitions = e->observed.transitions;
     uint64_t now = e->ops.mono_ms(e->ops.ctx);
     return write_lease(e, SUP_LEASE_UPDATE, &r, now) == 0 ? 1 : -1;
+}
+
+/* A core/v1 Event about the Lease, as client-go's resource lock records
+ * it: reason LeaderElection, message "<identity> <what>", from the
+ * component kube-controller-manager, involved object the Lease as last seen. */
+static char *event_body(const sup_elector_t *e, const char *what, int64_t wall_us)
+{
+    char ts[SUP_LEASE_TIME_MAX], name[SUP_LEASE_NAME_MAX + 20], msg[SUP_LEASE_IDENTITY_MAX + 64];
+    if (sup_lease_format_time(wall_us - wall_us % 1000000, ts, sizeof ts) < 0) return NULL;
+    memcpy(ts + 19, "Z", 2); /* Event timestamps are whole seconds */
+    snprintf(name, sizeof name, "%s.%016llx", e->cfg.name, (unsigned long long)wall_us * 1000ull);
+    snprintf(msg, sizeof msg, "%s %s", e->cfg.identity, what);
+    json_t *ref = json_pack("{s:s, s:s, s:s, s:s}", "kind", "Lease", "apiVersion", "coordination.k8s.io/v1",
+                            "namespace", e->cfg.ns, "name", e->cfg.name);
+    const json_t *md = e->cached ? json_object_get(e->cached, "metadata") : NULL;
+    const json_t *uid = json_object_get(md, "uid"), *rv = json_object_get(md, "resourceVersion");
+    if (ref && json_is_string(uid)) json_object_set(ref, "uid", (json_t *)uid);
+    if (ref && json_is_string(rv)) json_object_set(ref, "resourceVersion", (json_t *)rv);
+    json_t *ev = ref ? json_pack("{s:s, s:s, s:{s:s, s:s}, s:o, s:s, s:s, s:{s:s}, s:s, s:s, s:i, s:s, s:s}",
+                                 "apiVersion", "v1", "kind", "Event", "metadata", "name", name,
+                                 "namespace", e->cfg.ns, "involvedObject", ref, "reason", "LeaderElection",
+                                 "message", msg, "source", "component", "kube-controller-manager",
+                                 "firstTimestamp", ts, "lastTimestamp", ts, "count", 1, "type", "Normal",
+                                 "reportingComponent", "kube-controller-manager")
+                     : NULL;
+    char *body = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+    json_decref(ev);
+    return body;
+}
+
+int sup_elector_record_event(sup_elector_t *e, const char *what)
+{
+    char *body = event_body(e, what, e->ops.wall_us(e->ops.ctx));
+    if (!body) return -1;
+    sup_lease_resp_t resp;
+    memset(&resp, 0, sizeof resp);
+    int rc = e->ops.call(e->ops.ctx, SUP_LEASE_EVENT, body, e->cfg.retry_ms, &resp);
+    free(body);
+    long code = resp.code;
+    free(resp.body);
+    return rc == 0 && (code == 200 || code == 201) ? 0 : -1;
 }
 
 const char *sup_elector_holder(const sup_elector_t *e)

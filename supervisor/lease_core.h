@@ -21,6 +21,8 @@
  *    leaseDurationSeconds=1, so a standby can take over at its next try.
  *  - acquireTime and leaseTransitions are kept on renewals; a change of
  *    holder increments leaseTransitions.
+ *  - like client-go's Lease lock, "became leader" and "stopped leading" are
+ *    recorded as Events on the Lease (sup_elector_record_event).
  *
  * Every API answer is validated (status code, JSON shape, field types and
  * sizes); a bad one fails the try with a reason and is counted, nothing else.
@@ -49,7 +51,8 @@ typedef struct {
     long long transitions;                /* leaseTransitions */
 } sup_lease_record_t;
 
-typedef enum { SUP_LEASE_GET, SUP_LEASE_CREATE, SUP_LEASE_UPDATE } sup_lease_verb_t;
+/* GET/POST/PUT of the Lease; EVENT: POST of a core/v1 Event about it. */
+typedef enum { SUP_LEASE_GET, SUP_LEASE_CREATE, SUP_LEASE_UPDATE, SUP_LEASE_EVENT } sup_lease_verb_t;
 
 /* One answer: code 0 when no HTTP answer came (transport error, timeout);
  * body is malloc'd (may be NULL) and freed by the elector. */
@@ -118,6 +121,10 @@ uint64_t sup_elector_next_ms(const sup_elector_t *e);
  * holder with leaseDurationSeconds=1. Leadership ends either way.
  * 1: released; 0: nothing to release; -1: the PUT failed. */
 int sup_elector_release(sup_elector_t *e);
+/* Posts the Event client-go's Lease lock records ("<identity> became
+ * leader", "<identity> stopped leading"; reason LeaderElection, Normal,
+ * component kube-controller-manager). Best effort: 0 or -1. */
+int sup_elector_record_event(sup_elector_t *e, const char *what);
 /* The holder we last saw ("" if none or not known). */
 const char *sup_elector_holder(const sup_elector_t *e);
 

@@ -27,6 +27,12 @@ leads() { [ "$(leader_line "$1" | cut -d' ' -f1)" = yes ]; }
 identity() { leader_line "$1" | cut -d' ' -f2; }
 worker_pid() { kubus_statusz_instance "$1" 2>/dev/null | awk -v n="$2" 'NR>1 && $1==n && $3 ~ /^[0-9]+$/ {print $3}'; }
 runs() { [ -n "$(worker_pid "$1" "$2")" ]; }
+# lease_event MESSAGE: a LeaderElection Event on the Lease says MESSAGE
+lease_event() {
+  kubectl -n "$NS" get events -o json | jq -e --arg m "$1" --arg n "$LEASE" '[.items[]
+    | select(.involvedObject.kind == "Lease" and .involvedObject.name == $n
+             and .reason == "LeaderElection" and .type == "Normal" and .message == $m)] | length > 0' >/dev/null
+}
 
 # one_leader LEADER STANDBY: the Lease and both /statusz agree on who leads.
 one_leader() {
@@ -54,6 +60,8 @@ curl -fsS "http://127.0.0.1:$KUBUS_PORT_b/metrics" | grep -q '^kubus_leader{shar
   fail "b's /metrics does not say kubus_leader 0"
 curl -fsS "http://127.0.0.1:$KUBUS_PORT_a/metrics" | grep -q '^kubus_leader{shard="0"} 1$' ||
   fail "a's /metrics does not say kubus_leader 1"
+a_id=$(identity a)
+wait_until 10 "lease_event '$a_id became leader'" "Event \"$a_id became leader\" on the Lease"
 pass "one leader (a), one standby (b)"
 
 k apply -f - >/dev/null <<'EOF'
@@ -101,6 +109,7 @@ info "a again, as standby; then SIGTERM b"
 kubus_start_instance a "${le_flags[@]}" || fail "instance a did not restart"
 wait_until 10 "! leads a && runs a informer" "restarted a stands by"
 never_within 3 "leads a" "a led while b holds the lease"
+b_id=$(identity b)
 kubus_stop_instance b TERM
 stopped_at=$(date +%s)
 wait_until 5 "[ -z \"\$(holder)\" ] || [ \"\$(holder)\" = \"\$(identity a)\" ]" "b released the Lease"
@@ -111,4 +120,5 @@ wait_until 10 "[ \"\$(holder)\" = \"\$(identity a)\" ] && runs a replicaset" "a 
 [ "$(lease_field .spec.leaseTransitions)" = 2 ] || fail "leaseTransitions after handover: $(lease_field .spec)"
 [ "$(lease_field .spec.leaseDurationSeconds)" = 15 ] || fail "leaseDurationSeconds: $(lease_field .spec)"
 scale_to 2
+lease_event "$b_id stopped leading" || fail "no Event \"$b_id stopped leading\" on the Lease"
 pass "SIGTERM released the lease; a took over in ${took}s and serves"

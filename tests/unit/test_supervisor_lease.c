@@ -33,7 +33,8 @@ struct fake_api {
     int rv;
     uint64_t mono_ms;
     int64_t wall_us;
-    int calls[3];
+    int calls[4];
+    json_t *last_event;      /* body of the last Event posted */
     int fail_calls;          /* the next n calls get no answer (code 0) */
     long force_code;         /* answer the next force_count calls with this */
     const char *force_body;
@@ -97,6 +98,13 @@ static int fake_call(void *ctx, sup_lease_verb_t verb, const char *body, uint64_
         answer(out, f->force_code, f->force_body);
         return 0;
     }
+    if (verb == SUP_LEASE_EVENT) {
+        json_decref(f->last_event);
+        f->last_event = json_loads(body, 0, NULL);
+        assert_non_null(f->last_event);
+        answer(out, 201, body);
+        return 0;
+    }
     if (verb == SUP_LEASE_UPDATE && f->before_update) {
         hook_fn h = f->before_update;
         f->before_update = NULL;
@@ -124,6 +132,9 @@ static int fake_call(void *ctx, sup_lease_verb_t verb, const char *body, uint64_
         answer(out, f->lease ? 409 : 404, "{\"kind\":\"Status\",\"reason\":\"Conflict\"}");
         return 0;
     }
+    /* The server keeps what the client cannot change. */
+    json_t *uid = json_object_get(json_object_get(f->lease, "metadata"), "uid");
+    if (uid) json_object_set(json_object_get(o, "metadata"), "uid", uid);
     store(f, o);
     answer_lease(f, out, 200);
     return 0;
@@ -386,7 +397,7 @@ static void test_release(void **state)
     assert_int_equal(run_for(&a, &f, 4000), SUP_LEASE_NOCHANGE);
     assert_int_equal(sup_elector_release(&a), 1);
     assert_false(a.leading);
-    assert_null(spec_str(&f, "holderIdentity"));
+    assert_string_equal(spec_str(&f, "holderIdentity"), "");
     assert_int_equal(spec_int(&f, "leaseDurationSeconds"), 1);
     assert_int_equal(spec_int(&f, "leaseTransitions"), 0);
     /* B takes over at its next try, without waiting for any expiry. */
@@ -480,6 +491,50 @@ static void test_timeouts_respect_deadline(void **state)
     assert_int_equal(sup_elector_step(&a), SUP_LEASE_STOPPED);
     sup_elector_free(&a);
     json_decref(f.lease);
+}
+
+static const char *ev_str(fake_api_t *f, const char *path1, const char *path2)
+{
+    json_t *v = json_object_get(f->last_event, path1);
+    if (path2) v = json_object_get(v, path2);
+    return json_string_value(v);
+}
+
+static void test_events(void **state)
+{
+    (void)state;
+    fake_api_t f;
+    fake_init(&f);
+    sup_elector_t a;
+    elector_new(&a, &f, "host_a");
+    assert_int_equal(sup_elector_step(&a), SUP_LEASE_STARTED);
+    json_object_set_new(json_object_get(f.lease, "metadata"), "uid", json_string("u-1"));
+    a.next_try_ms = f.mono_ms;
+    assert_int_equal(sup_elector_step(&a), SUP_LEASE_NOCHANGE); /* picks up the uid */
+    assert_int_equal(sup_elector_record_event(&a, "became leader"), 0);
+    assert_string_equal(ev_str(&f, "kind", NULL), "Event");
+    assert_string_equal(ev_str(&f, "reason", NULL), "LeaderElection");
+    assert_string_equal(ev_str(&f, "type", NULL), "Normal");
+    assert_string_equal(ev_str(&f, "message", NULL), "host_a became leader");
+    assert_string_equal(ev_str(&f, "metadata", "namespace"), NS);
+    assert_non_null(strstr(ev_str(&f, "metadata", "name"), NAME "."));
+    assert_string_equal(ev_str(&f, "involvedObject", "kind"), "Lease");
+    assert_string_equal(ev_str(&f, "involvedObject", "apiVersion"), "coordination.k8s.io/v1");
+    assert_string_equal(ev_str(&f, "involvedObject", "name"), NAME);
+    assert_string_equal(ev_str(&f, "involvedObject", "uid"), "u-1");
+    assert_string_equal(ev_str(&f, "source", "component"), "kube-controller-manager");
+    const char *ts = ev_str(&f, "firstTimestamp", NULL);
+    assert_non_null(ts);
+    assert_int_equal(strlen(ts), 20); /* 2006-01-02T15:04:05Z */
+    /* A failed post is reported, nothing else. */
+    f.force_code = 403;
+    f.force_body = "{}";
+    f.force_count = 1;
+    assert_int_equal(sup_elector_record_event(&a, "stopped leading"), -1);
+    assert_true(a.leading);
+    sup_elector_free(&a);
+    json_decref(f.lease);
+    json_decref(f.last_event);
 }
 
 static void test_config_check(void **state)
@@ -635,6 +690,7 @@ int main(void)
         cmocka_unit_test(test_release),
         cmocka_unit_test(test_bad_answers),
         cmocka_unit_test(test_timeouts_respect_deadline),
+        cmocka_unit_test(test_events),
         cmocka_unit_test(test_config_check),
         cmocka_unit_test(test_flags),
         cmocka_unit_test(test_reports),
