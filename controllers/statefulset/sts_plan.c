@@ -1,6 +1,7 @@
 /* sts_plan.c - one sync's decisions for a StatefulSet. See sts_plan.h. */
 #include "sts_plan.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,15 +95,33 @@ static const json_t *claim_of(const ctx_t *c, size_t t, int32_t ord)
     return c->in->claim_get(c->in->claim_ud, name);
 }
 
+/* upstream PodClaimIsStale: with whenScaled=Delete, a claim still owned by
+ * an earlier pod of this name is on its way out (the garbage collector
+ * deletes it); the new pod must not start using it. */
+static bool claim_is_stale(const ctx_t *c, const json_t *claim, int32_t ord)
+{
+    if (!c->in->spec->delete_when_scaled) return false;
+    char pod[320];
+    snprintf(pod, sizeof pod, "%s-%d", kobj_name(c->in->sts), ord);
+    kobj_ownerref_t r;
+    for (size_t i = 0; i < kobj_ownerref_count(claim); i++)
+        if (kobj_ownerref_at(claim, i, &r) == 0 && strcmp(r.api_version, "v1") == 0 && strcmp(r.kind, "Pod") == 0 &&
+            strcmp(r.name, pod) == 0)
+            return true;   /* the pod does not exist yet, so any ref to its name is stale */
+    return false;
+}
+
 /* Missing claims get created; returns true when the pod must wait (a claim
- * is missing or being deleted). */
-static bool ensure_claims(ctx_t *c, int32_t ord)
+ * is missing, being deleted, or stale). */
+static bool ensure_claims(ctx_t *c, int32_t ord, bool creating_pod)
 {
     bool wait = false;
     for (size_t t = 0; t < n_tmpls(c); t++) {
         if (!*kobj_name(claim_tmpl(c, t))) continue;
         const json_t *cl = claim_of(c, t, ord);
-        if (!cl) {
+        if (cl && creating_pod && claim_is_stale(c, cl, ord)) {
+            wait = true;
+        } else if (!cl) {
             add(c, (sts_step_t){ .kind = STS_STEP_CREATE_CLAIM, .ordinal = ord, .tmpl = t });
             wait = true;
         } else if (kobj_being_deleted(cl)) {
@@ -141,12 +160,12 @@ static bool process_replica(ctx_t *c, size_t i)
         return true;   /* the new pod comes once the old one is gone */
     }
     if (!pod) {
-        if (ensure_claims(c, ord)) return true;
+        if (ensure_claims(c, ord, true)) return true;
         bool cur = !spec->on_delete && (int64_t)ord < (int64_t)spec->start + spec->partition;
         add(c, (sts_step_t){ .kind = STS_STEP_CREATE_POD, .ordinal = ord, .use_current = cur });
         return mono;
     }
-    if (sts_pod_pending(pod)) (void)ensure_claims(c, ord);
+    if (sts_pod_pending(pod)) (void)ensure_claims(c, ord, false);
     if (mono && sts_pod_terminating(pod)) return true;
     if (mono && !sts_pod_running_ready(pod)) return true;
     if (!sts_pod_available(pod, spec->min_ready_seconds, c->in->now)) note_recheck(c, pod);

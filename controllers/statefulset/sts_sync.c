@@ -38,6 +38,7 @@
 typedef struct {
     char *uid;
     int64_t warned_generation;
+    json_t *adopt;          /* names of orphan pods to adopt once a live GET confirms the set */
 } sts_state_t;
 
 struct sts_ctrl {
@@ -53,6 +54,7 @@ static void state_free(void *p)
     sts_state_t *s = p;
     if (!s) return;
     free(s->uid);
+    json_decref(s->adopt);
     free(s);
 }
 
@@ -192,7 +194,9 @@ static bool already_exists(const ctrl_result_t *r)
 static void retry_later(sts_ctrl_t *c, ctrl_runtime_t *rt, const ctrl_result_t *res, const char *what)
 {
     char buf[128];
-    if (log_limit_allow(&c->fail_log))
+    if (res->status == 409 && res->reason && strcmp(res->reason, "Conflict") == 0)
+        LOGFV(1, "%s: %s %s: conflict, will retry", res->owner_key, what, res->name);
+    else if (log_limit_allow(&c->fail_log))
         LOGW("statefulset write failed", "statefulset", res->owner_key, "what", what, "name", res->name, "reason",
              why(res, buf, sizeof buf));
     ctrl_enqueue_rate_limited(rt, res->owner_key);
@@ -379,7 +383,50 @@ typedef struct {
     const json_t **owned;
     size_t n_owned;
     bool adopting;
+    json_t *adopt;      /* orphan pod names (adopted after the live re-check) */
 } claims_t;
+
+/* upstream RecheckDeletionTimestamp: adopt only when a live read shows the
+ * same StatefulSet, not being deleted; each pod is re-checked in the cache. */
+static void adopt_after_get(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
+{
+    sts_ctrl_t *c = ud;
+    sts_state_t *st = strmap_get(c->states, res->owner_key);
+    if (!st || !st->adopt) return;
+    json_t *names = st->adopt;
+    st->adopt = NULL;
+    const json_t *sts = cache_get(ctrl_cache(rt, STS_RESOURCE), res->owner_key);
+    if (!res->ok || !res->object) {
+        if (res->status != 404) ctrl_enqueue_rate_limited(rt, res->owner_key);
+    } else if (sts && strcmp(kobj_uid(res->object), st->uid) == 0 && !kobj_being_deleted(res->object) &&
+               strcmp(kobj_uid(sts), st->uid) == 0) {
+        size_t i;
+        json_t *n;
+        json_array_foreach(names, i, n) {
+            const json_t *pod = cache_get_ns(ctrl_cache(rt, POD_RESOURCE), kobj_namespace(sts), json_string_value(n));
+            if (!pod || kobj_controller_uid(pod) || kobj_being_deleted(pod)) continue;   /* changed meanwhile */
+            json_t *ref = kobj_new_controller_ref(STS_API_VERSION, STS_KIND, sts);
+            json_t *patch = ref ? json_pack("{s:{s:[o], s:s}}", "metadata", "ownerReferences", ref, "uid", kobj_uid(pod))
+                                : NULL;
+            if (patch)
+                ctrl_patch(rt, res->owner_key, POD_RESOURCE, kobj_namespace(pod), kobj_name(pod),
+                           KUBUS__V1__PATCH_TYPE__STRATEGIC, &patch, generic_done, c);
+        }
+    }
+    json_decref(names);
+}
+
+static void start_adoption(sync_t *s, sts_state_t *st, json_t **names)
+{
+    json_decref(st->adopt);
+    st->adopt = *names;
+    *names = NULL;
+    if (ctrl_get(s->rt, s->key, STS_RESOURCE, kobj_namespace(s->sts), kobj_name(s->sts), adopt_after_get, s->c) == 0) {
+        json_decref(st->adopt);
+        st->adopt = NULL;
+        ctrl_enqueue_rate_limited(s->rt, s->key);
+    }
+}
 
 static int claim_pods(sync_t *s, claims_t *out)
 {
@@ -400,8 +447,8 @@ static int claim_pods(sync_t *s, claims_t *out)
             patch = json_pack("{s:{s:[{s:s, s:s}], s:s}}", "metadata", "ownerReferences", "$patch", "delete", "uid",
                               uid, "uid", kobj_uid(pod));
         } else if (!cu && match && !kobj_being_deleted(pod) && !kobj_being_deleted(s->sts)) {
-            json_t *ref = kobj_new_controller_ref(STS_API_VERSION, STS_KIND, s->sts);
-            patch = ref ? json_pack("{s:{s:[o], s:s}}", "metadata", "ownerReferences", ref, "uid", kobj_uid(pod)) : NULL;
+            if (!out->adopt) out->adopt = json_array();
+            json_array_append_new(out->adopt, json_string(kobj_name(pod)));
             out->adopting = true;
         }
         if (patch)
@@ -610,6 +657,7 @@ int sts_sync(ctrl_runtime_t *rt, const char *key, void *ud)
         rc = -1;
         goto out;
     }
+    if (cl.adopt) start_adoption(&s, state, &cl.adopt);
     s.upd_name = r.upd_name;
     s.upd_tmpl = kobj_get(sts, "spec.template");
     s.cur_name = r.cur ? kobj_name(r.cur) : r.upd_name;
@@ -618,6 +666,7 @@ int sts_sync(ctrl_runtime_t *rt, const char *key, void *ud)
     else trim_history(&s, &r, &cl, s.cur_name);
 out:
     cache_list_free(&r.list);
+    json_decref(cl.adopt);
     free(cl.owned);
     sts_spec_free(&spec);
     return rc;

@@ -399,6 +399,46 @@ static void test_retention_refs(void **state)
     json_decref(s);
 }
 
+static void test_start_ordinal(void **state)
+{
+    (void)state;
+    pf_t f;
+    pf_init(&f, "OrderedReady", 0, 1, 2);
+    json_object_set_new(json_object_get(f.sts, "spec"), "ordinals", json_pack("{s:i}", "start", 5));
+    sts_spec_free(&f.spec);
+    char err[128];
+    assert_int_equal(sts_spec_read(f.sts, &f.spec, err, sizeof err), 0);
+    pf_run(&f, "r1", "r1");
+    assert_string_equal(steps(&f), "claim:5");
+    sts_plan_free(&f.plan);
+    json_object_set_new(f.claims, "vol-mysts-5", json_pack("{s:{s:s}}", "metadata", "name", "vol-mysts-5"));
+    json_object_set_new(f.claims, "vol-mysts-6", json_pack("{s:{s:s}}", "metadata", "name", "vol-mysts-6"));
+    pf_pod(&f, 5, "r1", "Running", true);
+    pf_pod(&f, 6, "r1", "Running", true);
+    pf_pod(&f, 0, "r1", "Running", true);   /* below the range: condemned */
+    pf_run(&f, "r1", "r1");
+    assert_string_equal(steps(&f), "delete:0");
+    pf_free(&f);
+}
+
+static void test_stale_claim_blocks_the_pod(void **state)
+{
+    (void)state;
+    pf_t f;
+    memset(&f, 0, sizeof f);
+    f.sts = mysts("OrderedReady", 0, 1, "Retain", "Delete");
+    char err[128];
+    assert_int_equal(sts_spec_read(f.sts, &f.spec, err, sizeof err), 0);
+    f.claims = json_object();
+    pf_claims(&f, 3);
+    json_object_set_new(json_object_get(json_object_get(f.claims, "vol-mysts-0"), "metadata"), "ownerReferences",
+                        json_pack("[{s:s, s:s, s:s, s:s, s:b}]", "apiVersion", "v1", "kind", "Pod", "name", "mysts-0",
+                                  "uid", "old-pod", "controller", 1));
+    pf_run(&f, "r1", "r1");
+    assert_string_equal(steps(&f), "");   /* wait for the garbage collector to take the old claim */
+    pf_free(&f);
+}
+
 static void test_spec_validation(void **state)
 {
     (void)state;
@@ -435,6 +475,8 @@ int main(void)
         cmocka_unit_test(test_rolling_update),
         cmocka_unit_test(test_new_pod_revision_below_partition),
         cmocka_unit_test(test_retention_refs),
+        cmocka_unit_test(test_start_ordinal),
+        cmocka_unit_test(test_stale_claim_blocks_the_pod),
         cmocka_unit_test(test_spec_validation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -273,6 +274,37 @@ static void test_scale_down_highest_first(void **state)
     assert_int_equal(n_sent, before);
 }
 
+static void test_orphan_adopted_after_live_check(void **state)
+{
+    fx_t *fx = *state;
+    put_sts(fx->rt, 1, "1", NULL);
+    json_t *p = json_pack("{s:{s:s, s:s, s:s, s:s, s:{s:s}}, s:{s:s}}", "metadata", "name", "mysts-0", "namespace",
+                          "ns", "uid", "orphan", "resourceVersion", "1", "labels", "run", "nginx", "status", "phase",
+                          "Running");
+    ctrl_test_apply(fx->rt, "pods", &p, false);
+    reset_sent();
+    ctrl_test_step(fx->rt);
+    const sent_t *get = find(KUBUS__V1__VERB__GET, "statefulsets");
+    for (int i = 0; i < n_sent; i++) assert_false(strcmp(sent[i].resource, "pods") == 0);   /* nothing yet */
+    json_t *live = json_pack("{s:{s:s, s:s, s:s}}", "metadata", "name", "mysts", "namespace", "ns", "uid", "set-uid");
+    char *txt = json_dumps(live, JSON_COMPACT);
+    msg_result_t r;
+    kubus__v1__action_result__init(&r);
+    r.id = get->id;
+    r.status = 200;
+    r.verb = KUBUS__V1__VERB__GET;
+    r.object.data = (uint8_t *)txt;
+    r.object.len = strlen(txt);
+    actions_on_result(ctrl_actions(fx->rt), &r);
+    free(txt);
+    json_decref(live);
+    const sent_t *patch = find(KUBUS__V1__VERB__PATCH, "pods");
+    assert_string_equal(patch->name, "mysts-0");
+    assert_string_equal(kobj_str(patch->body, "metadata.uid"), "orphan");
+    assert_string_equal(kobj_str(json_array_get(kobj_get(patch->body, "metadata.ownerReferences"), 0), "uid"),
+                        "set-uid");
+}
+
 static void test_invalid_spec_is_refused_quietly(void **state)
 {
     fx_t *fx = *state;
@@ -296,6 +328,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_revision_and_claim_before_pod, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scale_down_highest_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_orphan_adopted_after_live_check, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_spec_is_refused_quietly, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
