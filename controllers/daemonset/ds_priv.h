@@ -1,0 +1,92 @@
+/* ds_priv.h - what the DaemonSet controller's runtime files share.
+ *
+ * Owns: the per-DaemonSet working state, the controller struct, the view
+ * one sync builds (claimed pods grouped by node, node eligibility), and the
+ * functions one file of the controller offers the others:
+ *   ds_sync.c      state, the view, manage / rolling update, the sync;
+ *   ds_route.c     which DaemonSets an event wakes;
+ *   ds_claim.c     adopting and releasing pods and revisions;
+ *   ds_write.c     pod creates (slow start) and deletes, status writes;
+ *   ds_revisions.c the history: current revision, rollback renumbering,
+ *                  collisions, cleanup.
+ */
+#ifndef KUBUS_DS_PRIV_H
+#define KUBUS_DS_PRIV_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ctrl/runtime.h"
+#include "ctrl/strmap.h"
+#include "ds_core.h"
+#include "ds_sync.h"
+#include "log.h"
+
+#define DS_KIND "DaemonSet"
+
+
+typedef struct {
+    char *uid;
+    bool plan_active;
+    ds_slowstart_t plan;
+    json_t *plan_nodes;     /* node names still to create on, in order */
+    char *plan_hash;
+    json_t *adopt;          /* [resource, key] pairs to adopt once the live GET confirms */
+    int64_t warned_generation;
+} ds_state_t;
+
+struct ds_ctrl {
+    strmap_t *states;       /* key -> ds_state_t */
+    strmap_t *backoff;      /* "uid/observedGeneration/node" -> ds_backoff_t */
+    uint64_t last_gc_ms;
+    log_limit_t bad_log, fail_log;
+};
+
+typedef struct {
+    const json_t **v;
+    size_t n, cap;
+} podvec_t;
+
+typedef struct {
+    const json_t *ds;
+    const char *key;
+    ds_spec_t spec;
+    const char *hash;
+    cache_list_t nodes;          /* sorted by name */
+    bool *run, *cont;            /* per node */
+    strmap_t *by_node;           /* node name -> podvec_t (claimed, not deleted-terminal) */
+    const json_t **owned;        /* every claimed pod (history keeps their hashes) */
+    size_t n_owned;
+    json_t *adopt;               /* [resource, key] of orphans to adopt */
+    cache_list_t pods;
+    int issued;                  /* actions this sync issued (creates + deletes) */
+} view_t;
+
+/* The cached DaemonSet for key if it is still the one s is about. */
+const json_t *ds_current(ctrl_runtime_t *rt, const ds_state_t *s, const char *key);
+
+/* The claimed pods bound to node (NULL: none). */
+podvec_t *ds_pods_on(const view_t *v, const char *node);
+
+/* ds_claim.c: sorts pod into v->owned, v->adopt, or releases it. */
+void ds_claim_pod(ctrl_runtime_t *rt, view_t *v, const json_t *pod);
+/* Adopts *items ([resource, key] pairs; taken) after a live GET of ds. */
+void ds_start_adoption(ds_ctrl_t *c, ctrl_runtime_t *rt, ds_state_t *s, const char *key, const json_t *ds,
+                       json_t **items);
+/* Orphaned revisions of ds's namespace that sel matches, as [resource, key] pairs. */
+json_t *ds_orphan_revisions(ctrl_runtime_t *rt, const json_t *ds, const selector_t *sel);
+
+/* ds_write.c: upstream syncNodes (deletes, then creates in slow-start batches). */
+void ds_sync_nodes(ds_ctrl_t *c, ctrl_runtime_t *rt, ds_state_t *s, view_t *v, const json_t **del, size_t n_del,
+                   const char **create, size_t n_create);
+/* Writes the status v implies when it changed (observedGeneration when observe). */
+void ds_update_status(ctrl_runtime_t *rt, view_t *v, bool observe);
+void ds_status_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud);
+
+/* ds_revisions.c: upstream constructHistory; NULL while a revision is on its way. */
+const json_t *ds_construct_history(ctrl_runtime_t *rt, const char *key, const json_t *ds, cache_list_t *all,
+                                   const json_t **old, size_t *n_old);
+void ds_cleanup_history(ctrl_runtime_t *rt, const view_t *v, const json_t **old, size_t n_old);
+
+#endif
