@@ -10,7 +10,8 @@
 #   - RollingUpdate (maxUnavailable 1): a new image replaces the pods one node
 #     at a time (polled: never more than one node without a ready pod),
 #     `kubectl rollout status` finishes, `rollout history` lists 2 revisions,
-#     and `rollout undo` brings the first template back as revision 3.
+#     and `rollout undo` brings the first template back as revision 3;
+#   - a deleted node no longer counts (desired drops).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/_daemonset.sh"
 
@@ -110,3 +111,8 @@ kget pods -l app=plain | jq -e --arg old "$old_hash" '.items | length == 3 and a
 wait_until 30 '[ "$(k rollout history ds/plain | awk '"'"'$1 ~ /^[0-9]+$/ {print $1}'"'"' | tr "\n" " ")" = "2 3 " ]' \
   "rollout history after undo to list revisions 2 3 (is: $(k rollout history ds/plain | awk '$1 ~ /^[0-9]+$/ {print $1}' | tr '\n' ' '))"
 pass "rollout undo: the first template is back (same hash) as revision 3"
+
+# ---- a node deleted: the DaemonSets that ran there count one node fewer --------------------------
+kubectl delete node "$node_b" --wait=false >/dev/null
+wait_until 30 '[ "$(ds_status tol | cut -d" " -f1-3)" = "3 3 3" ]' "tol after $node_b was deleted: desired/current/ready 3 (is: $(ds_status tol))"
+pass "node $node_b deleted: desired 3 for the DaemonSet that tolerated it"
