@@ -3,7 +3,8 @@
  * eligible node in slow-start batches; a node added later wakes the
  * DaemonSet; a failed pod is deleted with a FailedDaemonPod event and the
  * next failure on that node waits out the back-off; a {} selector gets one
- * SelectingAll Warning; status is written only on change. */
+ * SelectingAll Warning; status is written only on change; a new template
+ * gets revision 2 first, then one old pod at a time is deleted. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -295,6 +296,64 @@ static void test_status_only_on_change(void **state)
     assert_int_equal(n_sent, 0);
 }
 
+/* A ready pod of d on node, from the create body the controller sent. */
+static void observe_ready(ctrl_runtime_t *rt, const json_t *body, const char *uid, const char *node)
+{
+    json_t *p = json_deep_copy(body);
+    json_object_set_new(json_object_get(p, "metadata"), "uid", json_string(uid));
+    json_object_set_new(json_object_get(p, "metadata"), "resourceVersion", json_string("2"));
+    json_object_set_new(json_object_get(p, "spec"), "nodeName", json_string(node));
+    json_object_set_new(p, "status", json_pack("{s:s, s:[{s:s, s:s, s:s}]}", "phase", "Running", "conditions", "type",
+                                               "Ready", "status", "True", "lastTransitionTime", "2023-01-01T00:00:00Z"));
+    ctrl_test_apply(rt, DS_POD_RESOURCE, &p, false);
+}
+
+static void test_rolling_update_one_at_a_time(void **state)
+{
+    fx_t *fx = *state;
+    put_node(fx->rt, "n1", NULL);
+    put_node(fx->rt, "n2", NULL);
+    put_ds(fx->rt, NULL, "1", NULL);
+    first_revision(fx);
+    ctrl_test_step(fx->rt);
+    answer(fx->rt, nth(KUBUS__V1__VERB__CREATE, DS_POD_RESOURCE, 0), 201);
+    answer(fx->rt, nth(KUBUS__V1__VERB__CREATE, DS_POD_RESOURCE, 1), 201);
+    answer_all(fx->rt, KUBUS__V1__VERB__UPDATE_STATUS, 200);
+    json_t *b0 = json_deep_copy(nth(KUBUS__V1__VERB__CREATE, DS_POD_RESOURCE, 0)->body);
+    json_t *b1 = json_deep_copy(nth(KUBUS__V1__VERB__CREATE, DS_POD_RESOURCE, 1)->body);
+    observe_ready(fx->rt, b0, "p1", "n1");
+    observe_ready(fx->rt, b1, "p2", "n2");
+    const char *old_hash = kobj_label(b0, "controller-revision-hash");
+    /* a new template (generation 2) */
+    json_t *ds = json_deep_copy(cache_get(ctrl_cache(fx->rt, DS_RESOURCE), "ns/d"));
+    json_object_set_new(json_object_get(ds, "metadata"), "generation", json_integer(2));
+    json_object_set_new(json_object_get(ds, "metadata"), "resourceVersion", json_string("5"));
+    json_object_set_new(kobj_annotations(ds), "deprecated.daemonset.template.generation", json_string("2"));
+    json_object_set_new(json_array_get(kobj_get(ds, "spec.template.spec.containers"), 0), "image", json_string("j"));
+    ctrl_test_apply(fx->rt, DS_RESOURCE, &ds, false);
+    reset_sent();
+    ctrl_test_step(fx->rt);
+    /* first the revision 2, nothing else */
+    assert_int_equal(count(KUBUS__V1__VERB__CREATE, DS_CR_RESOURCE), 1);
+    assert_int_equal(count(KUBUS__V1__VERB__DELETE, NULL), 0);
+    const sent_t *cr = nth(KUBUS__V1__VERB__CREATE, DS_CR_RESOURCE, 0);
+    assert_int_equal(json_integer_value(json_object_get(cr->body, "revision")), 2);
+    assert_string_not_equal(kobj_label(cr->body, "controller-revision-hash"), old_hash);
+    answer(fx->rt, cr, 201);
+    observe_created(fx->rt, cr, "cr-2", NULL);
+    reset_sent();
+    ctrl_test_step(fx->rt);
+    /* maxUnavailable 1: one old pod goes, the first node first */
+    assert_int_equal(count(KUBUS__V1__VERB__DELETE, DS_POD_RESOURCE), 1);
+    assert_string_equal(nth(KUBUS__V1__VERB__DELETE, DS_POD_RESOURCE, 0)->uid_pre, "p1");
+    assert_int_equal(count(KUBUS__V1__VERB__CREATE, NULL), 0);
+    const sent_t *st = nth(KUBUS__V1__VERB__UPDATE_STATUS, NULL, 0);
+    assert_int_equal(kobj_int(st->body, "status.updatedNumberScheduled", -1), 0);
+    assert_int_equal(kobj_int(st->body, "status.observedGeneration", -1), 2);
+    json_decref(b0);
+    json_decref(b1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -302,6 +361,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failed_pod_backoff, setup, teardown),
         cmocka_unit_test_setup_teardown(test_selecting_all, setup, teardown),
         cmocka_unit_test_setup_teardown(test_status_only_on_change, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rolling_update_one_at_a_time, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
