@@ -25,7 +25,7 @@ creason() { kjq "[.status.conditions[]? | select(.type == \"$2\") | .reason][0] 
 pods_of() { kget pods -l "job-name=$1" | jq '[.items[] | select(.metadata.deletionTimestamp == null)] | length'; }
 all_pods_of() { kget pods -l "job-name=$1" | jq '.items | length'; }
 running_of() { kget pods -l "job-name=$1" | jq '[.items[] | select(.metadata.deletionTimestamp == null and .status.phase != "Succeeded" and .status.phase != "Failed")] | length'; }
-job_gone() { k get job "$1" -o name 2>&1 | grep -q '(NotFound)'; }   # not a transient error
+job_gone() { [[ "$(k get job "$1" -o name 2>&1)" == *"(NotFound)"* ]]; }   # not a transient error
 ev() { kget events --field-selector "involvedObject.kind=Job,involvedObject.name=$1,reason=$2" | jq -r '.items[] | "\(.type)|\(.message)"'; }
 
 mkjob() {   # mkjob NAME EXTRA-SPEC-YAML [POD-SPEC-EXTRA-YAML]
