@@ -11,7 +11,11 @@
 #     (15 s) + a few seconds, leaseTransitions grows, a new scale is served;
 #   - SIGTERM of a leader: it stops its workers and releases the Lease
 #     (empty holder, leaseDurationSeconds 1), so a standby takes over at once
-#     (well before the 15 s a crash costs) and serves the next scale.
+#     (well before the 15 s a crash costs) and serves the next scale;
+#   - somebody else's name written into the Lease: the leader's next renewal
+#     conflicts, it sees the other holder and stops its executor and
+#     controllers at once (nothing serves a scale meanwhile); when that
+#     holder's lease expires unrenewed, it takes the lease back and serves.
 . "$(dirname "$0")/lib.sh"
 . "$KUBUS_ROOT/tests/e2e/kubus.sh"
 
@@ -122,3 +126,15 @@ wait_until 10 "[ \"\$(holder)\" = \"\$(identity a)\" ] && runs a replicaset" "a 
 scale_to 2
 lease_event "$b_id stopped leading" || fail "no Event \"$b_id stopped leading\" on the Lease"
 pass "SIGTERM released the lease; a took over in ${took}s and serves"
+
+info "another holder written into the Lease behind a's back"
+a_rs=$(worker_pid a replicaset)
+kubectl -n "$NS" patch lease "$LEASE" --type=merge -p '{"spec":{"holderIdentity":"intruder"}}' >/dev/null
+wait_until 8 "! leads a && ! runs a executor && ! runs a replicaset" "a stops leading and stops its workers"
+kill -0 "$a_rs" 2>/dev/null && fail "a's replicaset (pid $a_rs) still alive after the demotion"
+k scale rs le-web --replicas=4 >/dev/null
+never_within 4 "[ \"\$(rs_pods)\" != 2 ]" "pods changed while nobody held the lease"
+wait_until 25 "leads a && runs a replicaset" "a takes the lease back once the intruder's expired"
+[ "$(holder)" = "$(identity a)" ] || fail "holder after expiry: $(holder)"
+wait_until 30 "[ \"\$(rs_pods)\" = 4 ]" "the scale to 4 is served after a leads again"
+pass "a stopped its workers when another holder appeared, and came back after expiry"
