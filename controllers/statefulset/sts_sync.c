@@ -468,12 +468,28 @@ typedef struct {
     int32_t collision;
 } revs_t;
 
+/* upstream ListControllerRevisions + AdoptOrphanRevisions: the namespace's
+ * revisions the selector matches that are ours, or orphans (adopted now). */
 static int list_revisions(sync_t *s, revs_t *r)
 {
-    if (cache_list_controlled_by(ctrl_cache(s->rt, REV_RESOURCE), kobj_uid(s->sts), &r->list) < 0) return -1;
+    if (cache_list_namespace(ctrl_cache(s->rt, REV_RESOURCE), kobj_namespace(s->sts), &r->list) < 0) return -1;
     size_t k = 0;
-    for (size_t i = 0; i < r->list.n; i++)
-        if (strcmp(kobj_namespace(r->list.items[i]), kobj_namespace(s->sts)) == 0) r->list.items[k++] = r->list.items[i];
+    for (size_t i = 0; i < r->list.n; i++) {
+        const json_t *rev = r->list.items[i];
+        const char *cu = kobj_controller_uid(rev);
+        if (!selector_matches(s->spec->selector, kobj_labels(rev))) continue;
+        if (cu && strcmp(cu, kobj_uid(s->sts)) != 0) continue;
+        if (!cu) {
+            if (kobj_being_deleted(s->sts)) continue;
+            json_t *ref = kobj_new_controller_ref(STS_API_VERSION, STS_KIND, s->sts);
+            json_t *patch = ref ? json_pack("{s:{s:[o], s:s}}", "metadata", "ownerReferences", ref, "uid", kobj_uid(rev))
+                                : NULL;
+            if (patch)
+                ctrl_patch(s->rt, s->key, REV_RESOURCE, kobj_namespace(rev), kobj_name(rev),
+                           KUBUS__V1__PATCH_TYPE__STRATEGIC, &patch, generic_done, s->c);
+        }
+        r->list.items[k++] = rev;
+    }
     r->list.n = k;
     sts_revisions_sort(r->list.items, r->list.n);
     return 0;

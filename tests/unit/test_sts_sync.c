@@ -305,6 +305,33 @@ static void test_orphan_adopted_after_live_check(void **state)
                         "set-uid");
 }
 
+static void test_orphan_revision_adopted_and_reused(void **state)
+{
+    fx_t *fx = *state;
+    /* what the first sync would create, left behind as an orphan */
+    put_sts(fx->rt, 0, "1", NULL);
+    ctrl_test_step(fx->rt);
+    json_t *rev = json_deep_copy(find(KUBUS__V1__VERB__CREATE, "controllerrevisions")->body);
+    answer_all(fx->rt, 500);
+    json_t *m = json_object_get(rev, "metadata");
+    json_object_del(m, "ownerReferences");
+    json_object_set_new(m, "uid", json_string("rev-uid"));
+    json_object_set_new(m, "resourceVersion", json_string("1"));
+    char name[128];
+    snprintf(name, sizeof name, "%s", kobj_name(rev));
+    ctrl_test_apply(fx->rt, "controllerrevisions", &rev, false);
+    reset_sent();
+    ctrl_enqueue(fx->rt, "ns/mysts");
+    ctrl_test_step(fx->rt);
+    const sent_t *patch = find(KUBUS__V1__VERB__PATCH, "controllerrevisions");
+    assert_string_equal(patch->name, name);
+    assert_string_equal(kobj_str(patch->body, "metadata.uid"), "rev-uid");
+    for (int i = 0; i < n_sent; i++)
+        assert_false(sent[i].verb == KUBUS__V1__VERB__CREATE && strcmp(sent[i].resource, "controllerrevisions") == 0);
+    assert_string_equal(kobj_str(find(KUBUS__V1__VERB__UPDATE_STATUS, "statefulsets")->body, "status.updateRevision"),
+                        name);
+}
+
 static void test_invalid_spec_is_refused_quietly(void **state)
 {
     fx_t *fx = *state;
@@ -329,6 +356,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_revision_and_claim_before_pod, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scale_down_highest_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_orphan_adopted_after_live_check, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_orphan_revision_adopted_and_reused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_spec_is_refused_quietly, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
