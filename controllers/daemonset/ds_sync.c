@@ -46,6 +46,8 @@ static void state_free(void *p)
     json_decref(s->plan_nodes);
     free(s->plan_hash);
     json_decref(s->adopt);
+    free(s->status_from_rv);
+    free(s->status_wrote_rv);
     free(s);
 }
 
@@ -374,7 +376,7 @@ int ds_sync(ctrl_runtime_t *rt, const char *key, void *ud)
         if (v.issued == 0 && v.spec.strategy == DS_ROLLING_UPDATE) rolling_update(c, rt, s, &v);
         ds_cleanup_history(rt, &v, old, n_old);
     }
-    ds_update_status(rt, &v, satisfied);
+    ds_update_status(c, rt, s, &v, satisfied);
 out:
     free(old);
     cache_list_free(&crs);
