@@ -24,6 +24,7 @@
 typedef struct {
     char *uid;                  /* the Job this state is about */
     job_backoff_t backoff;      /* committed with each status write that counted pods */
+    bool backoff_seeded;        /* rebuilt from the pods already counted (first sync of this life) */
     strmap_t *rm_fin;           /* pod uid -> (void*)1: finalizer removal expected */
     char *stale_rv;             /* resourceVersion our last status write replaced */
     uint64_t stale_since_ms;

@@ -335,11 +335,30 @@ static bool pod_countable(const jctx_t *x, const json_t *p, const strmap_t *unc)
     return !x->spec.indexed || index_valid(x, p);
 }
 
+/* Upstream keeps the back-off record in memory only, so a restarted
+ * kube-controller-manager forgets it and recreates a failed Job's pod at
+ * once. kubus workers are restarted at any moment by design, so the first
+ * sync of a life rebuilds the record from the finished pods already
+ * counted (those not "new" below); without a restart it is the same record. */
+static int seed_backoff(jctx_t *x, const json_t **ns, const json_t **nf)
+{
+    size_t n_s = 0, n_f = 0;
+    for (size_t i = 0; i < x->n; i++) {
+        const json_t *p = x->pods[i];
+        if (job_pod_succeeded(p) && !pod_countable(x, p, x->unc_s)) ns[n_s++] = p;
+        else if (job_pod_failed(p, x->spec.only_replace_failed) && !pod_countable(x, p, x->unc_f)) nf[n_f++] = p;
+    }
+    x->s->backoff = job_backoff_update((job_backoff_t){ 0, 0 }, ns, n_s, nf, n_f);
+    x->s->backoff_seeded = true;
+    return 0;
+}
+
 /* upstream getNewFinishedPods, the counters, and the back-off record. */
 static int count_finished(jctx_t *x)
 {
     const json_t **ns = malloc((x->n ? x->n : 1) * sizeof *ns), **nf = malloc((x->n ? x->n : 1) * sizeof *nf);
     if (!ns || !nf) { free(ns); free(nf); return -1; }
+    if (!x->s->backoff_seeded) seed_backoff(x, ns, nf);
     size_t n_s = 0, n_f = 0;
     for (size_t i = 0; i < x->n; i++) {
         const json_t *p = x->pods[i];

@@ -272,11 +272,34 @@ static void test_backoff_then_limit(void **state)
                         "BackoffLimitExceeded");
 }
 
+/* A restarted controller rebuilds the back-off from the pods already
+ * counted: no replacement pod before 10 s after the last failure. */
+static void test_backoff_survives_restart(void **state)
+{
+    fx_t *fx = *state;
+    put_job(fx->rt, "9", 3, json_pack("{s:s, s:i, s:i, s:i, s:{}}", "startTime", "2023-11-14T22:12:00Z", "failed", 1,
+                                      "ready", 0, "terminating", 0, "uncountedTerminatedPods"));
+    put_pod(fx->rt, "pi-ccccc", "p4", "3", "Failed", "2023-11-14T22:13:16Z", false);
+    ctrl_enqueue(fx->rt, "ns/pi");
+    ctrl_test_step(fx->rt);
+    assert_int_equal(count_verb(KUBUS__V1__VERB__CREATE), 0);
+    for (int i = 0; i < n_sent; i++)
+        if (sent[i].verb != KUBUS__V1__VERB__EVENT) answer(fx->rt, &sent[i], 200);
+    reset_sent();
+    ctrl_test_set_unix_ms(fx->rt, NOW_MS + 6500);    /* 10.5 s after the failure */
+    put_job(fx->rt, "10", 3, json_pack("{s:s, s:i, s:i, s:i, s:{}}", "startTime", "2023-11-14T22:12:00Z", "failed", 1,
+                                       "ready", 0, "terminating", 0, "uncountedTerminatedPods"));
+    ctrl_enqueue(fx->rt, "ns/pi");
+    ctrl_test_step(fx->rt);
+    assert_int_equal(count_verb(KUBUS__V1__VERB__CREATE), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_success_in_stages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backoff_then_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_backoff_survives_restart, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
