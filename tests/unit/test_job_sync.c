@@ -14,69 +14,14 @@
 
 #include "ctrl/kobj.h"
 #include "ctrl/runtime.h"
+#include "ctrl_fixture.h"
 #include "job_core.h"
 #include "job_sync.h"
 
-#define MAXA 64
 #define NOW_MS 1700000000000ull   /* 2023-11-14T22:13:20Z */
 
-typedef struct {
-    uint64_t id;
-    int verb;
-    char name[128];
-    json_t *body;
-} sent_t;
-
-static sent_t sent[MAXA];
-static int n_sent;
-
-static int capture(const uint8_t *buf, size_t len, void *ud)
-{
-    (void)ud;
-    char err[128];
-    msg_envelope_t *env = msg_decode(buf, len, err, sizeof err);
-    assert_non_null(env);
-    if (env->body_case == KUBUS__V1__ENVELOPE__BODY_ACTION && n_sent < MAXA) {
-        sent_t *s = &sent[n_sent++];
-        s->id = env->action->id;
-        s->verb = env->action->verb;
-        snprintf(s->name, sizeof s->name, "%s", env->action->name);
-        s->body = env->action->body.len ? json_loadb((char *)env->action->body.data, env->action->body.len, 0, NULL) : NULL;
-    }
-    msg_free(env);
-    return 0;
-}
-
-static void reset_sent(void)
-{
-    for (int i = 0; i < n_sent; i++) json_decref(sent[i].body);
-    n_sent = 0;
-}
-
-static int count_verb(int verb)
-{
-    int n = 0;
-    for (int i = 0; i < n_sent; i++) n += sent[i].verb == verb;
-    return n;
-}
-
-static const sent_t *nth(int verb, int i)
-{
-    for (int k = 0; k < n_sent; k++)
-        if (sent[k].verb == verb && i-- == 0) return &sent[k];
-    fail_msg("no action #%d of verb %d", i, verb);
-    return NULL;
-}
-
-static void answer(ctrl_runtime_t *rt, const sent_t *s, uint32_t status)
-{
-    msg_result_t r;
-    kubus__v1__action_result__init(&r);
-    r.id = s->id;
-    r.status = status;
-    r.verb = s->verb;
-    actions_on_result(ctrl_actions(rt), &r);
-}
+/* The actions the controller sent since the last fx_reset. */
+static fx_sent_t sent;
 
 typedef struct {
     ctrl_runtime_t *rt;
@@ -90,12 +35,9 @@ static int setup(void **state)
     fx.jc = job_ctrl_new();
     ctrl_config_t cfg = { .controller = "job", .resources = res, .primary = "jobs", .sync = job_sync, .ud = fx.jc,
                           .concurrent_syncs = 5 };
-    fx.rt = ctrl_runtime_new_test(&cfg, capture, NULL);
-    assert_non_null(fx.rt);
+    fx.rt = fx_runtime_new(&cfg, &sent);
     assert_int_equal(job_ctrl_attach(fx.jc, fx.rt), 0);
-    ctrl_test_set_unix_ms(fx.rt, NOW_MS);
-    ctrl_test_mark_ready(fx.rt);
-    reset_sent();
+    fx_runtime_ready(fx.rt, &sent, NOW_MS);
     *state = &fx;
     return 0;
 }
@@ -103,7 +45,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fx_t *fx = *state;
-    reset_sent();
+    fx_reset(&sent);
     ctrl_runtime_destroy(&fx->rt);
     job_ctrl_destroy(&fx->jc);
     return 0;
@@ -127,7 +69,7 @@ static void put_job(ctrl_runtime_t *rt, const char *rv, int backoff_limit, json_
 }
 
 /* The status body of a sent status update (borrowed). */
-static json_t *status_of(const sent_t *s) { return json_object_get(s->body, "status"); }
+static json_t *status_of(const fx_action_t *s) { return json_object_get(s->body, "status"); }
 
 /* A pod of the Job in phase, finished at finished_at (NULL: running). */
 static void put_pod(ctrl_runtime_t *rt, const char *name, const char *uid, const char *rv, const char *phase,
@@ -156,59 +98,59 @@ static void test_success_in_stages(void **state)
     fx_t *fx = *state;
     put_job(fx->rt, "1", 2, NULL);
     assert_int_equal(ctrl_test_step(fx->rt), 1);
-    assert_int_equal(count_verb(KUBUS__V1__VERB__CREATE), 1);
-    const sent_t *c = nth(KUBUS__V1__VERB__CREATE, 0);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 1);
+    const fx_action_t *c = fx_nth(&sent, KUBUS__V1__VERB__CREATE, NULL, 0);
     assert_string_equal(kobj_generate_name(c->body), "pi-");
     assert_true(job_pod_tracked(c->body));
-    json_t *st = status_of(nth(KUBUS__V1__VERB__UPDATE_STATUS, 0));
+    json_t *st = status_of(fx_nth(&sent, KUBUS__V1__VERB__UPDATE_STATUS, NULL, 0));
     assert_int_equal(json_integer_value(json_object_get(st, "active")), 1);
     assert_int_equal(json_integer_value(json_object_get(st, "ready")), 0);
     assert_non_null(json_object_get(st, "startTime"));
     json_t *st1 = json_deep_copy(st);
-    answer(fx->rt, c, 201);
-    answer(fx->rt, nth(KUBUS__V1__VERB__UPDATE_STATUS, 0), 200);
+    fx_answer(fx->rt, c, 201);
+    fx_answer(fx->rt, fx_nth(&sent, KUBUS__V1__VERB__UPDATE_STATUS, NULL, 0), 200);
     char pname[128];
     snprintf(pname, sizeof pname, "%s", c->name);
     put_pod(fx->rt, pname, "p1", "1", "Running", NULL, true);
     /* our write is not in the cache yet: a sync now waits for it */
-    reset_sent();
+    fx_reset(&sent);
     ctrl_enqueue(fx->rt, "ns/pi");
     ctrl_test_step(fx->rt);
-    assert_int_equal(n_sent, 0);
+    assert_int_equal(sent.n, 0);
     put_job(fx->rt, "2", 2, st1);
     /* the pod succeeds: stage 1 records it as uncounted, with SuccessCriteriaMet */
     put_pod(fx->rt, pname, "p1", "2", "Succeeded", "2023-11-14T22:13:18Z", true);
     ctrl_enqueue(fx->rt, "ns/pi");
     ctrl_test_step(fx->rt);
-    assert_int_equal(n_sent, 1);
-    st = status_of(nth(KUBUS__V1__VERB__UPDATE_STATUS, 0));
+    assert_int_equal(sent.n, 1);
+    st = status_of(fx_nth(&sent, KUBUS__V1__VERB__UPDATE_STATUS, NULL, 0));
     assert_string_equal(json_string_value(json_array_get(kobj_get(st, "uncountedTerminatedPods.succeeded"), 0)), "p1");
     assert_string_equal(cond_type(st, 0), "SuccessCriteriaMet");
     assert_null(json_array_get(json_object_get(st, "conditions"), 1));
     assert_null(json_object_get(st, "active"));
     json_t *st2 = json_deep_copy(st);
-    answer(fx->rt, nth(KUBUS__V1__VERB__UPDATE_STATUS, 0), 200);
+    fx_answer(fx->rt, fx_nth(&sent, KUBUS__V1__VERB__UPDATE_STATUS, NULL, 0), 200);
     put_job(fx->rt, "3", 2, st2);
     /* stage 2: the finalizer goes, nothing else */
-    reset_sent();
+    fx_reset(&sent);
     ctrl_enqueue(fx->rt, "ns/pi");
     ctrl_test_step(fx->rt);
-    assert_int_equal(n_sent, 1);
-    assert_int_equal(sent[0].verb, KUBUS__V1__VERB__PATCH);
-    assert_non_null(kobj_get(sent[0].body, "metadata.$deleteFromPrimitiveList/finalizers"));
+    assert_int_equal(sent.n, 1);
+    assert_int_equal(sent.a[0].verb, KUBUS__V1__VERB__PATCH);
+    assert_non_null(kobj_get(sent.a[0].body, "metadata.$deleteFromPrimitiveList/finalizers"));
     /* stage 3 runs at once after the patch: counted, Complete */
-    answer(fx->rt, &sent[0], 200);
-    reset_sent();
+    fx_answer(fx->rt, &sent.a[0], 200);
+    fx_reset(&sent);
     ctrl_test_step(fx->rt);
-    assert_int_equal(count_verb(KUBUS__V1__VERB__UPDATE_STATUS), 1);
-    st = status_of(nth(KUBUS__V1__VERB__UPDATE_STATUS, 0));
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__UPDATE_STATUS, NULL), 1);
+    st = status_of(fx_nth(&sent, KUBUS__V1__VERB__UPDATE_STATUS, NULL, 0));
     assert_int_equal(json_integer_value(json_object_get(st, "succeeded")), 1);
     assert_int_equal(json_array_size(kobj_get(st, "uncountedTerminatedPods.succeeded")), 0);
     assert_string_equal(cond_type(st, 1), "Complete");
     assert_non_null(json_object_get(st, "completionTime"));
-    answer(fx->rt, nth(KUBUS__V1__VERB__UPDATE_STATUS, 0), 200);
-    assert_int_equal(count_verb(KUBUS__V1__VERB__EVENT), 1);   /* Completed */
-    assert_string_equal(json_string_value(json_object_get(sent[n_sent - 1].body, "reason")), "Completed");
+    fx_answer(fx->rt, fx_nth(&sent, KUBUS__V1__VERB__UPDATE_STATUS, NULL, 0), 200);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__EVENT, NULL), 1);   /* Completed */
+    assert_string_equal(json_string_value(json_object_get(sent.a[sent.n - 1].body, "reason")), "Completed");
 }
 
 static void test_backoff_then_limit(void **state)
@@ -222,50 +164,49 @@ static void test_backoff_then_limit(void **state)
     ctrl_enqueue(fx->rt, "ns/pi");
     ctrl_test_step(fx->rt);
     /* recorded as uncounted; no pod while the back-off runs */
-    assert_int_equal(count_verb(KUBUS__V1__VERB__CREATE), 0);
-    assert_int_equal(count_verb(KUBUS__V1__VERB__UPDATE_STATUS), 1);
-    json_t *w = json_deep_copy(status_of(nth(KUBUS__V1__VERB__UPDATE_STATUS, 0)));
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 0);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__UPDATE_STATUS, NULL), 1);
+    json_t *w = json_deep_copy(status_of(fx_nth(&sent, KUBUS__V1__VERB__UPDATE_STATUS, NULL, 0)));
     assert_string_equal(json_string_value(json_array_get(kobj_get(w, "uncountedTerminatedPods.failed"), 0)), "p2");
     assert_null(json_object_get(w, "conditions"));
-    answer(fx->rt, nth(KUBUS__V1__VERB__UPDATE_STATUS, 0), 200);
+    fx_answer(fx->rt, fx_nth(&sent, KUBUS__V1__VERB__UPDATE_STATUS, NULL, 0), 200);
     put_job(fx->rt, "6", 2, w);
-    reset_sent();
+    fx_reset(&sent);
     ctrl_enqueue(fx->rt, "ns/pi");
     ctrl_test_step(fx->rt);                  /* the finalizer goes */
-    assert_int_equal(count_verb(KUBUS__V1__VERB__PATCH), 1);
-    answer(fx->rt, nth(KUBUS__V1__VERB__PATCH, 0), 200);
-    reset_sent();
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__PATCH, NULL), 1);
+    fx_answer(fx->rt, fx_nth(&sent, KUBUS__V1__VERB__PATCH, NULL, 0), 200);
+    fx_reset(&sent);
     ctrl_test_step(fx->rt);                  /* counted: failed 2 */
-    assert_int_equal(count_verb(KUBUS__V1__VERB__CREATE), 0);
-    w = json_deep_copy(status_of(nth(KUBUS__V1__VERB__UPDATE_STATUS, 0)));
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 0);
+    w = json_deep_copy(status_of(fx_nth(&sent, KUBUS__V1__VERB__UPDATE_STATUS, NULL, 0)));
     assert_int_equal(json_integer_value(json_object_get(w, "failed")), 2);
-    answer(fx->rt, nth(KUBUS__V1__VERB__UPDATE_STATUS, 0), 200);
+    fx_answer(fx->rt, fx_nth(&sent, KUBUS__V1__VERB__UPDATE_STATUS, NULL, 0), 200);
     put_job(fx->rt, "7", 2, w);
     put_pod(fx->rt, "pi-bbbbb", "p2", "4", "Failed", "2023-11-14T22:13:16Z", false);
-    reset_sent();
+    fx_reset(&sent);
     /* the back-off record is the controller's memory: one failure seen, 10 s */
     ctrl_test_set_unix_ms(fx->rt, NOW_MS + 5500);    /* 9.5 s after the failure: still waiting */
     ctrl_enqueue(fx->rt, "ns/pi");
     ctrl_test_step(fx->rt);
-    assert_int_equal(count_verb(KUBUS__V1__VERB__CREATE), 0);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 0);
     ctrl_test_set_unix_ms(fx->rt, NOW_MS + 6500);    /* 10.5 s: a new pod */
     ctrl_enqueue(fx->rt, "ns/pi");
     ctrl_test_step(fx->rt);
-    assert_int_equal(count_verb(KUBUS__V1__VERB__CREATE), 1);
-    for (int i = 0; i < n_sent; i++)
-        if (sent[i].verb != KUBUS__V1__VERB__EVENT) answer(fx->rt, &sent[i], sent[i].verb == KUBUS__V1__VERB__CREATE ? 201 : 200);
-    const sent_t *c = nth(KUBUS__V1__VERB__CREATE, 0);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 1);
+    fx_answer_pending(fx->rt, &sent, 200);   /* creates get 201 */
+    const fx_action_t *c = fx_nth(&sent, KUBUS__V1__VERB__CREATE, NULL, 0);
     char nm[128];
     snprintf(nm, sizeof nm, "%s", c->name);
     /* it fails too: failed 3 > backoffLimit 2 -> FailureTarget, no new pod */
     put_job(fx->rt, "8", 2, json_pack("{s:s, s:i, s:i, s:i, s:i, s:{}}", "startTime", "2023-11-14T22:12:00Z", "failed", 2,
                                       "active", 1, "ready", 0, "terminating", 0, "uncountedTerminatedPods"));
     put_pod(fx->rt, nm, "p3", "5", "Failed", "2023-11-14T22:13:40Z", true);
-    reset_sent();
+    fx_reset(&sent);
     ctrl_enqueue(fx->rt, "ns/pi");
     ctrl_test_step(fx->rt);
-    assert_int_equal(count_verb(KUBUS__V1__VERB__CREATE), 0);
-    json_t *s3 = status_of(nth(KUBUS__V1__VERB__UPDATE_STATUS, 0));
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 0);
+    json_t *s3 = status_of(fx_nth(&sent, KUBUS__V1__VERB__UPDATE_STATUS, NULL, 0));
     assert_string_equal(cond_type(s3, 0), "FailureTarget");
     assert_null(json_array_get(json_object_get(s3, "conditions"), 1));
     assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(s3, "conditions"), 0), "reason")),
@@ -282,16 +223,16 @@ static void test_backoff_survives_restart(void **state)
     put_pod(fx->rt, "pi-ccccc", "p4", "3", "Failed", "2023-11-14T22:13:16Z", false);
     ctrl_enqueue(fx->rt, "ns/pi");
     ctrl_test_step(fx->rt);
-    assert_int_equal(count_verb(KUBUS__V1__VERB__CREATE), 0);
-    for (int i = 0; i < n_sent; i++)
-        if (sent[i].verb != KUBUS__V1__VERB__EVENT) answer(fx->rt, &sent[i], 200);
-    reset_sent();
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 0);
+    for (int i = 0; i < sent.n; i++)
+        if (sent.a[i].verb != KUBUS__V1__VERB__EVENT) fx_answer(fx->rt, &sent.a[i], 200);
+    fx_reset(&sent);
     ctrl_test_set_unix_ms(fx->rt, NOW_MS + 6500);    /* 10.5 s after the failure */
     put_job(fx->rt, "10", 3, json_pack("{s:s, s:i, s:i, s:i, s:{}}", "startTime", "2023-11-14T22:12:00Z", "failed", 1,
                                        "ready", 0, "terminating", 0, "uncountedTerminatedPods"));
     ctrl_enqueue(fx->rt, "ns/pi");
     ctrl_test_step(fx->rt);
-    assert_int_equal(count_verb(KUBUS__V1__VERB__CREATE), 1);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 1);
 }
 
 int main(void)
