@@ -15,86 +15,12 @@
 
 #include "ctrl/kobj.h"
 #include "ctrl/runtime.h"
+#include "ctrl_fixture.h"
 #include "ds_node.h"
 #include "ds_sync.h"
 
-#define MAXA 64
-
-typedef struct {
-    uint64_t id;
-    int verb;
-    char resource[64];
-    char name[128];
-    char uid_pre[64];
-    json_t *body;
-} sent_t;
-
-static sent_t sent[MAXA];
-static int n_sent;
-
-static int capture(const uint8_t *buf, size_t len, void *ud)
-{
-    (void)ud;
-    char err[128];
-    msg_envelope_t *env = msg_decode(buf, len, err, sizeof err);
-    assert_non_null(env);
-    if (env->body_case == KUBUS__V1__ENVELOPE__BODY_ACTION && n_sent < MAXA) {
-        sent_t *s = &sent[n_sent++];
-        s->id = env->action->id;
-        s->verb = env->action->verb;
-        snprintf(s->resource, sizeof s->resource, "%s", env->action->resource);
-        snprintf(s->name, sizeof s->name, "%s", env->action->name);
-        snprintf(s->uid_pre, sizeof s->uid_pre, "%s", env->action->precondition_uid);
-        s->body = env->action->body.len ? json_loadb((char *)env->action->body.data, env->action->body.len, 0, NULL) : NULL;
-    }
-    msg_free(env);
-    return 0;
-}
-
-static void reset_sent(void)
-{
-    for (int i = 0; i < n_sent; i++) json_decref(sent[i].body);
-    n_sent = 0;
-}
-
-static int count(int verb, const char *resource)
-{
-    int n = 0;
-    for (int i = 0; i < n_sent; i++) n += sent[i].verb == verb && (!resource || strcmp(sent[i].resource, resource) == 0);
-    return n;
-}
-
-static const sent_t *nth(int verb, const char *resource, int i)
-{
-    for (int k = 0; k < n_sent; k++)
-        if (sent[k].verb == verb && (!resource || strcmp(sent[k].resource, resource) == 0) && i-- == 0) return &sent[k];
-    fail_msg("no action #%d of verb %d", i, verb);
-    return NULL;
-}
-
-static int count_events(const char *reason)
-{
-    int n = 0;
-    for (int i = 0; i < n_sent; i++)
-        n += sent[i].verb == KUBUS__V1__VERB__EVENT && strcmp(kobj_str(sent[i].body, "reason"), reason) == 0;
-    return n;
-}
-
-static void answer(ctrl_runtime_t *rt, const sent_t *s, uint32_t status)
-{
-    msg_result_t r;
-    kubus__v1__action_result__init(&r);
-    r.id = s->id;
-    r.status = status;
-    r.verb = s->verb;
-    actions_on_result(ctrl_actions(rt), &r);
-}
-
-static void answer_all(ctrl_runtime_t *rt, int verb, uint32_t status)
-{
-    for (int i = 0; i < n_sent; i++)
-        if (sent[i].verb == verb) answer(rt, &sent[i], status);
-}
+/* The actions the controller sent since the last fx_reset. */
+static fx_sent_t sent;
 
 typedef struct {
     ctrl_runtime_t *rt;
@@ -108,12 +34,9 @@ static int setup(void **state)
     fx.dc = ds_ctrl_new();
     ctrl_config_t cfg = { .controller = "daemonset", .resources = res, .primary = DS_RESOURCE, .sync = ds_sync,
                           .ud = fx.dc, .concurrent_syncs = 2 };
-    fx.rt = ctrl_runtime_new_test(&cfg, capture, NULL);
-    assert_non_null(fx.rt);
+    fx.rt = fx_runtime_new(&cfg, &sent);
     assert_int_equal(ds_ctrl_attach(fx.dc, fx.rt), 0);
-    ctrl_test_set_unix_ms(fx.rt, 1700000000000ull);
-    ctrl_test_mark_ready(fx.rt);
-    reset_sent();
+    fx_runtime_ready(fx.rt, &sent, 1700000000000ull);
     *state = &fx;
     return 0;
 }
@@ -121,7 +44,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fx_t *fx = *state;
-    reset_sent();
+    fx_reset(&sent);
     ctrl_runtime_destroy(&fx->rt);
     ds_ctrl_destroy(&fx->dc);
     return 0;
@@ -153,11 +76,9 @@ static void put_ds(ctrl_runtime_t *rt, const char *selector, const char *rv, con
 }
 
 /* What a create asked for, as the informer would report it. */
-static void observe_created(ctrl_runtime_t *rt, const sent_t *s, const char *uid, const char *phase)
+static void observe_created(ctrl_runtime_t *rt, const fx_action_t *s, const char *uid, const char *phase)
 {
-    json_t *p = json_deep_copy(s->body);
-    json_object_set_new(json_object_get(p, "metadata"), "uid", json_string(uid));
-    json_object_set_new(json_object_get(p, "metadata"), "resourceVersion", json_string("1"));
+    json_t *p = fx_created(s, uid, "1");
     if (phase) json_object_set_new(p, "status", json_pack("{s:s}", "phase", phase));
     ctrl_test_apply(rt, s->resource, &p, false);
 }
@@ -166,14 +87,14 @@ static void observe_created(ctrl_runtime_t *rt, const sent_t *s, const char *uid
 static void first_revision(fx_t *fx)
 {
     assert_int_equal(ctrl_test_step(fx->rt), 1);
-    assert_int_equal(count(KUBUS__V1__VERB__CREATE, DS_CR_RESOURCE), 1);
-    assert_int_equal(count(KUBUS__V1__VERB__CREATE, DS_POD_RESOURCE), 0);   /* no pod before the revision */
-    const sent_t *cr = nth(KUBUS__V1__VERB__CREATE, DS_CR_RESOURCE, 0);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, DS_CR_RESOURCE), 1);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, DS_POD_RESOURCE), 0);   /* no pod before the revision */
+    const fx_action_t *cr = fx_nth(&sent, KUBUS__V1__VERB__CREATE, DS_CR_RESOURCE, 0);
     assert_int_equal(json_integer_value(json_object_get(cr->body, "revision")), 1);
     assert_int_equal(strncmp(cr->name, "d-", 2), 0);
-    answer(fx->rt, cr, 201);
+    fx_answer(fx->rt, cr, 201);
     observe_created(fx->rt, cr, "cr-1", NULL);
-    reset_sent();
+    fx_reset(&sent);
 }
 
 static void test_one_pod_per_node(void **state)
@@ -187,39 +108,39 @@ static void test_one_pod_per_node(void **state)
     first_revision(fx);
     assert_int_equal(ctrl_test_step(fx->rt), 1);
     /* slow start: batch 1 is one create; the status is written (desired 3) */
-    assert_int_equal(count(KUBUS__V1__VERB__CREATE, DS_POD_RESOURCE), 1);
-    const sent_t *st = nth(KUBUS__V1__VERB__UPDATE_STATUS, NULL, 0);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, DS_POD_RESOURCE), 1);
+    const fx_action_t *st = fx_nth(&sent, KUBUS__V1__VERB__UPDATE_STATUS, NULL, 0);
     assert_int_equal(kobj_int(st->body, "status.desiredNumberScheduled", -1), 3);
     assert_int_equal(kobj_int(st->body, "status.observedGeneration", -1), 1);
-    const sent_t *c0 = nth(KUBUS__V1__VERB__CREATE, DS_POD_RESOURCE, 0);
+    const fx_action_t *c0 = fx_nth(&sent, KUBUS__V1__VERB__CREATE, DS_POD_RESOURCE, 0);
     assert_string_equal(kobj_generate_name(c0->body), "d-");
     assert_string_equal(ds_pod_target_node(c0->body), "n1");   /* nodes in name order */
-    answer(fx->rt, c0, 201);
+    fx_answer(fx->rt, c0, 201);
     /* batch 2: the other two nodes */
-    assert_int_equal(count(KUBUS__V1__VERB__CREATE, DS_POD_RESOURCE), 3);
-    assert_int_equal(count_events("SuccessfulCreate"), 1);
-    answer(fx->rt, nth(KUBUS__V1__VERB__CREATE, DS_POD_RESOURCE, 1), 201);
-    answer(fx->rt, nth(KUBUS__V1__VERB__CREATE, DS_POD_RESOURCE, 2), 201);
-    answer_all(fx->rt, KUBUS__V1__VERB__UPDATE_STATUS, 200);
-    assert_int_equal(count_events("SuccessfulCreate"), 3);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, DS_POD_RESOURCE), 3);
+    assert_int_equal(fx_event(&sent, "SuccessfulCreate", NULL), 1);
+    fx_answer(fx->rt, fx_nth(&sent, KUBUS__V1__VERB__CREATE, DS_POD_RESOURCE, 1), 201);
+    fx_answer(fx->rt, fx_nth(&sent, KUBUS__V1__VERB__CREATE, DS_POD_RESOURCE, 2), 201);
+    fx_answer_verb(fx->rt, &sent, KUBUS__V1__VERB__UPDATE_STATUS, 200);
+    assert_int_equal(fx_event(&sent, "SuccessfulCreate", NULL), 3);
     /* nothing more while the creates are not observed */
     assert_false(expectations_satisfied(ctrl_expectations(fx->rt), "ns/d"));
     for (int i = 0; i < 3; i++) {
         char uid[16];
         snprintf(uid, sizeof uid, "p%d", i);
-        observe_created(fx->rt, nth(KUBUS__V1__VERB__CREATE, DS_POD_RESOURCE, i), uid, "Pending");
+        observe_created(fx->rt, fx_nth(&sent, KUBUS__V1__VERB__CREATE, DS_POD_RESOURCE, i), uid, "Pending");
     }
     assert_true(expectations_satisfied(ctrl_expectations(fx->rt), "ns/d"));
-    reset_sent();
+    fx_reset(&sent);
     ctrl_test_step(fx->rt);
-    assert_int_equal(count(KUBUS__V1__VERB__CREATE, DS_POD_RESOURCE), 0);
-    assert_int_equal(count(KUBUS__V1__VERB__DELETE, DS_POD_RESOURCE), 0);
-    answer_all(fx->rt, KUBUS__V1__VERB__UPDATE_STATUS, 200);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, DS_POD_RESOURCE), 0);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__DELETE, DS_POD_RESOURCE), 0);
+    fx_answer_verb(fx->rt, &sent, KUBUS__V1__VERB__UPDATE_STATUS, 200);
     /* a new node wakes the DaemonSet: one more pod, for it */
     put_node(fx->rt, "n4", NULL);
-    reset_sent();
+    fx_reset(&sent);
     assert_int_equal(ctrl_test_step(fx->rt), 1);
-    assert_int_equal(count(KUBUS__V1__VERB__CREATE, DS_POD_RESOURCE), 1);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, DS_POD_RESOURCE), 1);
 }
 
 static void test_failed_pod_backoff(void **state)
@@ -229,44 +150,44 @@ static void test_failed_pod_backoff(void **state)
     put_ds(fx->rt, NULL, "1", NULL);
     first_revision(fx);
     ctrl_test_step(fx->rt);
-    const sent_t *c0 = nth(KUBUS__V1__VERB__CREATE, DS_POD_RESOURCE, 0);
-    answer(fx->rt, c0, 201);
-    answer_all(fx->rt, KUBUS__V1__VERB__UPDATE_STATUS, 200);
+    const fx_action_t *c0 = fx_nth(&sent, KUBUS__V1__VERB__CREATE, DS_POD_RESOURCE, 0);
+    fx_answer(fx->rt, c0, 201);
+    fx_answer_verb(fx->rt, &sent, KUBUS__V1__VERB__UPDATE_STATUS, 200);
     observe_created(fx->rt, c0, "p1", "Failed");
-    json_t *gone = json_deep_copy(c0->body);   /* sent[] is reused below */
+    json_t *gone = json_deep_copy(c0->body);   /* the log is reused below */
     json_object_set_new(json_object_get(gone, "metadata"), "uid", json_string("p1"));
-    reset_sent();
+    fx_reset(&sent);
     ctrl_test_step(fx->rt);
     /* the failed pod is deleted, with upstream's Warning */
-    assert_int_equal(count(KUBUS__V1__VERB__DELETE, DS_POD_RESOURCE), 1);
-    assert_string_equal(nth(KUBUS__V1__VERB__DELETE, DS_POD_RESOURCE, 0)->uid_pre, "p1");
-    assert_int_equal(count_events("FailedDaemonPod"), 1);
-    const sent_t *ev = nth(KUBUS__V1__VERB__EVENT, NULL, 0);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__DELETE, DS_POD_RESOURCE), 1);
+    assert_string_equal(fx_nth(&sent, KUBUS__V1__VERB__DELETE, DS_POD_RESOURCE, 0)->uid_pre, "p1");
+    assert_int_equal(fx_event(&sent, "FailedDaemonPod", NULL), 1);
+    const fx_action_t *ev = fx_nth(&sent, KUBUS__V1__VERB__EVENT, NULL, 0);
     assert_non_null(strstr(kobj_str(ev->body, "message"), "will try to kill it"));
-    answer(fx->rt, nth(KUBUS__V1__VERB__DELETE, DS_POD_RESOURCE, 0), 200);
-    answer_all(fx->rt, KUBUS__V1__VERB__UPDATE_STATUS, 200);
+    fx_answer(fx->rt, fx_nth(&sent, KUBUS__V1__VERB__DELETE, DS_POD_RESOURCE, 0), 200);
+    fx_answer_verb(fx->rt, &sent, KUBUS__V1__VERB__UPDATE_STATUS, 200);
     ctrl_test_apply(fx->rt, DS_POD_RESOURCE, &gone, true);
     /* the node is empty again: a new pod */
-    reset_sent();
+    fx_reset(&sent);
     ctrl_test_step(fx->rt);
-    assert_int_equal(count(KUBUS__V1__VERB__CREATE, DS_POD_RESOURCE), 1);
-    const sent_t *c1 = nth(KUBUS__V1__VERB__CREATE, DS_POD_RESOURCE, 0);
-    answer(fx->rt, c1, 201);
-    answer_all(fx->rt, KUBUS__V1__VERB__UPDATE_STATUS, 200);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, DS_POD_RESOURCE), 1);
+    const fx_action_t *c1 = fx_nth(&sent, KUBUS__V1__VERB__CREATE, DS_POD_RESOURCE, 0);
+    fx_answer(fx->rt, c1, 201);
+    fx_answer_verb(fx->rt, &sent, KUBUS__V1__VERB__UPDATE_STATUS, 200);
     observe_created(fx->rt, c1, "p2", "Failed");
     /* it fails at once too: within the 1 s back-off it is left alone */
-    reset_sent();
+    fx_reset(&sent);
     ctrl_test_step(fx->rt);
-    assert_int_equal(count(KUBUS__V1__VERB__DELETE, DS_POD_RESOURCE), 0);
-    assert_int_equal(count_events("FailedDaemonPod"), 0);
-    answer_all(fx->rt, KUBUS__V1__VERB__UPDATE_STATUS, 200);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__DELETE, DS_POD_RESOURCE), 0);
+    assert_int_equal(fx_event(&sent, "FailedDaemonPod", NULL), 0);
+    fx_answer_verb(fx->rt, &sent, KUBUS__V1__VERB__UPDATE_STATUS, 200);
     /* after it: deleted */
     ctrl_test_set_unix_ms(fx->rt, 1700000001500ull);
     ctrl_enqueue(fx->rt, "ns/d");
-    reset_sent();
+    fx_reset(&sent);
     ctrl_test_step(fx->rt);
-    assert_int_equal(count(KUBUS__V1__VERB__DELETE, DS_POD_RESOURCE), 1);
-    assert_int_equal(count_events("FailedDaemonPod"), 1);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__DELETE, DS_POD_RESOURCE), 1);
+    assert_int_equal(fx_event(&sent, "FailedDaemonPod", NULL), 1);
 }
 
 static void test_selecting_all(void **state)
@@ -275,11 +196,11 @@ static void test_selecting_all(void **state)
     put_node(fx->rt, "n1", NULL);
     put_ds(fx->rt, "{}", "1", NULL);
     ctrl_test_step(fx->rt);
-    assert_int_equal(count(KUBUS__V1__VERB__CREATE, NULL), 0);
-    assert_int_equal(count_events("SelectingAll"), 1);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 0);
+    assert_int_equal(fx_event(&sent, "SelectingAll", NULL), 1);
     ctrl_enqueue(fx->rt, "ns/d");
     ctrl_test_step(fx->rt);
-    assert_int_equal(count_events("SelectingAll"), 1);   /* once per generation */
+    assert_int_equal(fx_event(&sent, "SelectingAll", NULL), 1);   /* once per generation */
 }
 
 static void test_status_only_on_change(void **state)
@@ -288,12 +209,12 @@ static void test_status_only_on_change(void **state)
     put_ds(fx->rt, NULL, "1", NULL);
     first_revision(fx);
     ctrl_test_step(fx->rt);
-    assert_int_equal(count(KUBUS__V1__VERB__UPDATE_STATUS, NULL), 1);   /* observedGeneration 1, desired 0 */
-    answer_all(fx->rt, KUBUS__V1__VERB__UPDATE_STATUS, 200);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__UPDATE_STATUS, NULL), 1);   /* observedGeneration 1, desired 0 */
+    fx_answer_verb(fx->rt, &sent, KUBUS__V1__VERB__UPDATE_STATUS, 200);
     put_ds(fx->rt, NULL, "2", "{\"observedGeneration\":1,\"desiredNumberScheduled\":0,\"numberUnavailable\":0}");
-    reset_sent();
+    fx_reset(&sent);
     ctrl_test_step(fx->rt);
-    assert_int_equal(n_sent, 0);
+    assert_int_equal(sent.n, 0);
 }
 
 /* A ready pod of d on node, from the create body the controller sent. */
@@ -316,11 +237,11 @@ static void test_rolling_update_one_at_a_time(void **state)
     put_ds(fx->rt, NULL, "1", NULL);
     first_revision(fx);
     ctrl_test_step(fx->rt);
-    answer(fx->rt, nth(KUBUS__V1__VERB__CREATE, DS_POD_RESOURCE, 0), 201);
-    answer(fx->rt, nth(KUBUS__V1__VERB__CREATE, DS_POD_RESOURCE, 1), 201);
-    answer_all(fx->rt, KUBUS__V1__VERB__UPDATE_STATUS, 200);
-    json_t *b0 = json_deep_copy(nth(KUBUS__V1__VERB__CREATE, DS_POD_RESOURCE, 0)->body);
-    json_t *b1 = json_deep_copy(nth(KUBUS__V1__VERB__CREATE, DS_POD_RESOURCE, 1)->body);
+    fx_answer(fx->rt, fx_nth(&sent, KUBUS__V1__VERB__CREATE, DS_POD_RESOURCE, 0), 201);
+    fx_answer(fx->rt, fx_nth(&sent, KUBUS__V1__VERB__CREATE, DS_POD_RESOURCE, 1), 201);
+    fx_answer_verb(fx->rt, &sent, KUBUS__V1__VERB__UPDATE_STATUS, 200);
+    json_t *b0 = json_deep_copy(fx_nth(&sent, KUBUS__V1__VERB__CREATE, DS_POD_RESOURCE, 0)->body);
+    json_t *b1 = json_deep_copy(fx_nth(&sent, KUBUS__V1__VERB__CREATE, DS_POD_RESOURCE, 1)->body);
     observe_ready(fx->rt, b0, "p1", "n1");
     observe_ready(fx->rt, b1, "p2", "n2");
     const char *old_hash = kobj_label(b0, "controller-revision-hash");
@@ -331,23 +252,23 @@ static void test_rolling_update_one_at_a_time(void **state)
     json_object_set_new(kobj_annotations(ds), "deprecated.daemonset.template.generation", json_string("2"));
     json_object_set_new(json_array_get(kobj_get(ds, "spec.template.spec.containers"), 0), "image", json_string("j"));
     ctrl_test_apply(fx->rt, DS_RESOURCE, &ds, false);
-    reset_sent();
+    fx_reset(&sent);
     ctrl_test_step(fx->rt);
     /* first the revision 2, nothing else */
-    assert_int_equal(count(KUBUS__V1__VERB__CREATE, DS_CR_RESOURCE), 1);
-    assert_int_equal(count(KUBUS__V1__VERB__DELETE, NULL), 0);
-    const sent_t *cr = nth(KUBUS__V1__VERB__CREATE, DS_CR_RESOURCE, 0);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, DS_CR_RESOURCE), 1);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__DELETE, NULL), 0);
+    const fx_action_t *cr = fx_nth(&sent, KUBUS__V1__VERB__CREATE, DS_CR_RESOURCE, 0);
     assert_int_equal(json_integer_value(json_object_get(cr->body, "revision")), 2);
     assert_string_not_equal(kobj_label(cr->body, "controller-revision-hash"), old_hash);
-    answer(fx->rt, cr, 201);
+    fx_answer(fx->rt, cr, 201);
     observe_created(fx->rt, cr, "cr-2", NULL);
-    reset_sent();
+    fx_reset(&sent);
     ctrl_test_step(fx->rt);
     /* maxUnavailable 1: one old pod goes, the first node first */
-    assert_int_equal(count(KUBUS__V1__VERB__DELETE, DS_POD_RESOURCE), 1);
-    assert_string_equal(nth(KUBUS__V1__VERB__DELETE, DS_POD_RESOURCE, 0)->uid_pre, "p1");
-    assert_int_equal(count(KUBUS__V1__VERB__CREATE, NULL), 0);
-    const sent_t *st = nth(KUBUS__V1__VERB__UPDATE_STATUS, NULL, 0);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__DELETE, DS_POD_RESOURCE), 1);
+    assert_string_equal(fx_nth(&sent, KUBUS__V1__VERB__DELETE, DS_POD_RESOURCE, 0)->uid_pre, "p1");
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 0);
+    const fx_action_t *st = fx_nth(&sent, KUBUS__V1__VERB__UPDATE_STATUS, NULL, 0);
     assert_int_equal(kobj_int(st->body, "status.updatedNumberScheduled", -1), 0);
     assert_int_equal(kobj_int(st->body, "status.observedGeneration", -1), 2);
     json_decref(b0);
