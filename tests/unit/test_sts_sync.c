@@ -15,101 +15,17 @@
 
 #include "ctrl/kobj.h"
 #include "ctrl/runtime.h"
+#include "ctrl_fixture.h"
 #include "sts_sync.h"
 
-#define MAXA 64
-
-typedef struct {
-    uint64_t id;
-    int verb;
-    char resource[64], name[128], uid_pre[64];
-    json_t *body;
-    bool answered;
-} sent_t;
-
-static sent_t sent[MAXA];
-static int n_sent;
-
-static int capture(const uint8_t *buf, size_t len, void *ud)
-{
-    (void)ud;
-    char err[128];
-    msg_envelope_t *env = msg_decode(buf, len, err, sizeof err);
-    assert_non_null(env);
-    if (env->body_case == KUBUS__V1__ENVELOPE__BODY_ACTION && n_sent < MAXA) {
-        sent_t *s = &sent[n_sent++];
-        memset(s, 0, sizeof *s);
-        s->id = env->action->id;
-        s->verb = env->action->verb;
-        snprintf(s->resource, sizeof s->resource, "%s", env->action->resource);
-        snprintf(s->name, sizeof s->name, "%s", env->action->name);
-        snprintf(s->uid_pre, sizeof s->uid_pre, "%s", env->action->precondition_uid);
-        s->body = env->action->body.len ? json_loadb((char *)env->action->body.data, env->action->body.len, 0, NULL)
-                                        : NULL;
-    }
-    msg_free(env);
-    return 0;
-}
-
-static void reset_sent(void)
-{
-    for (int i = 0; i < n_sent; i++) json_decref(sent[i].body);
-    n_sent = 0;
-}
-
-/* "VERB:resource/name" of every non-event action, space separated. */
-static const char *actions_text(void)
-{
-    static char buf[1024];
-    buf[0] = '\0';
-    for (int i = 0; i < n_sent; i++) {
-        if (sent[i].verb == KUBUS__V1__VERB__EVENT) continue;
-        size_t l = strlen(buf);
-        snprintf(buf + l, sizeof buf - l, "%s%d:%s/%s", l ? " " : "", sent[i].verb, sent[i].resource, sent[i].name);
-    }
-    return buf;
-}
-
-static const sent_t *find(int verb, const char *resource)
-{
-    for (int i = 0; i < n_sent; i++)
-        if (sent[i].verb == verb && strcmp(sent[i].resource, resource) == 0) return &sent[i];
-    fail_msg("no %d on %s (have: %s)", verb, resource, actions_text());
-    return NULL;
-}
-
-static bool has_event(const char *reason, const char *message)
-{
-    for (int i = 0; i < n_sent; i++) {
-        if (sent[i].verb != KUBUS__V1__VERB__EVENT || !sent[i].body) continue;
-        const char *r = kobj_str(sent[i].body, "reason"), *m = kobj_str(sent[i].body, "message");
-        if (r && m && strcmp(r, reason) == 0 && strcmp(m, message) == 0) return true;
-    }
-    return false;
-}
-
-static void answer_all(ctrl_runtime_t *rt, uint32_t status)
-{
-    for (int i = 0; i < n_sent; i++) {
-        if (sent[i].answered || sent[i].verb == KUBUS__V1__VERB__EVENT) continue;
-        sent[i].answered = true;
-        msg_result_t r;
-        kubus__v1__action_result__init(&r);
-        r.id = sent[i].id;
-        r.status = sent[i].verb == KUBUS__V1__VERB__CREATE ? (status == 200 ? 201 : status) : status;
-        r.verb = sent[i].verb;
-        actions_on_result(ctrl_actions(rt), &r);
-    }
-}
+/* The actions the controller sent since the last fx_reset. */
+static fx_sent_t sent;
 
 /* The object a create asked for, as the informer would report it. */
-static void observe(ctrl_runtime_t *rt, const sent_t *s, const char *uid, const char *phase, bool ready)
+static void observe(ctrl_runtime_t *rt, const fx_action_t *s, const char *uid, const char *phase, bool ready)
 {
-    json_t *o = json_deep_copy(s->body);
-    json_t *m = json_object_get(o, "metadata");
-    json_object_set_new(m, "uid", json_string(uid));
-    json_object_set_new(m, "resourceVersion", json_string("1"));
-    json_object_set_new(m, "creationTimestamp", json_string("2023-11-14T00:00:00Z"));
+    json_t *o = fx_created(s, uid, "1");
+    json_object_set_new(json_object_get(o, "metadata"), "creationTimestamp", json_string("2023-11-14T00:00:00Z"));
     if (phase)
         json_object_set_new(o, "status", json_pack("{s:s, s:[{s:s, s:s, s:s}]}", "phase", phase, "conditions", "type",
                                                    "Ready", "status", ready ? "True" : "False", "lastTransitionTime",
@@ -146,12 +62,9 @@ static int setup(void **state)
     fx.sc = sts_ctrl_new();
     ctrl_config_t cfg = { .controller = "statefulset", .resources = res, .primary = "statefulsets",
                           .sync = sts_sync, .ud = fx.sc, .concurrent_syncs = 5 };
-    fx.rt = ctrl_runtime_new_test(&cfg, capture, NULL);
-    assert_non_null(fx.rt);
+    fx.rt = fx_runtime_new(&cfg, &sent);
     assert_int_equal(sts_ctrl_attach(fx.sc, fx.rt), 0);
-    ctrl_test_set_unix_ms(fx.rt, 1700000000000ull);
-    ctrl_test_mark_ready(fx.rt);
-    reset_sent();
+    fx_runtime_ready(fx.rt, &sent, 1700000000000ull);
     *state = &fx;
     return 0;
 }
@@ -159,7 +72,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fx_t *fx = *state;
-    reset_sent();
+    fx_reset(&sent);
     ctrl_runtime_destroy(&fx->rt);
     sts_ctrl_destroy(&fx->sc);
     return 0;
@@ -170,9 +83,9 @@ static void test_revision_and_claim_before_pod(void **state)
     fx_t *fx = *state;
     put_sts(fx->rt, 2, "1", NULL);
     assert_int_equal(ctrl_test_step(fx->rt), 1);
-    const sent_t *rev = find(KUBUS__V1__VERB__CREATE, "controllerrevisions");
-    const sent_t *claim = find(KUBUS__V1__VERB__CREATE, "persistentvolumeclaims");
-    const sent_t *st = find(KUBUS__V1__VERB__UPDATE_STATUS, "statefulsets");
+    const fx_action_t *rev = fx_find(&sent, KUBUS__V1__VERB__CREATE, "controllerrevisions");
+    const fx_action_t *claim = fx_find(&sent, KUBUS__V1__VERB__CREATE, "persistentvolumeclaims");
+    const fx_action_t *st = fx_find(&sent, KUBUS__V1__VERB__UPDATE_STATUS, "statefulsets");
     assert_int_equal(strncmp(rev->name, "mysts-", 6), 0);
     assert_int_equal(kobj_int(rev->body, "revision", 0), 1);
     assert_string_equal(claim->name, "vol-mysts-0");
@@ -180,38 +93,38 @@ static void test_revision_and_claim_before_pod(void **state)
     assert_string_equal(kobj_str(st->body, "status.currentRevision"), rev->name);
     assert_int_equal(kobj_int(st->body, "status.observedGeneration", 0), 1);
     assert_int_equal(kobj_int(st->body, "status.collisionCount", -1), 0);
-    for (int i = 0; i < n_sent; i++) assert_false(strcmp(sent[i].resource, "pods") == 0);
+    for (int i = 0; i < sent.n; i++) assert_false(strcmp(sent.a[i].resource, "pods") == 0);
     char rev_name[128];
     snprintf(rev_name, sizeof rev_name, "%s", rev->name);
 
     /* results in, nothing observed yet: a new sync does nothing */
-    answer_all(fx->rt, 200);
-    assert_true(has_event("SuccessfulCreate", "Create Claim vol-mysts-0 Pod mysts-0 in StatefulSet mysts success"));
-    int before = n_sent;
+    fx_answer_pending(fx->rt, &sent, 200);
+    assert_true(fx_has_event(&sent, "SuccessfulCreate", "Create Claim vol-mysts-0 Pod mysts-0 in StatefulSet mysts success"));
+    int before = sent.n;
     ctrl_enqueue(fx->rt, "ns/mysts");
     ctrl_test_step(fx->rt);
-    assert_int_equal(n_sent, before);
+    assert_int_equal(sent.n, before);
 
     /* revision and claim observed: the pod comes, at that revision */
-    observe(fx->rt, find(KUBUS__V1__VERB__CREATE, "controllerrevisions"), "rev-uid", NULL, false);
-    observe(fx->rt, find(KUBUS__V1__VERB__CREATE, "persistentvolumeclaims"), "claim0", NULL, false);
+    observe(fx->rt, fx_find(&sent, KUBUS__V1__VERB__CREATE, "controllerrevisions"), "rev-uid", NULL, false);
+    observe(fx->rt, fx_find(&sent, KUBUS__V1__VERB__CREATE, "persistentvolumeclaims"), "claim0", NULL, false);
     put_sts(fx->rt, 2, "2", NULL);
-    reset_sent();
+    fx_reset(&sent);
     ctrl_test_step(fx->rt);
-    const sent_t *pod = find(KUBUS__V1__VERB__CREATE, "pods");
+    const fx_action_t *pod = fx_find(&sent, KUBUS__V1__VERB__CREATE, "pods");
     assert_string_equal(pod->name, "mysts-0");
     assert_string_equal(kobj_label(pod->body, "controller-revision-hash"), rev_name);
     assert_string_equal(kobj_str(pod->body, "spec.hostname"), "mysts-0");
     assert_string_equal(kobj_str(pod->body, "spec.subdomain"), "mysts");
-    answer_all(fx->rt, 200);
-    assert_true(has_event("SuccessfulCreate", "Create Pod mysts-0 in StatefulSet mysts successful"));
+    fx_answer_pending(fx->rt, &sent, 200);
+    assert_true(fx_has_event(&sent, "SuccessfulCreate", "Create Pod mysts-0 in StatefulSet mysts successful"));
 
     /* Pending: wait (OrderedReady) */
-    observe(fx->rt, find(KUBUS__V1__VERB__CREATE, "pods"), "pod0", "Pending", false);
-    reset_sent();
+    observe(fx->rt, fx_find(&sent, KUBUS__V1__VERB__CREATE, "pods"), "pod0", "Pending", false);
+    fx_reset(&sent);
     ctrl_test_step(fx->rt);
-    assert_string_equal(actions_text(), "3:statefulsets/mysts");   /* status only (replicas 1) */
-    answer_all(fx->rt, 200);
+    assert_string_equal(fx_actions_text(&sent), "3:statefulsets/mysts");   /* status only (replicas 1) */
+    fx_answer_pending(fx->rt, &sent, 200);
     /* Running and Ready: the next ordinal's claim */
     json_t *p = json_pack("{s:{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s}, s:[{s:s, s:s, s:s, s:s, s:b}]},"
                           " s:{s:s, s:[{s:s, s:s, s:s}]}}",
@@ -223,7 +136,7 @@ static void test_revision_and_claim_before_pod(void **state)
                           "2023-11-14T00:00:00Z");
     ctrl_test_apply(fx->rt, "pods", &p, false);
     ctrl_test_step(fx->rt);
-    assert_string_equal(find(KUBUS__V1__VERB__CREATE, "persistentvolumeclaims")->name, "vol-mysts-1");
+    assert_string_equal(fx_find(&sent, KUBUS__V1__VERB__CREATE, "persistentvolumeclaims")->name, "vol-mysts-1");
 }
 
 static json_t *ready_pod(const char *name, const char *uid)
@@ -253,25 +166,23 @@ static void test_scale_down_highest_first(void **state)
                               "resourceVersion", "1");
         ctrl_test_apply(fx->rt, "persistentvolumeclaims", &c, false);
     }
-    reset_sent();
+    fx_reset(&sent);
     ctrl_test_step(fx->rt);
-    const sent_t *del = find(KUBUS__V1__VERB__DELETE, "pods");
+    const fx_action_t *del = fx_find(&sent, KUBUS__V1__VERB__DELETE, "pods");
     assert_string_equal(del->name, "mysts-2");
     assert_string_equal(del->uid_pre, "u2");
-    int deletes = 0;
-    for (int i = 0; i < n_sent; i++) deletes += sent[i].verb == KUBUS__V1__VERB__DELETE;
-    assert_int_equal(deletes, 1);
-    answer_all(fx->rt, 200);
-    assert_true(has_event("SuccessfulDelete", "Delete Pod mysts-2 in StatefulSet mysts successful"));
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__DELETE, NULL), 1);
+    fx_answer_pending(fx->rt, &sent, 200);
+    assert_true(fx_has_event(&sent, "SuccessfulDelete", "Delete Pod mysts-2 in StatefulSet mysts successful"));
     /* the pods' revision labels are absent: every pod counts as neither current nor updated */
-    const sent_t *st = find(KUBUS__V1__VERB__UPDATE_STATUS, "statefulsets");
+    const fx_action_t *st = fx_find(&sent, KUBUS__V1__VERB__UPDATE_STATUS, "statefulsets");
     assert_int_equal(kobj_int(st->body, "status.replicas", -1), 3);
     assert_int_equal(kobj_int(st->body, "status.readyReplicas", -1), 3);
     /* a second sync before the delete is observed does nothing */
-    int before = n_sent;
+    int before = sent.n;
     ctrl_enqueue(fx->rt, "ns/mysts");
     ctrl_test_step(fx->rt);
-    assert_int_equal(n_sent, before);
+    assert_int_equal(sent.n, before);
 }
 
 static void test_orphan_adopted_after_live_check(void **state)
@@ -282,10 +193,10 @@ static void test_orphan_adopted_after_live_check(void **state)
                           "ns", "uid", "orphan", "resourceVersion", "1", "labels", "run", "nginx", "status", "phase",
                           "Running");
     ctrl_test_apply(fx->rt, "pods", &p, false);
-    reset_sent();
+    fx_reset(&sent);
     ctrl_test_step(fx->rt);
-    const sent_t *get = find(KUBUS__V1__VERB__GET, "statefulsets");
-    for (int i = 0; i < n_sent; i++) assert_false(strcmp(sent[i].resource, "pods") == 0);   /* nothing yet */
+    const fx_action_t *get = fx_find(&sent, KUBUS__V1__VERB__GET, "statefulsets");
+    for (int i = 0; i < sent.n; i++) assert_false(strcmp(sent.a[i].resource, "pods") == 0);   /* nothing yet */
     json_t *live = json_pack("{s:{s:s, s:s, s:s}}", "metadata", "name", "mysts", "namespace", "ns", "uid", "set-uid");
     char *txt = json_dumps(live, JSON_COMPACT);
     msg_result_t r;
@@ -298,7 +209,7 @@ static void test_orphan_adopted_after_live_check(void **state)
     actions_on_result(ctrl_actions(fx->rt), &r);
     free(txt);
     json_decref(live);
-    const sent_t *patch = find(KUBUS__V1__VERB__PATCH, "pods");
+    const fx_action_t *patch = fx_find(&sent, KUBUS__V1__VERB__PATCH, "pods");
     assert_string_equal(patch->name, "mysts-0");
     assert_string_equal(kobj_str(patch->body, "metadata.uid"), "orphan");
     assert_string_equal(kobj_str(json_array_get(kobj_get(patch->body, "metadata.ownerReferences"), 0), "uid"),
@@ -311,8 +222,8 @@ static void test_orphan_revision_adopted_and_reused(void **state)
     /* what the first sync would create, left behind as an orphan */
     put_sts(fx->rt, 0, "1", NULL);
     ctrl_test_step(fx->rt);
-    json_t *rev = json_deep_copy(find(KUBUS__V1__VERB__CREATE, "controllerrevisions")->body);
-    answer_all(fx->rt, 500);
+    json_t *rev = json_deep_copy(fx_find(&sent, KUBUS__V1__VERB__CREATE, "controllerrevisions")->body);
+    fx_answer_pending(fx->rt, &sent, 500);
     json_t *m = json_object_get(rev, "metadata");
     json_object_del(m, "ownerReferences");
     json_object_set_new(m, "uid", json_string("rev-uid"));
@@ -320,15 +231,15 @@ static void test_orphan_revision_adopted_and_reused(void **state)
     char name[128];
     snprintf(name, sizeof name, "%s", kobj_name(rev));
     ctrl_test_apply(fx->rt, "controllerrevisions", &rev, false);
-    reset_sent();
+    fx_reset(&sent);
     ctrl_enqueue(fx->rt, "ns/mysts");
     ctrl_test_step(fx->rt);
-    const sent_t *patch = find(KUBUS__V1__VERB__PATCH, "controllerrevisions");
+    const fx_action_t *patch = fx_find(&sent, KUBUS__V1__VERB__PATCH, "controllerrevisions");
     assert_string_equal(patch->name, name);
     assert_string_equal(kobj_str(patch->body, "metadata.uid"), "rev-uid");
-    for (int i = 0; i < n_sent; i++)
-        assert_false(sent[i].verb == KUBUS__V1__VERB__CREATE && strcmp(sent[i].resource, "controllerrevisions") == 0);
-    assert_string_equal(kobj_str(find(KUBUS__V1__VERB__UPDATE_STATUS, "statefulsets")->body, "status.updateRevision"),
+    for (int i = 0; i < sent.n; i++)
+        assert_false(sent.a[i].verb == KUBUS__V1__VERB__CREATE && strcmp(sent.a[i].resource, "controllerrevisions") == 0);
+    assert_string_equal(kobj_str(fx_find(&sent, KUBUS__V1__VERB__UPDATE_STATUS, "statefulsets")->body, "status.updateRevision"),
                         name);
 }
 
@@ -341,13 +252,11 @@ static void test_invalid_spec_is_refused_quietly(void **state)
                           "labels", "a", "b", "spec", "containers");
     ctrl_test_apply(fx->rt, "statefulsets", &o, false);
     ctrl_test_step(fx->rt);
-    assert_string_equal(actions_text(), "");
-    int events = 0;
-    for (int i = 0; i < n_sent; i++) events += sent[i].verb == KUBUS__V1__VERB__EVENT;
-    assert_int_equal(events, 1);
+    assert_string_equal(fx_actions_text(&sent), "");
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__EVENT, NULL), 1);
     ctrl_enqueue(fx->rt, "ns/bad");
     ctrl_test_step(fx->rt);
-    assert_int_equal(n_sent, events);   /* one warning per generation */
+    assert_int_equal(sent.n, 1);   /* one warning per generation */
 }
 
 int main(void)
