@@ -16,110 +16,25 @@
 
 #include "ctrl/kobj.h"
 #include "ctrl/runtime.h"
+#include "ctrl_fixture.h"
 #include "dep_ctrl.h"
 #include "dep_template.h"
 
-#define MAXA 64
 #define NS "ns"
 
-typedef struct {
-    uint64_t id;
-    int verb;
-    char resource[32];
-    char name[128];
-    char uid_pre[64];
-    char rv_pre[64];
-    json_t *body;
-} sent_t;
-
-static sent_t sent[MAXA];
-static int n_sent;
-
-static int capture(const uint8_t *buf, size_t len, void *ud)
-{
-    (void)ud;
-    char err[128];
-    msg_envelope_t *env = msg_decode(buf, len, err, sizeof err);
-    assert_non_null(env);
-    if (env->body_case == KUBUS__V1__ENVELOPE__BODY_ACTION && n_sent < MAXA) {
-        sent_t *s = &sent[n_sent++];
-        s->id = env->action->id;
-        s->verb = env->action->verb;
-        snprintf(s->resource, sizeof s->resource, "%s", env->action->resource);
-        snprintf(s->name, sizeof s->name, "%s", env->action->name);
-        snprintf(s->uid_pre, sizeof s->uid_pre, "%s", env->action->precondition_uid);
-        snprintf(s->rv_pre, sizeof s->rv_pre, "%s", env->action->precondition_resource_version);
-        s->body = env->action->body.len
-                      ? json_loadb((char *)env->action->body.data, env->action->body.len, 0, NULL)
-                      : NULL;
-    }
-    msg_free(env);
-    return 0;
-}
-
-static void reset_sent(void)
-{
-    for (int i = 0; i < n_sent; i++)
-        json_decref(sent[i].body);
-    n_sent = 0;
-}
-
-static int count(int verb, const char *resource)
-{
-    int n = 0;
-    for (int i = 0; i < n_sent; i++)
-        n += sent[i].verb == verb && (!resource || strcmp(sent[i].resource, resource) == 0);
-    return n;
-}
-
-static const sent_t *nth(int verb, const char *resource, int i)
-{
-    for (int k = 0; k < n_sent; k++)
-        if (sent[k].verb == verb && (!resource || strcmp(sent[k].resource, resource) == 0) &&
-            i-- == 0)
-            return &sent[k];
-    fail_msg("no action #%d of verb %d on %s", i, verb, resource ? resource : "*");
-    return NULL;
-}
-
-static const sent_t *update_of(const char *name)
-{
-    for (int k = 0; k < n_sent; k++)
-        if (sent[k].verb == KUBUS__V1__VERB__UPDATE && strcmp(sent[k].name, name) == 0)
-            return &sent[k];
-    return NULL;
-}
-
-static void answer(ctrl_runtime_t *rt, const sent_t *s, uint32_t status, const char *reason)
-{
-    msg_result_t r;
-    kubus__v1__action_result__init(&r);
-    r.id = s->id;
-    r.status = status;
-    r.verb = s->verb;
-    r.reason = (char *)(reason ? reason : "");
-    actions_on_result(ctrl_actions(rt), &r);
-}
-
-static void answer_all(ctrl_runtime_t *rt)
-{
-    for (int i = 0; i < n_sent; i++)
-        if (sent[i].verb != KUBUS__V1__VERB__EVENT)
-            answer(rt, &sent[i], sent[i].verb == KUBUS__V1__VERB__CREATE ? 201 : 200, NULL);
-}
+/* The actions the controller sent since the last fx_reset. */
+static fx_sent_t sent;
 
 /* The API server's side of our last status write: the Deployment as we
  * wrote it, at a new resourceVersion. No-op when there was none. */
 static void echo_status(ctrl_runtime_t *rt, const char *rv)
 {
-    for (int k = n_sent - 1; k >= 0; k--) {
-        if (sent[k].verb != KUBUS__V1__VERB__UPDATE_STATUS)
-            continue;
-        json_t *d = json_deep_copy(sent[k].body);
-        json_object_set_new(json_object_get(d, "metadata"), "resourceVersion", json_string(rv));
-        assert_int_equal(ctrl_test_apply(rt, "deployments", &d, false), 0);
+    const fx_action_t *st = fx_last(&sent, KUBUS__V1__VERB__UPDATE_STATUS);
+    if (!st)
         return;
-    }
+    json_t *d = json_deep_copy(st->body);
+    json_object_set_new(json_object_get(d, "metadata"), "resourceVersion", json_string(rv));
+    assert_int_equal(ctrl_test_apply(rt, "deployments", &d, false), 0);
 }
 
 typedef struct {
@@ -135,12 +50,9 @@ static int setup(void **state)
     assert_non_null(fx.dc);
     ctrl_config_t cfg = {.controller = "deployment", .resources = res, .primary = "deployments",
                          .sync = dep_sync, .ud = fx.dc, .concurrent_syncs = 5};
-    fx.rt = ctrl_runtime_new_test(&cfg, capture, NULL);
-    assert_non_null(fx.rt);
+    fx.rt = fx_runtime_new(&cfg, &sent);
     assert_int_equal(dep_ctrl_attach(fx.dc, fx.rt), 0);
-    ctrl_test_set_unix_ms(fx.rt, 1700000000000ull);
-    ctrl_test_mark_ready(fx.rt);
-    reset_sent();
+    fx_runtime_ready(fx.rt, &sent, 1700000000000ull);
     *state = &fx;
     return 0;
 }
@@ -148,16 +60,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fx_t *fx = *state;
-    reset_sent();
+    fx_reset(&sent);
     ctrl_runtime_destroy(&fx->rt);
     dep_ctrl_destroy(&fx->dc);
     return 0;
-}
-
-static void apply(ctrl_runtime_t *rt, const char *resource, json_t *obj)
-{
-    assert_non_null(obj);
-    assert_int_equal(ctrl_test_apply(rt, resource, &obj, false), 0);
 }
 
 static void remove_obj(ctrl_runtime_t *rt, const char *resource, json_t *obj)
@@ -234,10 +140,10 @@ static void test_creates_new_replicaset(void **state)
     fx_t *fx = *state;
     char name[64];
     expected_name(TMPL("nginx"), name, sizeof name);
-    apply(fx->rt, "deployments", deployment("1", 1, 10, TMPL("nginx"), "", NULL));
+    fx_apply(fx->rt, "deployments", deployment("1", 1, 10, TMPL("nginx"), "", NULL));
     assert_true(ctrl_test_step(fx->rt) >= 1);
-    assert_int_equal(count(KUBUS__V1__VERB__CREATE, "replicasets"), 1);
-    const sent_t *c = nth(KUBUS__V1__VERB__CREATE, "replicasets", 0);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, "replicasets"), 1);
+    const fx_action_t *c = fx_nth(&sent, KUBUS__V1__VERB__CREATE, "replicasets", 0);
     assert_string_equal(c->name, name);
     const json_t *b = c->body;
     const char *hash = kobj_label(b, "pod-template-hash");
@@ -258,8 +164,8 @@ static void test_creates_new_replicaset(void **state)
     assert_string_equal(ann(b, "a"), "b");
     assert_string_equal(ann(b, "kubectl.kubernetes.io/last-applied-configuration"), "(none)");
     /* the Deployment: revision 1, Progressing NewReplicaSetCreated */
-    assert_int_equal(count(KUBUS__V1__VERB__UPDATE_STATUS, "deployments"), 1);
-    const sent_t *st = nth(KUBUS__V1__VERB__UPDATE_STATUS, "deployments", 0);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__UPDATE_STATUS, "deployments"), 1);
+    const fx_action_t *st = fx_nth(&sent, KUBUS__V1__VERB__UPDATE_STATUS, "deployments", 0);
     assert_string_equal(st->rv_pre, "1");
     assert_string_equal(ann(st->body, "deployment.kubernetes.io/revision"), "1");
     assert_int_equal(kobj_int(st->body, "status.observedGeneration", 0), 1);
@@ -273,32 +179,32 @@ static void test_creates_new_replicaset(void **state)
     }
     assert_true(created);
     /* results come back; until the ReplicaSet is seen nothing more happens */
-    answer_all(fx->rt);
-    reset_sent();
-    apply(fx->rt, "deployments", deployment("2", 1, 10, TMPL("nginx"), "", "{\"observedGeneration\":1}"));
+    fx_answer_pending(fx->rt, &sent, 200);
+    fx_reset(&sent);
+    fx_apply(fx->rt, "deployments", deployment("2", 1, 10, TMPL("nginx"), "", "{\"observedGeneration\":1}"));
     ctrl_test_step(fx->rt);
-    assert_int_equal(count(KUBUS__V1__VERB__CREATE, NULL), 0);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 0);
 }
 
 /* Brings the fixture to: mydeploy at nginx, 10 replicas, one ReplicaSet of
  * 10 available pods with revision 1. Returns the ReplicaSet (owned). */
 static json_t *settled(fx_t *fx)
 {
-    apply(fx->rt, "deployments", deployment("1", 1, 10, TMPL("nginx"), "", NULL));
+    fx_apply(fx->rt, "deployments", deployment("1", 1, 10, TMPL("nginx"), "", NULL));
     ctrl_test_step(fx->rt);
-    json_t *rs = observed_rs(nth(KUBUS__V1__VERB__CREATE, "replicasets", 0)->body, "rs1-uid", "100",
+    json_t *rs = observed_rs(fx_nth(&sent, KUBUS__V1__VERB__CREATE, "replicasets", 0)->body, "rs1-uid", "100",
                              1699999000, 10, 10);
-    answer_all(fx->rt);
-    reset_sent();
-    apply(fx->rt, "replicasets", json_deep_copy(rs));
-    apply(fx->rt, "deployments",
+    fx_answer_pending(fx->rt, &sent, 200);
+    fx_reset(&sent);
+    fx_apply(fx->rt, "replicasets", json_deep_copy(rs));
+    fx_apply(fx->rt, "deployments",
           deployment("2", 1, 10, TMPL("nginx"), "",
                      "{\"observedGeneration\":1,\"replicas\":10,\"updatedReplicas\":10,"
                      "\"readyReplicas\":10,\"availableReplicas\":10}"));
     ctrl_test_step(fx->rt);
-    answer_all(fx->rt);
+    fx_answer_pending(fx->rt, &sent, 200);
     echo_status(fx->rt, "2e");
-    reset_sent();
+    fx_reset(&sent);
     return rs;
 }
 
@@ -307,52 +213,52 @@ static void test_rolling_update_steps(void **state)
     fx_t *fx = *state;
     json_t *rs1 = settled(fx);
     /* set image: a new ReplicaSet of 3 (maxSurge), and nothing else yet */
-    apply(fx->rt, "deployments",
+    fx_apply(fx->rt, "deployments",
           deployment("3", 2, 10, TMPL("nginx:1.9.1"), "",
                      "{\"observedGeneration\":1,\"replicas\":10,\"updatedReplicas\":10,"
                      "\"readyReplicas\":10,\"availableReplicas\":10}"));
     ctrl_test_step(fx->rt);
-    assert_int_equal(count(KUBUS__V1__VERB__CREATE, "replicasets"), 1);
-    assert_int_equal(count(KUBUS__V1__VERB__UPDATE, "replicasets"), 0);
-    const sent_t *c = nth(KUBUS__V1__VERB__CREATE, "replicasets", 0);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, "replicasets"), 1);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__UPDATE, "replicasets"), 0);
+    const fx_action_t *c = fx_nth(&sent, KUBUS__V1__VERB__CREATE, "replicasets", 0);
     assert_int_equal(kobj_int(c->body, "spec.replicas", -1), 3);
     assert_string_equal(ann(c->body, "deployment.kubernetes.io/revision"), "2");
     json_t *rs2 = observed_rs(c->body, "rs2-uid", "200", 1699999500, 3, 0);
-    answer_all(fx->rt);
-    reset_sent();
+    fx_answer_pending(fx->rt, &sent, 200);
+    fx_reset(&sent);
     /* observed (and our status write too): old goes 10 -> 8 (8 must stay
      * available), with its resourceVersion */
-    apply(fx->rt, "replicasets", json_deep_copy(rs2));
-    apply(fx->rt, "deployments",
+    fx_apply(fx->rt, "replicasets", json_deep_copy(rs2));
+    fx_apply(fx->rt, "deployments",
           deployment("3a", 2, 10, TMPL("nginx:1.9.1"), "",
                      "{\"observedGeneration\":2,\"replicas\":10,\"updatedReplicas\":0,"
                      "\"readyReplicas\":10,\"availableReplicas\":10}"));
     ctrl_test_step(fx->rt);
-    const sent_t *u = update_of(kobj_name(rs1));
+    const fx_action_t *u = fx_named(&sent, KUBUS__V1__VERB__UPDATE, kobj_name(rs1));
     assert_non_null(u);
     assert_int_equal(kobj_int(u->body, "spec.replicas", -1), 8);
     assert_string_equal(u->rv_pre, "100");
-    assert_null(update_of(kobj_name(rs2)));
-    answer_all(fx->rt);
-    reset_sent();
+    assert_null(fx_named(&sent, KUBUS__V1__VERB__UPDATE, kobj_name(rs2)));
+    fx_answer_pending(fx->rt, &sent, 200);
+    fx_reset(&sent);
     /* the update is not observed yet: a sync now must not act again */
-    apply(fx->rt, "deployments",
+    fx_apply(fx->rt, "deployments",
           deployment("4", 2, 10, TMPL("nginx:1.9.1"), "",
                      "{\"observedGeneration\":2,\"replicas\":10,\"updatedReplicas\":0,"
                      "\"readyReplicas\":10,\"availableReplicas\":10}"));
     ctrl_test_step(fx->rt);
-    assert_int_equal(count(KUBUS__V1__VERB__UPDATE, "replicasets"), 0);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__UPDATE, "replicasets"), 0);
     /* observed (old at 8, its 2 surplus pods gone): the new one may grow to 5 */
     json_object_set_new(json_object_get(rs1, "spec"), "replicas", json_integer(8));
     json_object_set_new(json_object_get(rs1, "status"), "availableReplicas", json_integer(8));
     json_object_set_new(json_object_get(rs1, "status"), "replicas", json_integer(8));
     json_object_set_new(json_object_get(rs1, "metadata"), "resourceVersion", json_string("101"));
-    apply(fx->rt, "replicasets", json_deep_copy(rs1));
+    fx_apply(fx->rt, "replicasets", json_deep_copy(rs1));
     ctrl_test_step(fx->rt);
-    u = update_of(kobj_name(rs2));
+    u = fx_named(&sent, KUBUS__V1__VERB__UPDATE, kobj_name(rs2));
     assert_non_null(u);
     assert_int_equal(kobj_int(u->body, "spec.replicas", -1), 5);
-    assert_null(update_of(kobj_name(rs1)));
+    assert_null(fx_named(&sent, KUBUS__V1__VERB__UPDATE, kobj_name(rs1)));
     json_decref(rs1);
     json_decref(rs2);
 }
@@ -361,31 +267,31 @@ static void test_conflict_retries(void **state)
 {
     fx_t *fx = *state;
     json_t *rs1 = settled(fx);
-    apply(fx->rt, "deployments", deployment("3", 2, 10, TMPL("nginx:1.9.1"), "", "{}"));
+    fx_apply(fx->rt, "deployments", deployment("3", 2, 10, TMPL("nginx:1.9.1"), "", "{}"));
     ctrl_test_step(fx->rt);
-    json_t *rs2 = observed_rs(nth(KUBUS__V1__VERB__CREATE, "replicasets", 0)->body, "rs2-uid",
+    json_t *rs2 = observed_rs(fx_nth(&sent, KUBUS__V1__VERB__CREATE, "replicasets", 0)->body, "rs2-uid",
                               "200", 1699999500, 3, 0);
-    answer_all(fx->rt);
-    reset_sent();
-    apply(fx->rt, "replicasets", json_deep_copy(rs2));
-    apply(fx->rt, "deployments", deployment("3a", 2, 10, TMPL("nginx:1.9.1"), "", "{\"observedGeneration\":2}"));
+    fx_answer_pending(fx->rt, &sent, 200);
+    fx_reset(&sent);
+    fx_apply(fx->rt, "replicasets", json_deep_copy(rs2));
+    fx_apply(fx->rt, "deployments", deployment("3a", 2, 10, TMPL("nginx:1.9.1"), "", "{\"observedGeneration\":2}"));
     ctrl_test_step(fx->rt);
-    const sent_t *u = update_of(kobj_name(rs1));
+    const fx_action_t *u = fx_named(&sent, KUBUS__V1__VERB__UPDATE, kobj_name(rs1));
     assert_non_null(u);
     /* 409: forgotten, and the Deployment comes back (after its back-off);
      * the status write of the same sync succeeded and is observed */
-    answer(fx->rt, u, 409, "Conflict");
-    for (int k = 0; k < n_sent; k++)
-        if (&sent[k] != u && sent[k].verb != KUBUS__V1__VERB__EVENT)
-            answer(fx->rt, &sent[k], 200, NULL);
-    reset_sent();
-    apply(fx->rt, "deployments", deployment("3b", 2, 10, TMPL("nginx:1.9.1"), "", "{\"observedGeneration\":2}"));
-    for (int i = 0; i < 50 && count(KUBUS__V1__VERB__UPDATE, "replicasets") == 0; i++) {
+    fx_answer_with(fx->rt, u, 409, "Conflict", NULL);
+    for (int k = 0; k < sent.n; k++)
+        if (&sent.a[k] != u && sent.a[k].verb != KUBUS__V1__VERB__EVENT)
+            fx_answer_with(fx->rt, &sent.a[k], 200, NULL, NULL);
+    fx_reset(&sent);
+    fx_apply(fx->rt, "deployments", deployment("3b", 2, 10, TMPL("nginx:1.9.1"), "", "{\"observedGeneration\":2}"));
+    for (int i = 0; i < 50 && fx_count(&sent, KUBUS__V1__VERB__UPDATE, "replicasets") == 0; i++) {
         ctrl_test_step(fx->rt);
         struct timespec ts = {0, 2000000};
         nanosleep(&ts, NULL);
     }
-    assert_non_null(update_of(kobj_name(rs1)));
+    assert_non_null(fx_named(&sent, KUBUS__V1__VERB__UPDATE, kobj_name(rs1)));
     json_decref(rs1);
     json_decref(rs2);
 }
@@ -417,18 +323,18 @@ static void test_rollback_takes_new_revision(void **state)
     json_object_set(json_object_get(rs2, "spec"), "template", tmpl2);
     json_object_set_new(rs2, "status", json_pack("{s:i, s:i, s:i}", "replicas", 10,
                                                  "readyReplicas", 10, "availableReplicas", 10));
-    apply(fx->rt, "replicasets", rs1);
-    apply(fx->rt, "replicasets", rs2);
-    apply(fx->rt, "deployments", deployment("5", 3, 10, TMPL("nginx"), "", "{}"));
+    fx_apply(fx->rt, "replicasets", rs1);
+    fx_apply(fx->rt, "replicasets", rs2);
+    fx_apply(fx->rt, "deployments", deployment("5", 3, 10, TMPL("nginx"), "", "{}"));
     ctrl_test_step(fx->rt);
     /* the old ReplicaSet is the new one again: revision 3, history "1", and it grows by the surge */
-    const sent_t *u = update_of("mydeploy-old");
+    const fx_action_t *u = fx_named(&sent, KUBUS__V1__VERB__UPDATE, "mydeploy-old");
     assert_non_null(u);
     assert_string_equal(ann(u->body, "deployment.kubernetes.io/revision"), "3");
     assert_string_equal(ann(u->body, "deployment.kubernetes.io/revision-history"), "1");
     assert_int_equal(kobj_int(u->body, "spec.replicas", -1), 3);
-    assert_int_equal(count(KUBUS__V1__VERB__CREATE, NULL), 0);
-    const sent_t *st = nth(KUBUS__V1__VERB__UPDATE_STATUS, "deployments", 0);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 0);
+    const fx_action_t *st = fx_nth(&sent, KUBUS__V1__VERB__UPDATE_STATUS, "deployments", 0);
     assert_string_equal(ann(st->body, "deployment.kubernetes.io/revision"), "3");
     json_decref(tmpl1);
     json_decref(tmpl2);
@@ -447,19 +353,19 @@ static void test_collision_bumps_count(void **state)
                               "apiVersion", "apps/v1", "kind", "Deployment", "name", "other",
                               "uid", "other-uid", "controller", 1, "spec", "replicas", 1,
                               "selector", "matchLabels", "run", "nginx", "template");
-    apply(fx->rt, "replicasets", other);
-    apply(fx->rt, "deployments", deployment("1", 1, 10, TMPL("nginx"), "", NULL));
+    fx_apply(fx->rt, "replicasets", other);
+    fx_apply(fx->rt, "deployments", deployment("1", 1, 10, TMPL("nginx"), "", NULL));
     ctrl_test_step(fx->rt);
-    assert_int_equal(count(KUBUS__V1__VERB__CREATE, NULL), 0);
-    const sent_t *st = nth(KUBUS__V1__VERB__UPDATE_STATUS, "deployments", 0);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 0);
+    const fx_action_t *st = fx_nth(&sent, KUBUS__V1__VERB__UPDATE_STATUS, "deployments", 0);
     assert_int_equal(kobj_int(st->body, "status.collisionCount", 0), 1);
-    answer_all(fx->rt);
-    reset_sent();
+    fx_answer_pending(fx->rt, &sent, 200);
+    fx_reset(&sent);
     /* with the count, another name */
-    apply(fx->rt, "deployments", deployment("2", 1, 10, TMPL("nginx"), "", "{\"collisionCount\":1}"));
+    fx_apply(fx->rt, "deployments", deployment("2", 1, 10, TMPL("nginx"), "", "{\"collisionCount\":1}"));
     ctrl_test_step(fx->rt);
-    assert_int_equal(count(KUBUS__V1__VERB__CREATE, "replicasets"), 1);
-    assert_string_not_equal(nth(KUBUS__V1__VERB__CREATE, "replicasets", 0)->name, name);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, "replicasets"), 1);
+    assert_string_not_equal(fx_nth(&sent, KUBUS__V1__VERB__CREATE, "replicasets", 0)->name, name);
 }
 
 static void test_history_cleanup(void **state)
@@ -483,17 +389,17 @@ static void test_history_cleanup(void **state)
                                 "uid", "d-uid", "controller", 1, "spec", "replicas", 0, "selector",
                                 "matchLabels", "run", "nginx", "template", "metadata", "labels", "run",
                                 "nginx", "spec", "containers", "name", "nginx", "image", img, "status");
-        apply(fx->rt, "replicasets", old);
+        fx_apply(fx->rt, "replicasets", old);
     }
-    apply(fx->rt, "deployments",
+    fx_apply(fx->rt, "deployments",
           deployment("9", 1, 10, TMPL("nginx"), ",\"revisionHistoryLimit\":1",
                      "{\"observedGeneration\":1,\"replicas\":10,\"updatedReplicas\":10,"
                      "\"readyReplicas\":10,\"availableReplicas\":10}"));
     ctrl_test_step(fx->rt);
-    assert_int_equal(count(KUBUS__V1__VERB__DELETE, "replicasets"), 2);
-    assert_string_equal(nth(KUBUS__V1__VERB__DELETE, "replicasets", 0)->name, "mydeploy-h1");
-    assert_string_equal(nth(KUBUS__V1__VERB__DELETE, "replicasets", 0)->uid_pre, "h1-uid");
-    assert_string_equal(nth(KUBUS__V1__VERB__DELETE, "replicasets", 1)->name, "mydeploy-h2");
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__DELETE, "replicasets"), 2);
+    assert_string_equal(fx_nth(&sent, KUBUS__V1__VERB__DELETE, "replicasets", 0)->name, "mydeploy-h1");
+    assert_string_equal(fx_nth(&sent, KUBUS__V1__VERB__DELETE, "replicasets", 0)->uid_pre, "h1-uid");
+    assert_string_equal(fx_nth(&sent, KUBUS__V1__VERB__DELETE, "replicasets", 1)->name, "mydeploy-h2");
     json_decref(rs);
 }
 
@@ -501,17 +407,17 @@ static void test_paused_scales_but_does_not_roll(void **state)
 {
     fx_t *fx = *state;
     json_t *rs = settled(fx);
-    apply(fx->rt, "deployments",
+    fx_apply(fx->rt, "deployments",
           deployment("3", 2, 12, TMPL("nginx:1.9.1"), ",\"paused\":true",
                      "{\"observedGeneration\":1,\"replicas\":10,\"updatedReplicas\":10,"
                      "\"readyReplicas\":10,\"availableReplicas\":10}"));
     ctrl_test_step(fx->rt);
-    assert_int_equal(count(KUBUS__V1__VERB__CREATE, NULL), 0);
-    const sent_t *u = update_of(kobj_name(rs));
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 0);
+    const fx_action_t *u = fx_named(&sent, KUBUS__V1__VERB__UPDATE, kobj_name(rs));
     assert_non_null(u);
     assert_int_equal(kobj_int(u->body, "spec.replicas", -1), 12);
     assert_string_equal(ann(u->body, "deployment.kubernetes.io/desired-replicas"), "12");
-    const sent_t *st = nth(KUBUS__V1__VERB__UPDATE_STATUS, "deployments", 0);
+    const fx_action_t *st = fx_nth(&sent, KUBUS__V1__VERB__UPDATE_STATUS, "deployments", 0);
     json_t *conds = kobj_get(st->body, "status.conditions");
     bool paused = false;
     size_t i;
@@ -528,24 +434,24 @@ static void test_recreate_waits_for_old_pods(void **state)
 {
     fx_t *fx = *state;
     json_t *rs = settled(fx);
-    apply(fx->rt, "deployments",
+    fx_apply(fx->rt, "deployments",
           deployment("3", 2, 10, TMPL("nginx:1.9.1"), ",\"strategy\":{\"type\":\"Recreate\"}",
                      "{\"observedGeneration\":1,\"replicas\":10,\"updatedReplicas\":10,"
                      "\"readyReplicas\":10,\"availableReplicas\":10}"));
     ctrl_test_step(fx->rt);
     /* old to zero first, no new ReplicaSet yet */
-    assert_int_equal(count(KUBUS__V1__VERB__CREATE, NULL), 0);
-    const sent_t *u = update_of(kobj_name(rs));
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 0);
+    const fx_action_t *u = fx_named(&sent, KUBUS__V1__VERB__UPDATE, kobj_name(rs));
     assert_non_null(u);
     assert_int_equal(kobj_int(u->body, "spec.replicas", -1), 0);
-    answer_all(fx->rt);
-    reset_sent();
+    fx_answer_pending(fx->rt, &sent, 200);
+    fx_reset(&sent);
     /* scaled to 0 but a pod still runs: wait */
     json_object_set_new(json_object_get(rs, "spec"), "replicas", json_integer(0));
     json_object_set_new(rs, "status", json_object());
     json_object_set_new(json_object_get(rs, "metadata"), "resourceVersion", json_string("101"));
-    apply(fx->rt, "replicasets", json_deep_copy(rs));
-    apply(fx->rt, "deployments",
+    fx_apply(fx->rt, "replicasets", json_deep_copy(rs));
+    fx_apply(fx->rt, "deployments",
           deployment("3a", 2, 10, TMPL("nginx:1.9.1"), ",\"strategy\":{\"type\":\"Recreate\"}",
                      "{\"observedGeneration\":2}"));
     json_t *pod = json_pack("{s:{s:s, s:s, s:s, s:s, s:[{s:s, s:s, s:s, s:s, s:b}]}, s:{s:s}}",
@@ -553,36 +459,21 @@ static void test_recreate_waits_for_old_pods(void **state)
                             "resourceVersion", "5", "ownerReferences", "apiVersion", "apps/v1",
                             "kind", "ReplicaSet", "name", kobj_name(rs), "uid", "rs1-uid",
                             "controller", 1, "status", "phase", "Running");
-    apply(fx->rt, "pods", json_deep_copy(pod));
+    fx_apply(fx->rt, "pods", json_deep_copy(pod));
     ctrl_test_step(fx->rt);
-    assert_int_equal(count(KUBUS__V1__VERB__CREATE, NULL), 0);
-    answer_all(fx->rt);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 0);
+    fx_answer_pending(fx->rt, &sent, 200);
     echo_status(fx->rt, "3b");
-    reset_sent();
+    fx_reset(&sent);
     ctrl_test_step(fx->rt);
-    assert_int_equal(count(KUBUS__V1__VERB__CREATE, NULL), 0);
-    assert_int_equal(n_sent, 0); /* nothing new to say while waiting */
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 0);
+    assert_int_equal(sent.n, 0); /* nothing new to say while waiting */
     /* gone: the new ReplicaSet comes at full size */
     remove_obj(fx->rt, "pods", pod);
     ctrl_test_step(fx->rt);
-    assert_int_equal(count(KUBUS__V1__VERB__CREATE, "replicasets"), 1);
-    assert_int_equal(kobj_int(nth(KUBUS__V1__VERB__CREATE, "replicasets", 0)->body, "spec.replicas", -1), 10);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, "replicasets"), 1);
+    assert_int_equal(kobj_int(fx_nth(&sent, KUBUS__V1__VERB__CREATE, "replicasets", 0)->body, "spec.replicas", -1), 10);
     json_decref(rs);
-}
-
-static void answer_get(ctrl_runtime_t *rt, const sent_t *s, const json_t *obj)
-{
-    char *text = json_dumps(obj, JSON_COMPACT);
-    assert_non_null(text);
-    msg_result_t r;
-    kubus__v1__action_result__init(&r);
-    r.id = s->id;
-    r.status = 200;
-    r.verb = s->verb;
-    r.object.data = (uint8_t *)text;
-    r.object.len = strlen(text);
-    actions_on_result(ctrl_actions(rt), &r);
-    free(text);
 }
 
 static void test_adopts_orphan_after_live_get(void **state)
@@ -593,16 +484,16 @@ static void test_adopts_orphan_after_live_get(void **state)
                                "resourceVersion", "1", "labels", "run", "nginx", "spec",
                                "replicas", 2, "selector", "matchLabels", "run", "nginx",
                                "template");
-    apply(fx->rt, "replicasets", orphan);
+    fx_apply(fx->rt, "replicasets", orphan);
     json_t *d = deployment("1", 1, 10, TMPL("nginx"), "", NULL);
-    apply(fx->rt, "deployments", json_deep_copy(d));
+    fx_apply(fx->rt, "deployments", json_deep_copy(d));
     ctrl_test_step(fx->rt);
     /* nothing but a live read of the Deployment first */
-    assert_int_equal(n_sent, 1);
-    const sent_t *g = nth(KUBUS__V1__VERB__GET, "deployments", 0);
+    assert_int_equal(sent.n, 1);
+    const fx_action_t *g = fx_nth(&sent, KUBUS__V1__VERB__GET, "deployments", 0);
     assert_string_equal(g->name, "mydeploy");
-    answer_get(fx->rt, g, d);
-    const sent_t *p = nth(KUBUS__V1__VERB__PATCH, "replicasets", 0);
+    fx_answer_with(fx->rt, g, 200, NULL, d);
+    const fx_action_t *p = fx_nth(&sent, KUBUS__V1__VERB__PATCH, "replicasets", 0);
     assert_string_equal(p->name, "stray");
     assert_string_equal(kobj_str(p->body, "metadata.uid"), "stray-uid");
     kobj_ownerref_t ref;
@@ -620,15 +511,15 @@ static void test_no_adoption_when_deployment_is_going(void **state)
                                "resourceVersion", "1", "labels", "run", "nginx", "spec",
                                "replicas", 2, "selector", "matchLabels", "run", "nginx",
                                "template");
-    apply(fx->rt, "replicasets", orphan);
+    fx_apply(fx->rt, "replicasets", orphan);
     json_t *d = deployment("1", 1, 10, TMPL("nginx"), "", NULL);
-    apply(fx->rt, "deployments", json_deep_copy(d));
+    fx_apply(fx->rt, "deployments", json_deep_copy(d));
     ctrl_test_step(fx->rt);
-    const sent_t *g = nth(KUBUS__V1__VERB__GET, "deployments", 0);
+    const fx_action_t *g = fx_nth(&sent, KUBUS__V1__VERB__GET, "deployments", 0);
     json_object_set_new(json_object_get(d, "metadata"), "deletionTimestamp",
                         json_string("2023-11-14T22:13:20Z"));
-    answer_get(fx->rt, g, d);
-    assert_int_equal(count(KUBUS__V1__VERB__PATCH, NULL), 0);
+    fx_answer_with(fx->rt, g, 200, NULL, d);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__PATCH, NULL), 0);
     json_decref(d);
 }
 
@@ -639,9 +530,9 @@ static void test_releases_mismatching(void **state)
     /* its labels were edited: no longer ours */
     json_object_set_new(kobj_labels(rs), "run", json_string("other"));
     json_object_set_new(json_object_get(rs, "metadata"), "resourceVersion", json_string("150"));
-    apply(fx->rt, "replicasets", json_deep_copy(rs));
+    fx_apply(fx->rt, "replicasets", json_deep_copy(rs));
     ctrl_test_step(fx->rt);
-    const sent_t *p = nth(KUBUS__V1__VERB__PATCH, "replicasets", 0);
+    const fx_action_t *p = fx_nth(&sent, KUBUS__V1__VERB__PATCH, "replicasets", 0);
     assert_string_equal(p->name, kobj_name(rs));
     assert_string_equal(kobj_str(p->body, "metadata.uid"), "rs1-uid");
     json_t *ref = json_array_get(kobj_get(p->body, "metadata.ownerReferences"), 0);
@@ -654,24 +545,24 @@ static void test_releases_mismatching(void **state)
 
 static void expect_refused(fx_t *fx, const char *strategy_or_spec, const char *reason)
 {
-    apply(fx->rt, "deployments", deployment("1", 4, 3, TMPL("nginx"), strategy_or_spec, NULL));
+    fx_apply(fx->rt, "deployments", deployment("1", 4, 3, TMPL("nginx"), strategy_or_spec, NULL));
     ctrl_test_step(fx->rt);
-    assert_int_equal(count(KUBUS__V1__VERB__CREATE, NULL), 0);
-    assert_int_equal(count(KUBUS__V1__VERB__UPDATE, NULL), 0);
-    assert_int_equal(count(KUBUS__V1__VERB__EVENT, NULL), 1);
-    const sent_t *e = nth(KUBUS__V1__VERB__EVENT, NULL, 0);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 0);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__UPDATE, NULL), 0);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__EVENT, NULL), 1);
+    const fx_action_t *e = fx_nth(&sent, KUBUS__V1__VERB__EVENT, NULL, 0);
     assert_string_equal(json_string_value(json_object_get(e->body, "reason")), reason);
     assert_string_equal(json_string_value(json_object_get(e->body, "type")), "Warning");
-    const sent_t *st = nth(KUBUS__V1__VERB__UPDATE_STATUS, "deployments", 0);
+    const fx_action_t *st = fx_nth(&sent, KUBUS__V1__VERB__UPDATE_STATUS, "deployments", 0);
     assert_int_equal(kobj_int(st->body, "status.observedGeneration", 0), 4);
-    answer_all(fx->rt);
-    reset_sent();
+    fx_answer_pending(fx->rt, &sent, 200);
+    fx_reset(&sent);
     /* the same generation again: no second Warning */
-    apply(fx->rt, "deployments", deployment("2", 4, 3, TMPL("nginx"), strategy_or_spec,
+    fx_apply(fx->rt, "deployments", deployment("2", 4, 3, TMPL("nginx"), strategy_or_spec,
                                             "{\"observedGeneration\":4}"));
     ctrl_test_step(fx->rt);
-    assert_int_equal(count(KUBUS__V1__VERB__EVENT, NULL), 0);
-    assert_int_equal(n_sent, 0);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__EVENT, NULL), 0);
+    assert_int_equal(sent.n, 0);
 }
 
 static void test_invalid_intstr(void **state)
@@ -727,34 +618,34 @@ static void test_garbage_is_survived(void **state)
         "{\"metadata\":{\"name\":\"r3\",\"namespace\":\"ns\",\"uid\":\"r3\",\"labels\":{\"a\":\"b\"}},\"spec\":{}}",
     };
     for (size_t i = 0; i < sizeof replicasets / sizeof replicasets[0]; i++)
-        apply(fx->rt, "replicasets", json_loads(replicasets[i], 0, NULL));
+        fx_apply(fx->rt, "replicasets", json_loads(replicasets[i], 0, NULL));
     for (size_t i = 0; i < sizeof deployments / sizeof deployments[0]; i++)
-        apply(fx->rt, "deployments", json_loads(deployments[i], 0, NULL));
+        fx_apply(fx->rt, "deployments", json_loads(deployments[i], 0, NULL));
     for (int round = 0; round < 3; round++) {
         ctrl_test_step(fx->rt);
-        for (int k = 0; k < n_sent; k++)
-            if (sent[k].verb == KUBUS__V1__VERB__GET)
-                answer(fx->rt, &sent[k], 404, "NotFound");
-        answer_all(fx->rt);
-        reset_sent();
+        for (int k = 0; k < sent.n; k++)
+            if (sent.a[k].verb == KUBUS__V1__VERB__GET)
+                fx_answer_with(fx->rt, &sent.a[k], 404, "NotFound", NULL);
+        fx_answer_pending(fx->rt, &sent, 200);
+        fx_reset(&sent);
     }
     /* and a sane Deployment is still served */
-    apply(fx->rt, "deployments", deployment("1", 1, 10, TMPL("nginx"), "", NULL));
+    fx_apply(fx->rt, "deployments", deployment("1", 1, 10, TMPL("nginx"), "", NULL));
     ctrl_test_step(fx->rt);
-    assert_int_equal(count(KUBUS__V1__VERB__CREATE, "replicasets"), 1);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, "replicasets"), 1);
 }
 
 static void test_deleted_deployment_forgotten(void **state)
 {
     fx_t *fx = *state;
     json_t *d = deployment("1", 1, 10, TMPL("nginx"), "", NULL);
-    apply(fx->rt, "deployments", json_deep_copy(d));
+    fx_apply(fx->rt, "deployments", json_deep_copy(d));
     ctrl_test_step(fx->rt);
-    answer_all(fx->rt);
-    reset_sent();
+    fx_answer_pending(fx->rt, &sent, 200);
+    fx_reset(&sent);
     remove_obj(fx->rt, "deployments", d);
     ctrl_test_step(fx->rt);
-    assert_int_equal(n_sent, 0);
+    assert_int_equal(sent.n, 0);
 }
 
 int main(void)
