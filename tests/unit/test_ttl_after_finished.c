@@ -13,37 +13,14 @@
 
 #include "ctrl/kobj.h"
 #include "ctrl/runtime.h"
+#include "ctrl_fixture.h"
 #include "ttl_core.h"
 #include "ttl_sync.h"
 
-#define MAXA 16
 #define FINISH 1700000000   /* 2023-11-14T22:13:20Z */
 
-typedef struct {
-    uint64_t id;
-    int verb, propagation;
-    char uid_pre[64];
-} sent_t;
-
-static sent_t sent[MAXA];
-static int n_sent;
-
-static int capture(const uint8_t *buf, size_t len, void *ud)
-{
-    (void)ud;
-    char err[128];
-    msg_envelope_t *env = msg_decode(buf, len, err, sizeof err);
-    assert_non_null(env);
-    if (env->body_case == KUBUS__V1__ENVELOPE__BODY_ACTION && n_sent < MAXA) {
-        sent_t *s = &sent[n_sent++];
-        s->id = env->action->id;
-        s->verb = env->action->verb;
-        s->propagation = env->action->propagation;
-        snprintf(s->uid_pre, sizeof s->uid_pre, "%s", env->action->precondition_uid);
-    }
-    msg_free(env);
-    return 0;
-}
+/* The actions the controller sent since the last fx_reset. */
+static fx_sent_t sent;
 
 static json_t *job(int ttl, const char *cond_type, const char *cond_status)
 {
@@ -80,18 +57,10 @@ static void test_core(void **state)
     json_decref(j);
 }
 
-static void answer_get(ctrl_runtime_t *rt, const sent_t *s, json_t *obj)
+/* The live GET's answer: obj (taken) as the server returned it. */
+static void answer_get(ctrl_runtime_t *rt, const fx_action_t *s, json_t *obj)
 {
-    msg_result_t r;
-    kubus__v1__action_result__init(&r);
-    r.id = s->id;
-    r.status = 200;
-    r.verb = s->verb;
-    char *txt = json_dumps(obj, JSON_COMPACT);
-    r.object.data = (uint8_t *)txt;
-    r.object.len = strlen(txt);
-    actions_on_result(ctrl_actions(rt), &r);
-    free(txt);
+    fx_answer_with(rt, s, 200, NULL, obj);
     json_decref(obj);
 }
 
@@ -101,31 +70,30 @@ static void test_sync(void **state)
     static const char *const res[] = { "jobs", NULL };
     ctrl_config_t cfg = { .controller = "ttl-after-finished", .resources = res, .primary = "jobs", .sync = ttl_sync,
                           .concurrent_syncs = 5 };
-    ctrl_runtime_t *rt = ctrl_runtime_new_test(&cfg, capture, NULL);
-    assert_non_null(rt);
+    ctrl_runtime_t *rt = fx_runtime_new(&cfg, &sent);
     assert_int_equal(ttl_attach(rt), 0);
-    ctrl_test_mark_ready(rt);
-    ctrl_test_set_unix_ms(rt, (uint64_t)FINISH * 1000 + 3000);
+    fx_runtime_ready(rt, &sent, (uint64_t)FINISH * 1000 + 3000);
     json_t *j = job(10, "Complete", "True");
     ctrl_test_apply(rt, "jobs", &j, false);
     ctrl_test_step(rt);
-    assert_int_equal(n_sent, 0);                 /* 7 s to go: nothing yet */
+    assert_int_equal(sent.n, 0);                 /* 7 s to go: nothing yet */
     ctrl_test_set_unix_ms(rt, (uint64_t)FINISH * 1000 + 10000);
     ctrl_enqueue(rt, "ns/pi");
     ctrl_test_step(rt);
-    assert_int_equal(n_sent, 1);
-    assert_int_equal(sent[0].verb, KUBUS__V1__VERB__GET);
-    answer_get(rt, &sent[0], job(60, "Complete", "True"));   /* the fresh copy has a longer TTL now */
-    assert_int_equal(n_sent, 1);                 /* no delete */
+    assert_int_equal(sent.n, 1);
+    assert_int_equal(sent.a[0].verb, KUBUS__V1__VERB__GET);
+    answer_get(rt, &sent.a[0], job(60, "Complete", "True"));   /* the fresh copy has a longer TTL now */
+    assert_int_equal(sent.n, 1);                 /* no delete */
     ctrl_enqueue(rt, "ns/pi");
     ctrl_test_step(rt);
-    assert_int_equal(n_sent, 2);
-    answer_get(rt, &sent[1], job(10, "Complete", "True"));
-    assert_int_equal(n_sent, 3);
-    assert_int_equal(sent[2].verb, KUBUS__V1__VERB__DELETE);
-    assert_int_equal(sent[2].propagation, KUBUS__V1__PROPAGATION__BACKGROUND);
-    assert_string_equal(sent[2].uid_pre, "j1");
+    assert_int_equal(sent.n, 2);
+    answer_get(rt, &sent.a[1], job(10, "Complete", "True"));
+    assert_int_equal(sent.n, 3);
+    assert_int_equal(sent.a[2].verb, KUBUS__V1__VERB__DELETE);
+    assert_int_equal(sent.a[2].propagation, KUBUS__V1__PROPAGATION__BACKGROUND);
+    assert_string_equal(sent.a[2].uid_pre, "j1");
     ctrl_runtime_destroy(&rt);
+    fx_reset(&sent);
 }
 
 int main(void)
