@@ -1,0 +1,92 @@
+# shellcheck shell=bash
+# Sourced by the chaos tests for the Job, StatefulSet and DaemonSet
+# controllers (after tests/e2e/lib.sh and tests/e2e/kubus.sh): the kill loop,
+# a cheap API list for background watchers, and per-name views of the API
+# server's audit log.
+#   chaos_start VICTIM...   every second SIGKILL one random running worker of
+#                           those named (kubus_worker_pid); "unix-time victim"
+#                           lines go to $CHAOS_KILLS; stopped on exit.
+#   chaos_stop              stop the kill loop (waits for it)
+#   chaos_kill_count        kills so far
+#   chaos_kills_by_victim P "P: killed VICTIM xN" lines, one per victim
+#   api_get PATH            GET PATH from the API server (JSON on stdout):
+#                           curl with the kubeconfig's client certificate when
+#                           it has one (kubectl costs ~0.5 s of CPU a call, too
+#                           much for a 0.5 s sampling period), else kubectl.
+#   audit_ns                the namespace's audit records, one compact line each:
+#                           {t: stageTimestamp, verb, res: resource[/sub], name,
+#                            code, ua: user agent}
+#   audit_made REGEX        how many pods with a name matching REGEX the API
+#                           server really created (counted as audit_created in
+#                           lib.sh counts them: 201s; a name without a 201 but
+#                           with a 409 create or any later successful write
+#                           was made once, by a create answered 504)
+# Needs: CHAOS_WORK (a private temporary directory).
+
+: "${CHAOS_WORK:?_chaos.sh: set CHAOS_WORK to a temporary directory first}"
+CHAOS_KILLS=$CHAOS_WORK/kills
+: >"$CHAOS_KILLS"
+
+_chaos_loop() {
+  local v pid
+  while :; do
+    sleep 1
+    v=${_chaos_victims[RANDOM % ${#_chaos_victims[@]}]}
+    pid=$(kubus_worker_pid "$v" 2>/dev/null || true)
+    [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null && echo "$(date +%s) $v" >>"$CHAOS_KILLS"
+  done
+}
+
+chaos_start() {
+  _chaos_victims=("$@")
+  _chaos_loop &
+  _chaos_pid=$!
+  on_exit "kill $_chaos_pid 2>/dev/null"
+}
+
+chaos_stop() {
+  [ -n "${_chaos_pid:-}" ] || return 0
+  kill "$_chaos_pid" 2>/dev/null || true
+  wait "$_chaos_pid" 2>/dev/null || true
+  _chaos_pid=
+}
+
+chaos_kill_count() { grep -c . "$CHAOS_KILLS" || true; }
+
+chaos_kills_by_victim() {
+  awk '{print $2}' "$CHAOS_KILLS" | sort | uniq -c | awk -v p="$1" '{printf "%s: killed %s x%d\n", p, $2, $1}'
+}
+
+_chaos_api=$(kubectl config view --raw --minify -o jsonpath='{.clusters[0].cluster.server}')
+kubectl config view --raw --minify -o jsonpath='{.clusters[0].cluster.certificate-authority-data}' |
+  base64 -d >"$CHAOS_WORK/ca.crt" 2>/dev/null || true
+kubectl config view --raw --minify -o jsonpath='{.users[0].user.client-certificate-data}' |
+  base64 -d >"$CHAOS_WORK/client.crt" 2>/dev/null || true
+(umask 077; kubectl config view --raw --minify -o jsonpath='{.users[0].user.client-key-data}' |
+  base64 -d >"$CHAOS_WORK/client.key" 2>/dev/null || true)
+
+api_get() {
+  if [ -s "$CHAOS_WORK/client.key" ] && [ -s "$CHAOS_WORK/ca.crt" ]; then
+    curl -fsS --max-time 10 --cacert "$CHAOS_WORK/ca.crt" --cert "$CHAOS_WORK/client.crt" \
+      --key "$CHAOS_WORK/client.key" "$_chaos_api$1"
+  else
+    kubectl get --raw "$1"
+  fi
+}
+
+audit_ns() {
+  cat "$KUBUS_CLUSTER_DIR"/logs/audit*.log 2>/dev/null | grep -F "\"$NS\"" |
+    jq -c --arg n "$NS" 'select(.objectRef.namespace == $n) |
+      {t: .stageTimestamp, verb,
+       res: (.objectRef.resource + (if .objectRef.subresource then "/" + .objectRef.subresource else "" end)),
+       name: (.objectRef.name // ""), code: (.responseStatus.code // 0), ua: (.userAgent // "")}'
+}
+
+audit_made() {
+  audit_ns | jq -c --arg re "$1" 'select((.res | startswith("pods")) and (.name | test($re)))' |
+    jq -s '[group_by(.name)[]
+            | ([.[] | select(.verb == "create" and .res == "pods" and .code == 201)] | length) as $made
+            | if $made > 0 then $made
+              elif any(.[]; (.verb == "create" and .res == "pods" and .code == 409) or (.code >= 200 and .code < 300)) then 1
+              else 0 end] | add // 0'
+}
