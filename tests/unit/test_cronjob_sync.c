@@ -50,8 +50,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fx_t *fx = *state;
-    fx_reset(&sent);
-    ctrl_runtime_destroy(&fx->rt);
+    fx_runtime_destroy(&fx->rt, &sent);
     cj_ctrl_destroy(&fx->cc);
     return 0;
 }

@@ -60,8 +60,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fx_t *fx = *state;
-    fx_reset(&sent);
-    ctrl_runtime_destroy(&fx->rt);
+    fx_runtime_destroy(&fx->rt, &sent);
     dep_ctrl_destroy(&fx->dc);
     return 0;
 }

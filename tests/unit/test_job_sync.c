@@ -45,8 +45,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fx_t *fx = *state;
-    fx_reset(&sent);
-    ctrl_runtime_destroy(&fx->rt);
+    fx_runtime_destroy(&fx->rt, &sent);
     job_ctrl_destroy(&fx->jc);
     return 0;
 }

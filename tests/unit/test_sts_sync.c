@@ -72,8 +72,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fx_t *fx = *state;
-    fx_reset(&sent);
-    ctrl_runtime_destroy(&fx->rt);
+    fx_runtime_destroy(&fx->rt, &sent);
     sts_ctrl_destroy(&fx->sc);
     return 0;
 }

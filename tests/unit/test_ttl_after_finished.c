@@ -92,8 +92,7 @@ static void test_sync(void **state)
     assert_int_equal(sent.a[2].verb, KUBUS__V1__VERB__DELETE);
     assert_int_equal(sent.a[2].propagation, KUBUS__V1__PROPAGATION__BACKGROUND);
     assert_string_equal(sent.a[2].uid_pre, "j1");
-    ctrl_runtime_destroy(&rt);
-    fx_reset(&sent);
+    fx_runtime_destroy(&rt, &sent);
 }
 
 int main(void)

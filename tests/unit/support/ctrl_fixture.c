@@ -200,3 +200,9 @@ void fx_runtime_ready(ctrl_runtime_t *rt, fx_sent_t *log, uint64_t now_ms)
     ctrl_test_mark_ready(rt);
     fx_reset(log);
 }
+
+void fx_runtime_destroy(ctrl_runtime_t **rt, fx_sent_t *log)
+{
+    ctrl_runtime_destroy(rt);
+    fx_reset(log);
+}

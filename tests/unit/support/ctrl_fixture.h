@@ -81,5 +81,8 @@ ctrl_runtime_t *fx_runtime_new(const ctrl_config_t *cfg, fx_sent_t *log);
 /* After the controller attached: the clock at now_ms, caches ready, the
  * log empty. */
 void fx_runtime_ready(ctrl_runtime_t *rt, fx_sent_t *log, uint64_t now_ms);
+/* Destroys the runtime, then forgets the log (so that anything sent while
+ * shutting down is freed too). */
+void fx_runtime_destroy(ctrl_runtime_t **rt, fx_sent_t *log);
 
 #endif
