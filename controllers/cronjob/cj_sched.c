@@ -473,9 +473,11 @@ int cj_format_rfc3339(int64_t t, const char *zone, char *out, size_t outlen)
     civil(&z, t, &tm);
     zone_leave(&z);
     long off = z.utc ? 0 : tm.tm_gmtoff;
-    char tail[16];
+    /* real offsets are within +-26 h; clamping keeps the text within "+hh:mm" */
+    int aoff = (int)(labs(off) > 99 * 3600 ? 99 * 3600 : labs(off));
+    char tail[8];
     if (off == 0) snprintf(tail, sizeof tail, "Z");
-    else snprintf(tail, sizeof tail, "%c%02ld:%02ld", off < 0 ? '-' : '+', labs(off) / 3600, (labs(off) % 3600) / 60);
+    else snprintf(tail, sizeof tail, "%c%02d:%02d", off < 0 ? '-' : '+', aoff / 3600, (aoff % 3600) / 60);
     int n = snprintf(out, outlen, "%04d-%02d-%02dT%02d:%02d:%02d%s", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
                      tm.tm_hour, tm.tm_min, tm.tm_sec, tail);
     return n < 0 || (size_t)n >= outlen ? -1 : n;
