@@ -26,8 +26,11 @@ deps:
 $(TEST_BUILD)/CMakeCache.txt:
 	CC=clang cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DKUBUS_SANITIZE=ON
 
-# Tests run the sanitized build; the cluster for the suite lives in $(TEST_BUILD)/cluster.
+# Tests run the sanitized build (clang); the cluster for the suite lives in
+# $(TEST_BUILD)/cluster. The plain build (the default compiler, as `make` and
+# `make run` use it) is built first: its warnings are errors too.
 test: deps
+	$(MAKE) build
 	$(MAKE) $(TEST_BUILD)/CMakeCache.txt
 	cmake --build $(TEST_BUILD) -j $(JOBS)
 	cd $(TEST_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
