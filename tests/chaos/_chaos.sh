@@ -3,6 +3,11 @@
 # controllers (after tests/e2e/lib.sh and tests/e2e/kubus.sh): the kill loop,
 # a cheap API list for background watchers, and per-name views of the API
 # server's audit log.
+#   chaos_kubus_start FLAGS start kubus with FLAGS (kubus_start), or, on a cluster
+#                           started with KUBUS_UPSTREAM=all (upstream's
+#                           controllers: the yardstick), nothing; CHAOS_UPSTREAM=1
+#                           then, and chaos_start kills nothing
+#   chaos_side              "kubus", or "upstream, no kills"
 #   chaos_start VICTIM...   every second SIGKILL one random running worker of
 #                           those named (kubus_worker_pid); "unix-time victim"
 #                           lines go to $CHAOS_KILLS; stopped on exit.
@@ -26,6 +31,20 @@
 : "${CHAOS_WORK:?_chaos.sh: set CHAOS_WORK to a temporary directory first}"
 CHAOS_KILLS=$CHAOS_WORK/kills
 : >"$CHAOS_KILLS"
+CHAOS_UPSTREAM=0
+if [ "$(cat "$KUBUS_CLUSTER_DIR/run/controllers" 2>/dev/null)" = all ]; then CHAOS_UPSTREAM=1; fi
+
+chaos_kubus_start() {
+  if ((CHAOS_UPSTREAM)); then
+    info "the cluster runs upstream's controllers: no kubus, no kills (yardstick run)"
+  else
+    kubus_start "$@" || fail "kubus did not start"
+  fi
+}
+
+chaos_side() {
+  if ((CHAOS_UPSTREAM)); then echo "upstream, no kills"; else echo kubus; fi
+}
 
 _chaos_loop() {
   local v pid
@@ -38,6 +57,7 @@ _chaos_loop() {
 }
 
 chaos_start() {
+  ((CHAOS_UPSTREAM == 0)) || return 0
   _chaos_victims=("$@")
   _chaos_loop &
   _chaos_pid=$!

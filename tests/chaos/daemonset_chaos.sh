@@ -28,7 +28,9 @@
 # kube-controller-manager's podgc, running in the reference cluster): it is
 # not counted against any node.
 # Kills per victim, time to converge and surplus go to
-# $KUBUS_BUILD/chaos/daemonset.txt.
+# $KUBUS_BUILD/chaos/daemonset.txt. On a cluster started with KUBUS_UPSTREAM=all
+# the same run is made against upstream's controllers without kills (the
+# yardstick).
 . "$(dirname "$0")/../e2e/lib.sh"
 . "$KUBUS_ROOT/tests/e2e/_daemonset.sh"
 . "$KUBUS_ROOT/tests/e2e/kubus.sh"
@@ -53,7 +55,7 @@ n=()
 for i in 1 2 3 4 5; do n+=("chaos-$sfx-$i"); done
 for i in 0 1 2; do ds_add_node "${n[i]}"; done
 # shellcheck disable=SC2086
-kubus_start --controllers=daemonset,garbagecollector ${KUBUS_E2E_FLAGS:-} || fail "kubus did not start"
+chaos_kubus_start --controllers=daemonset,garbagecollector ${KUBUS_E2E_FLAGS:-}
 
 # ---- the pod watch --------------------------------------------------------------------
 events=$CHAOS_WORK/events
@@ -236,10 +238,10 @@ leftover=$(kget pods -l app=agent | jq -r --arg gone "${n[0]}" '[.items[] | sele
 per_node=$(awk '{c[$1] += $3} END {for (k in c) printf "%s=%d ", k, c[k]}' "$CHAOS_WORK/per" | tr ' ' '\n' | sort | tr '\n' ' ')
 
 {
-  echo "daemonset chaos: kills=$n_kills chaos=$((chaos_end - start))s converge_after_last_kill=${converged}s rollout_under_kills=$rollout"
-  echo "daemonset chaos: pods_created=$made (watched $watched) surplus=$surplus create_409=$create_409 create_504=$create_504"
-  echo "daemonset chaos: pods per node: $per_node(node ${n[0]} deleted; left there for podgc: ${leftover:-none})"
-  echo "daemonset chaos: two live pods for one node: ${doubles:-never}"
+  echo "daemonset chaos [$(chaos_side)]: kills=$n_kills chaos=$((chaos_end - start))s converge_after_last_kill=${converged}s rollout_under_kills=$rollout"
+  echo "daemonset chaos [$(chaos_side)]: pods_created=$made (watched $watched) surplus=$surplus create_409=$create_409 create_504=$create_504"
+  echo "daemonset chaos [$(chaos_side)]: pods per node: $per_node(node ${n[0]} deleted; left there for podgc: ${leftover:-none})"
+  echo "daemonset chaos [$(chaos_side)]: two live pods for one node: ${doubles:-never}"
   chaos_kills_by_victim "daemonset chaos"
 } | tee "$results/daemonset.txt"
 cp "$CHAOS_WORK/per" "$results/daemonset-per-node.txt"

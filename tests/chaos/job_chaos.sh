@@ -26,7 +26,9 @@
 #     surplus pod is therefore a double create, and every surplus pod is
 #     listed with its fate (deleted by kubus-job, Succeeded ...) as evidence.
 # Kills per victim, time to converge and surplus go to
-# $KUBUS_BUILD/chaos/job.txt.
+# $KUBUS_BUILD/chaos/job.txt. On a cluster started with KUBUS_UPSTREAM=all
+# the same run is made against upstream's controllers without kills (the
+# yardstick).
 . "$(dirname "$0")/../e2e/lib.sh"
 . "$KUBUS_ROOT/tests/e2e/kubus.sh"
 
@@ -45,7 +47,7 @@ on_exit "rm -rf '$CHAOS_WORK'"
 
 kns_new chaos-job
 # shellcheck disable=SC2086
-kubus_start --controllers=job,garbagecollector ${KUBUS_E2E_FLAGS:-} || fail "kubus did not start"
+chaos_kubus_start --controllers=job,garbagecollector ${KUBUS_E2E_FLAGS:-}
 
 job_yaml() {   # NAME COMPLETIONS PARALLELISM BACKOFF ARG
   cat <<YAML
@@ -159,9 +161,9 @@ if ((surplus > 0)); then
 fi
 
 {
-  echo "job chaos: kills=$n_kills chaos=$((chaos_end - start))s converge_after_last_kill=${converged}s"
-  echo "job chaos: train pods_created=$train_made minimum=$COMPLETIONS surplus=$surplus create_409=$create_409 create_504=$create_504; crash pods_created=$crash_made (want 3)"
-  echo "job chaos: samples=$n_samples $extremes"
+  echo "job chaos [$(chaos_side)]: kills=$n_kills chaos=$((chaos_end - start))s converge_after_last_kill=${converged}s"
+  echo "job chaos [$(chaos_side)]: train pods_created=$train_made minimum=$COMPLETIONS surplus=$surplus create_409=$create_409 create_504=$create_504; crash pods_created=$crash_made (want 3)"
+  echo "job chaos [$(chaos_side)]: samples=$n_samples $extremes"
   chaos_kills_by_victim "job chaos"
   [ -z "$fates" ] || sed 's/^/job chaos: surplus pod /' <<<"$fates"
 } | tee "$results/job.txt"
