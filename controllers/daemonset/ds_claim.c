@@ -90,6 +90,9 @@ static void adopt_after_get(ctrl_runtime_t *rt, const ctrl_result_t *res, void *
     if (!res->ok || !res->object) {
         if (res->status != 404) ctrl_enqueue_rate_limited(rt, res->owner_key);
     } else if (ds && strcmp(kobj_uid(res->object), s->uid) == 0 && !kobj_being_deleted(res->object)) {
+        /* whatever changed meanwhile (already adopted, relabelled), look again:
+         * a sync that found nothing left to patch has no event to wake it */
+        ctrl_enqueue(rt, res->owner_key);
         char err[128];
         selector_t *sel = selector_compile(kobj_get(ds, "spec.selector"), err, sizeof err);
         size_t i;

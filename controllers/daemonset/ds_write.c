@@ -165,7 +165,12 @@ void ds_update_status(ds_ctrl_t *c, ctrl_runtime_t *rt, ds_state_t *s, view_t *v
         ctrl_enqueue_after(rt, v->key, (uint64_t)v->spec.min_ready_seconds * 1000u);
     if (ds_status_unchanged(v->ds, &cnt)) return;
     const char *rv = kobj_resource_version(v->ds);
-    if (s->status_wrote_rv && strcmp(s->status_wrote_rv, rv) == 0) return;
+    if (s->status_wrote_rv && strcmp(s->status_wrote_rv, rv) == 0) {
+        /* the write's own event re-queues the key; this re-check covers one
+         * that came before this sync and would otherwise leave the counts stale */
+        ctrl_enqueue_after(rt, v->key, 1000);
+        return;
+    }
     json_t *st = ds_status_build(v->ds, &cnt, observe);
     json_t *copy = st ? json_deep_copy(v->ds) : NULL;
     if (!copy) {
