@@ -13,6 +13,11 @@
 #                           that side's cluster; sets DIFF_SIDE and
 #                           DIFF_OUT=$DIFF_DIR/<side> (a dir for the scenario's
 #                           observations)
+#   diff_run_both FN        run the scenario function FN under kubus (started by
+#                           the caller on the kubus side; stopped after FN), then
+#                           under upstream, back on the kubus side, and print
+#                           what each side wrote to the API server and its
+#                           Event counts (information)
 #   diff_ns                 create the test namespace on the current side, the
 #                           same name on both (exported as NS); deleted on exit
 #   diff_record NAME        stdin -> $DIFF_OUT/NAME (one observation)
@@ -92,6 +97,20 @@ diff_side() {
   DIFF_SIDE=$1
   DIFF_OUT=$DIFF_DIR/$1
   info "--- side: $1 (cluster $KUBUS_CLUSTER_DIR)"
+}
+
+diff_run_both() {
+  local scenario=$1 side
+  "$scenario"
+  kubus_stop
+  diff_upstream_wait
+  diff_side upstream
+  "$scenario"
+  diff_side kubus
+  diff_writes_report
+  for side in kubus upstream; do
+    sed "s/^/$KUBUS_TEST_NAME: $side events: /" "$DIFF_DIR/$side/events.counts"
+  done
 }
 
 # The namespace name is chosen once, so both sides' objects live in a

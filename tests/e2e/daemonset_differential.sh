@@ -108,18 +108,7 @@ diff_upstream_start
 diff_side kubus
 [ "$(kubectl get nodes -o name | wc -l)" = 2 ] || fail "expected exactly the nodes master and worker"
 kubus_start --controllers=daemonset,garbagecollector || fail "kubus did not start"
-scenario
-kubus_stop
-
-diff_upstream_wait
-diff_side upstream
-scenario
-diff_side kubus
-
-diff_writes_report
-for side in kubus upstream; do
-  sed "s/^/$KUBUS_TEST_NAME: $side events: /" "$DIFF_DIR/$side/events.counts"
-done
+diff_run_both scenario
 
 bad=0
 diff_compare steps history pods revisions || bad=1

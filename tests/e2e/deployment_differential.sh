@@ -144,19 +144,7 @@ diff_upstream_start   # comes up in the background while the kubus side runs
 
 diff_side kubus
 kubus_start --controllers=replicaset,deployment,garbagecollector || fail "kubus did not start"
-scenario
-kubus_stop
-
-diff_upstream_wait
-diff_side upstream
-scenario
-diff_side kubus
-
-# Information: what each side wrote to the API server in the namespace.
-diff_writes_report
-for side in kubus upstream; do
-  sed "s/^/$KUBUS_TEST_NAME: $side events: /" "$DIFF_DIR/$side/events.counts"
-done
+diff_run_both scenario
 
 bad=0
 diff_compare steps || bad=1
