@@ -34,8 +34,6 @@ typedef struct {
     char *plan_hash;
     json_t *adopt;          /* [resource, key] pairs to adopt once the live GET confirms */
     int64_t warned_generation;
-    char *status_from_rv;   /* resourceVersion the status write in flight was computed from */
-    char *status_wrote_rv;  /* ... and of the last one that succeeded: a cache still there is behind us */
 } ds_state_t;
 
 struct ds_ctrl {
@@ -83,10 +81,11 @@ json_t *ds_orphan_revisions(ctrl_runtime_t *rt, const json_t *ds, const selector
 void ds_sync_nodes(ds_ctrl_t *c, ctrl_runtime_t *rt, ds_state_t *s, view_t *v, const json_t **del, size_t n_del,
                    const char **create, size_t n_create);
 /* Writes the status v implies when it changed (observedGeneration when
- * observe), unless the cached DaemonSet is the very version our last
- * successful status write replaced (it would only earn a 409; the write's
- * own watch event re-queues the key). */
-void ds_update_status(ds_ctrl_t *c, ctrl_runtime_t *rt, ds_state_t *s, view_t *v, bool observe);
+ * observe). A write computed from a version our previous write already
+ * replaced earns a 409 and a rate-limited retry: skipping such writes
+ * instead left a re-created DaemonSet's counts stale when the event that
+ * should have woken it had already come (seen in CI). */
+void ds_update_status(ds_ctrl_t *c, ctrl_runtime_t *rt, view_t *v, bool observe);
 /* Result of a status write (ud: the ds_ctrl_t, or NULL). */
 void ds_status_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud);
 

@@ -46,8 +46,6 @@ static void state_free(void *p)
     json_decref(s->plan_nodes);
     free(s->plan_hash);
     json_decref(s->adopt);
-    free(s->status_from_rv);
-    free(s->status_wrote_rv);
     free(s);
 }
 
@@ -351,6 +349,7 @@ int ds_sync(ctrl_runtime_t *rt, const char *key, void *ud)
     json_t *orphans = ds_orphan_revisions(rt, ds, v.spec.selector);
     if (json_array_size(orphans) > 0) {
         ds_start_adoption(c, rt, s, key, ds, &orphans);   /* the patches' events wake us */
+        ctrl_enqueue_after(rt, key, 1000);                 /* and if they do not: look again */
         goto out;
     }
     json_decref(orphans);
@@ -360,7 +359,10 @@ int ds_sync(ctrl_runtime_t *rt, const char *key, void *ud)
         goto out;
     }
     const json_t *cur = ds_construct_history(rt, key, ds, &crs, old, &n_old);
-    if (!cur) goto out;   /* the revision's creation wakes us */
+    if (!cur) {   /* the revision's creation wakes us; the re-check covers a wake-up that never comes */
+        ctrl_enqueue_after(rt, key, 1000);
+        goto out;
+    }
     v.hash = ds_history_hash(cur);
     if (build_view(rt, &v) < 0) {
         rc = -1;
@@ -376,7 +378,10 @@ int ds_sync(ctrl_runtime_t *rt, const char *key, void *ud)
         if (v.issued == 0 && v.spec.strategy == DS_ROLLING_UPDATE) rolling_update(c, rt, s, &v);
         ds_cleanup_history(rt, &v, old, n_old);
     }
-    ds_update_status(c, rt, s, &v, satisfied);
+    ds_update_status(c, rt, &v, satisfied);
+    /* not settled (adoption, expectations, a create plan): a wake-up we wait
+     * for may already have come and gone; look again in a second */
+    if (!satisfied) ctrl_enqueue_after(rt, key, 1000);
 out:
     free(old);
     cache_list_free(&crs);

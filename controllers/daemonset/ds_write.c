@@ -136,20 +136,13 @@ void ds_sync_nodes(ds_ctrl_t *c, ctrl_runtime_t *rt, ds_state_t *s, view_t *v, c
 
 void ds_status_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
 {
-    ds_ctrl_t *c = ud;
-    ds_state_t *s = c ? strmap_get(c->states, res->owner_key) : NULL;
-    if (s) {
-        free(s->status_wrote_rv);
-        s->status_wrote_rv = res->ok ? s->status_from_rv : NULL;
-        if (!res->ok) free(s->status_from_rv);
-        s->status_from_rv = NULL;
-    }
+    (void)ud;
     if (res->ok || res->status == 404) return;
     LOGFV(1, "%s: status update failed (%u %s): will retry", res->owner_key, res->status, res->reason);
     ctrl_enqueue_rate_limited(rt, res->owner_key);
 }
 
-void ds_update_status(ds_ctrl_t *c, ctrl_runtime_t *rt, ds_state_t *s, view_t *v, bool observe)
+void ds_update_status(ds_ctrl_t *c, ctrl_runtime_t *rt, view_t *v, bool observe)
 {
     ds_node_pods_t *nodes = malloc((v->nodes.n + 1) * sizeof *nodes);
     if (!nodes) return;
@@ -164,13 +157,6 @@ void ds_update_status(ds_ctrl_t *c, ctrl_runtime_t *rt, ds_state_t *s, view_t *v
     if (v->spec.min_ready_seconds > 0 && cnt.ready != cnt.available)
         ctrl_enqueue_after(rt, v->key, (uint64_t)v->spec.min_ready_seconds * 1000u);
     if (ds_status_unchanged(v->ds, &cnt)) return;
-    const char *rv = kobj_resource_version(v->ds);
-    if (s->status_wrote_rv && strcmp(s->status_wrote_rv, rv) == 0) {
-        /* the write's own event re-queues the key; this re-check covers one
-         * that came before this sync and would otherwise leave the counts stale */
-        ctrl_enqueue_after(rt, v->key, 1000);
-        return;
-    }
     json_t *st = ds_status_build(v->ds, &cnt, observe);
     json_t *copy = st ? json_deep_copy(v->ds) : NULL;
     if (!copy) {
@@ -178,8 +164,6 @@ void ds_update_status(ds_ctrl_t *c, ctrl_runtime_t *rt, ds_state_t *s, view_t *v
         return;
     }
     json_object_set_new(copy, "status", st);
-    free(s->status_from_rv);
-    s->status_from_rv = strdup(rv);
     ctrl_update_status(rt, v->key, DS_RESOURCE, &copy, ds_status_done, c);
 }
 
