@@ -22,6 +22,7 @@
 #include "khttp.h"
 #include "kubus.pb-c.h"
 #include "msg.h"
+#include "view.h"
 
 #define PUB_SNDHWM 1000000
 #define LOOP_MAX_WAIT_MS 100
@@ -80,26 +81,33 @@ static uint64_t unix_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+void informer_event_fill(const informer_t *in, const reflector_t *r, int type, const objcache_entry_t *e,
+                         msg_envelope_t *env, msg_event_t *ev)
+{
+    kubus__v1__envelope__init(env);
+    kubus__v1__watch_event__init(ev);
+    env->version = MSG_VERSION;
+    env->body_case = KUBUS__V1__ENVELOPE__BODY_EVENT;
+    env->event = ev;
+    ev->epoch = in->epoch;
+    ev->seq = reflector_seq(r);
+    ev->resource = (char *)reflector_resource(r);
+    ev->namespace_ = (char *)e->ns;
+    ev->name = (char *)e->name;
+    ev->type = (Kubus__V1__EventType)type;
+    ev->object.data = (uint8_t *)e->json;
+    ev->object.len = e->json_len;
+    ev->resource_version = e->rv;
+    ev->uid = e->uid;
+    ev->view = view_version(ev->resource);
+}
+
 static void publish_event(void *ctx, reflector_t *r, int type, const objcache_entry_t *e)
 {
     informer_t *in = ctx;
     msg_envelope_t env;
     msg_event_t ev;
-    kubus__v1__envelope__init(&env);
-    kubus__v1__watch_event__init(&ev);
-    env.version = MSG_VERSION;
-    env.body_case = KUBUS__V1__ENVELOPE__BODY_EVENT;
-    env.event = &ev;
-    ev.epoch = in->epoch;
-    ev.seq = reflector_seq(r);
-    ev.resource = (char *)reflector_resource(r);
-    ev.namespace_ = (char *)e->ns;
-    ev.name = (char *)e->name;
-    ev.type = (Kubus__V1__EventType)type;
-    ev.object.data = (uint8_t *)e->json;
-    ev.object.len = e->json_len;
-    ev.resource_version = e->rv;
-    ev.uid = e->uid;
+    informer_event_fill(in, r, type, e, &env, &ev);
     ev.recv_unix_us = unix_us();
     char topic[BUS_TOPIC_MAX];
     in->published++;

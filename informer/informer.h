@@ -17,6 +17,7 @@
 
 #include "kubeconfig.h"
 #include "log.h"
+#include "msg.h"
 #include "reflector.h"
 #include "worker.h"
 
@@ -51,6 +52,11 @@ int informer_parse_flag(void *state, const char *flag, const char *value, bool *
 int informer_init(worker_t *w, void *state);
 int informer_run(worker_t *w, void *state);
 void informer_fini(worker_t *w, void *state);
+
+/* The WatchEvent envelope of entry e of r (env and ev are the caller's
+ * storage; strings are borrowed from e and r): the one place it is built. */
+void informer_event_fill(const informer_t *in, const reflector_t *r, int type, const objcache_entry_t *e,
+                         msg_envelope_t *env, msg_event_t *ev);
 
 /* snapshot.c: answers every SnapshotRequest waiting on the ROUTER. */
 void informer_serve_snapshots(informer_t *in);

@@ -11,6 +11,7 @@
 
 #include "khttp.h"
 #include "kubus.pb-c.h"
+#include "view.h"
 #include "watchparse.h"
 
 #define BACKOFF_MIN_MS 800u
@@ -187,6 +188,7 @@ static int apply_object(reflector_t *r, json_t *obj, source_t src)
     if (other_shard(r, ns)) { r->stats.other_shard++; return 0; }
     json_object_del(md, "managedFields");
     complete_type_meta(r, obj);
+    view_project(r->res->resource, obj);  /* after the checks: md stays valid until here */
     char *json = json_dumps(obj, JSON_COMPACT);
     if (!json) { log_bad(r, "object cannot be serialised", name); return -1; }
     size_t len = strlen(json);

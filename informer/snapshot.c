@@ -47,21 +47,7 @@ static int send_object(void *ctx, const objcache_entry_t *e)
     reply_t *rp = ctx;
     msg_envelope_t env;
     msg_event_t ev;
-    kubus__v1__envelope__init(&env);
-    kubus__v1__watch_event__init(&ev);
-    env.version = MSG_VERSION;
-    env.body_case = KUBUS__V1__ENVELOPE__BODY_EVENT;
-    env.event = &ev;
-    ev.epoch = rp->in->epoch;
-    ev.seq = reflector_seq(rp->r);
-    ev.resource = (char *)reflector_resource(rp->r);
-    ev.namespace_ = (char *)e->ns;
-    ev.name = (char *)e->name;
-    ev.type = KUBUS__V1__EVENT_TYPE__SNAPSHOT;
-    ev.object.data = (uint8_t *)e->json;
-    ev.object.len = e->json_len;
-    ev.resource_version = e->rv;
-    ev.uid = e->uid;
+    informer_event_fill(rp->in, rp->r, KUBUS__V1__EVENT_TYPE__SNAPSHOT, e, &env, &ev);
     if (send_to(rp, &env) < 0) {
         rp->failed = errno ? errno : EIO;
         return 1;

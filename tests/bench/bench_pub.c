@@ -35,6 +35,7 @@
 #include "flags.h"
 #include "kubus.pb-c.h"
 #include "msg.h"
+#include "view.h"
 #include "worker.h"
 
 #define PUB_SNDHWM 1000000
@@ -137,6 +138,7 @@ static int encode_event(const pub_t *p, uint64_t i, int type, uint64_t seq, uint
     ev.object.len = jlen;
     ev.resource_version = rv;
     ev.uid = uid;
+    ev.view = view_version(RESOURCE);
     int rc = msg_encode(&env, buf, len);
     free(json);
     return rc;
