@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "view.h"
 
 #define HB_SILENCE_MS 5000u       /* informer considered gone */
 #define AHEAD_GRACE_MS 2000u      /* heartbeat ahead of us this long: lost messages */
@@ -166,6 +167,16 @@ static void *open_sub(subscriber_t *s)
 
 static void deliver(subscriber_t *s, const msg_event_t *ev, int type, uint64_t seq)
 {
+    if (ev->view != view_version(ev->resource)) {   /* another build's informer: fields we read may be gone */
+        s->stats.refused++;
+        char got[16], want[16];
+        snprintf(got, sizeof got, "%u", (unsigned)ev->view);
+        snprintf(want, sizeof want, "%u", (unsigned)view_version(ev->resource));
+        if (log_limit_allow(&s->lim))
+            LOGW("event refused: object view version unknown", "subscriber", s->name, "resource", ev->resource,
+                 "name", ev->name, "view", got, "want", want);
+        return;
+    }
     json_error_t jerr;
     json_t *obj = json_loadb((const char *)ev->object.data, ev->object.len, JSON_REJECT_DUPLICATES, &jerr);
     if (!json_is_object(obj)) {
@@ -244,7 +255,8 @@ static void on_status(subscriber_t *s, const Kubus__V1__InformerStatus *st, uint
 {
     s->last_hb_ms = now;
     if (s->state == S_WAIT_HB) s->state = S_IDLE;
-    if (st->epoch != s->epoch) { new_epoch(s, st->epoch); return; }
+    if (st->epoch != s->epoch && !(s->epoch == 0 && s->state == S_SNAPSHOT)) { new_epoch(s, st->epoch); return; }
+    /* (During the first snapshot its SnapshotEnd settles the epoch.) */
     for (size_t i = 0; i < st->n_seqs; i++) {
         res_t *r = find_res(s, st->seqs[i]->resource);
         if (!r || !r->have || r->need || r->in_request) continue;
@@ -270,8 +282,9 @@ static void on_event_msg(subscriber_t *s, msg_envelope_t *env)
         msg_free(env);
         return;
     }
-    if (s->epoch == 0) { msg_free(env); return; } /* not started: the snapshot will cover it */
-    if (ev->epoch != s->epoch) {
+    bool buffering = s->state == S_SNAPSHOT && r->in_request;
+    if (s->epoch == 0 && !buffering) { msg_free(env); return; } /* not started: the snapshot will cover it */
+    if (s->epoch != 0 && ev->epoch != s->epoch) {
         /* A restarted informer, or a late event of a dead one: which, only its
          * heartbeat or a SnapshotEnd can say, so do not adopt this epoch (a
          * stale event would make us flip back); re-snapshot everything. */
@@ -283,7 +296,7 @@ static void on_event_msg(subscriber_t *s, msg_envelope_t *env)
         msg_free(env);
         return;
     }
-    if (s->state == S_SNAPSHOT && r->in_request) {
+    if (buffering) {   /* kept until SnapshotEnd says which epoch and seq they follow */
         if (s->live.n >= LIVE_MAX_EVENTS || vec_push(&s->live, env) < 0) {
             LOGW("too many events while a snapshot streams, starting over", "subscriber", s->name);
             msg_free(env);
@@ -469,9 +482,16 @@ static int drain(subscriber_t *s, void *sock, bool is_sub, uint64_t now)
     return n;
 }
 
+/* The first snapshot is asked for at once, without waiting for a heartbeat:
+ * its SnapshotEnd brings the epoch, and live events lost while our
+ * subscriptions travel to the informer (the slow joiner) show up as a
+ * sequence gap or as a heartbeat ahead of us, both of which re-snapshot.
+ * So a (re)started controller is ready as soon as its state is complete.
+ * After that, a lost informer (silence) is waited for by heartbeat. */
 static void maybe_request(subscriber_t *s, uint64_t now)
 {
-    if (s->state == S_IDLE && s->epoch && now >= s->retry_at_ms) request_snapshot(s, now);
+    if (now < s->retry_at_ms || s->state == S_SNAPSHOT) return;
+    if (s->epoch == 0 || s->state == S_IDLE) request_snapshot(s, now);
 }
 
 int subscriber_process(subscriber_t *s)

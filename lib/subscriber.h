@@ -13,8 +13,10 @@
  * marked (those objects were deleted while we were not looking).
  *
  * What it does for you:
- * - waits for an InformerStatus heartbeat before asking for a snapshot (that
- *   proves the subscriptions have reached the informer: no slow-joiner gap);
+ * - asks for the first snapshot at once (no heartbeat wait): its SnapshotEnd
+ *   brings the epoch, and live events lost while the subscriptions still
+ *   travel to the informer (the slow joiner) are caught as below, by a gap
+ *   or a heartbeat ahead of us;
  * - buffers live events while a snapshot streams in, drops those with
  *   seq <= the snapshot's seq, and delivers a snapshot only when complete
  *   (an aborted or timed-out snapshot never reaches the callbacks);

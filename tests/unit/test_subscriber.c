@@ -16,6 +16,7 @@
 #include <zmq.h>
 
 #include "subscriber.h"
+#include "view.h"
 
 #define MAXLOG 64
 
@@ -88,8 +89,10 @@ static void heartbeat(fx_t *f, uint64_t epoch, uint64_t seq)
     send_env(f->pub, BUS_TOPIC_INFORMER, strlen(BUS_TOPIC_INFORMER), &env);
 }
 
-/* One event, on the live stream (router NULL) or as a snapshot reply. */
-static void event(fx_t *f, bool reply, uint64_t epoch, uint64_t seq, int type, const char *name, const char *json)
+/* One event, on the live stream (router NULL) or as a snapshot reply, in
+ * view version `view` of its resource. */
+static void event_view(fx_t *f, bool reply, uint64_t epoch, uint64_t seq, int type, const char *name,
+                       const char *json, uint32_t view)
 {
     msg_envelope_t env;
     msg_event_t ev;
@@ -107,8 +110,14 @@ static void event(fx_t *f, bool reply, uint64_t epoch, uint64_t seq, int type, c
     ev.object.data = (uint8_t *)(json ? json : "{\"kind\":\"Pod\"}");
     ev.object.len = strlen((const char *)ev.object.data);
     ev.resource_version = "1";
+    ev.view = view;
     if (reply) send_env(f->router, f->id, f->idlen, &env);
     else send_env(f->pub, "E/pods/ns/", 10, &env);
+}
+
+static void event(fx_t *f, bool reply, uint64_t epoch, uint64_t seq, int type, const char *name, const char *json)
+{
+    event_view(f, reply, epoch, seq, type, name, json, view_version("pods"));
 }
 
 static void snapshot_end(fx_t *f, uint64_t epoch, uint64_t seq, bool synced, uint64_t count, const char *error)
@@ -146,12 +155,13 @@ static void pump(fx_t *f, int ms)
     } while (now_ms() < until);
 }
 
-/* Heartbeats (epoch, seq) until the subscriber asks for a snapshot. */
-static void await_request(fx_t *f, uint64_t epoch, uint64_t seq)
+/* Until the subscriber asks for a snapshot; with beat, heartbeats (epoch,
+ * seq) meanwhile. */
+static void await_request_beating(fx_t *f, bool beat, uint64_t epoch, uint64_t seq)
 {
     uint64_t until = now_ms() + 5000;
     while (now_ms() < until) {
-        heartbeat(f, epoch, seq);
+        if (beat) heartbeat(f, epoch, seq);
         pump(f, 20);
         int n = zmq_recv(f->router, f->id, sizeof f->id, ZMQ_DONTWAIT);
         if (n < 0) continue;
@@ -170,6 +180,8 @@ static void await_request(fx_t *f, uint64_t epoch, uint64_t seq)
     }
     fail_msg("no snapshot request within 5 s");
 }
+
+static void await_request(fx_t *f, uint64_t epoch, uint64_t seq) { await_request_beating(f, true, epoch, seq); }
 
 static bool no_request(fx_t *f, int ms)
 {
@@ -334,6 +346,54 @@ static void test_bad_messages_counted(void **state)
     assert_int_equal(st.gaps, 0);
 }
 
+/* A fresh subscriber asks at once, before any heartbeat (ready without
+ * waiting), keeps the live events that arrive while the first snapshot
+ * streams, and takes its epoch from the SnapshotEnd; a heartbeat that
+ * arrives meanwhile does not abort it. */
+static void test_first_snapshot_without_heartbeat(void **state)
+{
+    fx_t *f = *state;
+    uint64_t t0 = now_ms();
+    await_request_beating(f, false, 0, 0);
+    assert_true(now_ms() - t0 < 1000);
+    event(f, false, 42, 3, KUBUS__V1__EVENT_TYPE__ADDED, "c", NULL);   /* after the snapshot's seq 2 */
+    event(f, false, 42, 2, KUBUS__V1__EVENT_TYPE__MODIFIED, "a", NULL); /* covered by it */
+    heartbeat(f, 42, 3);
+    pump(f, 50);
+    assert_int_equal(f->nlog, 0);
+    event(f, true, 42, 2, KUBUS__V1__EVENT_TYPE__SNAPSHOT, "a", NULL);
+    snapshot_end(f, 42, 2, true, 1, NULL);
+    pump(f, 50);
+    const char *want[] = { "begin pods 42", "SNAPSHOT pods/a 2", "end pods 42", "ADDED pods/c 3", NULL };
+    expect_log(f, want);
+    assert_true(subscriber_synced(f->sub));
+    assert_int_equal(subscriber_epoch(f->sub), 42);
+    subscriber_stats_t st;
+    subscriber_stats(f->sub, &st);
+    assert_int_equal(st.snapshots, 1);
+    assert_int_equal(st.gaps, 0);
+}
+
+/* A pod in a view version this build does not know (another build's
+ * informer) never reaches the callbacks: refused and counted; the stream
+ * goes on in order. */
+static void test_unknown_view_refused(void **state)
+{
+    fx_t *f = *state;
+    first_sync(f, 77);
+    f->nlog = 0;
+    event_view(f, false, 77, 7, KUBUS__V1__EVENT_TYPE__ADDED, "whole", NULL, 0);
+    event_view(f, false, 77, 8, KUBUS__V1__EVENT_TYPE__ADDED, "future", NULL, VIEW_POD_VERSION + 1);
+    event(f, false, 77, 9, KUBUS__V1__EVENT_TYPE__ADDED, "k", NULL);
+    pump(f, 100);
+    const char *want[] = { "ADDED pods/k 9", NULL };
+    expect_log(f, want);
+    subscriber_stats_t st;
+    subscriber_stats(f->sub, &st);
+    assert_int_equal(st.refused, 2);
+    assert_int_equal(st.gaps, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -342,6 +402,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_new_epoch_resnapshots, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unsynced_and_refused_are_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_messages_counted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_view_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_first_snapshot_without_heartbeat, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
