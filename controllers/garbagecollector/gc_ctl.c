@@ -131,6 +131,7 @@ void gc_ctl_config(gc_ctl_t *c, ctrl_config_t *cfg, int concurrent_syncs)
     cfg->sync = gc_ctl_sync;
     cfg->ud = c;
     cfg->concurrent_syncs = concurrent_syncs;
+    cfg->metadata_only = true;   /* the graph reads ownerReferences, finalizers, deletion state only */
 }
 
 int gc_ctl_attach(gc_ctl_t *c, ctrl_runtime_t *rt)

@@ -48,6 +48,7 @@ struct ctrl_runtime {
     actions_t *actions;
     strmap_t *held;           /* keys in sync waiting for their actions */
     bool ready;
+    bool metadata_only;       /* cfg.metadata_only */
     bool test_mode;
     bool test_ready;
     uint64_t test_unix_ms;    /* 0: real clock */
@@ -150,6 +151,22 @@ static void on_change(cache_change_t ch, const json_t *old_obj, const json_t *ne
         s->handlers[i].fn(s->rt, s->resource, ch, old_obj, new_obj, s->handlers[i].ud);
 }
 
+/* {apiVersion, kind, metadata} of obj, sharing the metadata subtree (new
+ * reference; NULL on OOM or without metadata). The rest of obj is freed
+ * with it. */
+static json_t *metadata_of(json_t *obj)
+{
+    json_t *md = json_object_get(obj, "metadata");
+    if (!json_is_object(md)) return NULL;
+    json_t *out = json_pack("{s:O}", "metadata", md);
+    static const char *const type_meta[] = { "apiVersion", "kind" };
+    for (size_t i = 0; out && i < 2; i++) {
+        json_t *v = json_object_get(obj, type_meta[i]);
+        if (v && json_object_set(out, type_meta[i], v) < 0) { json_decref(out); out = NULL; }
+    }
+    return out;
+}
+
 static void apply_event(ctrl_runtime_t *rt, const char *resource, json_t **obj, bool deleted)
 {
     slot_t *s = slot_of(rt, resource);
@@ -157,6 +174,11 @@ static void apply_event(ctrl_runtime_t *rt, const char *resource, json_t **obj, 
         json_decref(*obj);
         *obj = NULL;
         return;
+    }
+    if (rt->metadata_only && *obj) {
+        json_t *md = metadata_of(*obj);
+        json_decref(*obj);
+        *obj = md;
     }
     if (cache_apply(s->cache, obj, deleted, on_change, s) < 0)
         LOGFV(1, "%s: event without a usable object dropped", resource);
@@ -324,6 +346,7 @@ static int init_common(ctrl_runtime_t *rt, const ctrl_config_t *cfg, int max_act
     rt->primary = strdup(cfg->primary ? cfg->primary : "");
     rt->sync = cfg->sync;
     rt->ud = cfg->ud;
+    rt->metadata_only = cfg->metadata_only;
     if (!rt->controller || !rt->component || !rt->primary) return -1;
     for (int i = 0; cfg->resources[i]; i++) {
         if (rt->n_slots >= MAX_RESOURCES) return -1;

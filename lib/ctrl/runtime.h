@@ -56,6 +56,10 @@ typedef struct {
     ctrl_sync_fn sync;
     void *ud;
     int concurrent_syncs;          /* 0: worker opts --concurrent-syncs */
+    /* Cache and hand to handlers only {apiVersion, kind, metadata} of each
+     * object (upstream's metadata-only informers, as its garbage collector
+     * uses): for a controller that never reads spec or status. */
+    bool metadata_only;
 } ctrl_config_t;
 
 /* Builds the runtime (sockets connected, nothing received yet). NULL on
