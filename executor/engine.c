@@ -13,7 +13,11 @@
  * RUNNING) and never exceeds max_in_flight; a PARKED job's key is held by
  * a job that is not parked (so every parked job is woken eventually); READY jobs are served before
  * new ones (they already hold slots, finishing them frees slots); every
- * request, retries and lookups included, takes one token.
+ * request, retries and lookups included, takes one token from the bucket
+ * of the controller it serves (routing id): kube-controller-manager gives
+ * every controller its own client and so its own --kube-api-qps/-burst,
+ * and so does the executor; a controller out of tokens never holds up
+ * another's work.
  */
 #include "engine.h"
 
@@ -31,6 +35,7 @@
 #include "khttp.h"
 #include "log.h"
 #include "ratelimit.h"
+#include "ctrl/strmap.h"
 #include "evcorr.h"
 #include "request.h"
 #include "retry.h"
@@ -73,7 +78,9 @@ typedef struct {
 struct engine {
     CURLM *multi;
     kubeconfig_t *kc;
-    ratelimit_t rl;
+    double qps;
+    int burst;
+    strmap_t *buckets;           /* routing id -> ratelimit_t, made full on first use */
     fairq_t *queue;
     journal_t *journal;
     evagg_t *evagg;
@@ -550,21 +557,56 @@ static void wake_due(engine_t *e, int *timeout)
     }
 }
 
-/* The next job that may take a token: follow-ups first, then new work. */
-static job_t *next_job(engine_t *e)
+/* The token bucket of the controller j serves (NULL only on OOM: such a
+ * job then goes unthrottled rather than stuck). */
+static ratelimit_t *bucket_of(engine_t *e, const job_t *j)
 {
-    if (e->ready.head) return e->ready.head;
-    return e->started < e->max_in_flight ? fairq_peek(e->queue) : NULL;
+    ratelimit_t *rl = strmap_get(e->buckets, j->reply_to);
+    if (rl) return rl;
+    rl = malloc(sizeof *rl);
+    if (!rl) return NULL;
+    ratelimit_init(rl, e->qps, e->burst, e->now_ms * 1000000ull);
+    if (strmap_put(e->buckets, j->reply_to, rl) < 0) { free(rl); return NULL; }
+    return rl;
 }
 
+typedef struct {
+    engine_t *e;
+    uint64_t min_wait_ns;        /* shortest wait of a job refused for want of a token */
+} token_probe_t;
+
+/* fairq_pop_if's test: may this job's controller send a request now? */
+static bool has_token(void *item, void *arg)
+{
+    token_probe_t *p = arg;
+    ratelimit_t *rl = bucket_of(p->e, item);
+    uint64_t wait = rl ? ratelimit_wait_ns(rl, p->e->now_ms * 1000000ull) : 0;
+    if (wait && wait < p->min_wait_ns) p->min_wait_ns = wait;
+    return wait == 0;
+}
+
+static void take_token(engine_t *e, const job_t *j)
+{
+    ratelimit_t *rl = bucket_of(e, j);
+    if (rl) ratelimit_try_take(rl, e->now_ms * 1000000ull);
+}
+
+/* The next job that may take a token: follow-ups first (they hold slots),
+ * then new work in round-robin order, each only when its controller has a
+ * token. The job is not yet taken off its list. */
+static job_t *next_ready(engine_t *e, token_probe_t *p)
+{
+    for (job_t *j = e->ready.head; j; j = j->lnext)
+        if (has_token(j, p)) return j;
+    return NULL;
+}
+
+/* Marks j (off the ready list, or just popped from the fair queue) as
+ * taken. */
 static void take_job(engine_t *e, job_t *j)
 {
-    if (j->state == JS_READY) {
-        list_unlink(&e->ready, j);
-    } else {
-        fairq_pop(e->queue);
-        e->started++;
-    }
+    if (j->state == JS_READY) list_unlink(&e->ready, j);
+    else e->started++;
     j->state = JS_RUNNING; /* transiently: start() or a wait sets the real state */
 }
 
@@ -605,22 +647,22 @@ static void note_throttle(engine_t *e, bool throttled)
 
 static void dispatch(engine_t *e, int *timeout)
 {
-    uint64_t now_ns = e->now_ms * 1000000ull;
-    job_t *j;
-    while ((j = next_job(e)) != NULL) {
-        uint64_t wait_ns = ratelimit_wait_ns(&e->rl, now_ns);
-        if (wait_ns) {
-            note_throttle(e, true);
-            int ms = (int)((wait_ns + 999999) / 1000000);
-            if (ms < *timeout) *timeout = ms;
-            return;
-        }
+    token_probe_t p = { .e = e, .min_wait_ns = UINT64_MAX };
+    for (;;) {
+        job_t *j = next_ready(e, &p);
+        if (!j && e->started < e->max_in_flight) j = fairq_pop_if(e->queue, has_token, &p);
+        if (!j) break;
         take_job(e, j);
         if (!plan_event(j)) continue;
-        ratelimit_try_take(&e->rl, now_ns);
+        take_token(e, j);
         start(j);
     }
-    note_throttle(e, false);
+    bool throttled = p.min_wait_ns != UINT64_MAX;
+    note_throttle(e, throttled);
+    if (throttled) {
+        uint64_t ms = (p.min_wait_ns + 999999) / 1000000;
+        if (*timeout < 0 || ms < (uint64_t)*timeout) *timeout = (int)(ms > INT32_MAX ? INT32_MAX : ms);
+    }
 }
 
 int engine_step(engine_t *e, uint64_t now_ms, int max_ms)
@@ -796,13 +838,15 @@ engine_t *engine_new(const engine_opts_t *o, char *err, size_t errlen)
     e->send = o->send;
     e->send_ud = o->send_ud;
     e->bad_log = (log_limit_t)LOG_LIMIT_INIT(1.0, 10.0);
-    ratelimit_init(&e->rl, o->qps, o->burst, 0);
+    e->qps = o->qps;
+    e->burst = o->burst;
+    e->buckets = strmap_new(free);
     e->multi = curl_multi_init();
     e->queue = fairq_new();
     e->journal = journal_new(JOURNAL_MAX_RECENT, JOURNAL_MAX_RECENT_BYTES, JOURNAL_RECENT_MS);
     e->evagg = evagg_new(EVAGG_CAPACITY, EVAGG_WINDOW_MS);
     e->evcorr = evcorr_new(EVCORR_CAPACITY);
-    if (!e->multi || !e->queue || !e->journal || !e->evagg || !e->evcorr ||
+    if (!e->buckets || !e->multi || !e->queue || !e->journal || !e->evagg || !e->evcorr ||
         curl_multi_setopt(e->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX) != CURLM_OK ||
         curl_multi_setopt(e->multi, CURLMOPT_MAX_CONCURRENT_STREAMS, (long)e->max_in_flight) != CURLM_OK) {
         snprintf(err, errlen, "cannot set up libcurl multi or the executor's tables");
@@ -827,6 +871,7 @@ void engine_destroy(engine_t **ep)
     engine_t *e = *ep;
     while (e->all) job_free(e->all);
     fairq_destroy(&e->queue, NULL); /* its items were the jobs just freed */
+    strmap_destroy(&e->buckets);
     journal_destroy(&e->journal);
     evagg_destroy(&e->evagg);
     evcorr_destroy(&e->evcorr);

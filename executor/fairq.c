@@ -106,6 +106,22 @@ void *fairq_pop(fairq_t *q)
     return item;
 }
 
+void *fairq_pop_if(fairq_t *q, bool (*ok)(void *item, void *arg), void *arg)
+{
+    fq_owner_t *start = q->cursor, *o = start;
+    if (!o) return NULL;
+    do {
+        if (ok(o->head->item, arg)) {
+            q->cursor = o;   /* the owners skipped keep their turn for the next round */
+            void *item = fairq_pop(q);
+            if (start != o) q->cursor = start;   /* start still queues: only o can have left the ring */
+            return item;
+        }
+        o = o->next;
+    } while (o != start);
+    return NULL;
+}
+
 size_t fairq_len(const fairq_t *q) { return q->len; }
 
 size_t fairq_owner_len(const fairq_t *q, const char *owner)

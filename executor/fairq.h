@@ -12,6 +12,7 @@
 #ifndef KUBUS_EXECUTOR_FAIRQ_H
 #define KUBUS_EXECUTOR_FAIRQ_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct fairq fairq_t;
@@ -25,6 +26,11 @@ int fairq_push(fairq_t *q, const char *owner, void *item);
 /* Takes the head of the next owner's FIFO in round-robin order; NULL when
  * empty. The owner's name is not returned: items carry their own. */
 void *fairq_pop(fairq_t *q);
+/* Like fairq_pop, but skips the owners whose head item ok() refuses (a
+ * controller out of tokens must not hold up the others): takes the head of
+ * the first owner in round-robin order that ok accepts, or returns NULL
+ * when ok refuses every owner's head. O(owners). */
+void *fairq_pop_if(fairq_t *q, bool (*ok)(void *item, void *arg), void *arg);
 /* The item fairq_pop would return, without taking it. */
 void *fairq_peek(const fairq_t *q);
 

@@ -67,11 +67,47 @@ static msg_envelope_t *get_action(uint64_t id, const char *resource)
     return out;
 }
 
-static void submit(engine_t *e, uint64_t id, const char *resource, uint64_t now)
+static void submit_as(engine_t *e, const char *reply_to, uint64_t id, const char *resource, uint64_t now)
 {
     msg_envelope_t *env = get_action(id, resource);
-    engine_submit(e, "replicaset.0", &env, now);
+    engine_submit(e, reply_to, &env, now);
     assert_null(env); /* always taken */
+}
+
+static void submit(engine_t *e, uint64_t id, const char *resource, uint64_t now)
+{
+    submit_as(e, "replicaset.0", id, resource, now);
+}
+
+/* Every controller has its own --kube-api-qps/--kube-api-burst bucket, as
+ * each of kube-controller-manager's controllers has its own client: one
+ * that spent its burst neither slows another nor is topped up by it. */
+static void test_bucket_per_controller(void **state)
+{
+    (void)state;
+    assert_int_equal(khttp_global_init(), 0);
+    kubeconfig_t kc;
+    memset(&kc, 0, sizeof kc);
+    kc.server = strdup("http://127.0.0.1:1");
+    sink_t s = { 0 };
+    engine_opts_t o = { .kc = &kc, .qps = 0.001, .burst = 2, .max_in_flight = 16, .epoch = 5,
+                        .send = sink_send, .send_ud = &s };
+    char err[256];
+    engine_t *e = engine_new(&o, err, sizeof err);
+    assert_non_null(e);
+    for (uint64_t i = 1; i <= 5; i++) submit_as(e, "replicaset.0", i, "replicasets", 1000);
+    engine_step(e, 1001, 100);
+    assert_int_equal(engine_in_flight(e), 2);   /* its burst */
+    assert_int_equal(engine_queued(e), 3);
+    submit_as(e, "deployment.0", 100, "deployments", 1002);
+    submit_as(e, "deployment.0", 101, "deployments", 1002);
+    submit_as(e, "deployment.0", 102, "deployments", 1002);
+    int timeout = engine_step(e, 1003, 1000);
+    assert_int_equal(engine_in_flight(e), 4);   /* the other controller's burst, untouched */
+    assert_int_equal(engine_queued(e), 4);
+    assert_true(timeout > 0);                   /* waiting for tokens, not spinning */
+    engine_destroy(&e);
+    kubeconfig_free(&kc);
 }
 
 static void test_dedup_and_report(void **state)
@@ -196,6 +232,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dedup_and_report),
+        cmocka_unit_test(test_bucket_per_controller),
         cmocka_unit_test(test_same_event_key_parks_without_a_slot),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

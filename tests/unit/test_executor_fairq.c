@@ -56,6 +56,36 @@ static void test_busy_controller_cannot_starve_another(void **state)
     assert_null(q);
 }
 
+static bool not_owner(void *item, void *arg) { return strcmp(((item_t *)item)->owner, arg) != 0; }
+static bool refuse_all(void *item, void *arg) { (void)item; (void)arg; return false; }
+
+/* An owner whose head is refused is skipped, keeps its place in the round
+ * and its FIFO order. */
+static void test_pop_if_skips_refused_owner(void **state)
+{
+    (void)state;
+    fairq_t *q = fairq_new();
+    fill(q, 0, "a", 3);
+    fill(q, 1, "b", 2);
+    fill(q, 2, "c", 1);
+    assert_null(fairq_pop_if(q, refuse_all, NULL));
+    assert_int_equal(fairq_len(q), 6);
+    item_t *it = fairq_pop_if(q, not_owner, "a");
+    assert_string_equal(it->owner, "b");
+    assert_int_equal(it->n, 0);
+    /* a was skipped, not sent to the back: a plain pop serves it next. */
+    it = fairq_pop(q);
+    assert_string_equal(it->owner, "a");
+    assert_int_equal(it->n, 0);
+    it = fairq_pop_if(q, not_owner, "b");   /* b's turn refused: c */
+    assert_string_equal(it->owner, "c");
+    it = fairq_pop_if(q, not_owner, "b");   /* c gone, a next */
+    assert_string_equal(it->owner, "a");
+    assert_int_equal(it->n, 1);
+    assert_int_equal(fairq_len(q), 2);
+    fairq_destroy(&q, NULL);
+}
+
 static void test_round_robin_order(void **state)
 {
     (void)state;
@@ -112,6 +142,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_busy_controller_cannot_starve_another),
         cmocka_unit_test(test_round_robin_order),
+        cmocka_unit_test(test_pop_if_skips_refused_owner),
         cmocka_unit_test(test_each_and_destroy_frees_items),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
