@@ -19,14 +19,20 @@
 #              (kubus-controller-manager --controllers=replicaset,garbagecollector) on the
 #              shared cluster vs upstream kube-controller-manager on a private cluster
 #              (KUBUS_UPSTREAM=all). Time to all ready, to all pods gone; VmRSS and CPU time.
+#  6 scale     BENCH_SCALE_PODS pods in BENCH_SCALE_RS ReplicaSets: kubus vs upstream
+#              kube-controller-manager (the same 8 controllers) from a fresh start on the same
+#              cluster: CPU to sync, PSS, idle CPU; kubus controllers' SIGKILL -> ready
+#              (tests/bench/scale.sh says exactly what).
 #
 # Isolation on the shared cluster: every namespace is private (kubus-bench-*), and every
 # kubus process here runs as shard fnv1a32(ns) % 65536 of 65536 (DEVELOPERS.md, Sharding),
 # so it sees, caches and acts on its own namespace only (plus cluster-scoped objects).
 #
 # Env: KUBUS_BUILD (default build), KUBUS_BIN (default $KUBUS_BUILD/bin),
-#   BENCH_PHASES (default "bus full latency snapshot yardstick"), BENCH_EVENTS (200000),
+#   BENCH_PHASES (default "bus full latency snapshot yardstick scale"), BENCH_EVENTS (200000),
 #   BENCH_LAT_PODS (2000), BENCH_SNAP_PODS (10000), BENCH_RS_REPLICAS (200), BENCH_RS_ROUNDS (2),
+#   BENCH_SCALE_PODS (10000), BENCH_SCALE_RS (1000), BENCH_SCALE_NS (10), BENCH_SCALE_KILLS (5),
+#   BENCH_SCALE_IDLE (30),
 #   BENCH_KEEP=1 keeps the work dir (logs) also on success.
 # Everything started is stopped, every namespace deleted and the extra cluster torn
 # down on exit, also on failure or Ctrl-C (then the work dir with the logs is kept).
@@ -40,7 +46,7 @@ BIN=${KUBUS_BIN:-$BUILD/bin}
 TBIN=$BUILD/tests
 OUT=$BUILD/bench
 RESULTS=$OUT/results.txt
-PHASES=${BENCH_PHASES:-bus full latency snapshot yardstick}
+PHASES=${BENCH_PHASES:-bus full latency snapshot yardstick scale}
 EVENTS=${BENCH_EVENTS:-200000}
 LAT_PODS=${BENCH_LAT_PODS:-2000}
 SNAP_PODS=${BENCH_SNAP_PODS:-10000}
@@ -471,6 +477,11 @@ phase_yardstick() {
   stop kubus
 }
 
+# ---- 6: scale (tests/bench/scale.sh) ------------------------------------------------
+
+# shellcheck source=scale.sh
+. "$ROOT/tests/bench/scale.sh"
+
 # ---- main ----------------------------------------------------------------------------
 
 for t in "$TBIN/kubus-bench-sub" "$TBIN/kubus-bench-pub" "$TBIN/kubus-bench-fakeapi" "$BIN/kubus-informer" \
@@ -490,6 +501,10 @@ if [[ " $PHASES " == *" latency "* || " $PHASES " == *" snapshot "* ]]; then
   stop_cluster_bus
 fi
 case " $PHASES " in *" yardstick "*) phase_yardstick ;; esac
+if [[ " $PHASES " == *" scale "* ]]; then
+  kubectl get --raw /readyz >/dev/null 2>&1 || die "no cluster at $KUBECONFIG (make cluster-up)"
+  phase_scale
+fi
 res "load_average_at_end: $(cut -d' ' -f1-3 /proc/loadavg)"
 res "bench_wall_seconds: $(secs_since "$T_START") s"
 OK=1
