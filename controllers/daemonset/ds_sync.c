@@ -147,7 +147,9 @@ static bool pod_terminal(const json_t *pod)
 static int build_view(ctrl_runtime_t *rt, view_t *v)
 {
     cache_t *pods = ctrl_cache(rt, DS_POD_RESOURCE), *nodes = ctrl_cache(rt, DS_NODE_RESOURCE);
-    if (cache_list_namespace(pods, kobj_namespace(v->ds), &v->pods) < 0 || cache_list_all(nodes, &v->nodes) < 0)
+    /* Only ours and orphans can be claimed: others' pods are never looked at. */
+    if (cache_list_claimable(pods, kobj_namespace(v->ds), kobj_uid(v->ds), &v->pods) < 0 ||
+        cache_list_all(nodes, &v->nodes) < 0)
         return -1;
     v->by_node = strmap_new(podvec_free);
     v->owned = malloc((v->pods.n ? v->pods.n : 1) * sizeof *v->owned);

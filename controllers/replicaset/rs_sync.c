@@ -347,17 +347,22 @@ static size_t related_pods(rs_ctrl_t *c, ctrl_runtime_t *rt, const json_t *rs, c
     return n;
 }
 
+/* Only a scale-down looks at the whole namespace (the same-node rank
+ * counts related ReplicaSets' pods); every other sync reads its claimable
+ * pods only. */
 static void delete_victims(rs_ctrl_t *c, ctrl_runtime_t *rt, rs_state_t *s, const char *key, const json_t *rs,
-                           const json_t **owned, size_t n_owned, int count, const cache_list_t *ns_pods)
+                           const json_t **owned, size_t n_owned, int count)
 {
-    const json_t **related = malloc((ns_pods->n ? ns_pods->n : 1) * sizeof *related);
-    if (!related) return;
-    size_t n_rel = related_pods(c, rt, rs, ns_pods, related);
-    if ((size_t)count < n_owned && rs_sort_victims(owned, n_owned, related, n_rel, (int64_t)ctrl_now_unix_ms(rt) * 1000) < 0) {
-        free(related);
-        return;
-    }
+    cache_list_t ns_pods;
+    if (cache_list_namespace(ctrl_cache(rt, POD_RESOURCE), kobj_namespace(rs), &ns_pods) < 0) return;
+    const json_t **related = malloc((ns_pods.n ? ns_pods.n : 1) * sizeof *related);
+    if (!related) { cache_list_free(&ns_pods); return; }
+    size_t n_rel = related_pods(c, rt, rs, &ns_pods, related);
+    int rc = (size_t)count < n_owned ? rs_sort_victims(owned, n_owned, related, n_rel,
+                                                       (int64_t)ctrl_now_unix_ms(rt) * 1000) : 0;
     free(related);
+    cache_list_free(&ns_pods);
+    if (rc < 0) return;
     s->delete_failed = false;
     for (int i = 0; i < count && (size_t)i < n_owned; i++) {
         if (ctrl_delete(rt, key, POD_RESOURCE, kobj_namespace(owned[i]), kobj_name(owned[i]), kobj_uid(owned[i]),
@@ -367,7 +372,7 @@ static void delete_victims(rs_ctrl_t *c, ctrl_runtime_t *rt, rs_state_t *s, cons
 }
 
 static void manage_replicas(rs_ctrl_t *c, ctrl_runtime_t *rt, rs_state_t *s, const char *key, const json_t *rs,
-                            const rs_spec_t *spec, const json_t **owned, size_t n_owned, const cache_list_t *ns_pods)
+                            const rs_spec_t *spec, const json_t **owned, size_t n_owned)
 {
     int diff = rs_diff(n_owned, spec->replicas, RS_BURST_REPLICAS);
     if (diff > 0) {
@@ -377,7 +382,7 @@ static void manage_replicas(rs_ctrl_t *c, ctrl_runtime_t *rt, rs_state_t *s, con
         issue_batch(c, rt, s, key);
     } else if (diff < 0) {
         LOGFV(2, "%s: too many replicas (need %d, have %zu): deleting %d", key, spec->replicas, n_owned, -diff);
-        delete_victims(c, rt, s, key, rs, owned, n_owned, -diff, ns_pods);
+        delete_victims(c, rt, s, key, rs, owned, n_owned, -diff);
     } else {
         clear_error(s);
     }
@@ -555,7 +560,7 @@ int rs_sync(ctrl_runtime_t *rt, const char *key, void *ud)
     cache_list_t pods;
     claims_t cl = { 0 };
     int rc = 0;
-    if (cache_list_namespace(ctrl_cache(rt, POD_RESOURCE), kobj_namespace(rs), &pods) < 0 ||
+    if (cache_list_claimable(ctrl_cache(rt, POD_RESOURCE), kobj_namespace(rs), kobj_uid(rs), &pods) < 0 ||
         claim_all(c, rt, key, rs, &spec, &pods, &cl) < 0) {
         rc = -1;
         goto out;
@@ -565,7 +570,7 @@ int rs_sync(ctrl_runtime_t *rt, const char *key, void *ud)
         needs_sync = false;   /* count the adopted pods first: the next sync manages */
     }
     if (needs_sync && !kobj_being_deleted(rs))
-        manage_replicas(c, rt, s, key, rs, &spec, cl.owned, cl.n_owned, &pods);
+        manage_replicas(c, rt, s, key, rs, &spec, cl.owned, cl.n_owned);
     update_status(c, rt, s, key, rs, &spec, cl.owned, cl.n_owned, cl.terminating);
 out:
     json_decref(cl.adopt);

@@ -431,7 +431,9 @@ static void start_adoption(sync_t *s, sts_state_t *st, json_t **names)
 static int claim_pods(sync_t *s, claims_t *out)
 {
     cache_list_t l;
-    if (cache_list_namespace(ctrl_cache(s->rt, POD_RESOURCE), kobj_namespace(s->sts), &l) < 0) return -1;
+    /* Only ours and orphans can be claimed: others' pods are never looked at. */
+    if (cache_list_claimable(ctrl_cache(s->rt, POD_RESOURCE), kobj_namespace(s->sts), kobj_uid(s->sts), &l) < 0)
+        return -1;
     out->owned = malloc((l.n ? l.n : 1) * sizeof *out->owned);
     if (!out->owned) { cache_list_free(&l); return -1; }
     const char *uid = kobj_uid(s->sts);

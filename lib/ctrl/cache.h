@@ -6,12 +6,21 @@
  * object pointers across events.
  *
  * Objects handed out are borrowed: valid until the next cache_apply() /
- * cache_clear() of the same cache, which in a single-threaded controller
- * means "for the rest of this callback or sync". Never modify them; copy
- * (json_deep_copy) to build a changed version.
+ * cache_clear() / cache_release_parsed() of the same cache, which in a
+ * single-threaded controller means "for the rest of this callback or sync"
+ * (the runtime releases after every sync and every loop turn). Never
+ * modify them; copy (json_deep_copy) to build a changed version.
+ *
+ * A compact cache (cache_new_compact) keeps each object as its JSON bytes
+ * and parses it when it is handed out: memory is the bytes (a pod's view,
+ * ~0.55 KiB) plus the indexes, instead of a jansson tree (~5 KiB), for the
+ * price of one parse (~2-3 us) per object per sync that reads it. Parsed
+ * trees are kept until cache_release_parsed(), so a sync sees one pointer
+ * per object.
  *
  * Cost: apply O(1) average plus O(ownerRefs); lookup O(1); listing a
- * namespace or an owner O(matches). Memory ~ the objects' JSON trees.
+ * namespace or an owner O(matches) (plus a parse each, compact). Memory ~
+ * the objects' JSON trees, or their bytes when compact.
  */
 #ifndef KUBUS_CTRL_CACHE_H
 #define KUBUS_CTRL_CACHE_H
@@ -29,6 +38,11 @@ typedef enum {
 } cache_change_t;
 
 cache_t *cache_new(const char *resource);
+/* A cache that keeps objects as JSON bytes, parsed on demand (above). */
+cache_t *cache_new_compact(const char *resource);
+/* Frees the trees a compact cache parsed since the last call (no-op for a
+ * full cache): every object pointer it handed out is dead after this. */
+void cache_release_parsed(cache_t *c);
 void cache_destroy(cache_t **c);
 const char *cache_resource(const cache_t *c);
 
@@ -44,6 +58,11 @@ const char *cache_resource(const cache_t *c);
 typedef void (*cache_change_fn)(cache_change_t change, const json_t *old_obj,
                                 const json_t *new_obj, void *ud);
 int cache_apply(cache_t *c, json_t **obj, bool deleted, cache_change_fn on_change, void *ud);
+/* The same when the object's JSON bytes are at hand (json, len: what obj
+ * was parsed from): a compact cache keeps them instead of serialising obj
+ * again. json NULL: as cache_apply. */
+int cache_apply_json(cache_t *c, json_t **obj, const char *json, size_t len, bool deleted,
+                     cache_change_fn on_change, void *ud);
 
 /* Lookups; NULL when absent. */
 const json_t *cache_get(const cache_t *c, const char *key);
@@ -63,6 +82,11 @@ void cache_list_free(cache_list_t *l);
 int cache_list_all(const cache_t *c, cache_list_t *l);
 int cache_list_namespace(const cache_t *c, const char *ns, cache_list_t *l);
 int cache_list_controlled_by(const cache_t *c, const char *owner_uid, cache_list_t *l);
+/* What a controller can claim in ns: the objects controlled by owner_uid
+ * and those of ns with no controller at all (adoption candidates); never
+ * the objects other controllers own. Same result as filtering
+ * cache_list_namespace, at O(owned + orphans) instead of O(namespace). */
+int cache_list_claimable(const cache_t *c, const char *ns, const char *owner_uid, cache_list_t *l);
 
 /* Calls fn on every object (stop early by returning false). Do not change
  * the cache from fn. */

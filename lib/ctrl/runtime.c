@@ -14,6 +14,7 @@
 #include "ctrl/strmap.h"
 #include "log.h"
 #include "subscriber.h"
+#include "view.h"
 
 #define LOOP_MAX_WAIT_MS 100
 #define MAX_HANDLERS 8
@@ -167,7 +168,9 @@ static json_t *metadata_of(json_t *obj)
     return out;
 }
 
-static void apply_event(ctrl_runtime_t *rt, const char *resource, json_t **obj, bool deleted)
+/* json, len: the bytes obj was parsed from (NULL: none at hand). */
+static void apply_event(ctrl_runtime_t *rt, const char *resource, json_t **obj, const char *json, size_t len,
+                        bool deleted)
 {
     slot_t *s = slot_of(rt, resource);
     if (!s) {
@@ -179,8 +182,9 @@ static void apply_event(ctrl_runtime_t *rt, const char *resource, json_t **obj, 
         json_t *md = metadata_of(*obj);
         json_decref(*obj);
         *obj = md;
+        json = NULL;   /* the bytes are of the whole object */
     }
-    if (cache_apply(s->cache, obj, deleted, on_change, s) < 0)
+    if (cache_apply_json(s->cache, obj, json, len, deleted, on_change, s) < 0)
         LOGFV(1, "%s: event without a usable object dropped", resource);
 }
 
@@ -189,7 +193,7 @@ static void sub_on_event(void *ctx, const subscriber_event_t *ev, json_t *obj)
     ctrl_runtime_t *rt = ctx;
     if (!json_is_object(obj)) return;
     json_t *own = json_incref(obj);
-    apply_event(rt, ev->resource, &own, ev->type == KUBUS__V1__EVENT_TYPE__DELETED);
+    apply_event(rt, ev->resource, &own, ev->json, ev->json_len, ev->type == KUBUS__V1__EVENT_TYPE__DELETED);
 }
 
 static void queue_all_primary(ctrl_runtime_t *rt)
@@ -308,6 +312,11 @@ static void check_ready(ctrl_runtime_t *rt)
     queue_all_primary(rt);
 }
 
+static void release_parsed(ctrl_runtime_t *rt)
+{
+    for (int i = 0; i < rt->n_slots; i++) cache_release_parsed(rt->slots[i].cache);
+}
+
 static int run_syncs(ctrl_runtime_t *rt)
 {
     int ran = 0;
@@ -320,6 +329,7 @@ static int run_syncs(ctrl_runtime_t *rt)
          * the sync itself is remembered too */
         bool held = strmap_put(rt->held, key, NULL) == 0;
         int rc = rt->sync(rt, key, rt->ud);
+        release_parsed(rt);   /* the sync's borrowed objects end with it */
         rt->syncs++;
         ran++;
         bool failed = rc < 0 || (held && strmap_get(rt->held, key) == HELD_FAILED);
@@ -353,7 +363,9 @@ static int init_common(ctrl_runtime_t *rt, const ctrl_config_t *cfg, int max_act
         slot_t *s = &rt->slots[rt->n_slots];
         s->rt = rt;
         s->resource = strdup(cfg->resources[i]);
-        s->cache = cache_new(cfg->resources[i]);
+        /* Resources that travel as compact views are kept as bytes too. */
+        s->cache = view_version(cfg->resources[i]) ? cache_new_compact(cfg->resources[i])
+                                                   : cache_new(cfg->resources[i]);
         if (!s->resource || !s->cache) return -1;
         rt->resource_names[rt->n_slots++] = s->resource;
     }
@@ -484,6 +496,7 @@ int ctrl_run(ctrl_runtime_t *rt)
         actions_tick(rt->actions);
         check_ready(rt);
         run_syncs(rt);
+        release_parsed(rt);   /* handlers' and result callbacks' objects end with the turn */
         worker_set_progress(rt->w, rt->syncs);
     }
     LOGI("controller stopping", "controller", rt->controller);
@@ -498,7 +511,7 @@ int ctrl_test_apply(ctrl_runtime_t *rt, const char *resource, json_t **obj, bool
         if (obj) { json_decref(*obj); *obj = NULL; }
         return -1;
     }
-    apply_event(rt, resource, obj, deleted);
+    apply_event(rt, resource, obj, NULL, 0, deleted);
     return 0;
 }
 

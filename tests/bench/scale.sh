@@ -130,7 +130,13 @@ klog_us() {
   TZ=UTC date -d "$(date -u +%Y)-${md:0:2}-${md:2:2} ${tm}" +%s%6N 2>/dev/null || echo 0
 }
 
-worker_pid() { pgrep -P "$1" -f "/kubus-$2( |\$)" | head -1; } # worker_pid SUP NAME
+worker_pid() { # worker_pid SUP NAME: the supervisor's child running kubus-NAME (comm is cut at 15)
+  local p want="kubus-$2"
+  for p in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+    [ "$(cat /proc/"$p"/comm 2>/dev/null)" = "${want:0:15}" ] && { echo "$p"; return 0; }
+  done
+  return 0
+}
 
 # ready_us LOG PID: klog time of PID's "controller ready" line, or nothing yet
 ready_us() {

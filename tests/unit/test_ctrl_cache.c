@@ -1,7 +1,10 @@
 /* Unit tests for lib/ctrl/cache.c: upsert/delete with change callbacks,
- * indexes by uid, namespace and controller owner, and snapshot rebuilds. */
+ * indexes by uid, namespace and controller owner, and snapshot rebuilds -
+ * for full and for compact caches - plus what only compact caches do
+ * (bytes kept, trees handed out until released) and claimable lists. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -43,10 +46,16 @@ static void put(cache_t *c, json_t *o, bool del, rec_t *r)
     assert_null(o);
 }
 
+/* The state of the parametrised tests: a compact cache or a full one. */
+static cache_t *new_cache(void **state)
+{
+    bool compact = state && *state && *(const bool *)*state;
+    return compact ? cache_new_compact("pods") : cache_new("pods");
+}
+
 static void test_apply_and_indexes(void **state)
 {
-    (void)state;
-    cache_t *c = cache_new("pods");
+    cache_t *c = new_cache(state);
     rec_t r = { 0 };
     put(c, obj("a", "p1", "u1", "1", "rs1"), false, &r);
     put(c, obj("a", "p2", "u2", "1", "rs1"), false, &r);
@@ -92,8 +101,7 @@ static void test_apply_and_indexes(void **state)
 
 static void test_rebuild(void **state)
 {
-    (void)state;
-    cache_t *c = cache_new("pods");
+    cache_t *c = new_cache(state);
     rec_t r = { 0 };
     put(c, obj("a", "keep", "u1", "1", NULL), false, &r);
     put(c, obj("a", "gone", "u2", "1", NULL), false, &r);
@@ -115,11 +123,91 @@ static void test_rebuild(void **state)
     cache_destroy(&c);
 }
 
+/* A compact cache keeps the bytes it was given, hands out one parsed tree
+ * per object per turn, and forgets the trees on release. */
+static void test_compact_bytes_and_turns(void **state)
+{
+    (void)state;
+    cache_t *c = cache_new_compact("pods");
+    rec_t r = { 0 };
+    /* Given bytes with other spacing than jansson's: those are kept. */
+    const char *text = "{ \"metadata\" : { \"namespace\":\"a\", \"name\":\"p\", \"uid\":\"u\", "
+                       "\"resourceVersion\":\"1\" }, \"spec\": {\"nodeName\": \"n1\"} }";
+    json_t *o = json_loads(text, 0, NULL);
+    assert_int_equal(cache_apply_json(c, &o, text, strlen(text), false, on_change, &r), 0);
+    const json_t *a = cache_get(c, "a/p"), *b = cache_get_by_uid(c, "u");
+    assert_ptr_equal(a, b);                        /* one tree per object per turn */
+    assert_string_equal(kpod_node_name(a), "n1");
+    cache_release_parsed(c);
+    const json_t *after = cache_get(c, "a/p");
+    assert_non_null(after);
+    assert_string_equal(kpod_node_name(after), "n1");
+    /* An update: the callback sees the old state from the bytes. */
+    put(c, obj("a", "p", "u", "2", NULL), false, &r);
+    assert_string_equal(r.last_old_rv, "1");
+    assert_string_equal(r.last_new_rv, "2");
+    cache_release_parsed(c);
+    assert_string_equal(kobj_resource_version(cache_get(c, "a/p")), "2");
+    assert_string_equal(kpod_node_name(cache_get(c, "a/p")), "");   /* the update had no spec */
+    /* Many objects in one turn (a snapshot): all there, listable. */
+    char name[32];
+    for (int i = 0; i < 1000; i++) {
+        snprintf(name, sizeof name, "q%d", i);
+        put(c, obj("b", name, name, "1", "rs1"), false, &r);
+    }
+    cache_list_t l;
+    assert_int_equal(cache_list_controlled_by(c, "rs1", &l), 0);
+    assert_int_equal(l.n, 1000);
+    for (size_t i = 0; i < l.n; i++) assert_string_equal(kobj_namespace(l.items[i]), "b");
+    cache_list_free(&l);
+    cache_release_parsed(c);
+    put(c, obj("b", "q7", "q7", "9", NULL), true, &r);
+    assert_string_equal(r.last_old_rv, "9");
+    assert_int_equal(cache_size(c), 1000);
+    cache_destroy(&c);
+}
+
+/* Claimable: what this owner controls in its namespace, and the orphans
+ * there; never another controller's objects nor another namespace's. */
+static void test_claimable(void **state)
+{
+    cache_t *c = new_cache(state);
+    rec_t r = { 0 };
+    put(c, obj("a", "mine", "u1", "1", "rs1"), false, &r);
+    put(c, obj("a", "orphan", "u2", "1", NULL), false, &r);
+    put(c, obj("a", "theirs", "u3", "1", "rs2"), false, &r);
+    put(c, obj("b", "mine-elsewhere", "u4", "1", "rs1"), false, &r);
+    put(c, obj("b", "orphan-elsewhere", "u5", "1", NULL), false, &r);
+    cache_list_t l;
+    assert_int_equal(cache_list_claimable(c, "a", "rs1", &l), 0);
+    assert_int_equal(l.n, 2);
+    for (size_t i = 0; i < l.n; i++) {
+        const char *n = kobj_name(l.items[i]);
+        assert_true(strcmp(n, "mine") == 0 || strcmp(n, "orphan") == 0);
+    }
+    cache_list_free(&l);
+    /* Released by rs1 (ownerRef dropped): it becomes an orphan. */
+    put(c, obj("a", "mine", "u1", "2", NULL), false, &r);
+    assert_int_equal(cache_list_claimable(c, "a", "rs2", &l), 0);
+    assert_int_equal(l.n, 3);
+    cache_list_free(&l);
+    assert_int_equal(cache_list_claimable(c, "c", "rs1", &l), 0);
+    assert_int_equal(l.n, 0);
+    cache_list_free(&l);
+    cache_destroy(&c);
+}
+
 int main(void)
 {
+    static const bool full = false, compact = true;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_apply_and_indexes),
-        cmocka_unit_test(test_rebuild),
+        cmocka_unit_test_prestate(test_apply_and_indexes, (void *)&full),
+        cmocka_unit_test_prestate(test_apply_and_indexes, (void *)&compact),
+        cmocka_unit_test_prestate(test_rebuild, (void *)&full),
+        cmocka_unit_test_prestate(test_rebuild, (void *)&compact),
+        cmocka_unit_test(test_compact_bytes_and_turns),
+        cmocka_unit_test_prestate(test_claimable, (void *)&full),
+        cmocka_unit_test_prestate(test_claimable, (void *)&compact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
