@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "ctrl/kobj.h"
-#include "ctrl/strmap.h"
+#include "strmap.h"
 
 typedef struct {
     json_t *obj;

@@ -1,5 +1,5 @@
 /* strmap.c - chained string hash map. See strmap.h. */
-#include "ctrl/strmap.h"
+#include "strmap.h"
 
 #include <stdint.h>
 #include <stdlib.h>
