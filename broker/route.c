@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "bus.h"
-#include "flags.h"
+#include "errfmt.h"
 
 bool broker_id_is_controller(const void *id, size_t idlen, const char *controller)
 {
@@ -23,27 +23,27 @@ static bool frame_is(const void *frame, size_t len, const char *s)
 int broker_check_publish(const void *topic, size_t topiclen, const msg_envelope_t *env,
                          char *err, size_t errlen)
 {
-    if (topiclen == 0 || topiclen >= BUS_TOPIC_MAX) return flags_fail(err, errlen, "bad topic length %zu", topiclen);
+    if (topiclen == 0 || topiclen >= BUS_TOPIC_MAX) return errfmt(err, errlen, "bad topic length %zu", topiclen);
     switch (env->body_case) {
     case KUBUS__V1__ENVELOPE__BODY_EVENT: {
         char want[BUS_TOPIC_MAX];
         const msg_event_t *e = env->event;
         if (bus_topic_event(want, sizeof want, e->resource, e->namespace_) < 0)
-            return flags_fail(err, errlen, "event topic would be too long");
+            return errfmt(err, errlen, "event topic would be too long");
         if (!frame_is(topic, topiclen, want))
-            return flags_fail(err, errlen, "event for %s published under another topic", want);
+            return errfmt(err, errlen, "event for %s published under another topic", want);
         return 0;
     }
     case KUBUS__V1__ENVELOPE__BODY_INFORMER_STATUS:
         if (!frame_is(topic, topiclen, BUS_TOPIC_INFORMER))
-            return flags_fail(err, errlen, "informer status not under " BUS_TOPIC_INFORMER);
+            return errfmt(err, errlen, "informer status not under " BUS_TOPIC_INFORMER);
         return 0;
     case KUBUS__V1__ENVELOPE__BODY_EXECUTOR_STATUS:
         if (!frame_is(topic, topiclen, BUS_TOPIC_EXECUTOR))
-            return flags_fail(err, errlen, "executor status not under " BUS_TOPIC_EXECUTOR);
+            return errfmt(err, errlen, "executor status not under " BUS_TOPIC_EXECUTOR);
         return 0;
     default:
-        return flags_fail(err, errlen, "a %s is not published", msg_body_name(env));
+        return errfmt(err, errlen, "a %s is not published", msg_body_name(env));
     }
 }
 
@@ -54,11 +54,11 @@ int broker_check_from_controller(const void *id, size_t idlen, const msg_envelop
     switch (env->body_case) {
     case KUBUS__V1__ENVELOPE__BODY_ACTION: who = env->action->controller; break;
     case KUBUS__V1__ENVELOPE__BODY_INFLIGHT_QUERY: who = env->inflight_query->controller; break;
-    default: return flags_fail(err, errlen, "a controller may not send a %s", msg_body_name(env));
+    default: return errfmt(err, errlen, "a controller may not send a %s", msg_body_name(env));
     }
     if (!broker_id_is_controller(id, idlen, who))
-        return flags_fail(err, errlen, "%s for controller \"%s\" from routing id \"%.*s\"",
-                          msg_body_name(env), who, (int)(idlen > 64 ? 64 : idlen), (const char *)id);
+        return errfmt(err, errlen, "%s for controller \"%s\" from routing id \"%.*s\"",
+                      msg_body_name(env), who, (int)(idlen > 64 ? 64 : idlen), (const char *)id);
     return 0;
 }
 
@@ -69,12 +69,12 @@ int broker_check_to_controller(const void *id, size_t idlen, const msg_envelope_
     switch (env->body_case) {
     case KUBUS__V1__ENVELOPE__BODY_ACTION_RESULT: who = env->action_result->controller; break;
     case KUBUS__V1__ENVELOPE__BODY_INFLIGHT_REPORT: who = env->inflight_report->controller; break;
-    default: return flags_fail(err, errlen, "the executor may not send a %s", msg_body_name(env));
+    default: return errfmt(err, errlen, "the executor may not send a %s", msg_body_name(env));
     }
     if (!broker_id_is_controller(id, idlen, who))
-        return flags_fail(err, errlen, "%s for controller \"%s\" addressed to \"%.*s\"",
-                          msg_body_name(env), who ? who : "", (int)(idlen > 64 ? 64 : idlen),
-                          (const char *)id);
+        return errfmt(err, errlen, "%s for controller \"%s\" addressed to \"%.*s\"",
+                      msg_body_name(env), who ? who : "", (int)(idlen > 64 ? 64 : idlen),
+                      (const char *)id);
     return 0;
 }
 

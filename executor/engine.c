@@ -35,7 +35,7 @@
 #include "khttp.h"
 #include "log.h"
 #include "ratelimit.h"
-#include "ctrl/strmap.h"
+#include "strmap.h"
 #include "evcorr.h"
 #include "request.h"
 #include "retry.h"

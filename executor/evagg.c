@@ -13,6 +13,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "hash.h"
+
 #define MAX_FIELD 1024          /* names, kinds, reasons: far below this in practice */
 #define MAX_MESSAGE (32 * 1024) /* the API server itself truncates long messages */
 #define MAX_EVENT_NAME 253
@@ -198,13 +200,6 @@ int evagg_spec_combine(evagg_spec_t *s)
 
 /* ---- table ----------------------------------------------------------------- */
 
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-    return h;
-}
-
 evagg_t *evagg_new(size_t capacity, uint64_t window_ms)
 {
     evagg_t *ea = calloc(1, sizeof *ea);
@@ -240,7 +235,7 @@ size_t evagg_size(const evagg_t *ea) { return ea->size; }
 
 static ev_entry_t **slot_of(evagg_t *ea, const char *key)
 {
-    ev_entry_t **p = &ea->buckets[hash_str(key) % ea->nbuckets];
+    ev_entry_t **p = &ea->buckets[fnv1a64_str(key) % ea->nbuckets];
     while (*p && strcmp((*p)->key, key) != 0) p = &(*p)->hnext;
     return p;
 }

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-#include "ctrl/strmap.h"
+#include "strmap.h"
 
 typedef struct {
     strmap_t *messages;   /* distinct messages within the window (values unused) */

@@ -6,15 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errfmt.h"
 #include "kapi.h"
 
 #define CT_JSON "application/json"
-
-static int refuse(char *err, size_t errlen, const char *fmt, const char *arg)
-{
-    if (err && errlen) snprintf(err, errlen, fmt, arg ? arg : "");
-    return -1;
-}
 
 static bool has_body(int verb)
 {
@@ -56,9 +51,9 @@ static int check_body_name(const msg_action_t *a, const json_t *body, char *err,
 {
     json_t *name = json_object_get(json_object_get(body, "metadata"), "name");
     if (a->verb == KUBUS__V1__VERB__CREATE && !json_is_string(name))
-        return refuse(err, errlen, "CREATE body must set metadata.name to the chosen name%s", "");
+        return errfmt(err, errlen, "CREATE body must set metadata.name to the chosen name");
     if (name && (!json_is_string(name) || strcmp(json_string_value(name), a->name) != 0))
-        return refuse(err, errlen, "body metadata.name differs from the action's name \"%s\"", a->name);
+        return errfmt(err, errlen, "body metadata.name differs from the action's name \"%s\"", a->name);
     return 0;
 }
 
@@ -66,11 +61,11 @@ static int check_body(const msg_action_t *a, char **owner_uid, char *err, size_t
 {
     json_error_t jerr;
     json_t *body = json_loadb((const char *)a->body.data, a->body.len, 0, &jerr);
-    if (!body) return refuse(err, errlen, "body is not JSON: %s", jerr.text);
+    if (!body) return errfmt(err, errlen, "body is not JSON: %s", jerr.text);
     bool want_array = a->verb == KUBUS__V1__VERB__PATCH && a->patch_type == KUBUS__V1__PATCH_TYPE__JSON_PATCH;
     int rc = 0;
     if (want_array ? !json_is_array(body) : !json_is_object(body))
-        rc = refuse(err, errlen, "body must be a JSON %s", want_array ? "array" : "object");
+        rc = errfmt(err, errlen, "body must be a JSON %s", want_array ? "array" : "object");
     else if (a->verb != KUBUS__V1__VERB__PATCH)
         rc = check_body_name(a, body, err, errlen);
     if (rc == 0 && owner_uid && a->verb == KUBUS__V1__VERB__CREATE) *owner_uid = controller_uid(body);
@@ -81,13 +76,13 @@ static int check_body(const msg_action_t *a, char **owner_uid, char *err, size_t
 static int check_target(const msg_action_t *a, const kapi_resource_t *r, char *err, size_t errlen)
 {
     bool has_ns = a->namespace_ && *a->namespace_;
-    if (r->namespaced && !has_ns) return refuse(err, errlen, "resource %s needs a namespace", r->resource);
-    if (!r->namespaced && has_ns) return refuse(err, errlen, "resource %s is cluster-scoped", r->resource);
+    if (r->namespaced && !has_ns) return errfmt(err, errlen, "resource %s needs a namespace", r->resource);
+    if (!r->namespaced && has_ns) return errfmt(err, errlen, "resource %s is cluster-scoped", r->resource);
     char path[REQUEST_PATH_MAX];
     const char *name = a->verb == KUBUS__V1__VERB__CREATE ? NULL : a->name;
     if (kapi_path(path, sizeof path, a->resource, a->namespace_, name, subresource_of(a), NULL) < 0 ||
         (a->name && *a->name && kapi_path(path, sizeof path, a->resource, a->namespace_, a->name, NULL, NULL) < 0))
-        return refuse(err, errlen, "bad namespace, name or subresource for %s", r->resource);
+        return errfmt(err, errlen, "bad namespace, name or subresource for %s", r->resource);
     return 0;
 }
 
@@ -95,12 +90,12 @@ int request_check(const msg_action_t *a, char **owner_uid, char *err, size_t err
 {
     if (owner_uid) *owner_uid = NULL;
     const kapi_resource_t *r = kapi_resource(a->resource);
-    if (!r) return refuse(err, errlen, "unknown resource \"%s\"", a->resource);
+    if (!r) return errfmt(err, errlen, "unknown resource \"%s\"", a->resource ? a->resource : "");
     if (a->api_group_version && *a->api_group_version && strcmp(a->api_group_version, r->group_version) != 0)
-        return refuse(err, errlen, "unsupported group/version for this resource: %s", a->api_group_version);
+        return errfmt(err, errlen, "unsupported group/version for this resource: %s", a->api_group_version);
     if (a->verb == KUBUS__V1__VERB__EVENT) return 0; /* the spec is checked by evagg */
     if (a->verb == KUBUS__V1__VERB__CREATE && (!a->name || !*a->name))
-        return refuse(err, errlen, "CREATE needs the client-chosen name%s", "");
+        return errfmt(err, errlen, "CREATE needs the client-chosen name");
     if (check_target(a, r, err, errlen) < 0) return -1;
     return has_body(a->verb) ? check_body(a, owner_uid, err, errlen) : 0;
 }

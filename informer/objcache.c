@@ -5,21 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
+
 struct objcache {
     objcache_entry_t **buckets;
     size_t nbuckets;           /* power of two */
     size_t count;
 };
-
-static uint32_t fnv1a(const char *s)
-{
-    uint32_t h = 2166136261u;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 16777619u;
-    }
-    return h;
-}
 
 /* "ns/name": '/' cannot occur in either part, so the key is unambiguous. */
 static char *make_key(const char *ns, const char *name)
@@ -67,7 +59,7 @@ size_t objcache_count(const objcache_t *c) { return c->count; }
 
 static objcache_entry_t **slot(const objcache_t *c, const char *key)
 {
-    objcache_entry_t **p = &c->buckets[fnv1a(key) & (c->nbuckets - 1)];
+    objcache_entry_t **p = &c->buckets[fnv1a32_str(key) & (c->nbuckets - 1)];
     while (*p && strcmp((*p)->key, key) != 0) p = &(*p)->next;
     return p;
 }
@@ -91,7 +83,7 @@ static void maybe_grow(objcache_t *c)
     for (size_t i = 0; i < c->nbuckets; i++) {
         for (objcache_entry_t *e = c->buckets[i], *next; e; e = next) {
             next = e->next;
-            objcache_entry_t **head = &b[fnv1a(e->key) & (n - 1)];
+            objcache_entry_t **head = &b[fnv1a32_str(e->key) & (n - 1)];
             e->next = *head;
             *head = e;
         }

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "hash.h"
 #include "khttp.h"
 #include "kubus.pb-c.h"
 #include "view.h"
@@ -52,16 +53,6 @@ struct reflector {
 };
 
 /* ---- small helpers ---- */
-
-uint32_t reflector_fnv1a32(const char *s)
-{
-    uint32_t h = 2166136261u;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 16777619u;
-    }
-    return h;
-}
 
 static uint64_t next_rand(reflector_t *r)
 {
@@ -140,7 +131,7 @@ static const char *check_meta(const reflector_t *r, const json_t *md, const char
 static bool other_shard(const reflector_t *r, const char *ns)
 {
     if (r->env.shard_count <= 1 || !*ns) return false;
-    return reflector_fnv1a32(ns) % (uint32_t)r->env.shard_count != (uint32_t)r->env.shard_index;
+    return fnv1a32_str(ns) % (uint32_t)r->env.shard_count != (uint32_t)r->env.shard_index;
 }
 
 static void publish(reflector_t *r, int type, const objcache_entry_t *e)

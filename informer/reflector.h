@@ -79,7 +79,4 @@ bool reflector_synced(const reflector_t *r);
 const objcache_t *reflector_cache(const reflector_t *r);
 const reflector_stats_t *reflector_stats(const reflector_t *r);
 
-/* FNV-1a 32 of s (the shard function of DEVELOPERS.md). */
-uint32_t reflector_fnv1a32(const char *s);
-
 #endif

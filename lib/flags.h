@@ -56,7 +56,4 @@ int flags_duration_ms(const char *flag, const char *value, uint64_t min_ms, uint
 int flags_string(const char *flag, const char *value, char *out, size_t outlen, bool allow_empty,
                  char *err, size_t errlen);
 
-/* Formats a message into err; returns -1 so callers can `return flags_fail(...)`. */
-int flags_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
 #endif

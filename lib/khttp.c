@@ -1,24 +1,13 @@
 /* khttp.c - libcurl configuration, bounded bodies, Status and Retry-After. See khttp.h. */
 #include "khttp.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define RETRY_AFTER_MAX_S 86400L
+#include "errfmt.h"
 
-static int kh_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int kh_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
+#define RETRY_AFTER_MAX_S 86400L
 
 int khttp_global_init(void)
 {
@@ -46,13 +35,13 @@ static int set_common(CURL *h)
 CURL *khttp_easy_new(const kubeconfig_t *kc, struct curl_slist **headers, char *err, size_t errlen)
 {
     CURL *h = curl_easy_init();
-    if (!h) { kh_fail(err, errlen, "curl_easy_init failed"); return NULL; }
-    if (set_common(h) < 0) { kh_fail(err, errlen, "curl: cannot set common options"); goto fail; }
-    if (kubeconfig_apply_curl(kc, h, headers) < 0) { kh_fail(err, errlen, "curl: cannot set TLS/auth options"); goto fail; }
+    if (!h) { errfmt(err, errlen, "curl_easy_init failed"); return NULL; }
+    if (set_common(h) < 0) { errfmt(err, errlen, "curl: cannot set common options"); goto fail; }
+    if (kubeconfig_apply_curl(kc, h, headers) < 0) { errfmt(err, errlen, "curl: cannot set TLS/auth options"); goto fail; }
     struct curl_slist *l = curl_slist_append(*headers, "Accept: application/json");
-    if (!l) { kh_fail(err, errlen, "out of memory"); goto fail; }
+    if (!l) { errfmt(err, errlen, "out of memory"); goto fail; }
     *headers = l;
-    if (curl_easy_setopt(h, CURLOPT_HTTPHEADER, *headers) != CURLE_OK) { kh_fail(err, errlen, "curl: headers"); goto fail; }
+    if (curl_easy_setopt(h, CURLOPT_HTTPHEADER, *headers) != CURLE_OK) { errfmt(err, errlen, "curl: headers"); goto fail; }
     return h;
 fail:
     curl_easy_cleanup(h);

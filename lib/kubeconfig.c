@@ -23,6 +23,8 @@
 #include <curl/curl.h>
 #include <yaml.h>
 
+#include "errfmt.h"
+
 /* A kubeconfig is a few KiB; refuse anything absurd before parsing it. */
 #define KC_MAX_FILE (4u * 1024u * 1024u)
 #define KC_MAX_TOKEN (64u * 1024u)
@@ -36,18 +38,6 @@ typedef struct {
     size_t errlen;
 } kc_doc_t;
 
-static int kc_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int kc_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
 /* "FILE:LINE: what" for a node (lines are 1-based for people). */
 static int node_fail(kc_doc_t *d, const yaml_node_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int node_fail(kc_doc_t *d, const yaml_node_t *n, const char *fmt, ...)
@@ -58,7 +48,7 @@ static int node_fail(kc_doc_t *d, const yaml_node_t *n, const char *fmt, ...)
     vsnprintf(what, sizeof what, fmt, ap);
     va_end(ap);
     unsigned long line = n ? (unsigned long)n->start_mark.line + 1 : 1;
-    return kc_fail(d->err, d->errlen, "%s:%lu: %s", d->name, line, what);
+    return errfmt(d->err, d->errlen, "%s:%lu: %s", d->name, line, what);
 }
 
 static const char *node_type_name(const yaml_node_t *n)
@@ -213,10 +203,10 @@ static int get_pem_data(kc_doc_t *d, yaml_node_t *map, const char *key, char **o
 static char *read_file(const char *path, size_t max, size_t *len, char *err, size_t errlen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) { kc_fail(err, errlen, "%s: %s", path, strerror(errno)); return NULL; }
+    if (fd < 0) { errfmt(err, errlen, "%s: %s", path, strerror(errno)); return NULL; }
     struct stat st;
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
-        kc_fail(err, errlen, "%s: not a regular file of at most %zu bytes", path, max);
+        errfmt(err, errlen, "%s: not a regular file of at most %zu bytes", path, max);
         close(fd);
         return NULL;
     }
@@ -230,7 +220,7 @@ static char *read_file(const char *path, size_t max, size_t *len, char *err, siz
     }
     close(fd);
     if (!buf || n != (size_t)st.st_size) {
-        kc_fail(err, errlen, "%s: read failed", path);
+        errfmt(err, errlen, "%s: read failed", path);
         free(buf);
         return NULL;
     }
@@ -245,7 +235,7 @@ static char *read_token(const char *path, char *err, size_t errlen)
     size_t len = 0;
     char *t = read_file(path, KC_MAX_TOKEN, &len, err, errlen);
     if (!t) return NULL;
-    if (memchr(t, '\0', len)) { free(t); kc_fail(err, errlen, "%s: token contains a NUL byte", path); return NULL; }
+    if (memchr(t, '\0', len)) { free(t); errfmt(err, errlen, "%s: token contains a NUL byte", path); return NULL; }
     size_t start = 0;
     while (start < len && strchr(" \t\r\n", t[start])) start++;
     while (len > start && strchr(" \t\r\n", t[len - 1])) len--;
@@ -253,7 +243,7 @@ static char *read_token(const char *path, char *err, size_t errlen)
     t[len - start] = '\0';
     if (!t[0] || strpbrk(t, "\r\n")) {
         free(t);
-        kc_fail(err, errlen, "%s: empty or multi-line token", path);
+        errfmt(err, errlen, "%s: empty or multi-line token", path);
         return NULL;
     }
     return t;
@@ -268,7 +258,7 @@ static int resolve_path(kc_doc_t *d, yaml_node_t *map, const char *key, char **p
     if (!*path) return 0;
     if ((*path)[0] != '/' && d->basedir) {
         char *full = NULL;
-        if (asprintf(&full, "%s/%s", d->basedir, *path) < 0) return kc_fail(d->err, d->errlen, "out of memory");
+        if (asprintf(&full, "%s/%s", d->basedir, *path) < 0) return errfmt(d->err, d->errlen, "out of memory");
         free(*path);
         *path = full;
     }
@@ -362,14 +352,14 @@ static int parse_user(kc_doc_t *d, yaml_node_t *u, kubeconfig_t *kc)
 static int parse_root(kc_doc_t *d, kubeconfig_t *kc)
 {
     yaml_node_t *root = yaml_document_get_root_node(&d->doc);
-    if (!root) return kc_fail(d->err, d->errlen, "%s:1: empty document, expected a kubeconfig mapping", d->name);
+    if (!root) return errfmt(d->err, d->errlen, "%s:1: empty document, expected a kubeconfig mapping", d->name);
     if (expect(d, root, YAML_MAPPING_NODE, "the kubeconfig") < 0) return -1;
     yaml_node_t *cur, *ctx, *cname, *uname, *cluster, *user = NULL;
     if (map_get(d, root, "current-context", &cur) < 0) return -1;
     if (!cur) return node_fail(d, root, "no 'current-context' set");
     if (expect(d, cur, YAML_SCALAR_NODE, "'current-context'") < 0) return -1;
     char *name = strndup((const char *)cur->data.scalar.value, cur->data.scalar.length);
-    if (!name) return kc_fail(d->err, d->errlen, "out of memory");
+    if (!name) return errfmt(d->err, d->errlen, "out of memory");
     int rc = find_named(d, root, "contexts", "context", name, cur, &ctx);
     free(name);
     if (rc < 0) return -1;
@@ -377,14 +367,14 @@ static int parse_root(kc_doc_t *d, kubeconfig_t *kc)
     if (!cname) return node_fail(d, ctx, "context has no 'cluster'");
     if (expect(d, cname, YAML_SCALAR_NODE, "'cluster'") < 0) return -1;
     name = strndup((const char *)cname->data.scalar.value, cname->data.scalar.length);
-    if (!name) return kc_fail(d->err, d->errlen, "out of memory");
+    if (!name) return errfmt(d->err, d->errlen, "out of memory");
     rc = find_named(d, root, "clusters", "cluster", name, cname, &cluster);
     free(name);
     if (rc < 0 || parse_cluster(d, cluster, kc) < 0) return -1;
     if (!uname) return 0; /* anonymous: allowed (e.g. a plain-http test server) */
     if (expect(d, uname, YAML_SCALAR_NODE, "'user'") < 0) return -1;
     name = strndup((const char *)uname->data.scalar.value, uname->data.scalar.length);
-    if (!name) return kc_fail(d->err, d->errlen, "out of memory");
+    if (!name) return errfmt(d->err, d->errlen, "out of memory");
     rc = find_named(d, root, "users", "user", name, uname, &user);
     free(name);
     if (rc < 0) return -1;
@@ -399,20 +389,20 @@ static int parse_with_dir(const char *yaml, size_t len, const char *name, const 
     char dummy[1];
     kc_doc_t d = { .name = name ? name : "kubeconfig", .basedir = basedir,
                    .err = err && errlen ? err : dummy, .errlen = err && errlen ? errlen : sizeof dummy };
-    if (len > KC_MAX_FILE) return kc_fail(d.err, d.errlen, "%s: larger than %u bytes", d.name, KC_MAX_FILE);
+    if (len > KC_MAX_FILE) return errfmt(d.err, d.errlen, "%s: larger than %u bytes", d.name, KC_MAX_FILE);
     yaml_parser_t parser;
-    if (!yaml_parser_initialize(&parser)) return kc_fail(d.err, d.errlen, "%s: out of memory", d.name);
+    if (!yaml_parser_initialize(&parser)) return errfmt(d.err, d.errlen, "%s: out of memory", d.name);
     yaml_parser_set_input_string(&parser, (const unsigned char *)yaml, len);
     if (!yaml_parser_load(&parser, &d.doc)) {
-        kc_fail(d.err, d.errlen, "%s:%lu: not valid YAML: %s", d.name, (unsigned long)parser.problem_mark.line + 1,
-                parser.problem ? parser.problem : "parse error");
+        errfmt(d.err, d.errlen, "%s:%lu: not valid YAML: %s", d.name, (unsigned long)parser.problem_mark.line + 1,
+               parser.problem ? parser.problem : "parse error");
         yaml_parser_delete(&parser);
         return -1;
     }
     yaml_parser_delete(&parser);
     int rc = parse_root(&d, out);
     yaml_document_delete(&d.doc);
-    if (rc == 0) rc = (out->source = strdup(d.name)) ? 0 : kc_fail(d.err, d.errlen, "out of memory");
+    if (rc == 0) rc = (out->source = strdup(d.name)) ? 0 : errfmt(d.err, d.errlen, "out of memory");
     if (rc < 0) kubeconfig_free(out);
     return rc;
 }
@@ -444,28 +434,28 @@ int kubeconfig_in_cluster_dir(const char *sa_dir, kubeconfig_t *out, char *err, 
     memset(out, 0, sizeof *out);
     const char *host = getenv("KUBERNETES_SERVICE_HOST"), *port = getenv("KUBERNETES_SERVICE_PORT");
     if (!host || !*host || !port || !*port)
-        return kc_fail(err, errlen, "in-cluster: KUBERNETES_SERVICE_HOST/PORT are not set");
+        return errfmt(err, errlen, "in-cluster: KUBERNETES_SERVICE_HOST/PORT are not set");
     if (strspn(port, "0123456789") != strlen(port) || strlen(port) > 5)
-        return kc_fail(err, errlen, "in-cluster: KUBERNETES_SERVICE_PORT '%s' is not a port", port);
+        return errfmt(err, errlen, "in-cluster: KUBERNETES_SERVICE_PORT '%s' is not a port", port);
     bool v6 = strchr(host, ':') != NULL;
     if (asprintf(&out->server, v6 ? "https://[%s]:%s" : "https://%s:%s", host, port) < 0) {
         out->server = NULL;
-        return kc_fail(err, errlen, "out of memory");
+        return errfmt(err, errlen, "out of memory");
     }
     if (asprintf(&out->token_file, "%s/token", sa_dir) < 0 || asprintf(&out->ca_file, "%s/ca.crt", sa_dir) < 0) {
         kubeconfig_free(out);
-        return kc_fail(err, errlen, "out of memory");
+        return errfmt(err, errlen, "out of memory");
     }
     char why[256];
     out->token = read_token(out->token_file, why, sizeof why);
     if (!out->token || access(out->ca_file, R_OK) < 0) {
         if (out->token) snprintf(why, sizeof why, "%s: %s", out->ca_file, strerror(errno));
         kubeconfig_free(out);
-        return kc_fail(err, errlen, "in-cluster: %s", why);
+        return errfmt(err, errlen, "in-cluster: %s", why);
     }
     if (!(out->source = strdup("in-cluster"))) {
         kubeconfig_free(out);
-        return kc_fail(err, errlen, "out of memory");
+        return errfmt(err, errlen, "out of memory");
     }
     return 0;
 }
@@ -480,7 +470,7 @@ static int load_env_list(const char *list, kubeconfig_t *out, bool *found, char 
 {
     *found = false;
     char *copy = strdup(list), *save = NULL;
-    if (!copy) return kc_fail(err, errlen, "out of memory");
+    if (!copy) return errfmt(err, errlen, "out of memory");
     int rc = 0;
     for (char *p = strtok_r(copy, ":", &save); p; p = strtok_r(NULL, ":", &save)) {
         if (access(p, F_OK) < 0) continue;
@@ -495,9 +485,9 @@ static int load_env_list(const char *list, kubeconfig_t *out, bool *found, char 
 static int apply_master(kubeconfig_t *kc, const char *master, char *err, size_t errlen)
 {
     if (!master || !*master) return 0;
-    if (!valid_server(master)) return kc_fail(err, errlen, "--master '%s' is not an http:// or https:// URL", master);
+    if (!valid_server(master)) return errfmt(err, errlen, "--master '%s' is not an http:// or https:// URL", master);
     char *s = strdup(master);
-    if (!s) return kc_fail(err, errlen, "out of memory");
+    if (!s) return errfmt(err, errlen, "out of memory");
     strip_trailing_slashes(s);
     free(kc->server);
     kc->server = s;
@@ -523,9 +513,9 @@ static int load_any(const char *path, const char *master, kubeconfig_t *out, cha
     if (master && *master) { /* a bare --master: no credentials, system CAs */
         memset(out, 0, sizeof *out);
         out->source = strdup("--master");
-        return out->source ? 0 : kc_fail(err, errlen, "out of memory");
+        return out->source ? 0 : errfmt(err, errlen, "out of memory");
     }
-    return kc_fail(err, errlen, "no kubeconfig: give --kubeconfig, set $KUBECONFIG, create ~/.kube/config, "
+    return errfmt(err, errlen, "no kubeconfig: give --kubeconfig, set $KUBECONFIG, create ~/.kube/config, "
                                 "or run in a pod (%s)", why);
 }
 

@@ -1,22 +1,11 @@
 /* msg.c - envelope encode/decode with validation. See msg.h. */
 #include "msg.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
+#include "errfmt.h"
 
 static int empty(const char *s) { return s == NULL || s[0] == '\0'; }
 
@@ -24,43 +13,43 @@ static int valid_event(const msg_event_t *e, char *err, size_t errlen)
 {
     if (e->type <= KUBUS__V1__EVENT_TYPE__EVENT_TYPE_UNSPECIFIED ||
         e->type > KUBUS__V1__EVENT_TYPE__SNAPSHOT)
-        return fail(err, errlen, "event: unknown type %d", (int)e->type);
-    if (empty(e->resource)) return fail(err, errlen, "event: no resource");
+        return errfmt(err, errlen, "event: unknown type %d", (int)e->type);
+    if (empty(e->resource)) return errfmt(err, errlen, "event: no resource");
     if (e->type == KUBUS__V1__EVENT_TYPE__BOOKMARK) return 0;
-    if (empty(e->name)) return fail(err, errlen, "event: no name");
-    if (e->object.len == 0) return fail(err, errlen, "event: no object");
+    if (empty(e->name)) return errfmt(err, errlen, "event: no name");
+    if (e->object.len == 0) return errfmt(err, errlen, "event: no object");
     return 0;
 }
 
 static int valid_action(const msg_action_t *a, char *err, size_t errlen)
 {
     if (a->verb <= KUBUS__V1__VERB__VERB_UNSPECIFIED || a->verb > KUBUS__V1__VERB__EVENT)
-        return fail(err, errlen, "action: unknown verb %d", (int)a->verb);
-    if (a->id == 0) return fail(err, errlen, "action: id 0");
-    if (empty(a->controller)) return fail(err, errlen, "action: no controller");
-    if (empty(a->resource)) return fail(err, errlen, "action: no resource");
+        return errfmt(err, errlen, "action: unknown verb %d", (int)a->verb);
+    if (a->id == 0) return errfmt(err, errlen, "action: id 0");
+    if (empty(a->controller)) return errfmt(err, errlen, "action: no controller");
+    if (empty(a->resource)) return errfmt(err, errlen, "action: no resource");
     if (a->patch_type < 0 || a->patch_type > KUBUS__V1__PATCH_TYPE__STRATEGIC)
-        return fail(err, errlen, "action: unknown patch type %d", (int)a->patch_type);
+        return errfmt(err, errlen, "action: unknown patch type %d", (int)a->patch_type);
     if (a->propagation < 0 || a->propagation > KUBUS__V1__PROPAGATION__ORPHAN)
-        return fail(err, errlen, "action: unknown propagation %d", (int)a->propagation);
+        return errfmt(err, errlen, "action: unknown propagation %d", (int)a->propagation);
     switch (a->verb) {
     case KUBUS__V1__VERB__CREATE:
     case KUBUS__V1__VERB__EVENT:
-        if (a->body.len == 0) return fail(err, errlen, "action: %s without body", msg_verb_name(a->verb));
+        if (a->body.len == 0) return errfmt(err, errlen, "action: %s without body", msg_verb_name(a->verb));
         break;
     case KUBUS__V1__VERB__UPDATE:
     case KUBUS__V1__VERB__UPDATE_STATUS:
         if (a->body.len == 0 || empty(a->name))
-            return fail(err, errlen, "action: %s needs name and body", msg_verb_name(a->verb));
+            return errfmt(err, errlen, "action: %s needs name and body", msg_verb_name(a->verb));
         break;
     case KUBUS__V1__VERB__PATCH:
         if (a->body.len == 0 || empty(a->name) ||
             a->patch_type == KUBUS__V1__PATCH_TYPE__PATCH_TYPE_UNSPECIFIED)
-            return fail(err, errlen, "action: PATCH needs name, body and patch type");
+            return errfmt(err, errlen, "action: PATCH needs name, body and patch type");
         break;
     case KUBUS__V1__VERB__DELETE:
     case KUBUS__V1__VERB__GET:
-        if (empty(a->name)) return fail(err, errlen, "action: %s needs name", msg_verb_name(a->verb));
+        if (empty(a->name)) return errfmt(err, errlen, "action: %s needs name", msg_verb_name(a->verb));
         break;
     default:
         break;
@@ -70,47 +59,47 @@ static int valid_action(const msg_action_t *a, char *err, size_t errlen)
 
 static int valid_result(const msg_result_t *r, char *err, size_t errlen)
 {
-    if (r->id == 0) return fail(err, errlen, "result: id 0");
-    if (r->status > 999) return fail(err, errlen, "result: bad status %u", r->status);
+    if (r->id == 0) return errfmt(err, errlen, "result: id 0");
+    if (r->status > 999) return errfmt(err, errlen, "result: bad status %u", r->status);
     if (r->verb <= KUBUS__V1__VERB__VERB_UNSPECIFIED || r->verb > KUBUS__V1__VERB__EVENT)
-        return fail(err, errlen, "result: unknown verb %d", (int)r->verb);
+        return errfmt(err, errlen, "result: unknown verb %d", (int)r->verb);
     return 0;
 }
 
 static int valid_seqs(size_t n, Kubus__V1__ResourceSeq **seqs, char *err, size_t errlen)
 {
     for (size_t i = 0; i < n; i++)
-        if (!seqs[i] || empty(seqs[i]->resource)) return fail(err, errlen, "resource seq without resource");
+        if (!seqs[i] || empty(seqs[i]->resource)) return errfmt(err, errlen, "resource seq without resource");
     return 0;
 }
 
 int msg_validate(const msg_envelope_t *env, char *err, size_t errlen)
 {
-    if (!env) return fail(err, errlen, "no envelope");
+    if (!env) return errfmt(err, errlen, "no envelope");
     if (env->version != MSG_VERSION)
-        return fail(err, errlen, "unsupported envelope version %u", env->version);
+        return errfmt(err, errlen, "unsupported envelope version %u", env->version);
     switch (env->body_case) {
     case KUBUS__V1__ENVELOPE__BODY_EVENT:
         return valid_event(env->event, err, errlen);
     case KUBUS__V1__ENVELOPE__BODY_SNAPSHOT_REQUEST:
-        if (env->snapshot_request->n_resources == 0) return fail(err, errlen, "snapshot request: no resources");
+        if (env->snapshot_request->n_resources == 0) return errfmt(err, errlen, "snapshot request: no resources");
         for (size_t i = 0; i < env->snapshot_request->n_resources; i++)
-            if (empty(env->snapshot_request->resources[i])) return fail(err, errlen, "snapshot request: empty resource");
+            if (empty(env->snapshot_request->resources[i])) return errfmt(err, errlen, "snapshot request: empty resource");
         return 0;
     case KUBUS__V1__ENVELOPE__BODY_SNAPSHOT_END:
         return valid_seqs(env->snapshot_end->n_seqs, env->snapshot_end->seqs, err, errlen);
     case KUBUS__V1__ENVELOPE__BODY_INFORMER_STATUS:
-        if (env->informer_status->epoch == 0) return fail(err, errlen, "informer status: epoch 0");
+        if (env->informer_status->epoch == 0) return errfmt(err, errlen, "informer status: epoch 0");
         return valid_seqs(env->informer_status->n_seqs, env->informer_status->seqs, err, errlen);
     case KUBUS__V1__ENVELOPE__BODY_ACTION:
         return valid_action(env->action, err, errlen);
     case KUBUS__V1__ENVELOPE__BODY_ACTION_RESULT:
         return valid_result(env->action_result, err, errlen);
     case KUBUS__V1__ENVELOPE__BODY_EXECUTOR_STATUS:
-        if (env->executor_status->epoch == 0) return fail(err, errlen, "executor status: epoch 0");
+        if (env->executor_status->epoch == 0) return errfmt(err, errlen, "executor status: epoch 0");
         return 0;
     case KUBUS__V1__ENVELOPE__BODY_INFLIGHT_QUERY:
-        if (empty(env->inflight_query->controller)) return fail(err, errlen, "inflight query: no controller");
+        if (empty(env->inflight_query->controller)) return errfmt(err, errlen, "inflight query: no controller");
         return 0;
     case KUBUS__V1__ENVELOPE__BODY_INFLIGHT_REPORT:
         for (size_t i = 0; i < env->inflight_report->n_pending; i++)
@@ -120,12 +109,12 @@ int msg_validate(const msg_envelope_t *env, char *err, size_t errlen)
         return 0;
     case KUBUS__V1__ENVELOPE__BODY_HEARTBEAT:
         if (empty(env->heartbeat->worker) || env->heartbeat->pid <= 0)
-            return fail(err, errlen, "heartbeat: no worker or pid");
+            return errfmt(err, errlen, "heartbeat: no worker or pid");
         if (env->heartbeat->state < 0 || env->heartbeat->state > KUBUS__V1__WORKER_STATE__STOPPING)
-            return fail(err, errlen, "heartbeat: unknown state %d", (int)env->heartbeat->state);
+            return errfmt(err, errlen, "heartbeat: unknown state %d", (int)env->heartbeat->state);
         return 0;
     default:
-        return fail(err, errlen, "envelope without a known body (%d)", (int)env->body_case);
+        return errfmt(err, errlen, "envelope without a known body (%d)", (int)env->body_case);
     }
 }
 
@@ -146,10 +135,10 @@ int msg_encode(const msg_envelope_t *env, uint8_t **out, size_t *out_len)
 
 msg_envelope_t *msg_decode(const uint8_t *buf, size_t len, char *err, size_t errlen)
 {
-    if (!buf || len == 0) { fail(err, errlen, "empty frame"); return NULL; }
-    if (len > MSG_MAX_BYTES) { fail(err, errlen, "frame of %zu bytes exceeds limit", len); return NULL; }
+    if (!buf || len == 0) { errfmt(err, errlen, "empty frame"); return NULL; }
+    if (len > MSG_MAX_BYTES) { errfmt(err, errlen, "frame of %zu bytes exceeds limit", len); return NULL; }
     msg_envelope_t *env = kubus__v1__envelope__unpack(NULL, len, buf);
-    if (!env) { fail(err, errlen, "not a protobuf envelope (%zu bytes)", len); return NULL; }
+    if (!env) { errfmt(err, errlen, "not a protobuf envelope (%zu bytes)", len); return NULL; }
     if (msg_validate(env, err, errlen) < 0) { msg_free(env); return NULL; }
     return env;
 }

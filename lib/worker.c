@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "errfmt.h"
 #include "flags.h"
 
 struct worker {
@@ -108,20 +109,20 @@ static int parse_common(worker_opts_t *o, flags_iter_t *it, const flags_arg_t *a
         rc = flags_need_value(a, err, errlen);
         if (rc == 0) rc = flags_string(f, a->value, o->name, sizeof o->name, false, err, errlen);
         if (rc == 0 && !valid_name(o->name))
-            rc = flags_fail(err, errlen, "--name=%s: use letters, digits, '-', '_' or '.'", a->value);
+            rc = errfmt(err, errlen, "--name=%s: use letters, digits, '-', '_' or '.'", a->value);
     } else if (strcmp(f, "generation") == 0) {
         rc = parse_int_flag(a, 0, (long)UINT32_MAX, &v, err, errlen);
         o->generation = (uint32_t)v;
     } else if (strcmp(f, "status-fd") == 0) {
         rc = parse_int_flag(a, -1, INT_MAX, &v, err, errlen);
         if (rc == 0 && v >= 0 && v <= 2)
-            rc = flags_fail(err, errlen, "--status-fd=%ld: must not be stdin, stdout or stderr", v);
+            rc = errfmt(err, errlen, "--status-fd=%ld: must not be stdin, stdout or stderr", v);
         o->status_fd = (int)v;
     } else if (strcmp(f, "bus-dir") == 0) {
         rc = flags_need_value(a, err, errlen);
         if (rc == 0 && bus_config_parse(&o->bus, a->value) < 0)
-            rc = flags_fail(err, errlen, "--bus-dir=%s: need a directory path of at most 90 bytes "
-                            "or tcp://HOST:PORT", a->value);
+            rc = errfmt(err, errlen, "--bus-dir=%s: need a directory path of at most 90 bytes "
+                        "or tcp://HOST:PORT", a->value);
     } else if (strcmp(f, "kubeconfig") == 0) {
         rc = flags_need_value(a, err, errlen);
         if (rc == 0) rc = flags_string(f, a->value, o->kubeconfig, sizeof o->kubeconfig, true, err, errlen);
@@ -149,7 +150,7 @@ static int parse_common(worker_opts_t *o, flags_iter_t *it, const flags_arg_t *a
     } else if (strcmp(f, "logging-format") == 0) {
         rc = flags_need_value(a, err, errlen);
         if (rc == 0 && log_format_parse(a->value, &o->log_format) < 0)
-            rc = flags_fail(err, errlen, "--logging-format=%s: must be text or json", a->value);
+            rc = errfmt(err, errlen, "--logging-format=%s: must be text or json", a->value);
     } else {
         return 0;
     }
@@ -162,14 +163,14 @@ static int parse_common(worker_opts_t *o, flags_iter_t *it, const flags_arg_t *a
 static int parse_own(const worker_hooks_t *hooks, flags_iter_t *it, const flags_arg_t *a,
                      char *err, size_t errlen)
 {
-    if (!hooks || !hooks->parse_flag) return flags_fail(err, errlen, "unknown flag \"%s\"", a->arg);
+    if (!hooks || !hooks->parse_flag) return errfmt(err, errlen, "unknown flag \"%s\"", a->arg);
     bool used = false;
     int rc = hooks->parse_flag(hooks->state, a->name, a->value, &used);
-    if (rc == WORKER_FLAG_UNKNOWN) return flags_fail(err, errlen, "unknown flag \"%s\"", a->arg);
+    if (rc == WORKER_FLAG_UNKNOWN) return errfmt(err, errlen, "unknown flag \"%s\"", a->arg);
     if (rc != WORKER_FLAG_OK) {
         if (a->value)
-            return flags_fail(err, errlen, "--%s=%s: invalid value", a->name, a->value);
-        return flags_fail(err, errlen, "--%s: missing or invalid value", a->name);
+            return errfmt(err, errlen, "--%s=%s: invalid value", a->name, a->value);
+        return errfmt(err, errlen, "--%s: missing or invalid value", a->name);
     }
     if (used) flags_iter_took_value(it, a);
     return 0;
@@ -190,8 +191,8 @@ int worker_opts_parse(worker_opts_t *o, int argc, char **argv, const worker_hook
     }
     if (rc < 0) return -1;
     if (o->shard_index >= o->shard_count)
-        return flags_fail(err, errlen, "--shard-index=%d: must be less than --shard-count=%d",
-                          o->shard_index, o->shard_count);
+        return errfmt(err, errlen, "--shard-index=%d: must be less than --shard-count=%d",
+                      o->shard_index, o->shard_count);
     return 0;
 }
 
@@ -244,12 +245,12 @@ int worker_heartbeat_unframe(const uint8_t *buf, size_t len, msg_envelope_t **ou
     if (len < 4) return 0;
     uint32_t n = (uint32_t)buf[0] << 24 | (uint32_t)buf[1] << 16 | (uint32_t)buf[2] << 8 | buf[3];
     if (n == 0 || n > WORKER_HB_FRAME_MAX - 4)
-        return flags_fail(err, errlen, "heartbeat frame length %u out of range", n);
+        return errfmt(err, errlen, "heartbeat frame length %u out of range", n);
     if (len < 4 + (size_t)n) return 0;
     msg_envelope_t *env = msg_decode(buf + 4, n, err, errlen);
     if (!env) return -1;
     if (env->body_case != KUBUS__V1__ENVELOPE__BODY_HEARTBEAT) {
-        flags_fail(err, errlen, "status pipe carried a %s, not a heartbeat", msg_body_name(env));
+        errfmt(err, errlen, "status pipe carried a %s, not a heartbeat", msg_body_name(env));
         msg_free(env);
         return -1;
     }
@@ -368,11 +369,11 @@ static int prepare_status_fd(const worker_opts_t *o, char *err, size_t errlen)
     int fd = o->status_fd;
     if (fd < 0) return 0;
     int fdflags = fcntl(fd, F_GETFD);
-    if (fdflags < 0) return flags_fail(err, errlen, "--status-fd=%d: not an open file descriptor", fd);
+    if (fdflags < 0) return errfmt(err, errlen, "--status-fd=%d: not an open file descriptor", fd);
     int flflags = fcntl(fd, F_GETFL);
     if (flflags < 0 || fcntl(fd, F_SETFL, flflags | O_NONBLOCK) < 0 ||
         fcntl(fd, F_SETFD, fdflags | FD_CLOEXEC) < 0)
-        return flags_fail(err, errlen, "--status-fd=%d: fcntl: %s", fd, strerror(errno));
+        return errfmt(err, errlen, "--status-fd=%d: fcntl: %s", fd, strerror(errno));
     return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <yaml.h>
 
 #include "bus.h"
+#include "errfmt.h"
 #include "flags.h"
 #include "leader.h"
 #include "lease_core.h"
@@ -71,7 +72,7 @@ int sup_controllers_parse(const char *spec, bool enabled[SUP_COMPONENT_COUNT], c
                           size_t errlen)
 {
     char buf[1024];
-    if (strlen(spec) >= sizeof buf) return flags_fail(err, errlen, "--controllers: list too long");
+    if (strlen(spec) >= sizeof buf) return errfmt(err, errlen, "--controllers: list too long");
     snprintf(buf, sizeof buf, "%s", spec);
     bool decided[SUP_COMPONENT_COUNT] = { false };
     bool star = false;
@@ -83,9 +84,9 @@ int sup_controllers_parse(const char *spec, bool enabled[SUP_COMPONENT_COUNT], c
         bool off = item[0] == '-';
         int i = sup_controller_lookup(off ? item + 1 : item);
         if (i < 0)
-            return flags_fail(err, errlen, "--controllers: unknown controller \"%s\" (known: replicaset, "
-                              "deployment, statefulset, daemonset, job, cronjob, garbagecollector, "
-                              "ttl-after-finished, or their upstream -controller names)", item);
+            return errfmt(err, errlen, "--controllers: unknown controller \"%s\" (known: replicaset, "
+                          "deployment, statefulset, daemonset, job, cronjob, garbagecollector, "
+                          "ttl-after-finished, or their upstream -controller names)", item);
         /* Upstream semantics: the first mention of a controller wins. */
         if (decided[i]) continue;
         decided[i] = true;
@@ -119,8 +120,8 @@ static int set_bus_dir(sup_config_t *c, const char *flag, const char *v, char *e
 {
     bus_config_t bus;
     if (bus_config_parse(&bus, v) < 0)
-        return flags_fail(err, errlen, "--%s=%s: need a directory path of at most 90 bytes or "
-                          "tcp://HOST:PORT", flag, v);
+        return errfmt(err, errlen, "--%s=%s: need a directory path of at most 90 bytes or "
+                      "tcp://HOST:PORT", flag, v);
     return flags_string(flag, v, c->bus_dir, sizeof c->bus_dir, false, err, errlen);
 }
 
@@ -128,21 +129,21 @@ static int set_bind_address(sup_config_t *c, const char *flag, const char *v, ch
 {
     unsigned char addr[sizeof(struct in6_addr)];
     if (inet_pton(AF_INET, v, addr) != 1 && inet_pton(AF_INET6, v, addr) != 1)
-        return flags_fail(err, errlen, "--%s=%s: not an IPv4 or IPv6 address", flag, v);
+        return errfmt(err, errlen, "--%s=%s: not an IPv4 or IPv6 address", flag, v);
     return flags_string(flag, v, c->bind_address, sizeof c->bind_address, false, err, errlen);
 }
 
 static int set_log_format(sup_config_t *c, const char *flag, const char *v, char *err, size_t errlen)
 {
     if (log_format_parse(v, &c->log_format) < 0)
-        return flags_fail(err, errlen, "--%s=%s: must be text or json", flag, v);
+        return errfmt(err, errlen, "--%s=%s: must be text or json", flag, v);
     return 0;
 }
 
 static int set_lease_namespace(sup_config_t *c, const char *flag, const char *v, char *err, size_t errlen)
 {
     if (!sup_lease_dns_label(v))
-        return flags_fail(err, errlen, "--%s=%s: not a valid namespace name (DNS-1123 label)", flag, v);
+        return errfmt(err, errlen, "--%s=%s: not a valid namespace name (DNS-1123 label)", flag, v);
     return flags_string(flag, v, c->leader_elect_namespace, sizeof c->leader_elect_namespace, false,
                         err, errlen);
 }
@@ -150,7 +151,7 @@ static int set_lease_namespace(sup_config_t *c, const char *flag, const char *v,
 static int set_lease_name(sup_config_t *c, const char *flag, const char *v, char *err, size_t errlen)
 {
     if (v[0] && !sup_lease_dns_subdomain(v))
-        return flags_fail(err, errlen, "--%s=%s: not a valid object name (DNS-1123 subdomain)", flag, v);
+        return errfmt(err, errlen, "--%s=%s: not a valid object name (DNS-1123 subdomain)", flag, v);
     return flags_string(flag, v, c->leader_elect_name, sizeof c->leader_elect_name, true, err, errlen);
 }
 
@@ -160,7 +161,7 @@ static int set_lease_lock(sup_config_t *c, const char *flag, const char *v, char
 {
     (void)c;
     if (strcmp(v, "leases") != 0)
-        return flags_fail(err, errlen, "--%s=%s: only \"leases\" is supported", flag, v);
+        return errfmt(err, errlen, "--%s=%s: only \"leases\" is supported", flag, v);
     return 0;
 }
 
@@ -168,7 +169,7 @@ static int set_bin_dir(sup_config_t *c, const char *flag, const char *v, char *e
 {
     struct stat st;
     if (stat(v, &st) < 0 || !S_ISDIR(st.st_mode))
-        return flags_fail(err, errlen, "--%s=%s: not a directory", flag, v);
+        return errfmt(err, errlen, "--%s=%s: not a directory", flag, v);
     return flags_string(flag, v, c->bin_dir, sizeof c->bin_dir, false, err, errlen);
 }
 
@@ -233,7 +234,7 @@ static int set_flag(sup_config_t *c, const char *name, const char *value, bool i
         if (strcmp(name, d->name) != 0) continue;
         /* A boolean takes only "=value": "--leader-elect next-arg" is two things. */
         if (d->kind == K_BOOL && !inline_value) value = NULL;
-        else if (!value) return flags_fail(err, errlen, "--%s needs a value", name);
+        else if (!value) return errfmt(err, errlen, "--%s needs a value", name);
         if (set_typed(c, d, value, err, errlen) < 0) return -1;
         *took = value != NULL;
         return 0;
@@ -241,7 +242,7 @@ static int set_flag(sup_config_t *c, const char *name, const char *value, bool i
     for (size_t i = SUP_INFRA_COUNT; i < SUP_COMPONENT_COUNT; i++) {
         const sup_component_t *comp = sup_component(i);
         if (strcmp(name, comp->concurrency_flag) != 0) continue;
-        if (!value) return flags_fail(err, errlen, "--%s needs a value", name);
+        if (!value) return errfmt(err, errlen, "--%s needs a value", name);
         long l = 0;
         if (flags_long(name, value, 1, 10000, &l, err, errlen) < 0) return -1;
         c->concurrency[i] = (int)l;
@@ -265,7 +266,7 @@ static sup_config_rc_t apply_args(sup_config_t *c, int argc, char **argv, int fi
         bool took = false;
         int s = set_flag(c, a.name, a.value, a.inline_value, &took, err, errlen);
         if (s == 1) {
-            flags_fail(err, errlen, "unknown flag \"%s\"", a.arg);
+            errfmt(err, errlen, "unknown flag \"%s\"", a.arg);
             return SUP_CONFIG_ERROR;
         }
         if (s < 0) return SUP_CONFIG_ERROR;
@@ -280,7 +281,7 @@ static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "re");
     if (!f) {
-        flags_fail(err, errlen, "--config=%s: %s", path, strerror(errno));
+        errfmt(err, errlen, "--config=%s: %s", path, strerror(errno));
         return NULL;
     }
     char *buf = malloc(CONFIG_FILE_MAX + 1);
@@ -288,7 +289,7 @@ static char *read_file(const char *path, size_t *len, char *err, size_t errlen)
     bool bad = !buf || ferror(f) || n > CONFIG_FILE_MAX;
     fclose(f);
     if (bad) {
-        flags_fail(err, errlen, "--config=%s: unreadable or larger than 1 MiB", path);
+        errfmt(err, errlen, "--config=%s: unreadable or larger than 1 MiB", path);
         free(buf);
         return NULL;
     }
@@ -328,7 +329,7 @@ static int yaml_step(yaml_walk_t *y, sup_config_t *c, yaml_event_t *ev, char *er
         if (!y->have_key) {
             if (flags_string("config key", s, y->key, sizeof y->key, false, err, errlen) < 0 ||
                 strcmp(y->key, "config") == 0)
-                return flags_fail(err, errlen, "%s:%lu: key \"%s\" is not a flag", y->path, line, s);
+                return errfmt(err, errlen, "%s:%lu: key \"%s\" is not a flag", y->path, line, s);
             y->have_key = true;
             return 1;
         }
@@ -336,15 +337,15 @@ static int yaml_step(yaml_walk_t *y, sup_config_t *c, yaml_event_t *ev, char *er
         bool took;
         char why[512];
         int rc = set_flag(c, y->key, s, true, &took, why, sizeof why);
-        if (rc == 1) return flags_fail(err, errlen, "%s:%lu: unknown key \"%s\"", y->path, line, y->key);
-        if (rc < 0) return flags_fail(err, errlen, "%s:%lu: %s", y->path, line, why);
+        if (rc == 1) return errfmt(err, errlen, "%s:%lu: unknown key \"%s\"", y->path, line, y->key);
+        if (rc < 0) return errfmt(err, errlen, "%s:%lu: %s", y->path, line, why);
         return 1;
     }
     default:
         break;
     }
-    return flags_fail(err, errlen, "%s:%lu: expected a mapping of flag names to plain values",
-                      y->path, line);
+    return errfmt(err, errlen, "%s:%lu: expected a mapping of flag names to plain values",
+                  y->path, line);
 }
 
 static int apply_file(sup_config_t *c, const char *path, char *err, size_t errlen)
@@ -355,7 +356,7 @@ static int apply_file(sup_config_t *c, const char *path, char *err, size_t errle
     yaml_walk_t y = { .path = path };
     int rc = -1;
     if (!yaml_parser_initialize(&y.p)) {
-        flags_fail(err, errlen, "--config: cannot initialise the YAML parser");
+        errfmt(err, errlen, "--config: cannot initialise the YAML parser");
         free(text);
         return -1;
     }
@@ -363,8 +364,8 @@ static int apply_file(sup_config_t *c, const char *path, char *err, size_t errle
     for (;;) {
         yaml_event_t ev;
         if (!yaml_parser_parse(&y.p, &ev)) {
-            flags_fail(err, errlen, "%s:%lu: %s", path, (unsigned long)y.p.problem_mark.line + 1,
-                       y.p.problem ? y.p.problem : "YAML error");
+            errfmt(err, errlen, "%s:%lu: %s", path, (unsigned long)y.p.problem_mark.line + 1,
+                   y.p.problem ? y.p.problem : "YAML error");
             rc = -1;
             break;
         }
@@ -392,10 +393,10 @@ static int check_leader_election(const sup_config_t *c, char *err, size_t errlen
 static int check_whole(const sup_config_t *c, char *err, size_t errlen)
 {
     if (c->shard_index >= c->shard_count)
-        return flags_fail(err, errlen, "--shard-index=%d: must be less than --shard-count=%d",
-                          c->shard_index, c->shard_count);
+        return errfmt(err, errlen, "--shard-index=%d: must be less than --shard-count=%d",
+                      c->shard_index, c->shard_count);
     if (!c->bus_dir[0])
-        return flags_fail(err, errlen, "--bus-dir: the default path is too long; give one");
+        return errfmt(err, errlen, "--bus-dir: the default path is too long; give one");
     return check_leader_election(c, err, errlen);
 }
 

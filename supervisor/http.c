@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "flags.h"
+#include "errfmt.h"
 #include "log.h"
 #include "worker.h"
 
@@ -101,14 +101,14 @@ static struct MHD_Daemon *listen_on(sup_http_t *h, const char *addr, int port, c
         sa = (struct sockaddr *)&v6;
         flags |= MHD_USE_IPv6;
     } else {
-        flags_fail(err, errlen, "--bind-address=%s: not an IP address", addr);
+        errfmt(err, errlen, "--bind-address=%s: not an IP address", addr);
         return NULL;
     }
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, (uint16_t)port, NULL, NULL, handle, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
         MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_CONNECTION_LIMIT, (unsigned)32,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
-    if (!d) flags_fail(err, errlen, "cannot listen on %s:%d (in use, or not a local address?)", addr, port);
+    if (!d) errfmt(err, errlen, "cannot listen on %s:%d (in use, or not a local address?)", addr, port);
     return d;
 }
 
@@ -116,11 +116,11 @@ sup_http_t *sup_http_start(const char *addr, int port, char *err, size_t errlen)
 {
     sup_http_t *h = calloc(1, sizeof *h);
     if (!h) {
-        flags_fail(err, errlen, "out of memory");
+        errfmt(err, errlen, "out of memory");
         return NULL;
     }
     if (pthread_mutex_init(&h->mu, NULL) != 0) {
-        flags_fail(err, errlen, "pthread_mutex_init failed");
+        errfmt(err, errlen, "pthread_mutex_init failed");
         free(h);
         return NULL;
     }

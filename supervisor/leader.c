@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "flags.h"
+#include "errfmt.h"
 #include "khttp.h"
 #include "kubeconfig.h"
 #include "log.h"
@@ -274,7 +274,7 @@ static int setup(sup_leader_t *l, const sup_config_t *c, char *err, size_t errle
     sup_lease_config_t lc;
     sup_leader_lease_config(c, &lc);
     if (sup_lease_identity(lc.identity, sizeof lc.identity) < 0)
-        return flags_fail(err, errlen, "cannot make a leader election identity: %s", strerror(errno));
+        return errfmt(err, errlen, "cannot make a leader election identity: %s", strerror(errno));
     if (sup_lease_config_check(&lc, err, errlen) < 0) return -1;
     if (kubeconfig_load(c->kubeconfig[0] ? c->kubeconfig : NULL, c->master[0] ? c->master : NULL,
                         &l->kc, err, errlen) < 0)
@@ -285,9 +285,9 @@ static int setup(sup_leader_t *l, const sup_config_t *c, char *err, size_t errle
     int n3 = snprintf(l->events_path, sizeof l->events_path, "/api/v1/namespaces/%s/events", lc.ns);
     if (n1 < 0 || n2 < 0 || n3 < 0 || (size_t)n2 >= sizeof l->lease_path ||
         (size_t)n3 >= sizeof l->events_path)
-        return flags_fail(err, errlen, "lease path too long");
+        return errfmt(err, errlen, "lease path too long");
     if (make_pipe(&l->stop_r, &l->stop_w) < 0 || make_pipe(&l->wake_r, &l->wake_w) < 0)
-        return flags_fail(err, errlen, "pipe2: %s", strerror(errno));
+        return errfmt(err, errlen, "pipe2: %s", strerror(errno));
     uint64_t seed = 0;
     for (const char *p = lc.identity; *p; p++) seed = seed * 131 + (unsigned char)*p;
     sup_lease_ops_t ops = { .call = api_call, .mono_ms = mono_ms, .wall_us = wall_us, .ctx = l };
@@ -301,13 +301,13 @@ sup_leader_t *sup_leader_start(const sup_config_t *c, char *err, size_t errlen)
 {
     sup_leader_t *l = calloc(1, sizeof *l);
     if (!l) {
-        flags_fail(err, errlen, "out of memory");
+        errfmt(err, errlen, "out of memory");
         return NULL;
     }
     l->stop_r = l->stop_w = l->wake_r = l->wake_w = -1;
     l->fail_log = (log_limit_t)LOG_LIMIT_INIT(0.2, 3.0);
     if (pthread_mutex_init(&l->mu, NULL) != 0) {
-        flags_fail(err, errlen, "pthread_mutex_init failed");
+        errfmt(err, errlen, "pthread_mutex_init failed");
         free(l);
         return NULL;
     }
@@ -316,7 +316,7 @@ sup_leader_t *sup_leader_start(const sup_config_t *c, char *err, size_t errlen)
         return NULL;
     }
     if (pthread_create(&l->thread, NULL, run, l) != 0) {
-        flags_fail(err, errlen, "cannot start the leader election thread");
+        errfmt(err, errlen, "cannot start the leader election thread");
         destroy(l);
         return NULL;
     }

@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "flags.h"
+#include "errfmt.h"
 
 /* ---- names and checks ---- */
 
@@ -44,26 +44,26 @@ bool sup_lease_dns_subdomain(const char *s)
 int sup_lease_config_check(const sup_lease_config_t *c, char *err, size_t errlen)
 {
     if (c->lease_ms < 1000)
-        return flags_fail(err, errlen, "--leader-elect-lease-duration: must be at least 1s");
+        return errfmt(err, errlen, "--leader-elect-lease-duration: must be at least 1s");
     if (c->renew_deadline_ms == 0 || c->retry_ms == 0)
-        return flags_fail(err, errlen, "--leader-elect-renew-deadline and --leader-elect-retry-period "
-                          "must be greater than zero");
+        return errfmt(err, errlen, "--leader-elect-renew-deadline and --leader-elect-retry-period "
+                      "must be greater than zero");
     if (c->lease_ms <= c->renew_deadline_ms)
-        return flags_fail(err, errlen, "--leader-elect-lease-duration (%llums) must be greater than "
-                          "--leader-elect-renew-deadline (%llums)", (unsigned long long)c->lease_ms,
-                          (unsigned long long)c->renew_deadline_ms);
+        return errfmt(err, errlen, "--leader-elect-lease-duration (%llums) must be greater than "
+                      "--leader-elect-renew-deadline (%llums)", (unsigned long long)c->lease_ms,
+                      (unsigned long long)c->renew_deadline_ms);
     if ((double)c->renew_deadline_ms <= SUP_LEASE_JITTER * (double)c->retry_ms)
-        return flags_fail(err, errlen, "--leader-elect-renew-deadline (%llums) must be greater than "
-                          "--leader-elect-retry-period (%llums) * %.1f",
-                          (unsigned long long)c->renew_deadline_ms, (unsigned long long)c->retry_ms,
-                          SUP_LEASE_JITTER);
+        return errfmt(err, errlen, "--leader-elect-renew-deadline (%llums) must be greater than "
+                      "--leader-elect-retry-period (%llums) * %.1f",
+                      (unsigned long long)c->renew_deadline_ms, (unsigned long long)c->retry_ms,
+                      SUP_LEASE_JITTER);
     if (!sup_lease_dns_label(c->ns))
-        return flags_fail(err, errlen, "--leader-elect-resource-namespace=%s: not a valid namespace name",
-                          c->ns);
+        return errfmt(err, errlen, "--leader-elect-resource-namespace=%s: not a valid namespace name",
+                      c->ns);
     if (!sup_lease_dns_subdomain(c->name))
-        return flags_fail(err, errlen, "--leader-elect-resource-name=%s: not a valid object name",
-                          c->name);
-    if (!c->identity[0]) return flags_fail(err, errlen, "leader election identity is empty");
+        return errfmt(err, errlen, "--leader-elect-resource-name=%s: not a valid object name",
+                      c->name);
+    if (!c->identity[0]) return errfmt(err, errlen, "leader election identity is empty");
     return 0;
 }
 
@@ -104,8 +104,8 @@ static int copy_opt_string(const json_t *spec, const char *key, char *out, size_
     const json_t *v = json_object_get(spec, key);
     out[0] = '\0';
     if (!v || json_is_null(v)) return 0;
-    if (!json_is_string(v)) return flags_fail(err, errlen, "spec.%s is not a string", key);
-    if (json_string_length(v) >= outlen) return flags_fail(err, errlen, "spec.%s is too long", key);
+    if (!json_is_string(v)) return errfmt(err, errlen, "spec.%s is not a string", key);
+    if (json_string_length(v) >= outlen) return errfmt(err, errlen, "spec.%s is too long", key);
     snprintf(out, outlen, "%s", json_string_value(v));
     return 0;
 }
@@ -116,9 +116,9 @@ static int get_opt_count(const json_t *spec, const char *key, long long max, lon
     const json_t *v = json_object_get(spec, key);
     *out = 0;
     if (!v || json_is_null(v)) return 0;
-    if (!json_is_integer(v)) return flags_fail(err, errlen, "spec.%s is not an integer", key);
+    if (!json_is_integer(v)) return errfmt(err, errlen, "spec.%s is not an integer", key);
     long long n = json_integer_value(v);
-    if (n < 0 || n > max) return flags_fail(err, errlen, "spec.%s=%lld is out of range", key, n);
+    if (n < 0 || n > max) return errfmt(err, errlen, "spec.%s=%lld is out of range", key, n);
     *out = n;
     return 0;
 }
@@ -127,18 +127,18 @@ static int check_metadata(const json_t *o, const char *ns, const char *name, cha
 {
     const json_t *kind = json_object_get(o, "kind");
     if (kind && (!json_is_string(kind) || strcmp(json_string_value(kind), "Lease") != 0))
-        return flags_fail(err, errlen, "not a Lease (kind)");
+        return errfmt(err, errlen, "not a Lease (kind)");
     const json_t *md = json_object_get(o, "metadata");
-    if (!json_is_object(md)) return flags_fail(err, errlen, "no metadata");
+    if (!json_is_object(md)) return errfmt(err, errlen, "no metadata");
     const json_t *n = json_object_get(md, "name");
     if (!json_is_string(n) || strcmp(json_string_value(n), name) != 0)
-        return flags_fail(err, errlen, "metadata.name is not %s", name);
+        return errfmt(err, errlen, "metadata.name is not %s", name);
     const json_t *s = json_object_get(md, "namespace");
     if (s && (!json_is_string(s) || strcmp(json_string_value(s), ns) != 0))
-        return flags_fail(err, errlen, "metadata.namespace is not %s", ns);
+        return errfmt(err, errlen, "metadata.namespace is not %s", ns);
     const json_t *rv = json_object_get(md, "resourceVersion");
     if (!json_is_string(rv) || json_string_length(rv) == 0 || json_string_length(rv) > 64)
-        return flags_fail(err, errlen, "metadata.resourceVersion missing or invalid");
+        return errfmt(err, errlen, "metadata.resourceVersion missing or invalid");
     return 0;
 }
 
@@ -147,7 +147,7 @@ static int parse_record(const json_t *o, sup_lease_record_t *rec, char *err, siz
     memset(rec, 0, sizeof *rec);
     const json_t *spec = json_object_get(o, "spec");
     if (!spec || json_is_null(spec)) return 0;
-    if (!json_is_object(spec)) return flags_fail(err, errlen, "spec is not an object");
+    if (!json_is_object(spec)) return errfmt(err, errlen, "spec is not an object");
     if (copy_opt_string(spec, "holderIdentity", rec->holder, sizeof rec->holder, err, errlen) < 0 ||
         copy_opt_string(spec, "acquireTime", rec->acquire_time, sizeof rec->acquire_time, err, errlen) < 0 ||
         copy_opt_string(spec, "renewTime", rec->renew_time, sizeof rec->renew_time, err, errlen) < 0 ||
@@ -161,13 +161,13 @@ int sup_lease_parse(const char *body, size_t len, const char *ns, const char *na
                     sup_lease_record_t *rec, char *err, size_t errlen)
 {
     if (obj) *obj = NULL;
-    if (!body || len == 0) return flags_fail(err, errlen, "empty body");
+    if (!body || len == 0) return errfmt(err, errlen, "empty body");
     json_error_t je;
     json_t *o = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
-    if (!o) return flags_fail(err, errlen, "bad JSON: %s", je.text);
+    if (!o) return errfmt(err, errlen, "bad JSON: %s", je.text);
     if (!json_is_object(o) || check_metadata(o, ns, name, err, errlen) < 0 ||
         parse_record(o, rec, err, errlen) < 0) {
-        if (!json_is_object(o)) flags_fail(err, errlen, "not a JSON object");
+        if (!json_is_object(o)) errfmt(err, errlen, "not a JSON object");
         json_decref(o);
         return -1;
     }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "errfmt.h"
 #include "flags.h"
 
 typedef struct {
@@ -31,7 +32,7 @@ static int parse(status_opts_t *o, int argc, char **argv, char *err, size_t errl
             if (flags_string("bind-address", a.value, o->addr, sizeof o->addr, false, err, errlen) < 0)
                 return -1;
         } else {
-            return flags_fail(err, errlen, "status: unknown flag \"%s\"", a.arg);
+            return errfmt(err, errlen, "status: unknown flag \"%s\"", a.arg);
         }
         flags_iter_took_value(&it, &a);
     }

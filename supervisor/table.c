@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "flags.h"
+#include "errfmt.h"
 
 static void worker_reset(sup_worker_t *w, const sup_component_t *comp)
 {
@@ -100,12 +100,12 @@ int sup_argv_build(sup_argv_t *a, const sup_config_t *c, const sup_worker_t *w, 
 static int check_heartbeat(const sup_worker_t *w, const msg_heartbeat_t *hb, char *err, size_t errlen)
 {
     if (strcmp(hb->worker, w->comp->name) != 0)
-        return flags_fail(err, errlen, "heartbeat names worker \"%s\"", hb->worker);
+        return errfmt(err, errlen, "heartbeat names worker \"%s\"", hb->worker);
     if (hb->pid != (int32_t)w->pid)
-        return flags_fail(err, errlen, "heartbeat from pid %d, expected %d", (int)hb->pid, (int)w->pid);
+        return errfmt(err, errlen, "heartbeat from pid %d, expected %d", (int)hb->pid, (int)w->pid);
     if (hb->generation != w->generation)
-        return flags_fail(err, errlen, "heartbeat of generation %u, expected %u", hb->generation,
-                          w->generation);
+        return errfmt(err, errlen, "heartbeat of generation %u, expected %u", hb->generation,
+                      w->generation);
     return 0;
 }
 

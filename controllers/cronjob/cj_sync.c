@@ -28,7 +28,7 @@
 
 #include "cj_core.h"
 #include "ctrl/kobj.h"
-#include "ctrl/strmap.h"
+#include "strmap.h"
 #include "log.h"
 
 #define CJ_RESOURCE "cronjobs"

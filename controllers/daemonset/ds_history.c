@@ -7,8 +7,6 @@
 
 #include "ctrl/kobj.h"
 
-static const char safe_alphabet[] = "bcdfghjklmnpqrstvwxz2456789";
-
 static int cmp_keys(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -105,16 +103,6 @@ bool ds_history_matches(const json_t *ds, const json_t *cr)
     return eq;
 }
 
-static uint32_t fnv1a32(uint32_t h, const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 16777619u;
-    }
-    return h;
-}
-
 int ds_template_hash(const json_t *tmpl, const int32_t *collision, char *out, size_t outlen)
 {
     if (outlen < DS_HASH_MAX) return -1;
@@ -122,20 +110,9 @@ int ds_template_hash(const json_t *tmpl, const int32_t *collision, char *out, si
     char *text = c ? json_dumps(c, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(c);
     if (!text) return -1;
-    uint32_t h = fnv1a32(2166136261u, text, strlen(text));
+    int rc = ctrl_compute_hash(text, collision, out, outlen);
     free(text);
-    if (collision) {
-        uint32_t v = (uint32_t)*collision;
-        unsigned char bytes[8] = { (unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
-                                   (unsigned char)(v >> 24) };
-        h = fnv1a32(h, bytes, sizeof bytes);
-    }
-    char digits[DS_HASH_MAX];
-    snprintf(digits, sizeof digits, "%u", h);
-    size_t i = 0;
-    for (; digits[i]; i++) out[i] = safe_alphabet[(unsigned char)digits[i] % (sizeof safe_alphabet - 1)];
-    out[i] = '\0';
-    return 0;
+    return rc;
 }
 
 json_t *ds_history_new(const json_t *ds, const char *hash, int64_t revision)

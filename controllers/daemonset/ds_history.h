@@ -10,9 +10,8 @@
  *     with nulls and empty arrays dropped, which is the same test for
  *     objects the API server serialised);
  *   - the revision's name "<ds>-<hash>" and its controller-revision-hash
- *     label. The hash is FNV-1a over the template's canonical JSON (and the
- *     collisionCount, when set), rendered like upstream's ComputeHash
- *     (decimal, each digit through the generateName alphabet). It does not
+ *     label. The hash is upstream's ComputeHash (lib/ctrl/hashname.h) of
+ *     the template's canonical JSON and the collisionCount. It does not
  *     equal upstream's (a hash of a Go struct dump) and need not: revisions
  *     are matched by content, the hash only names them;
  *   - the revision object to create (template labels + hash label, the
@@ -27,8 +26,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ctrl/hashname.h"
+
 #define DS_LABEL_HASH "controller-revision-hash"
-#define DS_HASH_MAX 11
+#define DS_HASH_MAX CTRL_HASH_MAX
 
 /* The patch a revision of ds stores (new reference) or NULL. */
 json_t *ds_history_patch(const json_t *ds);

@@ -18,10 +18,10 @@
 #include <stdint.h>
 
 #include "ctrl/runtime.h"
-#include "ctrl/strmap.h"
 #include "ds_core.h"
 #include "ds_sync.h"
 #include "log.h"
+#include "strmap.h"
 
 #define DS_KIND "DaemonSet"
 

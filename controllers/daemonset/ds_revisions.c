@@ -7,12 +7,12 @@
 #include <string.h>
 
 #include "ctrl/kobj.h"
-#include "ctrl/strmap.h"
 #include "ds_core.h"
 #include "ds_history.h"
 #include "ds_node.h"
 #include "ds_priv.h"
 #include "log.h"
+#include "strmap.h"
 
 /* ---- history -------------------------------------------------------------------------------- */
 

@@ -1,6 +1,6 @@
 /* main.c - kubus-daemonset: the DaemonSet controller process.
  *
- * Owns: flags and wiring only: a worker (lib/worker.h) whose run() builds
+ * Owns: flags and wiring only: a ctrl_process_t (ctrl/process.h) that builds
  * the controller runtime over daemonsets + pods + nodes +
  * controllerrevisions and hands it ds_sync.
  * Flags: the worker's, plus --concurrent-daemonset-syncs=N (alias of

@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #include "ctrl/runtime.h"
-#include "ctrl/strmap.h"
+#include "strmap.h"
 #include "dep_ctrl.h"
 #include "ctrl/pending.h"
 #include "dep_rs.h"

@@ -7,8 +7,6 @@
 
 #include "dep_rs.h"
 
-static const char safe_alphabet[] = "bcdfghjklmnpqrstvwxz2456789";
-
 /* Removes nulls and empty arrays below v, depth first (so an array that
  * only held nulls goes too). */
 static void strip_noise(json_t *v)
@@ -71,26 +69,6 @@ bool dep_template_equal(const json_t *a, const json_t *b)
     return eq;
 }
 
-void dep_safe_encode(const char *in, char *out, size_t outlen)
-{
-    size_t i = 0;
-    if (!outlen)
-        return;
-    for (; in[i] && i + 1 < outlen; i++)
-        out[i] = safe_alphabet[(unsigned char)in[i] % (sizeof safe_alphabet - 1)];
-    out[i] = '\0';
-}
-
-static uint32_t fnv1a32(uint32_t h, const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 16777619u;
-    }
-    return h;
-}
-
 int dep_template_hash(const json_t *tmpl, const int32_t *collision, char *out, size_t outlen)
 {
     if (outlen < DEP_HASH_MAX)
@@ -102,16 +80,7 @@ int dep_template_hash(const json_t *tmpl, const int32_t *collision, char *out, s
     json_decref(c);
     if (!text)
         return -1;
-    uint32_t h = fnv1a32(2166136261u, text, strlen(text));
+    int rc = ctrl_compute_hash(text, collision, out, outlen);
     free(text);
-    if (collision) {
-        uint32_t v = (uint32_t)*collision;
-        unsigned char bytes[8] = {(unsigned char)v, (unsigned char)(v >> 8),
-                                  (unsigned char)(v >> 16), (unsigned char)(v >> 24)};
-        h = fnv1a32(h, bytes, sizeof bytes);
-    }
-    char digits[DEP_HASH_MAX];
-    snprintf(digits, sizeof digits, "%u", h);
-    dep_safe_encode(digits, out, outlen);
-    return 0;
+    return rc;
 }

@@ -12,14 +12,11 @@
  * metadata.annotations and metadata when they end up empty. Empty objects
  * elsewhere are kept: `emptyDir: {}` means something.
  *
- * The hash is FNV-1a (32 bit) over the canonical JSON with sorted keys,
- * followed, when the Deployment has a status.collisionCount, by that count
- * as 8 bytes (uint32 little endian, then zeros) as upstream does, printed in
- * decimal and each digit mapped through the alphabet
- * "bcdfghjklmnpqrstvwxz2456789" (byte value mod 27). It is stable across
- * restarts and versions of kubus; it does not equal upstream's (which hashes
- * the Go struct dump), and nothing requires it to: ReplicaSets are matched
- * by template, the hash only names them.
+ * The hash is upstream's ComputeHash (lib/ctrl/hashname.h) of the
+ * canonical JSON with sorted keys and the Deployment's status.collisionCount.
+ * It is stable across restarts and versions of kubus; it does not equal
+ * upstream's (which hashes the Go struct dump), and nothing requires it to:
+ * ReplicaSets are matched by template, the hash only names them.
  */
 #ifndef KUBUS_DEP_TEMPLATE_H
 #define KUBUS_DEP_TEMPLATE_H
@@ -29,8 +26,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ctrl/hashname.h"
+
 /* Longest hash: 10 decimal digits of a uint32. */
-#define DEP_HASH_MAX 11
+#define DEP_HASH_MAX CTRL_HASH_MAX
 
 /* A canonical copy of a PodTemplateSpec (new reference), or NULL on OOM or
  * when tmpl is not an object. */
@@ -43,8 +42,5 @@ bool dep_template_equal(const json_t *a, const json_t *b);
  * collision NULL: the Deployment has no collisionCount. 0, or -1 (OOM, not
  * an object). */
 int dep_template_hash(const json_t *tmpl, const int32_t *collision, char *out, size_t outlen);
-
-/* rand.SafeEncodeString: every byte b of in becomes alphabet[b % 27]. */
-void dep_safe_encode(const char *in, char *out, size_t outlen);
 
 #endif

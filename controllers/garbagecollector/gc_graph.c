@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctrl/strmap.h"
+#include "strmap.h"
 
 typedef struct gc_edge gc_edge_t;
 

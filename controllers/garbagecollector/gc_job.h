@@ -15,12 +15,12 @@
 #include <stdbool.h>
 
 #include "ctrl/runtime.h"
-#include "ctrl/strmap.h"
 #include "gc_ctl.h"
 #include "gc_decide.h"
 #include "gc_kinds.h"
 #include "gc_meta.h"
 #include "log.h"
+#include "strmap.h"
 
 #define GC_KEY_MAX (GC_MAX_UID + 8)
 #define GC_KEY_DELETE "D/"

@@ -2,39 +2,28 @@
 #include "gc_meta.h"
 
 #include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
+#include "errfmt.h"
 
 /* A string member: required (non-empty) or optional (absent/null -> ""). */
 static int take_str(json_t *obj, const char *key, bool required, char **out, char *err, size_t errlen)
 {
     json_t *v = json_object_get(obj, key);
     if (!v || json_is_null(v)) {
-        if (required) return fail(err, errlen, "%s missing", key);
+        if (required) return errfmt(err, errlen, "%s missing", key);
         *out = strdup("");
-        return *out ? 0 : fail(err, errlen, "out of memory");
+        return *out ? 0 : errfmt(err, errlen, "out of memory");
     }
-    if (!json_is_string(v)) return fail(err, errlen, "%s is not a string", key);
+    if (!json_is_string(v)) return errfmt(err, errlen, "%s is not a string", key);
     size_t n = json_string_length(v);
     const char *s = json_string_value(v);
-    if (required && n == 0) return fail(err, errlen, "%s is empty", key);
-    if (n > GC_MAX_STR || strlen(s) != n) return fail(err, errlen, "%s too long or has NUL", key);
+    if (required && n == 0) return errfmt(err, errlen, "%s is empty", key);
+    if (n > GC_MAX_STR || strlen(s) != n) return errfmt(err, errlen, "%s too long or has NUL", key);
     *out = strdup(s);
-    return *out ? 0 : fail(err, errlen, "out of memory");
+    return *out ? 0 : errfmt(err, errlen, "out of memory");
 }
 
 static int take_bool(json_t *obj, const char *key, bool *out, char *err, size_t errlen)
@@ -42,7 +31,7 @@ static int take_bool(json_t *obj, const char *key, bool *out, char *err, size_t 
     json_t *v = json_object_get(obj, key);
     *out = false;
     if (!v || json_is_null(v)) return 0;
-    if (!json_is_boolean(v)) return fail(err, errlen, "%s is not a boolean", key);
+    if (!json_is_boolean(v)) return errfmt(err, errlen, "%s is not a boolean", key);
     *out = json_is_true(v);
     return 0;
 }
@@ -50,7 +39,7 @@ static int take_bool(json_t *obj, const char *key, bool *out, char *err, size_t 
 static int parse_ref(json_t *r, int index, gc_ref_t *out, char *err, size_t errlen)
 {
     out->index = index;
-    if (!json_is_object(r)) return fail(err, errlen, "ownerReferences[%d] is not an object", index);
+    if (!json_is_object(r)) return errfmt(err, errlen, "ownerReferences[%d] is not an object", index);
     char why[160] = "";
     if (take_str(r, "apiVersion", true, &out->api_version, why, sizeof why) ||
         take_str(r, "kind", true, &out->kind, why, sizeof why) ||
@@ -58,7 +47,7 @@ static int parse_ref(json_t *r, int index, gc_ref_t *out, char *err, size_t errl
         take_str(r, "uid", true, &out->uid, why, sizeof why) ||
         take_bool(r, "controller", &out->controller, why, sizeof why) ||
         take_bool(r, "blockOwnerDeletion", &out->block_owner_deletion, why, sizeof why))
-        return fail(err, errlen, "ownerReferences[%d]: %s", index, why);
+        return errfmt(err, errlen, "ownerReferences[%d]: %s", index, why);
     return 0;
 }
 
@@ -66,12 +55,12 @@ static int parse_refs(json_t *md, gc_meta_t *out, char *err, size_t errlen)
 {
     json_t *refs = json_object_get(md, "ownerReferences");
     if (!refs || json_is_null(refs)) return 0;
-    if (!json_is_array(refs)) return fail(err, errlen, "ownerReferences is not an array");
+    if (!json_is_array(refs)) return errfmt(err, errlen, "ownerReferences is not an array");
     size_t n = json_array_size(refs);
-    if (n > GC_MAX_REFS) return fail(err, errlen, "%zu ownerReferences (max %d)", n, GC_MAX_REFS);
+    if (n > GC_MAX_REFS) return errfmt(err, errlen, "%zu ownerReferences (max %d)", n, GC_MAX_REFS);
     if (n == 0) return 0;
     out->refs = calloc(n, sizeof *out->refs);
-    if (!out->refs) return fail(err, errlen, "out of memory");
+    if (!out->refs) return errfmt(err, errlen, "out of memory");
     for (size_t i = 0; i < n; i++) {
         out->n_refs = i + 1;  /* so a partial list is freed by gc_meta_clear */
         if (parse_ref(json_array_get(refs, i), (int)i, &out->refs[i], err, errlen)) return -1;
@@ -83,19 +72,19 @@ static int parse_finalizers(json_t *md, gc_meta_t *out, char *err, size_t errlen
 {
     json_t *fs = json_object_get(md, "finalizers");
     if (!fs || json_is_null(fs)) return 0;
-    if (!json_is_array(fs)) return fail(err, errlen, "finalizers is not an array");
+    if (!json_is_array(fs)) return errfmt(err, errlen, "finalizers is not an array");
     size_t n = json_array_size(fs);
-    if (n > GC_MAX_FINALIZERS) return fail(err, errlen, "%zu finalizers (max %d)", n, GC_MAX_FINALIZERS);
+    if (n > GC_MAX_FINALIZERS) return errfmt(err, errlen, "%zu finalizers (max %d)", n, GC_MAX_FINALIZERS);
     if (n == 0) return 0;
     out->finalizers = calloc(n, sizeof *out->finalizers);
-    if (!out->finalizers) return fail(err, errlen, "out of memory");
+    if (!out->finalizers) return errfmt(err, errlen, "out of memory");
     for (size_t i = 0; i < n; i++) {
         json_t *f = json_array_get(fs, i);
         if (!json_is_string(f) || json_string_length(f) > GC_MAX_STR ||
             strlen(json_string_value(f)) != json_string_length(f))
-            return fail(err, errlen, "finalizers[%zu] is not a valid string", i);
+            return errfmt(err, errlen, "finalizers[%zu] is not a valid string", i);
         out->finalizers[i] = strdup(json_string_value(f));
-        if (!out->finalizers[i]) return fail(err, errlen, "out of memory");
+        if (!out->finalizers[i]) return errfmt(err, errlen, "out of memory");
         out->n_finalizers = i + 1;
     }
     return 0;
@@ -107,7 +96,7 @@ static int parse_type(const json_t *root, const char *api_version, const char *k
     if (api_version && kind) {
         out->api_version = strdup(api_version);
         out->kind = strdup(kind);
-        return out->api_version && out->kind ? 0 : fail(err, errlen, "out of memory");
+        return out->api_version && out->kind ? 0 : errfmt(err, errlen, "out of memory");
     }
     json_t *r = (json_t *)root;  /* jansson getters take non-const; nothing is changed */
     if (take_str(r, "apiVersion", true, &out->api_version, err, errlen)) return -1;
@@ -116,7 +105,7 @@ static int parse_type(const json_t *root, const char *api_version, const char *k
 
 static int parse_metadata(json_t *md, gc_meta_t *out, char *err, size_t errlen)
 {
-    if (!json_is_object(md)) return fail(err, errlen, "metadata missing or not an object");
+    if (!json_is_object(md)) return errfmt(err, errlen, "metadata missing or not an object");
     if (take_str(md, "uid", true, &out->uid, err, errlen) ||
         take_str(md, "name", true, &out->name, err, errlen) ||
         take_str(md, "namespace", false, &out->namespace_, err, errlen) ||
@@ -124,7 +113,7 @@ static int parse_metadata(json_t *md, gc_meta_t *out, char *err, size_t errlen)
         return -1;
     json_t *dt = json_object_get(md, "deletionTimestamp");
     if (dt && !json_is_null(dt) && !json_is_string(dt))
-        return fail(err, errlen, "deletionTimestamp is not a string");
+        return errfmt(err, errlen, "deletionTimestamp is not a string");
     out->being_deleted = dt && json_is_string(dt);
     if (parse_finalizers(md, out, err, errlen)) return -1;
     return parse_refs(md, out, err, errlen);
@@ -133,15 +122,15 @@ static int parse_metadata(json_t *md, gc_meta_t *out, char *err, size_t errlen)
 int gc_meta_from_json(const json_t *obj, const char *api_version, const char *kind, gc_meta_t *out,
                       char *err, size_t errlen)
 {
-    if (!out) return fail(err, errlen, "no output");
+    if (!out) return errfmt(err, errlen, "no output");
     memset(out, 0, sizeof *out);
-    if (!json_is_object(obj)) return fail(err, errlen, "object is not a JSON object");
+    if (!json_is_object(obj)) return errfmt(err, errlen, "object is not a JSON object");
     int rc = parse_type(obj, api_version, kind, out, err, errlen);
     if (rc == 0) rc = parse_metadata(json_object_get(obj, "metadata"), out, err, errlen);
-    if (rc == 0 && strlen(out->uid) > GC_MAX_UID) rc = fail(err, errlen, "uid longer than %d", GC_MAX_UID);
+    if (rc == 0 && strlen(out->uid) > GC_MAX_UID) rc = errfmt(err, errlen, "uid longer than %d", GC_MAX_UID);
     for (size_t i = 0; rc == 0 && i < out->n_refs; i++)
         if (strlen(out->refs[i].uid) > GC_MAX_UID)
-            rc = fail(err, errlen, "ownerReferences[%zu]: uid longer than %d", i, GC_MAX_UID);
+            rc = errfmt(err, errlen, "ownerReferences[%zu]: uid longer than %d", i, GC_MAX_UID);
     if (rc) gc_meta_clear(out);
     return rc;
 }
@@ -149,12 +138,12 @@ int gc_meta_from_json(const json_t *obj, const char *api_version, const char *ki
 int gc_meta_parse(const char *json, size_t len, const char *api_version, const char *kind,
                   gc_meta_t *out, char *err, size_t errlen)
 {
-    if (!out) return fail(err, errlen, "no output");
+    if (!out) return errfmt(err, errlen, "no output");
     memset(out, 0, sizeof *out);
-    if (!json || len == 0) return fail(err, errlen, "empty object");
+    if (!json || len == 0) return errfmt(err, errlen, "empty object");
     json_error_t jerr;
     json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!root) return fail(err, errlen, "bad JSON at line %d: %s", jerr.line, jerr.text);
+    if (!root) return errfmt(err, errlen, "bad JSON at line %d: %s", jerr.line, jerr.text);
     int rc = gc_meta_from_json(root, api_version, kind, out, err, errlen);
     json_decref(root);
     return rc;
@@ -241,7 +230,7 @@ static gc_meta_t *heap_meta(const char *json, size_t len, const json_t *obj, con
 {
     gc_meta_t *m = calloc(1, sizeof *m);
     if (!m) {
-        fail(err, errlen, "out of memory");
+        errfmt(err, errlen, "out of memory");
         return NULL;
     }
     int rc = obj ? gc_meta_from_json(obj, api_version, kind, m, err, errlen)
@@ -263,7 +252,7 @@ gc_meta_t *gc_meta_new_from_json(const json_t *obj, const char *api_version, con
                                  char *err, size_t errlen)
 {
     if (!obj) {
-        fail(err, errlen, "no object");
+        errfmt(err, errlen, "no object");
         return NULL;
     }
     return heap_meta(NULL, 0, obj, api_version, kind, err, errlen);

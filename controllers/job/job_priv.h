@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "ctrl/runtime.h"
-#include "ctrl/strmap.h"
+#include "strmap.h"
 #include "job_core.h"
 #include "job_sync.h"
 #include "log.h"

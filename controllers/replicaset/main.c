@@ -1,6 +1,6 @@
 /* main.c - kubus-replicaset: the ReplicaSet controller process.
  *
- * Owns: flags and wiring only: a worker (lib/worker.h) whose run() builds
+ * Owns: flags and wiring only: a ctrl_process_t (ctrl/process.h) that builds
  * the controller runtime over replicasets + pods and hands it rs_sync.
  * Flags: the worker's, plus --concurrent-replicaset-syncs=N (alias of
  * --concurrent-syncs, as kube-controller-manager spells it; default 5).

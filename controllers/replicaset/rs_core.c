@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "ctrl/kobj.h"
-#include "ctrl/strmap.h"
+#include "strmap.h"
 
 /* ---- spec -------------------------------------------------------------------- */
 

@@ -23,9 +23,9 @@
 
 #include "ctrl/kobj.h"
 #include "ctrl/pending.h"
-#include "ctrl/strmap.h"
 #include "log.h"
 #include "rs_core.h"
+#include "strmap.h"
 
 #define RS_RESOURCE "replicasets"
 #define POD_RESOURCE "pods"

@@ -1,6 +1,6 @@
 /* main.c - kubus-statefulset: the StatefulSet controller process.
  *
- * Owns: flags and wiring only: a worker (lib/worker.h) whose run() builds
+ * Owns: flags and wiring only: a ctrl_process_t (ctrl/process.h) that builds
  * the controller runtime over statefulsets, pods, persistentvolumeclaims
  * and controllerrevisions and hands it sts_sync.
  * Flags: the worker's, plus --concurrent-statefulset-syncs=N (alias of

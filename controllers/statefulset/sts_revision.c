@@ -5,9 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctrl/hashname.h"
 #include "ctrl/kobj.h"
-
-#define SAFE_ALPHABET "bcdfghjklmnpqrstvwxz2456789"
 
 json_t *sts_revision_data(const json_t *sts)
 {
@@ -51,29 +50,13 @@ char *sts_go_json(const json_t *v)
     return out;
 }
 
-static uint32_t fnv1_32(uint32_t h, const char *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        h *= 16777619u;
-        h ^= (unsigned char)p[i];
-    }
-    return h;
-}
-
 int sts_revision_hash(const json_t *data, int32_t collision, char *out, size_t outlen)
 {
     char *s = sts_go_json(data);
     if (!s || outlen < STS_HASH_MAX) { free(s); return -1; }
-    uint32_t h = fnv1_32(2166136261u, s, strlen(s));
+    int rc = ctrl_revision_hash(s, &collision, out, outlen);
     free(s);
-    char num[16], dec[16];
-    int k = snprintf(num, sizeof num, "%d", collision);
-    h = fnv1_32(h, num, (size_t)k);
-    snprintf(dec, sizeof dec, "%u", h);
-    size_t i = 0;
-    for (; dec[i]; i++) out[i] = SAFE_ALPHABET[(unsigned char)dec[i] % 27];
-    out[i] = '\0';
-    return 0;
+    return rc;
 }
 
 int sts_revision_name(char *out, size_t outlen, const char *set_name, const char *hash)

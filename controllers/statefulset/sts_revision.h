@@ -3,9 +3,9 @@
  * Owns: what a revision holds and how it is named, as upstream's
  * stateful_set_utils.go and controller/history do it:
  *   - data = {"spec":{"template":{<the pod template>,"$patch":"replace"}}};
- *   - hash = FNV-1 (32 bit) of that data serialised like Go's encoding/json
- *     (sorted keys, compact, <>& escaped) followed by the decimal
- *     collisionCount, printed in decimal and rand.SafeEncodeString'ed;
+ *   - hash = HashControllerRevision (lib/ctrl/hashname.h) of that data
+ *     serialised like Go's encoding/json (sorted keys, compact, <>&
+ *     escaped) with the collisionCount;
  *   - name = "<set name, cut to 223>-<hash>", label controller.kubernetes.io/hash,
  *     template labels, the set's annotations, controller ownerReference;
  *   - ordering by .revision (then creation time, then name), sameness

@@ -21,8 +21,8 @@
 #include <string.h>
 
 #include "ctrl/kobj.h"
-#include "ctrl/strmap.h"
 #include "log.h"
+#include "strmap.h"
 #include "sts_claims.h"
 #include "sts_plan.h"
 #include "sts_pod.h"

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "ctrl/kobj.h"
-#include "ctrl/strmap.h"
+#include "strmap.h"
 #include "kapi.h"
 #include "log.h"
 #include "worker.h"

@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "ctrl/kobj.h"
-#include "ctrl/strmap.h"
 #include "log.h"
+#include "strmap.h"
 
 /* A compact cache keeps at most this many trees of objects it was just
  * given (handlers and the sync right after an event often read them

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctrl/strmap.h"
+#include "strmap.h"
 #include "worker.h"
 
 typedef struct {

@@ -11,8 +11,8 @@
 #include <zmq.h>
 
 #include "ctrl/kobj.h"
-#include "ctrl/strmap.h"
 #include "log.h"
+#include "strmap.h"
 #include "subscriber.h"
 #include "view.h"
 

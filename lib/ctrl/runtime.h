@@ -19,10 +19,11 @@
  *     failures.
  * worker_tick() is called at least every 250 ms.
  *
- * A controller's main(): worker_main() with hooks whose run() does
- *   ctrl_runtime_t *rt = ctrl_runtime_new(w, &cfg);
- *   ctrl_on(rt, "pods", on_pod, st); ...
- *   int rc = ctrl_run(rt); ctrl_runtime_destroy(&rt); return rc;
+ * A controller process does not build or run the runtime itself: its main.c
+ * hands a ctrl_process_t to ctrl_process_main() (lib/ctrl/process.h), which
+ * builds the runtime from the config the create hook fills, lets the attach
+ * hook register handlers (ctrl_on), runs ctrl_run and tears down. Tests
+ * build socket-less runtimes with ctrl_runtime_new_test (below).
  */
 #ifndef KUBUS_CTRL_RUNTIME_H
 #define KUBUS_CTRL_RUNTIME_H

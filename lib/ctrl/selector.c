@@ -2,10 +2,11 @@
 #include "ctrl/selector.h"
 
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "errfmt.h"
 
 typedef enum { OP_IN, OP_NOT_IN, OP_EXISTS, OP_DOES_NOT_EXIST } op_t;
 
@@ -21,16 +22,6 @@ struct selector {
     requirement_t *reqs;
     size_t n;
 };
-
-static void seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* ---- validation (apimachinery validation.IsQualifiedName / IsValidLabelValue) */
 
@@ -127,17 +118,17 @@ static int add_value(requirement_t *r, const char *v)
 static int add_match_labels(selector_t *s, const json_t *ml, char *err, size_t errlen)
 {
     if (!ml || json_is_null(ml)) return 0;
-    if (!json_is_object(ml)) { seterr(err, errlen, "selector.matchLabels: must be an object"); return -1; }
+    if (!json_is_object(ml)) { errfmt(err, errlen, "selector.matchLabels: must be an object"); return -1; }
     const char *k;
     json_t *v;
     json_object_foreach((json_t *)ml, k, v) {
-        if (!selector_valid_key(k)) { seterr(err, errlen, "selector.matchLabels: invalid key %.80s", k); return -1; }
+        if (!selector_valid_key(k)) { errfmt(err, errlen, "selector.matchLabels: invalid key %.80s", k); return -1; }
         if (!json_is_string(v) || !selector_valid_value(json_string_value(v))) {
-            seterr(err, errlen, "selector.matchLabels[%.80s]: invalid value", k);
+            errfmt(err, errlen, "selector.matchLabels[%.80s]: invalid value", k);
             return -1;
         }
         requirement_t *r = add_req(s, k, OP_IN);
-        if (!r || add_value(r, json_string_value(v)) < 0) { seterr(err, errlen, "out of memory"); return -1; }
+        if (!r || add_value(r, json_string_value(v)) < 0) { errfmt(err, errlen, "out of memory"); return -1; }
     }
     return 0;
 }
@@ -154,39 +145,39 @@ static int parse_op(const char *op, op_t *out)
 
 static int add_expression(selector_t *s, size_t idx, const json_t *e, char *err, size_t errlen)
 {
-    if (!json_is_object(e)) { seterr(err, errlen, "selector.matchExpressions[%zu]: must be an object", idx); return -1; }
+    if (!json_is_object(e)) { errfmt(err, errlen, "selector.matchExpressions[%zu]: must be an object", idx); return -1; }
     json_t *jk = json_object_get(e, "key"), *jo = json_object_get(e, "operator");
     json_t *jv = json_object_get(e, "values");
     const char *key = json_is_string(jk) ? json_string_value(jk) : NULL;
-    if (!selector_valid_key(key)) { seterr(err, errlen, "selector.matchExpressions[%zu].key: invalid", idx); return -1; }
+    if (!selector_valid_key(key)) { errfmt(err, errlen, "selector.matchExpressions[%zu].key: invalid", idx); return -1; }
     op_t op;
     if (parse_op(json_is_string(jo) ? json_string_value(jo) : NULL, &op) < 0) {
-        seterr(err, errlen, "selector.matchExpressions[%zu].operator: \"%.40s\" is not a valid label selector operator",
+        errfmt(err, errlen, "selector.matchExpressions[%zu].operator: \"%.40s\" is not a valid label selector operator",
                idx, json_is_string(jo) ? json_string_value(jo) : "");
         return -1;
     }
     if (jv && !json_is_null(jv) && !json_is_array(jv)) {
-        seterr(err, errlen, "selector.matchExpressions[%zu].values: must be an array", idx);
+        errfmt(err, errlen, "selector.matchExpressions[%zu].values: must be an array", idx);
         return -1;
     }
     size_t nv = json_array_size(jv);
     if ((op == OP_IN || op == OP_NOT_IN) && nv == 0) {
-        seterr(err, errlen, "selector.matchExpressions[%zu].values: must be non-empty for In/NotIn", idx);
+        errfmt(err, errlen, "selector.matchExpressions[%zu].values: must be non-empty for In/NotIn", idx);
         return -1;
     }
     if ((op == OP_EXISTS || op == OP_DOES_NOT_EXIST) && nv != 0) {
-        seterr(err, errlen, "selector.matchExpressions[%zu].values: must be empty for Exists/DoesNotExist", idx);
+        errfmt(err, errlen, "selector.matchExpressions[%zu].values: must be empty for Exists/DoesNotExist", idx);
         return -1;
     }
     requirement_t *r = add_req(s, key, op);
-    if (!r) { seterr(err, errlen, "out of memory"); return -1; }
+    if (!r) { errfmt(err, errlen, "out of memory"); return -1; }
     for (size_t i = 0; i < nv; i++) {
         json_t *v = json_array_get(jv, i);
         if (!json_is_string(v) || !selector_valid_value(json_string_value(v))) {
-            seterr(err, errlen, "selector.matchExpressions[%zu].values[%zu]: invalid label value", idx, i);
+            errfmt(err, errlen, "selector.matchExpressions[%zu].values[%zu]: invalid label value", idx, i);
             return -1;
         }
-        if (add_value(r, json_string_value(v)) < 0) { seterr(err, errlen, "out of memory"); return -1; }
+        if (add_value(r, json_string_value(v)) < 0) { errfmt(err, errlen, "out of memory"); return -1; }
     }
     return 0;
 }
@@ -195,13 +186,13 @@ selector_t *selector_compile(const json_t *spec, char *err, size_t errlen)
 {
     if (err && errlen) err[0] = '\0';
     selector_t *s = calloc(1, sizeof *s);
-    if (!s) { seterr(err, errlen, "out of memory"); return NULL; }
+    if (!s) { errfmt(err, errlen, "out of memory"); return NULL; }
     if (!spec || json_is_null(spec)) {
         s->nothing = true;
         return s;
     }
     if (!json_is_object(spec)) {
-        seterr(err, errlen, "selector: must be an object");
+        errfmt(err, errlen, "selector: must be an object");
         selector_destroy(&s);
         return NULL;
     }
@@ -211,7 +202,7 @@ selector_t *selector_compile(const json_t *spec, char *err, size_t errlen)
     }
     json_t *exprs = json_object_get(spec, "matchExpressions");
     if (exprs && !json_is_null(exprs) && !json_is_array(exprs)) {
-        seterr(err, errlen, "selector.matchExpressions: must be an array");
+        errfmt(err, errlen, "selector.matchExpressions: must be an array");
         selector_destroy(&s);
         return NULL;
     }
@@ -228,7 +219,7 @@ selector_t *selector_from_labels(const json_t *labels, char *err, size_t errlen)
 {
     if (err && errlen) err[0] = '\0';
     selector_t *s = calloc(1, sizeof *s);
-    if (!s) { seterr(err, errlen, "out of memory"); return NULL; }
+    if (!s) { errfmt(err, errlen, "out of memory"); return NULL; }
     if (add_match_labels(s, labels, err, errlen) < 0) selector_destroy(&s);
     return s;
 }

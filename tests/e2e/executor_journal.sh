@@ -11,7 +11,7 @@
 #     so that all 30 exist, each once,
 #   - refuse a second executor on the same journal.
 . "$(dirname "$0")/lib.sh"
-. "$KUBUS_ROOT/executor/e2e.sh"
+. "$(dirname "$0")/_executor.sh"
 
 kns_new exec-journal
 exec_up --kube-api-qps=4 --kube-api-burst=1

@@ -3,7 +3,7 @@
 # take 5 at once and then one per 200 ms, about 9 s. This asserts the client
 # side rate limit (between 8 and 12 s), not speed.
 . "$(dirname "$0")/lib.sh"
-. "$KUBUS_ROOT/executor/e2e.sh"
+. "$(dirname "$0")/_executor.sh"
 
 kns_new exec-qps
 exec_up --kube-api-qps=5 --kube-api-burst=5

@@ -8,7 +8,7 @@
 # that many creates are in flight at the kill: some of them happen on the
 # server with their answer lost, the case the AlreadyExists rule exists for.
 . "$(dirname "$0")/lib.sh"
-. "$KUBUS_ROOT/executor/e2e.sh"
+. "$(dirname "$0")/_executor.sh"
 
 kns_new exec-restart
 exec_up --kube-api-qps=1000 --kube-api-burst=1000

@@ -6,7 +6,7 @@
 # policy, Events aggregated (count 2), an unknown resource refused (400),
 # and the InflightReport of recent results.
 . "$(dirname "$0")/lib.sh"
-. "$KUBUS_ROOT/executor/e2e.sh"
+. "$(dirname "$0")/_executor.sh"
 
 kns_new exec-verbs
 exec_up

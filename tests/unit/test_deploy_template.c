@@ -77,17 +77,6 @@ static void test_not_equal(void **state)
     json_decref(arr);
 }
 
-static void test_safe_encode(void **state)
-{
-    (void)state;
-    char out[16];
-    /* rand.SafeEncodeString: byte % 27 into bcdfghjklmnpqrstvwxz2456789 */
-    dep_safe_encode("0123456789", out, sizeof out);
-    assert_string_equal(out, "456789bcdf");
-    dep_safe_encode("abc", out, 3);
-    assert_string_equal(out, "vw");  /* truncated to fit */
-}
-
 static void hash_of(const char *tmpl, const int32_t *cc, char *out)
 {
     json_t *t = load(tmpl);
@@ -129,7 +118,6 @@ int main(void)
         cmocka_unit_test(test_equal_ignores_hash_label),
         cmocka_unit_test(test_equal_noise),
         cmocka_unit_test(test_not_equal),
-        cmocka_unit_test(test_safe_encode),
         cmocka_unit_test(test_hash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

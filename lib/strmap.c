@@ -1,9 +1,11 @@
 /* strmap.c - chained string hash map. See strmap.h. */
-#include "ctrl/strmap.h"
+#include "strmap.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "hash.h"
 
 typedef struct entry {
     struct entry *next;
@@ -18,13 +20,6 @@ struct strmap {
     size_t size;
     strmap_free_fn value_free;
 };
-
-static uint32_t fnv1a(const char *s)
-{
-    uint32_t h = 2166136261u;
-    for (; *s; s++) h = (h ^ (uint8_t)*s) * 16777619u;
-    return h;
-}
 
 strmap_t *strmap_new(strmap_free_fn value_free)
 {
@@ -86,7 +81,7 @@ static void grow(strmap_t *m)
 int strmap_put(strmap_t *m, const char *key, void *value)
 {
     if (!m || !key) return -1;
-    uint32_t h = fnv1a(key);
+    uint32_t h = fnv1a32_str(key);
     entry_t **pp = find_slot(m, key, h);
     if (*pp) {
         if (m->value_free && (*pp)->value && (*pp)->value != value) m->value_free((*pp)->value);
@@ -109,20 +104,20 @@ int strmap_put(strmap_t *m, const char *key, void *value)
 void *strmap_get(const strmap_t *m, const char *key)
 {
     if (!m || !key) return NULL;
-    entry_t **pp = find_slot(m, key, fnv1a(key));
+    entry_t **pp = find_slot(m, key, fnv1a32_str(key));
     return *pp ? (*pp)->value : NULL;
 }
 
 bool strmap_has(const strmap_t *m, const char *key)
 {
     if (!m || !key) return false;
-    return *find_slot(m, key, fnv1a(key)) != NULL;
+    return *find_slot(m, key, fnv1a32_str(key)) != NULL;
 }
 
 void *strmap_take(strmap_t *m, const char *key)
 {
     if (!m || !key) return NULL;
-    entry_t **pp = find_slot(m, key, fnv1a(key));
+    entry_t **pp = find_slot(m, key, fnv1a32_str(key));
     entry_t *e = *pp;
     if (!e) return NULL;
     *pp = e->next;
@@ -135,7 +130,7 @@ void *strmap_take(strmap_t *m, const char *key)
 bool strmap_del(strmap_t *m, const char *key)
 {
     if (!m || !key) return false;
-    entry_t **pp = find_slot(m, key, fnv1a(key));
+    entry_t **pp = find_slot(m, key, fnv1a32_str(key));
     entry_t *e = *pp;
     if (!e) return false;
     *pp = e->next;

@@ -28,6 +28,7 @@
 #include <zmq.h>
 
 #include "bus.h"
+#include "errfmt.h"
 #include "flags.h"
 #include "msg.h"
 #include "worker.h"
@@ -80,7 +81,7 @@ static void die_usage(const char *msg)
 static int parse_one(act_opts_t *o, const flags_arg_t *a, char *err, size_t errlen)
 {
     const char *n = a->name, *v = a->value;
-    if (!strcmp(n, "bus-dir")) return bus_config_parse(&o->bus, v) < 0 ? flags_fail(err, errlen, "bad --bus-dir") : 1;
+    if (!strcmp(n, "bus-dir")) return bus_config_parse(&o->bus, v) < 0 ? errfmt(err, errlen, "bad --bus-dir") : 1;
     if (!strcmp(n, "controller")) return flags_string(n, v, o->controller, sizeof o->controller, false, err, errlen) < 0 ? -1 : 1;
     if (!strcmp(n, "shard")) return flags_long(n, v, 0, 1000000, &o->shard, err, errlen) < 0 ? -1 : 1;
     if (!strcmp(n, "generation")) return flags_long(n, v, 1, 0xffffffffL, &o->generation, err, errlen) < 0 ? -1 : 1;
@@ -89,7 +90,7 @@ static int parse_one(act_opts_t *o, const flags_arg_t *a, char *err, size_t errl
     bool *b = !strcmp(n, "resend-on-epoch-change") ? &o->resend_on_epoch
               : !strcmp(n, "query-inflight")       ? &o->query
               : !strcmp(n, "serial")               ? &o->serial : NULL;
-    if (!b) return flags_fail(err, errlen, "unknown flag %s", a->arg);
+    if (!b) return errfmt(err, errlen, "unknown flag %s", a->arg);
     *b = true;
     return 0; /* a bare switch: the next argument is not its value */
 }

@@ -1,17 +1,18 @@
 /* strmap.h - a string-keyed hash map of void * values.
  *
- * Owns: the one hash table the controller runtime builds on (caches,
- * indexes, queues, expectations, action tables). Keys are copied and owned
+ * Owns: the one string-keyed hash table of libkubus: the controller runtime
+ * builds on it (caches, indexes, queues, expectations, action tables), and
+ * so does the executor (event correlation). Keys are copied and owned
  * by the map; values are not (free them before strmap_del / destroy, or pass
  * a value destructor to strmap_new).
  *
- * Chained buckets, FNV-1a, doubling at load 1: O(1) average get/put/del,
+ * Chained buckets, FNV-1a (hash.h), doubling at load 1: O(1) average get/put/del,
  * O(capacity) iteration. Iteration order is unspecified. Deleting the entry
  * the iterator stands on is allowed (strmap_next has already advanced);
  * inserting during iteration is not.
  */
-#ifndef KUBUS_CTRL_STRMAP_H
-#define KUBUS_CTRL_STRMAP_H
+#ifndef KUBUS_STRMAP_H
+#define KUBUS_STRMAP_H
 
 #include <stdbool.h>
 #include <stddef.h>
