@@ -13,8 +13,10 @@
 #   - deleting a Job with pods: the garbage collector deletes them and the
 #     job controller removes their tracking finalizer, so they go away;
 #   - ttlSecondsAfterFinished: the Job is deleted that many seconds after it
-#     finished, not before, and its pods with it (garbage collector); a TTL
-#     lowered on a finished Job is re-checked at once.
+#     finished, not before, with propagation Foreground as upstream (the
+#     watch shows it terminating with the foregroundDeletion finalizer, and
+#     its pods are gone by the time it is); a TTL lowered on a finished Job
+#     is re-checked at once.
 . "$(dirname "$0")/lib.sh"
 . "$KUBUS_ROOT/tests/e2e/kubus.sh"
 kubus_start --controllers=job,ttl-after-finished,garbagecollector || fail "kubus did not start"
@@ -129,16 +131,29 @@ mkjob ttl-late "  ttlSecondsAfterFinished: 3600"
 wait_until 30 '[ "$(cond ttl Complete)" = True ]' "ttl Complete"
 finish=$(kjq '[.status.conditions[] | select(.type == "Complete") | .lastTransitionTime | fromdateiso8601][0]' job ttl)
 [ "$(all_pods_of ttl)" = 1 ] || fail "ttl has $(all_pods_of ttl) pods"
+ttl_watch=$(mktemp /tmp/kubus-ttl-watch.XXXXXX)
+on_exit "rm -f '$ttl_watch'"
+kubectl get job ttl -n "$NS" -w --output-watch-events -o json >"$ttl_watch" 2>/dev/null &
+ttl_wpid=$!
+on_exit "kill $ttl_wpid 2>/dev/null"
 left=$((finish + 6 - $(date +%s) - 2))   # the last poll may take a while on a loaded machine
 [ "$left" -gt 0 ] && never_within "$left" 'job_gone ttl' "ttl deleted before its TTL ran out"
 wait_until 20 'job_gone ttl' "ttl deleted after its TTL"
 gone=$(date +%s)
+# Foreground: the garbage collector removes the Job only once its pods are
+# gone, so none may be left now (Background would leave them behind)
+[ "$(all_pods_of ttl)" = 0 ] || fail "ttl is gone but $(all_pods_of ttl) of its pods are left: not deleted Foreground"
 [ $((gone - finish)) -ge 6 ] || fail "ttl deleted $((gone - finish)) s after it finished, TTL is 6"
-wait_until 30 '[ "$(all_pods_of ttl)" = 0 ]' "ttl's pod deleted with it"
+wait_until 10 '[ "$(grep -c "\"DELETED\"" "$ttl_watch")" -ge 1 ]' "the watch to see ttl deleted"
+kill "$ttl_wpid" 2>/dev/null; wait "$ttl_wpid" 2>/dev/null || true
+jq -n -e '[inputs | select(.type == "MODIFIED") | .object.metadata
+           | select(.deletionTimestamp != null and any(.finalizers[]?; . == "foregroundDeletion"))] | length > 0' \
+  "$ttl_watch" >/dev/null \
+  || fail "ttl was never seen terminating with the foregroundDeletion finalizer: $(jq -c '[.type, .object.metadata.finalizers]' "$ttl_watch" | tr '\n' ' ')"
 by=$(cat "$KUBUS_CLUSTER_DIR"/logs/audit*.log | jq -r --arg ns "$NS" 'select(.verb == "delete" and .objectRef.resource == "jobs"
       and .objectRef.namespace == $ns and .objectRef.name == "ttl") | .userAgent' | sort -u)
 case "$by" in *ttl-after-finished*) ;; *) fail "the ttl Job was not deleted by kubus-ttlafterfinished (user agents: $by)" ;; esac
-pass "ttlSecondsAfterFinished 6: deleted $((gone - finish)) s after it finished, its pod with it"
+pass "ttlSecondsAfterFinished 6: deleted Foreground $((gone - finish)) s after it finished, after its pod"
 
 wait_until 30 '[ "$(cond ttl-late Complete)" = True ]' "ttl-late Complete"
 never_within 3 'job_gone ttl-late' "ttl-late deleted with a TTL of an hour"
