@@ -63,6 +63,15 @@ void job_ctrl_destroy(job_ctrl_t **cp)
     *cp = NULL;
 }
 
+void job_ctrl_config(job_ctrl_t *c, ctrl_config_t *cfg)
+{
+    static const char *const resources[] = { JOB_RESOURCE, POD_RESOURCE, NULL };
+    *cfg = (ctrl_config_t){ .controller = "job", .component = "job-controller", .resources = resources,
+                            .primary = JOB_RESOURCE, .sync = job_sync, .ud = c,
+                            .rate_limit = { .base_delay_ms = JOB_API_BACKOFF_MS,
+                                            .max_delay_ms = JOB_API_BACKOFF_MAX_MS, .no_bucket = true } };
+}
+
 job_state_t *job_state_get(job_ctrl_t *c, const char *key)
 {
     return c && key ? strmap_get(c->states, key) : NULL;

@@ -3,7 +3,8 @@
  * condition written first, then the tracking finalizers removed, then the
  * counters and the final condition), the wait for our own status write to
  * reach the cache, the pod-failure back-off holding creates back, and
- * BackoffLimitExceeded deleting nothing more and creating nothing. */
+ * BackoffLimitExceeded deleting nothing more and creating nothing, and
+ * the work queue's back-off on failed syncs (1 s doubling to 60 s). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,10 +32,10 @@ typedef struct {
 static int setup(void **state)
 {
     static fx_t fx;
-    static const char *const res[] = { "jobs", "pods", NULL };
     fx.jc = job_ctrl_new();
-    ctrl_config_t cfg = { .controller = "job", .resources = res, .primary = "jobs", .sync = job_sync, .ud = fx.jc,
-                          .concurrent_syncs = 5 };
+    ctrl_config_t cfg;
+    job_ctrl_config(fx.jc, &cfg);   /* main.c's config, with its queue back-off */
+    cfg.concurrent_syncs = 5;
     fx.rt = fx_runtime_new(&cfg, &sent);
     assert_int_equal(job_ctrl_attach(fx.jc, fx.rt), 0);
     fx_runtime_ready(fx.rt, &sent, NOW_MS);
@@ -234,12 +235,33 @@ static void test_backoff_survives_restart(void **state)
     assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 1);
 }
 
+/* upstream's Job queue: a failed key retries after 1 s, doubling to 60 s,
+ * and no overall bucket holds back the 101st key (the other controllers
+ * keep client-go's 5 ms .. 1000 s with a 10 qps bucket). */
+static void test_queue_backoff(void **state)
+{
+    fx_t *fx = *state;
+    workqueue_t *q = ctrl_queue(fx->rt);
+    const uint64_t want[] = { 1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000 };
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(workqueue_when_peek(q, "ns/pi"), want[i]);
+        ctrl_enqueue_rate_limited(fx->rt, "ns/pi");
+    }
+    char key[32];
+    for (int i = 0; i < 150; i++) {
+        snprintf(key, sizeof key, "ns/j%d", i);
+        assert_int_equal(workqueue_when_peek(q, key), 1000);
+        ctrl_enqueue_rate_limited(fx->rt, key);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_success_in_stages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backoff_then_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backoff_survives_restart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_queue_backoff, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
