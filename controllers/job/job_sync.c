@@ -534,13 +534,17 @@ static int32_t manage(jctx_t *x)
     return x->active_n + diff;
 }
 
-/* upstream: the Suspended condition and its events, with the StartTime
- * reset on resume. True if it changed. */
+/* upstream: the Suspended condition and its events. Suspending clears
+ * startTime (1.36, MutableSchedulingDirectivesForSuspendedJobs on by
+ * default: the template may then change and activeDeadlineSeconds starts
+ * afresh), resuming sets it to now. */
 static void suspend_condition(jctx_t *x)
 {
     if (x->spec.suspend) {
-        if (job_condition_ensure(x->status, "Suspended", "True", "JobSuspended", "Job suspended", x->now_s))
+        if (job_condition_ensure(x->status, "Suspended", "True", "JobSuspended", "Job suspended", x->now_s)) {
             ctrl_event(x->rt, x->job, "Normal", "Suspended", "Job suspended");
+            json_object_del(x->status, "startTime");
+        }
         return;
     }
     if (job_condition_ensure(x->status, "Suspended", "False", "JobResumed", "Job resumed", x->now_s)) {

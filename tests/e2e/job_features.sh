@@ -6,8 +6,9 @@
 #   - completions 3, parallelism 2: never more than 2 pods at once, 3 pods
 #     in all, Complete 3/3;
 #   - suspend / resume: suspending deletes the active pods (not counted as
-#     failed), Suspended=True (JobSuspended) and a Suspended event; resuming
-#     creates pods again, Suspended=False (JobResumed), a Resumed event;
+#     failed), Suspended=True (JobSuspended), startTime cleared and a
+#     Suspended event; resuming creates pods again, Suspended=False
+#     (JobResumed), startTime set again, a Resumed event;
 #   - activeDeadlineSeconds: FailureTarget then Failed DeadlineExceeded, the
 #     active pod deleted and counted as failed, a DeadlineExceeded event;
 #   - deleting a Job with pods: the garbage collector deletes them and the
@@ -108,9 +109,9 @@ wait_until 30 '[ "$(pods_of susp)" = 2 ] && [ "$(kjq ".status.active // 0" job s
 k patch job susp --type=merge -p '{"spec":{"suspend":true}}' >/dev/null
 wait_until 30 '[ "$(all_pods_of susp)" = 0 ]' "susp's pods deleted (and gone)"
 wait_until 10 '[ "$(cond susp Suspended)" = True ]' "Suspended=True"
-kget job susp | jq -e '(.status.active // 0) == 0 and (.status.failed // 0) == 0 and
+kget job susp | jq -e '(.status.active // 0) == 0 and (.status.failed // 0) == 0 and .status.startTime == null and
   ([.status.conditions[] | select(.type == "Suspended")][0] | .reason == "JobSuspended" and .message == "Job suspended")' >/dev/null \
-  || fail "susp status after suspend: $(kjq -c .status job susp)"
+  || fail "susp status after suspend (startTime cleared as upstream 1.36): $(kjq -c .status job susp)"
 wait_until 10 '[ "$(ev susp Suspended)" = "Normal|Job suspended" ]' "a Suspended event"
 [ "$(ev susp SuccessfulDelete | wc -l)" = 2 ] || fail "want 2 SuccessfulDelete events: $(ev susp SuccessfulDelete)"
 never_within 3 '[ "$(all_pods_of susp)" -gt 0 ] 2>/dev/null' "a pod for the suspended job"
@@ -118,7 +119,8 @@ k patch job susp --type=merge -p '{"spec":{"suspend":false}}' >/dev/null
 wait_until 30 '[ "$(pods_of susp)" = 2 ]' "2 pods again after resume"
 wait_until 10 '[ "$(cond susp Suspended)" = False ] && [ "$(creason susp Suspended)" = JobResumed ]' "Suspended=False JobResumed"
 wait_until 10 '[ "$(ev susp Resumed)" = "Normal|Job resumed" ]' "a Resumed event"
-pass "suspend deletes the active pods (not failures), resume creates them again; conditions and events"
+[ "$(kjq '.status.startTime // ""' job susp)" != "" ] || fail "susp resumed without a startTime: $(kjq -c .status job susp)"
+pass "suspend deletes the active pods (not failures) and clears startTime, resume creates them again; conditions and events"
 
 # ---- deleting a Job with pods ----------------------------------------------------------
 k delete job susp --wait=false >/dev/null

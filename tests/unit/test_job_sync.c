@@ -51,21 +51,30 @@ static int teardown(void **state)
     return 0;
 }
 
-/* The Job "ns/pi" at resourceVersion rv with this status (taken; NULL: {}). */
-static void put_job(ctrl_runtime_t *rt, const char *rv, int backoff_limit, json_t *status)
+/* The Job "ns/pi" at resourceVersion rv with these spec fields (JSON
+ * members, e.g. "\"parallelism\":2,") and this status (taken; NULL: {}). */
+static void put_job_spec(ctrl_runtime_t *rt, const char *rv, const char *fields, json_t *status)
 {
-    char buf[1024];
+    char buf[1536];
     snprintf(buf, sizeof buf,
              "{\"apiVersion\":\"batch/v1\",\"kind\":\"Job\",\"metadata\":{\"name\":\"pi\",\"namespace\":\"ns\","
-             "\"uid\":\"j1\",\"generation\":1,\"resourceVersion\":\"%s\"},\"spec\":{\"parallelism\":1,\"completions\":1,"
-             "\"backoffLimit\":%d,\"selector\":{\"matchLabels\":{\"batch.kubernetes.io/controller-uid\":\"j1\"}},"
+             "\"uid\":\"j1\",\"generation\":1,\"resourceVersion\":\"%s\"},\"spec\":{%s"
+             "\"selector\":{\"matchLabels\":{\"batch.kubernetes.io/controller-uid\":\"j1\"}},"
              "\"template\":{\"metadata\":{\"labels\":{\"batch.kubernetes.io/controller-uid\":\"j1\"}},"
              "\"spec\":{\"restartPolicy\":\"Never\",\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]}}}}",
-             rv, backoff_limit);
+             rv, fields);
     json_t *o = json_loads(buf, 0, NULL);
     assert_non_null(o);
     json_object_set_new(o, "status", status ? status : json_object());
     ctrl_test_apply(rt, "jobs", &o, false);
+}
+
+/* The same with parallelism 1, completions 1 and this backoffLimit. */
+static void put_job(ctrl_runtime_t *rt, const char *rv, int backoff_limit, json_t *status)
+{
+    char fields[128];
+    snprintf(fields, sizeof fields, "\"parallelism\":1,\"completions\":1,\"backoffLimit\":%d,", backoff_limit);
+    put_job_spec(rt, rv, fields, status);
 }
 
 /* The status body of a sent status update (borrowed). */
@@ -235,6 +244,39 @@ static void test_backoff_survives_restart(void **state)
     assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 1);
 }
 
+/* Suspending a started Job: its pods go, Suspended=True, and startTime is
+ * cleared with it (upstream 1.36, MutableSchedulingDirectivesForSuspendedJobs
+ * on by default); resuming sets it to now again. */
+static void test_suspend_clears_start_time(void **state)
+{
+    fx_t *fx = *state;
+    put_job_spec(fx->rt, "12", "\"parallelism\":1,\"completions\":1,\"suspend\":true,",
+                 json_pack("{s:s, s:i, s:i, s:i, s:{}}", "startTime", "2023-11-14T22:12:00Z", "active", 1, "ready", 0,
+                           "terminating", 0, "uncountedTerminatedPods"));
+    put_pod(fx->rt, "pi-ggggg", "p7", "3", "Running", NULL, true);
+    ctrl_enqueue(fx->rt, "ns/pi");
+    ctrl_test_step(fx->rt);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__PATCH, "pods"), 1);   /* finalizer off, then delete */
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__UPDATE_STATUS, NULL), 1);
+    json_t *st = status_of(fx_nth(&sent, KUBUS__V1__VERB__UPDATE_STATUS, NULL, 0));
+    assert_string_equal(cond_type(st, 0), "Suspended");
+    assert_null(json_object_get(st, "startTime"));
+    assert_true(fx_has_event(&sent, "Suspended", "Job suspended"));
+    json_t *w = json_deep_copy(st);
+    fx_answer_pending(fx->rt, &sent, 200);
+    /* resumed: startTime is now */
+    put_job_spec(fx->rt, "13", "\"parallelism\":1,\"completions\":1,\"suspend\":false,", w);
+    put_pod(fx->rt, "pi-ggggg", "p7", "4", "Running", NULL, false);
+    json_t *gone = json_pack("{s:{s:s, s:s, s:s}}", "metadata", "name", "pi-ggggg", "namespace", "ns", "uid", "p7");
+    ctrl_test_apply(fx->rt, "pods", &gone, true);
+    fx_reset(&sent);
+    ctrl_enqueue(fx->rt, "ns/pi");
+    ctrl_test_step(fx->rt);
+    st = status_of(fx_nth(&sent, KUBUS__V1__VERB__UPDATE_STATUS, NULL, 0));
+    assert_string_equal(json_string_value(json_object_get(st, "startTime")), "2023-11-14T22:13:20Z");
+    assert_true(fx_has_event(&sent, "Resumed", "Job resumed"));
+}
+
 /* upstream's Job queue: a failed key retries after 1 s, doubling to 60 s,
  * and no overall bucket holds back the 101st key (the other controllers
  * keep client-go's 5 ms .. 1000 s with a 10 qps bucket). */
@@ -261,6 +303,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_success_in_stages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backoff_then_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backoff_survives_restart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_suspend_clears_start_time, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queue_backoff, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
