@@ -522,7 +522,9 @@ static int32_t manage(jctx_t *x)
     int64_t wait = job_backoff_remaining_ms(&x->backoff, x->now_ms);
     if (wait > 0) {
         ctrl_enqueue_after(x->rt, x->key, (uint64_t)(wait < JOB_SYNC_BATCH_MS ? JOB_SYNC_BATCH_MS : wait));
-        return 0;   /* as upstream: the back-off branch reports no active pods */
+        /* upstream (#139457, in 1.36): the pods that run still count;
+         * active 0 next to ready > 0 would be refused by the API server */
+        return x->active_n;
     }
     if (diff > JOB_MAX_CREATE_DELETE) diff = JOB_MAX_CREATE_DELETE;
     json_array_clear(x->s->create_plan);

@@ -244,6 +244,26 @@ static void test_backoff_survives_restart(void **state)
     assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 1);
 }
 
+/* upstream (since #139457): while the pod-failure back-off holds a
+ * replacement back, status.active still counts the pods that run (0 would
+ * be refused next to ready > active). */
+static void test_backoff_keeps_active(void **state)
+{
+    fx_t *fx = *state;
+    put_job_spec(fx->rt, "11", "\"parallelism\":2,\"completions\":2,\"backoffLimit\":3,",
+                 json_pack("{s:s, s:i, s:i, s:i, s:i, s:{}}", "startTime", "2023-11-14T22:12:00Z", "failed", 1,
+                           "active", 2, "ready", 0, "terminating", 0, "uncountedTerminatedPods"));
+    put_pod(fx->rt, "pi-ddddd", "p5", "3", "Running", NULL, true);
+    put_pod(fx->rt, "pi-fffff", "p6", "4", "Failed", "2023-11-14T22:13:16Z", false);   /* counted, 4 s ago */
+    ctrl_enqueue(fx->rt, "ns/pi");
+    ctrl_test_step(fx->rt);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 0);   /* 6 s of back-off left */
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__UPDATE_STATUS, NULL), 1);
+    json_t *st = status_of(fx_nth(&sent, KUBUS__V1__VERB__UPDATE_STATUS, NULL, 0));
+    assert_int_equal(json_integer_value(json_object_get(st, "active")), 1);
+    assert_int_equal(json_integer_value(json_object_get(st, "failed")), 1);
+}
+
 /* Suspending a started Job: its pods go, Suspended=True, and startTime is
  * cleared with it (upstream 1.36, MutableSchedulingDirectivesForSuspendedJobs
  * on by default); resuming sets it to now again. */
@@ -303,6 +323,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_success_in_stages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backoff_then_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backoff_survives_restart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_backoff_keeps_active, setup, teardown),
         cmocka_unit_test_setup_teardown(test_suspend_clears_start_time, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queue_backoff, setup, teardown),
     };
