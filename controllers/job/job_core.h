@@ -92,7 +92,8 @@ bool job_pod_failed(const json_t *pod, bool only_replace_failed);
 bool job_pod_terminating(const json_t *pod);
 bool job_pod_succeeded(const json_t *pod);
 /* upstream getFinishedTime, in unix ms: the latest container finishedAt
- * (when every container terminated), else the Ready=False condition's
+ * (when every container terminated, sidecars - restartable init
+ * containers - included), else the Ready=False condition's
  * lastTransitionTime, else deletionTimestamp - grace period, else the
  * creation time. */
 int64_t job_pod_finish_ms(const json_t *pod);

@@ -9,6 +9,11 @@
 #     failed), Suspended=True (JobSuspended), startTime cleared and a
 #     Suspended event; resuming creates pods again, Suspended=False
 #     (JobResumed), startTime set again, a Resumed event;
+#   - pod-failure back-off: a failed pod whose sidecar (restartable init
+#     container) ended 20 s after its main container is replaced 10 s after
+#     the sidecar's end, not at once; meanwhile status.active keeps counting
+#     the pod that still runs (pod statuses written with kubectl, as a
+#     kubelet would: these pods are never scheduled);
 #   - activeDeadlineSeconds: FailureTarget then Failed DeadlineExceeded, the
 #     active pod deleted and counted as failed, a DeadlineExceeded event;
 #   - deleting a Job with pods: the garbage collector deletes them and the
@@ -46,6 +51,20 @@ ${3:-}
 YAML
 }
 PENDING='      nodeSelector: {kubus.test/none: none}'
+iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
+# fail_pod NAME EXIT MAIN_END SIDECAR_END: the status a kubelet writes for a
+# pod whose container ml exited EXIT at MAIN_END and whose sidecar log
+# stopped at SIDECAR_END (unix seconds)
+fail_pod() {
+  k patch pod "$1" --subresource=status --type=merge -p "$(jq -n --argjson code "$2" --arg main "$(iso "$3")" \
+      --arg side "$(iso "$4")" '{status: {phase: "Failed",
+        containerStatuses: [{name: "ml", image: "example/train", imageID: "", ready: false, restartCount: 0,
+          state: {terminated: {exitCode: $code, reason: "Error", startedAt: $main, finishedAt: $main}}}],
+        initContainerStatuses: [{name: "log", image: "example/log", imageID: "", ready: false, restartCount: 0,
+          started: false, state: {terminated: {exitCode: 0, reason: "Completed", startedAt: $main, finishedAt: $side}}}]}}')" \
+    >/dev/null
+}
+SIDECAR='      initContainers: [{name: log, image: example/log, restartPolicy: Always}]'
 
 mkjob par "  completions: 3
   parallelism: 2"
@@ -56,6 +75,10 @@ mkjob susp "  completions: 2
   parallelism: 2" "$PENDING"
 mkjob deadline "  activeDeadlineSeconds: 6
   backoffLimit: 5" "$PENDING"
+mkjob backoff "  completions: 2
+  parallelism: 2
+  backoffLimit: 3" "$PENDING
+$SIDECAR"
 
 # ---- completions 3, parallelism 2 ------------------------------------------------
 wait_until 30 '[ "$(running_of par)" = 2 ]' "2 pods of par running"
@@ -121,6 +144,25 @@ wait_until 10 '[ "$(cond susp Suspended)" = False ] && [ "$(creason susp Suspend
 wait_until 10 '[ "$(ev susp Resumed)" = "Normal|Job resumed" ]' "a Resumed event"
 [ "$(kjq '.status.startTime // ""' job susp)" != "" ] || fail "susp resumed without a startTime: $(kjq -c .status job susp)"
 pass "suspend deletes the active pods (not failures) and clears startTime, resume creates them again; conditions and events"
+
+# ---- pod-failure back-off ------------------------------------------------------------------
+wait_until 30 '[ "$(pods_of backoff)" = 2 ] && [ "$(kjq ".status.active // 0" job backoff)" = 2 ]' "2 pending pods of backoff, active 2"
+victim=$(kget pods -l job-name=backoff | jq -r '.items[0].metadata.name')
+failed_at=$(date +%s)
+fail_pod "$victim" 1 $((failed_at - 20)) "$failed_at"
+wait_until 15 '[ "$(kjq ".status.failed // 0" job backoff)" = 1 ]' "backoff's failure counted"
+# the back-off runs from the sidecar's end: 10 s
+while [ "$(date +%s)" -lt $((failed_at + 8)) ]; do
+  kget job backoff | jq -e '.status.active == 1' >/dev/null \
+    || fail "during the back-off backoff's status.active is not the 1 pod still running: $(kjq -c .status job backoff)"
+  [ "$(all_pods_of backoff)" = 2 ] \
+    || fail "a replacement pod $(($(date +%s) - failed_at)) s after the sidecar ended (the back-off is 10 s from the sidecar's end, not the main container's)"
+  sleep 0.5
+done
+wait_until 20 '[ "$(all_pods_of backoff)" = 3 ]' "a replacement pod once the back-off is over"
+[ $(($(date +%s) - failed_at)) -ge 9 ] || fail "backoff's replacement came $(($(date +%s) - failed_at)) s after the sidecar ended"
+wait_until 15 '[ "$(kjq ".status.active // 0" job backoff)" = 2 ]' "active 2 again"
+pass "pod-failure back-off: 10 s from the sidecar's end, status.active 1 throughout, then the replacement"
 
 # ---- deleting a Job with pods ----------------------------------------------------------
 k delete job susp --wait=false >/dev/null

@@ -153,6 +153,42 @@ static void test_pod_predicates(void **state)
     json_decref(p);
 }
 
+/* upstream getFinishedTime with sidecars: restartable init containers
+ * (restartPolicy Always) finish after the regular ones and count; other
+ * init containers do not; one still running hides the container times. */
+static void test_sidecar_finish_time(void **state)
+{
+    (void)state;
+    json_t *p = json_pack("{s:{s:s, s:s}, s:{s:[{s:s, s:s}, {s:s}], s:[{s:s}]},"
+                          " s:{s:s, s:[{s:s, s:{s:{s:s}}}], s:[{s:s, s:{s:{s:s}}}, {s:s, s:{s:{s:s}}}],"
+                          " s:[{s:s, s:s, s:s}]}}",
+                          "metadata", "name", "p", "creationTimestamp", "2023-11-14T00:00:00Z",
+                          "spec", "initContainers", "name", "log", "restartPolicy", "Always", "name", "setup",
+                          "containers", "name", "main",
+                          "status", "phase", "Succeeded",
+                          "containerStatuses", "name", "main", "state", "terminated", "finishedAt", "2023-11-14T00:01:00Z",
+                          "initContainerStatuses", "name", "setup", "state", "terminated", "finishedAt",
+                          "2023-11-14T00:00:30Z", "name", "log", "state", "terminated", "finishedAt", "2023-11-14T00:01:05Z",
+                          "conditions", "type", "Ready", "status", "False", "lastTransitionTime", "2023-11-14T00:01:10Z");
+    assert_non_null(p);
+    int64_t t;
+    kobj_time_parse("2023-11-14T00:01:05Z", &t);
+    assert_int_equal(job_pod_finish_ms(p), t * 1000);                  /* the sidecar's end */
+    json_t *log = json_array_get(kobj_get(p, "status.initContainerStatuses"), 1);
+    json_object_set_new(log, "state", json_pack("{s:{}}", "running"));
+    kobj_time_parse("2023-11-14T00:01:10Z", &t);
+    assert_int_equal(job_pod_finish_ms(p), t * 1000);                  /* still running: Ready=False's time */
+    json_object_set_new(log, "state", json_pack("{s:{s:s}}", "terminated", "finishedAt", "2023-11-14T00:01:05Z"));
+    json_t *setup = json_array_get(kobj_get(p, "status.initContainerStatuses"), 0);
+    json_object_set_new(setup, "state", json_pack("{s:{}}", "running"));
+    kobj_time_parse("2023-11-14T00:01:05Z", &t);
+    assert_int_equal(job_pod_finish_ms(p), t * 1000);                  /* a plain init container never counts */
+    json_t *main_c = json_array_get(kobj_get(p, "status.containerStatuses"), 0);
+    json_object_set_new(main_c, "state", json_pack("{s:{}}", "running"));
+    assert_int_equal(job_pod_finish_ms(p), t * 1000);                  /* upstream folds the sidecars in from nothing */
+    json_decref(p);
+}
+
 static void test_indexes(void **state)
 {
     (void)state;
@@ -211,6 +247,7 @@ int main(void)
         cmocka_unit_test(test_want_active_and_complete),
         cmocka_unit_test(test_conditions),
         cmocka_unit_test(test_pod_predicates),
+        cmocka_unit_test(test_sidecar_finish_time),
         cmocka_unit_test(test_indexes),
         cmocka_unit_test(test_pod_from_template),
     };
