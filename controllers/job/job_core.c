@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ctrl/kobj.h"
+#include "job_pfp.h"
 
 /* ---- spec ---------------------------------------------------------------- */
 
@@ -48,8 +49,10 @@ int job_spec_read(const json_t *job, job_spec_t *out, char *err, size_t errlen)
         snprintf(err, errlen, "an Indexed Job needs spec.completions");
         return -1;
     }
+    if (job_pfp_check(job, err, errlen) < 0) return -1;
+    out->has_pfp = job_pfp_present(job);
     const char *prp = kobj_str(job, "spec.podReplacementPolicy");
-    out->only_replace_failed = (prp && strcmp(prp, "Failed") == 0) || kobj_get(job, "spec.podFailurePolicy");
+    out->only_replace_failed = (prp && strcmp(prp, "Failed") == 0) || out->has_pfp;
     const char *rp = kobj_str(job, "spec.template.spec.restartPolicy");
     out->restart_on_failure = rp && strcmp(rp, "OnFailure") == 0;
     char serr[256];

@@ -50,13 +50,15 @@ typedef struct {
     bool suspend;
     bool indexed;                 /* completionMode Indexed */
     bool only_replace_failed;     /* podReplacementPolicy Failed (or a podFailurePolicy) */
+    bool has_pfp;                 /* a podFailurePolicy (job_pfp.h) decides how failures count */
     bool restart_on_failure;      /* template restartPolicy OnFailure */
     selector_t *selector;         /* owned */
 } job_spec_t;
 
 /* Reads and checks job. 0, or -1 with a reason in err (negative counts, a
  * missing/invalid/empty selector, an unknown completionMode, Indexed
- * without completions). Nothing to free on error. */
+ * without completions, a malformed podFailurePolicy). Nothing to free on
+ * error. */
 int job_spec_read(const json_t *job, job_spec_t *out, char *err, size_t errlen);
 void job_spec_free(job_spec_t *s);
 

@@ -14,6 +14,12 @@
 #     the sidecar's end, not at once; meanwhile status.active keeps counting
 #     the pod that still runs (pod statuses written with kubectl, as a
 #     kubelet would: these pods are never scheduled);
+#   - podFailurePolicy: a FailJob rule on exit code 42 of container ml fails
+#     the Job at once (FailureTarget then Failed, reason PodFailurePolicy,
+#     upstream's message, the Warning event) though backoffLimit is 6; an
+#     Ignore rule on DisruptionTarget lets a disrupted pod be replaced with
+#     backoffLimit 0 and nothing counted, while a plain failure then fails it
+#     (BackoffLimitExceeded);
 #   - activeDeadlineSeconds: FailureTarget then Failed DeadlineExceeded, the
 #     active pod deleted and counted as failed, a DeadlineExceeded event;
 #   - deleting a Job with pods: the garbage collector deletes them and the
@@ -52,17 +58,20 @@ YAML
 }
 PENDING='      nodeSelector: {kubus.test/none: none}'
 iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
-# fail_pod NAME EXIT MAIN_END SIDECAR_END: the status a kubelet writes for a
-# pod whose container ml exited EXIT at MAIN_END and whose sidecar log
-# stopped at SIDECAR_END (unix seconds)
+# fail_pod NAME EXIT MAIN_END [SIDECAR_END [CONDITION]]: the status a kubelet
+# writes for a pod whose container ml exited EXIT at MAIN_END, whose sidecar
+# log (if the pod has one: SIDECAR_END given) stopped at SIDECAR_END (unix
+# seconds), with pod condition CONDITION=True (e.g. DisruptionTarget) if given
 fail_pod() {
   k patch pod "$1" --subresource=status --type=merge -p "$(jq -n --argjson code "$2" --arg main "$(iso "$3")" \
-      --arg side "$(iso "$4")" '{status: {phase: "Failed",
+      --arg side "${4:+$(iso "$4")}" --arg cond "${5:-}" '{status: ({phase: "Failed",
         containerStatuses: [{name: "ml", image: "example/train", imageID: "", ready: false, restartCount: 0,
-          state: {terminated: {exitCode: $code, reason: "Error", startedAt: $main, finishedAt: $main}}}],
-        initContainerStatuses: [{name: "log", image: "example/log", imageID: "", ready: false, restartCount: 0,
-          started: false, state: {terminated: {exitCode: 0, reason: "Completed", startedAt: $main, finishedAt: $side}}}]}}')" \
-    >/dev/null
+          state: {terminated: {exitCode: $code, reason: "Error", startedAt: $main, finishedAt: $main}}}]}
+      + (if $side == "" then {} else {initContainerStatuses: [{name: "log", image: "example/log", imageID: "",
+          ready: false, restartCount: 0, started: false,
+          state: {terminated: {exitCode: 0, reason: "Completed", startedAt: $main, finishedAt: $side}}}]} end)
+      + (if $cond == "" then {} else {conditions: [{type: $cond, status: "True", reason: "PreemptionByScheduler",
+          lastTransitionTime: $main}]} end))}')" >/dev/null
 }
 SIDECAR='      initContainers: [{name: log, image: example/log, restartPolicy: Always}]'
 
@@ -75,6 +84,16 @@ mkjob susp "  completions: 2
   parallelism: 2" "$PENDING"
 mkjob deadline "  activeDeadlineSeconds: 6
   backoffLimit: 5" "$PENDING"
+PFP='  podFailurePolicy:
+    rules:
+    - action: FailJob
+      onExitCodes: {containerName: ml, operator: In, values: [42]}
+    - action: Ignore
+      onPodConditions: [{type: DisruptionTarget}]'
+mkjob pfp-fail "  backoffLimit: 6
+$PFP" "$PENDING"
+mkjob pfp-ignore "  backoffLimit: 0
+$PFP" "$PENDING"
 mkjob backoff "  completions: 2
   parallelism: 2
   backoffLimit: 3" "$PENDING
@@ -163,6 +182,33 @@ wait_until 20 '[ "$(all_pods_of backoff)" = 3 ]' "a replacement pod once the bac
 [ $(($(date +%s) - failed_at)) -ge 9 ] || fail "backoff's replacement came $(($(date +%s) - failed_at)) s after the sidecar ended"
 wait_until 15 '[ "$(kjq ".status.active // 0" job backoff)" = 2 ]' "active 2 again"
 pass "pod-failure back-off: 10 s from the sidecar's end, status.active 1 throughout, then the replacement"
+
+# ---- podFailurePolicy ------------------------------------------------------------------------
+wait_until 30 '[ "$(pods_of pfp-fail)" = 1 ] && [ "$(pods_of pfp-ignore)" = 1 ]' "a pending pod for pfp-fail and pfp-ignore"
+pod=$(kget pods -l job-name=pfp-fail | jq -r '.items[0].metadata.name')
+fail_pod "$pod" 42 "$(date +%s)"
+wait_until 30 '[ "$(cond pfp-fail Failed)" = True ]' "pfp-fail Failed by its FailJob rule"
+want="Container ml for pod $NS/$pod failed with exit code 42 matching FailJob rule at index 0"
+kget job pfp-fail | jq -e --arg m "$want" '([.status.conditions[].type] == ["FailureTarget", "Failed"]) and
+  all(.status.conditions[]; .reason == "PodFailurePolicy" and .message == $m) and .status.failed == 1' >/dev/null \
+  || fail "pfp-fail status: $(kjq -c .status job pfp-fail)"
+wait_until 10 '[ "$(ev pfp-fail PodFailurePolicy)" = "Warning|$want" ]' "the PodFailurePolicy Warning event"
+[ "$(all_pods_of pfp-fail)" = 1 ] || fail "pfp-fail made $(all_pods_of pfp-fail) pods, want 1 (failed at once)"
+pass "podFailurePolicy FailJob: FailureTarget then Failed, reason PodFailurePolicy, upstream's message and event"
+
+pod=$(kget pods -l job-name=pfp-ignore | jq -r '.items[0].metadata.name')
+fail_pod "$pod" 137 "$(date +%s)" "" DisruptionTarget
+wait_until 30 '[ "$(all_pods_of pfp-ignore)" = 2 ]' "a replacement for the disrupted pod (after the back-off)"
+kget job pfp-ignore | jq -e '(.status.failed // 0) == 0 and ([.status.conditions[]? | select(.type == "Failed" or .type == "FailureTarget")] | length) == 0' >/dev/null \
+  || fail "the ignored failure counted: $(kjq -c .status job pfp-ignore)"
+wait_until 10 '[ "$(kget pods -l job-name=pfp-ignore | jq "[.items[] | select(.metadata.finalizers // [] | index(\"batch.kubernetes.io/job-tracking\"))] | length")" = 1 ]' \
+  "the ignored pod's tracking finalizer removed"
+pod=$(kget pods -l job-name=pfp-ignore | jq -r '.items[] | select(.status.phase != "Failed") | .metadata.name')
+fail_pod "$pod" 1 "$(date +%s)"
+wait_until 30 '[ "$(cond pfp-ignore Failed)" = True ]' "pfp-ignore Failed once a counted failure exceeds backoffLimit 0"
+kget job pfp-ignore | jq -e '.status.failed == 1 and ([.status.conditions[] | select(.type == "Failed")][0].reason == "BackoffLimitExceeded")' >/dev/null \
+  || fail "pfp-ignore status: $(kjq -c .status job pfp-ignore)"
+pass "podFailurePolicy Ignore: a disrupted pod replaced and not counted (backoffLimit 0); a plain failure then fails the Job"
 
 # ---- deleting a Job with pods ----------------------------------------------------------
 k delete job susp --wait=false >/dev/null

@@ -3,8 +3,10 @@
  * condition written first, then the tracking finalizers removed, then the
  * counters and the final condition), the wait for our own status write to
  * reach the cache, the pod-failure back-off holding creates back, and
- * BackoffLimitExceeded deleting nothing more and creating nothing, and
- * the work queue's back-off on failed syncs (1 s doubling to 60 s). */
+ * BackoffLimitExceeded deleting nothing more and creating nothing,
+ * status.active during the back-off, suspend clearing startTime, the
+ * podFailurePolicy (FailJob, Ignore), and the work queue's back-off on
+ * failed syncs (1 s doubling to 60 s). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -297,6 +299,119 @@ static void test_suspend_clears_start_time(void **state)
     assert_true(fx_has_event(&sent, "Resumed", "Job resumed"));
 }
 
+/* A failed pod of the Job: container c exited with code, cond_type (NULL:
+ * none) True among its conditions. */
+static void put_failed_pod(ctrl_runtime_t *rt, const char *name, const char *uid, const char *rv, int code,
+                           const char *cond_type, bool tracked)
+{
+    put_pod(rt, name, uid, rv, "Failed", "2023-11-14T22:13:16Z", tracked);
+    json_t *p = json_deep_copy(cache_get_ns(ctrl_cache(rt, "pods"), "ns", name));
+    json_t *st = json_object_get(p, "status");
+    json_t *cs = json_array_get(json_object_get(st, "containerStatuses"), 0);
+    json_object_set_new(cs, "name", json_string("c"));
+    json_object_set_new(kobj_get(cs, "state.terminated"), "exitCode", json_integer(code));
+    if (cond_type) json_object_set_new(st, "conditions", json_pack("[{s:s, s:s}]", "type", cond_type, "status", "True"));
+    json_object_set_new(json_object_get(p, "metadata"), "resourceVersion", json_string("99"));
+    fx_apply(rt, "pods", p);
+}
+
+static const char *PFP_FIELDS =
+    "\"parallelism\":1,\"completions\":1,\"backoffLimit\":0,\"podFailurePolicy\":{\"rules\":["
+    "{\"action\":\"FailJob\",\"onExitCodes\":{\"containerName\":\"c\",\"operator\":\"In\",\"values\":[42]}},"
+    "{\"action\":\"Ignore\",\"onPodConditions\":[{\"type\":\"DisruptionTarget\",\"status\":\"True\"}]}]},";
+
+static json_t *running_status(void)
+{
+    return json_pack("{s:s, s:i, s:i, s:{}}", "startTime", "2023-11-14T22:12:00Z", "ready", 0, "terminating", 0,
+                     "uncountedTerminatedPods");
+}
+
+/* FailJob: FailureTarget (reason PodFailurePolicy, upstream's message)
+ * with the pod uncounted, then its finalizer, then Failed and the Warning
+ * event with the same reason and message. */
+static void test_pfp_fail_job(void **state)
+{
+    fx_t *fx = *state;
+    static const char *const msg = "Container c for pod ns/pi-hhhhh failed with exit code 42 matching FailJob rule at index 0";
+    put_job_spec(fx->rt, "20", PFP_FIELDS, running_status());
+    put_failed_pod(fx->rt, "pi-hhhhh", "p8", "3", 42, NULL, true);
+    ctrl_enqueue(fx->rt, "ns/pi");
+    ctrl_test_step(fx->rt);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__UPDATE_STATUS, NULL), 1);
+    json_t *st = status_of(fx_nth(&sent, KUBUS__V1__VERB__UPDATE_STATUS, NULL, 0));
+    json_t *c0 = json_array_get(json_object_get(st, "conditions"), 0);
+    assert_string_equal(cond_type(st, 0), "FailureTarget");
+    assert_string_equal(kobj_str(c0, "reason"), "PodFailurePolicy");
+    assert_string_equal(kobj_str(c0, "message"), msg);
+    assert_string_equal(json_string_value(json_array_get(kobj_get(st, "uncountedTerminatedPods.failed"), 0)), "p8");
+    json_t *w = json_deep_copy(st);
+    fx_answer_pending(fx->rt, &sent, 200);
+    put_job_spec(fx->rt, "21", PFP_FIELDS, w);
+    fx_reset(&sent);
+    ctrl_enqueue(fx->rt, "ns/pi");
+    ctrl_test_step(fx->rt);                  /* the finalizer goes */
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__PATCH, "pods"), 1);
+    fx_answer(fx->rt, fx_nth(&sent, KUBUS__V1__VERB__PATCH, "pods", 0), 200);
+    fx_reset(&sent);
+    ctrl_test_step(fx->rt);                  /* counted, Failed */
+    st = status_of(fx_nth(&sent, KUBUS__V1__VERB__UPDATE_STATUS, NULL, 0));
+    assert_int_equal(json_integer_value(json_object_get(st, "failed")), 1);
+    assert_string_equal(cond_type(st, 1), "Failed");
+    json_t *c1 = json_array_get(json_object_get(st, "conditions"), 1);
+    assert_string_equal(kobj_str(c1, "reason"), "PodFailurePolicy");
+    assert_string_equal(kobj_str(c1, "message"), msg);
+    fx_answer(fx->rt, fx_nth(&sent, KUBUS__V1__VERB__UPDATE_STATUS, NULL, 0), 200);
+    assert_true(fx_has_event(&sent, "PodFailurePolicy", msg));
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 0);
+}
+
+/* No status write carries a condition or a failure count. */
+static void assert_no_failure_written(const fx_sent_t *log)
+{
+    for (int i = 0; i < log->n; i++) {
+        if (log->a[i].verb != KUBUS__V1__VERB__UPDATE_STATUS) continue;
+        json_t *st = json_object_get(log->a[i].body, "status");
+        assert_null(json_object_get(st, "conditions"));
+        assert_null(json_object_get(st, "failed"));
+        assert_int_equal(json_array_size(kobj_get(st, "uncountedTerminatedPods.failed")), 0);
+    }
+}
+
+/* Ignore: with backoffLimit 0 a disrupted pod neither counts nor fails the
+ * Job; its finalizer goes; the replacement still waits for the back-off
+ * (upstream counts every failure there). */
+static void test_pfp_ignore(void **state)
+{
+    fx_t *fx = *state;
+    json_t *st0 = running_status();
+    json_object_set_new(st0, "active", json_integer(1));   /* it ran until now */
+    put_job_spec(fx->rt, "22", PFP_FIELDS, st0);
+    put_failed_pod(fx->rt, "pi-jjjjj", "p9", "3", 137, "DisruptionTarget", true);
+    ctrl_enqueue(fx->rt, "ns/pi");
+    ctrl_test_step(fx->rt);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__UPDATE_STATUS, NULL), 1);   /* active 0 */
+    assert_no_failure_written(&sent);
+    json_t *w = json_deep_copy(status_of(fx_nth(&sent, KUBUS__V1__VERB__UPDATE_STATUS, NULL, 0)));
+    fx_answer_pending(fx->rt, &sent, 200);
+    put_job_spec(fx->rt, "23", PFP_FIELDS, w);
+    fx_reset(&sent);
+    ctrl_enqueue(fx->rt, "ns/pi");
+    ctrl_test_step(fx->rt);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__PATCH, "pods"), 1);   /* finalizer off, never counted */
+    fx_answer(fx->rt, fx_nth(&sent, KUBUS__V1__VERB__PATCH, "pods", 0), 200);
+    put_pod(fx->rt, "pi-jjjjj", "p9", "5", "Failed", "2023-11-14T22:13:16Z", false);
+    fx_reset(&sent);
+    ctrl_enqueue(fx->rt, "ns/pi");
+    ctrl_test_step(fx->rt);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 0);    /* 6 s of back-off left */
+    assert_no_failure_written(&sent);
+    ctrl_test_set_unix_ms(fx->rt, NOW_MS + 6500);
+    ctrl_enqueue(fx->rt, "ns/pi");
+    ctrl_test_step(fx->rt);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 1);
+    assert_no_failure_written(&sent);
+}
+
 /* upstream's Job queue: a failed key retries after 1 s, doubling to 60 s,
  * and no overall bucket holds back the 101st key (the other controllers
  * keep client-go's 5 ms .. 1000 s with a 10 qps bucket). */
@@ -325,6 +440,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_backoff_survives_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backoff_keeps_active, setup, teardown),
         cmocka_unit_test_setup_teardown(test_suspend_clears_start_time, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pfp_fail_job, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pfp_ignore, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queue_backoff, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
