@@ -41,14 +41,14 @@ kns_new cronjob-tutorial
 
 # ---- 3. apply: a Job at the first minute boundary -----------------------------------
 k apply -f "$manifest" >/dev/null
-# the same schedule, keeping no successful Jobs: its Job must be deleted once done
-k apply -f - >/dev/null <<'YAML'
+mkcronjob() {   # mkcronjob NAME SCHEDULE [EXTRA-SPEC-YAML]: a CronJob of hello's template
+  k apply -f - >/dev/null <<YAML
 apiVersion: batch/v1
 kind: CronJob
-metadata: {name: nohist}
+metadata: {name: $1}
 spec:
-  schedule: "*/1 * * * *"
-  successfulJobsHistoryLimit: 0
+  schedule: "$2"
+${3:-}
   jobTemplate:
     spec:
       template:
@@ -56,22 +56,13 @@ spec:
           containers: [{name: hello, image: busybox, args: [/bin/sh, -c, date]}]
           restartPolicy: OnFailure
 YAML
+}
+# the same schedule, keeping no successful Jobs: its Job must be deleted once done
+mkcronjob nohist "*/1 * * * *" "  successfulJobsHistoryLimit: 0"
 # daily at the local wall-clock time of the boundary after next
 local_at=$((($(date +%s) / 60 + 2) * 60))
 read -r local_min local_hour <<<"$(TZ=$LOCAL_TZ date -d "@$local_at" '+%-M %-H')"
-k apply -f - >/dev/null <<YAML
-apiVersion: batch/v1
-kind: CronJob
-metadata: {name: local}
-spec:
-  schedule: "$local_min $local_hour * * *"
-  jobTemplate:
-    spec:
-      template:
-        spec:
-          containers: [{name: hello, image: busybox, args: [/bin/sh, -c, date]}]
-          restartPolicy: OnFailure
-YAML
+mkcronjob local "$local_min $local_hour * * *"
 uid=$(kjq .metadata.uid cronjob hello)
 owned_jobs() {   # names of the Jobs whose controller is CronJob $1
   local u

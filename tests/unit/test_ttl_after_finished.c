@@ -65,15 +65,22 @@ static void answer_get(ctrl_runtime_t *rt, const fx_action_t *s, json_t *obj)
     json_decref(obj);
 }
 
-static void test_sync(void **state)
+/* A ready test runtime with the controller attached, 3 s after FINISH. */
+static ctrl_runtime_t *ttl_runtime(void)
 {
-    (void)state;
     static const char *const res[] = { "jobs", NULL };
     ctrl_config_t cfg = { .controller = "ttl-after-finished", .resources = res, .primary = "jobs", .sync = ttl_sync,
                           .concurrent_syncs = 5 };
     ctrl_runtime_t *rt = fx_runtime_new(&cfg, &sent);
     assert_int_equal(ttl_attach(rt), 0);
     fx_runtime_ready(rt, &sent, (uint64_t)FINISH * 1000 + 3000);
+    return rt;
+}
+
+static void test_sync(void **state)
+{
+    (void)state;
+    ctrl_runtime_t *rt = ttl_runtime();
     json_t *j = job(10, "Complete", "True");
     ctrl_test_apply(rt, "jobs", &j, false);
     ctrl_test_step(rt);
@@ -109,12 +116,7 @@ static json_t *job_without_finish_time(int ttl)
 static void test_no_finish_time_retried(void **state)
 {
     (void)state;
-    static const char *const res[] = { "jobs", NULL };
-    ctrl_config_t cfg = { .controller = "ttl-after-finished", .resources = res, .primary = "jobs", .sync = ttl_sync,
-                          .concurrent_syncs = 5 };
-    ctrl_runtime_t *rt = fx_runtime_new(&cfg, &sent);
-    assert_int_equal(ttl_attach(rt), 0);
-    fx_runtime_ready(rt, &sent, (uint64_t)FINISH * 1000 + 3000);
+    ctrl_runtime_t *rt = ttl_runtime();
     json_t *j = job_without_finish_time(10);
     int64_t finish;
     assert_true(ttl_needs_cleanup(j));
