@@ -167,19 +167,19 @@ pass "suspend deletes the active pods (not failures) and clears startTime, resum
 # ---- pod-failure back-off ------------------------------------------------------------------
 wait_until 30 '[ "$(pods_of backoff)" = 2 ] && [ "$(kjq ".status.active // 0" job backoff)" = 2 ]' "2 pending pods of backoff, active 2"
 victim=$(kget pods -l job-name=backoff | jq -r '.items[0].metadata.name')
-failed_at=$(date +%s)
-fail_pod "$victim" 1 $((failed_at - 20)) "$failed_at"
+broke_at=$(date +%s)
+fail_pod "$victim" 1 $((broke_at - 20)) "$broke_at"
 wait_until 15 '[ "$(kjq ".status.failed // 0" job backoff)" = 1 ]' "backoff's failure counted"
 # the back-off runs from the sidecar's end: 10 s
-while [ "$(date +%s)" -lt $((failed_at + 8)) ]; do
+while [ "$(date +%s)" -lt $((broke_at + 8)) ]; do
   kget job backoff | jq -e '.status.active == 1' >/dev/null \
     || fail "during the back-off backoff's status.active is not the 1 pod still running: $(kjq -c .status job backoff)"
   [ "$(all_pods_of backoff)" = 2 ] \
-    || fail "a replacement pod $(($(date +%s) - failed_at)) s after the sidecar ended (the back-off is 10 s from the sidecar's end, not the main container's)"
+    || fail "a replacement pod $(($(date +%s) - broke_at)) s after the sidecar ended (the back-off is 10 s from the sidecar's end, not the main container's)"
   sleep 0.5
 done
 wait_until 20 '[ "$(all_pods_of backoff)" = 3 ]' "a replacement pod once the back-off is over"
-[ $(($(date +%s) - failed_at)) -ge 9 ] || fail "backoff's replacement came $(($(date +%s) - failed_at)) s after the sidecar ended"
+[ $(($(date +%s) - broke_at)) -ge 9 ] || fail "backoff's replacement came $(($(date +%s) - broke_at)) s after the sidecar ended"
 wait_until 15 '[ "$(kjq ".status.active // 0" job backoff)" = 2 ]' "active 2 again"
 pass "pod-failure back-off: 10 s from the sidecar's end, status.active 1 throughout, then the replacement"
 
@@ -216,7 +216,7 @@ wait_until 30 '[ "$(all_pods_of susp)" = 0 ]' "the deleted job's pods gone (GC +
 pass "deleting a Job: its pods deleted and their tracking finalizer removed"
 
 # ---- ttlSecondsAfterFinished ------------------------------------------------------------
-mkjob ttl "  ttlSecondsAfterFinished: 6"
+mkjob ttl "  ttlSecondsAfterFinished: 10"
 mkjob ttl-late "  ttlSecondsAfterFinished: 3600"
 wait_until 30 '[ "$(cond ttl Complete)" = True ]' "ttl Complete"
 finish=$(kjq '[.status.conditions[] | select(.type == "Complete") | .lastTransitionTime | fromdateiso8601][0]' job ttl)
@@ -226,14 +226,14 @@ on_exit "rm -f '$ttl_watch'"
 kubectl get job ttl -n "$NS" -w --output-watch-events -o json >"$ttl_watch" 2>/dev/null &
 ttl_wpid=$!
 on_exit "kill $ttl_wpid 2>/dev/null"
-left=$((finish + 6 - $(date +%s) - 2))   # the last poll may take a while on a loaded machine
+left=$((finish + 10 - $(date +%s) - 2))   # the last poll may take a while on a loaded machine
 [ "$left" -gt 0 ] && never_within "$left" 'job_gone ttl' "ttl deleted before its TTL ran out"
 wait_until 20 'job_gone ttl' "ttl deleted after its TTL"
 gone=$(date +%s)
 # Foreground: the garbage collector removes the Job only once its pods are
 # gone, so none may be left now (Background would leave them behind)
 [ "$(all_pods_of ttl)" = 0 ] || fail "ttl is gone but $(all_pods_of ttl) of its pods are left: not deleted Foreground"
-[ $((gone - finish)) -ge 6 ] || fail "ttl deleted $((gone - finish)) s after it finished, TTL is 6"
+[ $((gone - finish)) -ge 10 ] || fail "ttl deleted $((gone - finish)) s after it finished, TTL is 10"
 wait_until 10 '[ "$(grep -c "\"DELETED\"" "$ttl_watch")" -ge 1 ]' "the watch to see ttl deleted"
 kill "$ttl_wpid" 2>/dev/null; wait "$ttl_wpid" 2>/dev/null || true
 jq -n -e '[inputs | select(.type == "MODIFIED") | .object.metadata
@@ -243,7 +243,7 @@ jq -n -e '[inputs | select(.type == "MODIFIED") | .object.metadata
 by=$(cat "$KUBUS_CLUSTER_DIR"/logs/audit*.log | jq -r --arg ns "$NS" 'select(.verb == "delete" and .objectRef.resource == "jobs"
       and .objectRef.namespace == $ns and .objectRef.name == "ttl") | .userAgent' | sort -u)
 case "$by" in *ttl-after-finished*) ;; *) fail "the ttl Job was not deleted by kubus-ttlafterfinished (user agents: $by)" ;; esac
-pass "ttlSecondsAfterFinished 6: deleted Foreground $((gone - finish)) s after it finished, after its pod"
+pass "ttlSecondsAfterFinished 10: deleted Foreground $((gone - finish)) s after it finished, after its pod"
 
 wait_until 30 '[ "$(cond ttl-late Complete)" = True ]' "ttl-late Complete"
 never_within 3 'job_gone ttl-late' "ttl-late deleted with a TTL of an hour"
