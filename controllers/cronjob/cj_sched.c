@@ -3,14 +3,11 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
-#include <unistd.h>
 
 #define STAR_BIT (1ull << 63)
 
@@ -34,91 +31,6 @@ static uint64_t bits_between(int lo, int hi, int step)
 }
 
 static uint64_t all_of(const cj_bounds_t *r) { return bits_between(r->min, r->max, 1) | STAR_BIT; }
-
-/* ---- zones ------------------------------------------------------------------ */
-
-typedef struct {
-    bool utc;
-    bool had_tz;
-    char saved[256];
-} zone_ctx_t;
-
-static bool zone_is_utc(const char *name)
-{
-    return !name || !*name || strcmp(name, "UTC") == 0 || strcmp(name, "Local") == 0;
-}
-
-static void zone_enter(zone_ctx_t *z, const char *name)
-{
-    memset(z, 0, sizeof *z);
-    z->utc = zone_is_utc(name);
-    if (z->utc) return;
-    const char *cur = getenv("TZ");
-    if (cur && strlen(cur) < sizeof z->saved) {
-        z->had_tz = true;
-        snprintf(z->saved, sizeof z->saved, "%s", cur);
-    }
-    char tz[CJ_ZONE_MAX + 2];
-    snprintf(tz, sizeof tz, ":%s", name);   /* ':' makes the C library read the TZif file */
-    if (setenv("TZ", tz, 1) == 0) tzset();
-}
-
-static void zone_leave(zone_ctx_t *z)
-{
-    if (z->utc) return;
-    if (z->had_tz) setenv("TZ", z->saved, 1);
-    else unsetenv("TZ");
-    tzset();
-}
-
-static void civil(const zone_ctx_t *z, int64_t t, struct tm *tm)
-{
-    time_t tt = (time_t)t;
-    memset(tm, 0, sizeof *tm);
-    if (z->utc) gmtime_r(&tt, tm);
-    else localtime_r(&tt, tm);
-}
-
-/* The instant of a (possibly out-of-range, normalised) wall-clock time. */
-static int64_t mk(const zone_ctx_t *z, int year, int mon0, int mday, int hour, int min, int sec)
-{
-    struct tm tm = { .tm_year = year - 1900, .tm_mon = mon0, .tm_mday = mday, .tm_hour = hour,
-                     .tm_min = min, .tm_sec = sec, .tm_isdst = -1 };
-    return z->utc ? (int64_t)timegm(&tm) : (int64_t)mktime(&tm);
-}
-
-static const char *zoneinfo_dir(void)
-{
-    const char *d = getenv("TZDIR");
-    return d && *d ? d : "/usr/share/zoneinfo";
-}
-
-int cj_zone_check(const char *name, char *err, size_t errlen)
-{
-    if (zone_is_utc(name)) return 0;
-    size_t n = strlen(name);
-    if (n >= CJ_ZONE_MAX || name[0] == '/' || name[0] == '\\' || strstr(name, "..")) {
-        snprintf(err, errlen, "time: invalid location name");
-        return -1;
-    }
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)name[i];
-        if (!isalnum(c) && c != '/' && c != '_' && c != '-' && c != '+') {
-            snprintf(err, errlen, "unknown time zone %s", name);
-            return -1;
-        }
-    }
-    char path[512], magic[4];
-    snprintf(path, sizeof path, "%s/%s", zoneinfo_dir(), name);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t got = fd >= 0 ? read(fd, magic, sizeof magic) : -1;
-    if (fd >= 0) close(fd);
-    if (got != (ssize_t)sizeof magic || memcmp(magic, "TZif", 4) != 0) {
-        snprintf(err, errlen, "unknown time zone %s", name);
-        return -1;
-    }
-    return 0;
-}
 
 /* ---- parsing ------------------------------------------------------------------ */
 
@@ -346,12 +258,15 @@ int cj_sched_parse(const char *spec, const char *zone_default, cj_sched_t *out, 
         snprintf(err, errlen, "empty spec string");
         return -1;
     }
-    if (zone_default && *zone_default && !zone_is_utc(zone_default)) {
-        if (strlen(zone_default) >= sizeof out->zone) {
-            snprintf(err, errlen, "unknown time zone %.60s", zone_default);
+    /* no spec.timeZone: robfig's default, time.Local (the zone of the
+     * process, as in kube-controller-manager) */
+    const char *zone = zone_default ? zone_default : "Local";
+    if (*zone && strcmp(zone, "UTC") != 0) {
+        if (strlen(zone) >= sizeof out->zone) {
+            snprintf(err, errlen, "unknown time zone %.60s", zone);
             return -1;
         }
-        snprintf(out->zone, sizeof out->zone, "%s", zone_default);
+        snprintf(out->zone, sizeof out->zone, "%s", zone);
     }
     if (strncmp(spec, "TZ=", 3) == 0 || strncmp(spec, "CRON_TZ=", 8) == 0) {
         spec = parse_zone_prefix(spec, out, err, errlen);
@@ -392,47 +307,47 @@ static bool day_matches(const cj_sched_t *s, const struct tm *tm)
 
 /* robfig SpecSchedule.Next, field by field, restarting at WRAP whenever a
  * field rolls over into the next larger unit. */
-static int64_t next_spec(const cj_sched_t *s, const zone_ctx_t *z, int64_t t)
+static int64_t next_spec(const cj_sched_t *s, const cj_zone_ctx_t *z, int64_t t)
 {
     struct tm tm;
     t += 1;
-    civil(z, t, &tm);
+    cj_zone_civil(z, t, &tm);
     bool added = false;
     int year_limit = tm.tm_year + 1900 + 5;
 wrap:
-    civil(z, t, &tm);
+    cj_zone_civil(z, t, &tm);
     if (tm.tm_year + 1900 > year_limit) return CJ_NEVER;
     while (!has_bit(s->month, tm.tm_mon + 1)) {
         if (!added) {
             added = true;
-            t = mk(z, tm.tm_year + 1900, tm.tm_mon, 1, 0, 0, 0);
-            civil(z, t, &tm);
+            t = cj_zone_date(z, tm.tm_year + 1900, tm.tm_mon, 1, 0, 0, 0);
+            cj_zone_civil(z, t, &tm);
         }
-        t = mk(z, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-        civil(z, t, &tm);
+        t = cj_zone_date(z, tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        cj_zone_civil(z, t, &tm);
         if (tm.tm_mon == 0) goto wrap;
     }
     while (!day_matches(s, &tm)) {
         if (!added) {
             added = true;
-            t = mk(z, tm.tm_year + 1900, tm.tm_mon, tm.tm_mday, 0, 0, 0);
-            civil(z, t, &tm);
+            t = cj_zone_date(z, tm.tm_year + 1900, tm.tm_mon, tm.tm_mday, 0, 0, 0);
+            cj_zone_civil(z, t, &tm);
         }
-        t = mk(z, tm.tm_year + 1900, tm.tm_mon, tm.tm_mday + 1, tm.tm_hour, tm.tm_min, tm.tm_sec);
-        civil(z, t, &tm);
+        t = cj_zone_date(z, tm.tm_year + 1900, tm.tm_mon, tm.tm_mday + 1, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        cj_zone_civil(z, t, &tm);
         if (tm.tm_hour != 0) {   /* DST moved midnight: back to it */
             t += tm.tm_hour > 12 ? (int64_t)(24 - tm.tm_hour) * 3600 : -(int64_t)tm.tm_hour * 3600;
-            civil(z, t, &tm);
+            cj_zone_civil(z, t, &tm);
         }
         if (tm.tm_mday == 1) goto wrap;
     }
     while (!has_bit(s->hour, tm.tm_hour)) {
         if (!added) {
             added = true;
-            t = mk(z, tm.tm_year + 1900, tm.tm_mon, tm.tm_mday, tm.tm_hour, 0, 0);
+            t = cj_zone_date(z, tm.tm_year + 1900, tm.tm_mon, tm.tm_mday, tm.tm_hour, 0, 0);
         }
         t += 3600;
-        civil(z, t, &tm);
+        cj_zone_civil(z, t, &tm);
         if (tm.tm_hour == 0) goto wrap;
     }
     while (!has_bit(s->minute, tm.tm_min)) {
@@ -441,7 +356,7 @@ wrap:
             t -= ((t % 60) + 60) % 60;
         }
         t += 60;
-        civil(z, t, &tm);
+        cj_zone_civil(z, t, &tm);
         if (tm.tm_min == 0) goto wrap;
     }
     if (tm.tm_sec != 0) {   /* the second field is always "0" */
@@ -456,10 +371,10 @@ int64_t cj_sched_next(const cj_sched_t *s, int64_t t)
 {
     if (!s || t <= CJ_NEVER) return CJ_NEVER;
     if (s->every > 0) return t + s->every;
-    zone_ctx_t z;
-    zone_enter(&z, s->zone);
+    cj_zone_ctx_t z;
+    cj_zone_enter(&z, s->zone);
     int64_t r = next_spec(s, &z, t);
-    zone_leave(&z);
+    cj_zone_leave(&z);
     return r;
 }
 
@@ -467,11 +382,11 @@ int64_t cj_sched_next(const cj_sched_t *s, int64_t t)
 
 int cj_format_rfc3339(int64_t t, const char *zone, char *out, size_t outlen)
 {
-    zone_ctx_t z;
-    zone_enter(&z, zone);
+    cj_zone_ctx_t z;
+    cj_zone_enter(&z, zone);
     struct tm tm;
-    civil(&z, t, &tm);
-    zone_leave(&z);
+    cj_zone_civil(&z, t, &tm);
+    cj_zone_leave(&z);
     long off = z.utc ? 0 : tm.tm_gmtoff;
     /* real offsets are within +-26 h; clamping keeps the text within "+hh:mm" */
     int aoff = (int)(labs(off) > 99 * 3600 ? 99 * 3600 : labs(off));

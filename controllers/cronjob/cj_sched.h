@@ -12,14 +12,13 @@
  *
  * Next-time search follows robfig's SpecSchedule.Next field by field
  * (month, day, hour, minute) in the schedule's zone, giving up after five
- * years (CJ_NEVER). Zones come from the system tz database (TZif files
- * under $TZDIR or /usr/share/zoneinfo) through the C library: the
- * computation sets TZ for the duration of one call and restores it, so it
- * is not thread-safe (the controller is single-threaded). Where the C
- * library's mktime and Go's time.Date could resolve a wall-clock time
- * inside a DST gap differently, results may differ from upstream in that
- * hour. A schedule without a zone is computed in UTC (upstream: the
- * controller-manager's local zone, UTC in the usual container).
+ * years (CJ_NEVER); wall-clock times become instants as Go's time.Date
+ * makes them (cj_zone.h), so DST gaps and overlaps come out as upstream's:
+ * a time in a spring-forward gap does not fire that day, one in an autumn
+ * overlap fires at both instants, and hourly or minutely schedules keep
+ * to absolute hours and minutes. A schedule without a zone runs in the
+ * process's local zone (Go's time.Local: TZ, else /etc/localtime, else
+ * UTC), as robfig does in kube-controller-manager.
  *
  * Times are unix seconds. Cost: parse O(len); next O(12 + 31 + 24 + 60)
  * steps per year searched.
@@ -31,29 +30,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cj_zone.h"
+
 /* "No next time within five years" (robfig's zero time). Compares lower
  * than any real time. */
 #define CJ_NEVER (INT64_MIN / 4)
-#define CJ_ZONE_MAX 128
 
 typedef struct {
     uint64_t minute, hour, dom, month, dow;  /* bit i set: value i allowed; bit 63: the field was "*" */
     int64_t every;                           /* > 0: @every, seconds between runs (fields unused) */
-    char zone[CJ_ZONE_MAX];                  /* "" = UTC */
+    char zone[CJ_ZONE_MAX];                  /* "" = UTC, "Local" = the process's zone */
 } cj_sched_t;
 
-/* Parses spec. zone_default (NULL or "": UTC) applies unless the spec has
- * its own TZ=/CRON_TZ= prefix. 0, or -1 with the reason in err (robfig's
- * wording). */
+/* Parses spec. zone_default is spec.timeZone: NULL (unset) means the
+ * process's local zone, "" or "UTC" UTC; a TZ=/CRON_TZ= prefix in the spec
+ * wins over it. 0, or -1 with the reason in err (robfig's wording). */
 int cj_sched_parse(const char *spec, const char *zone_default, cj_sched_t *out, char *err, size_t errlen);
 
 /* The first schedule time strictly after t (whole seconds), or CJ_NEVER. */
 int64_t cj_sched_next(const cj_sched_t *s, int64_t t);
-
-/* Is name a zone we can load? "" and "UTC" always are; "Local" is refused
- * (upstream's API validation refuses it too). 0, or -1 with Go's wording
- * ("unknown time zone X" / "invalid location name") in err. */
-int cj_zone_check(const char *name, char *err, size_t errlen);
 
 /* Formats t as RFC3339 in zone (NULL/"": UTC, "Z" suffix; otherwise the
  * zone's offset "+hh:mm"), as Go's time.Format(time.RFC3339) would.

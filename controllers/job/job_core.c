@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ctrl/kobj.h"
+#include "job_pfp.h"
 
 /* ---- spec ---------------------------------------------------------------- */
 
@@ -48,8 +49,10 @@ int job_spec_read(const json_t *job, job_spec_t *out, char *err, size_t errlen)
         snprintf(err, errlen, "an Indexed Job needs spec.completions");
         return -1;
     }
+    if (job_pfp_check(job, err, errlen) < 0) return -1;
+    out->has_pfp = job_pfp_present(job);
     const char *prp = kobj_str(job, "spec.podReplacementPolicy");
-    out->only_replace_failed = (prp && strcmp(prp, "Failed") == 0) || kobj_get(job, "spec.podFailurePolicy");
+    out->only_replace_failed = (prp && strcmp(prp, "Failed") == 0) || out->has_pfp;
     const char *rp = kobj_str(job, "spec.template.spec.restartPolicy");
     out->restart_on_failure = rp && strcmp(rp, "OnFailure") == 0;
     char serr[256];
@@ -180,19 +183,43 @@ static int64_t time_ms(const char *s)
     return us / 1000;
 }
 
-/* Latest finishedAt when every container terminated, else 0. */
-static int64_t finish_from_containers(const json_t *pod)
+/* A restartable init container (a sidecar: restartPolicy Always)? */
+static bool is_sidecar(const json_t *pod, const char *name)
 {
-    json_t *sts = kobj_get(pod, "status.containerStatuses");
+    json_t *ics = kobj_get(pod, "spec.initContainers");
+    size_t i;
+    json_t *c;
+    if (!name) return false;
+    json_array_foreach(ics, i, c)
+        if (str_same(c, "name", name)) return str_same(c, "restartPolicy", "Always");
+    return false;
+}
+
+/* upstream latestFinishTime: the latest of prev and the finishedAt of the
+ * statuses under path (only sidecars' when sidecars_only); 0 as soon as
+ * one of them has not terminated. */
+static int64_t latest_finish(const json_t *pod, int64_t prev, const char *path, bool sidecars_only)
+{
+    json_t *sts = kobj_get(pod, path);
     size_t i;
     json_t *st;
-    int64_t best = 0;
+    int64_t best = prev;
     json_array_foreach(sts, i, st) {
+        if (sidecars_only && !is_sidecar(pod, kobj_str(st, "name"))) continue;
         int64_t t = time_ms(kobj_str(st, "state.terminated.finishedAt"));
         if (t == 0) return 0;
         if (t > best) best = t;
     }
     return best;
+}
+
+/* Latest finishedAt when every container terminated, else 0. Sidecars
+ * outlive the regular containers, so theirs count too; as upstream, they
+ * are folded in even when a regular container hid its time (0). */
+static int64_t finish_from_containers(const json_t *pod)
+{
+    int64_t t = latest_finish(pod, 0, "status.containerStatuses", false);
+    return latest_finish(pod, t, "status.initContainerStatuses", true);
 }
 
 static int64_t finish_from_ready_false(const json_t *pod)

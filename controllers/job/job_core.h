@@ -50,13 +50,15 @@ typedef struct {
     bool suspend;
     bool indexed;                 /* completionMode Indexed */
     bool only_replace_failed;     /* podReplacementPolicy Failed (or a podFailurePolicy) */
+    bool has_pfp;                 /* a podFailurePolicy (job_pfp.h) decides how failures count */
     bool restart_on_failure;      /* template restartPolicy OnFailure */
     selector_t *selector;         /* owned */
 } job_spec_t;
 
 /* Reads and checks job. 0, or -1 with a reason in err (negative counts, a
  * missing/invalid/empty selector, an unknown completionMode, Indexed
- * without completions). Nothing to free on error. */
+ * without completions, a malformed podFailurePolicy). Nothing to free on
+ * error. */
 int job_spec_read(const json_t *job, job_spec_t *out, char *err, size_t errlen);
 void job_spec_free(job_spec_t *s);
 
@@ -92,7 +94,8 @@ bool job_pod_failed(const json_t *pod, bool only_replace_failed);
 bool job_pod_terminating(const json_t *pod);
 bool job_pod_succeeded(const json_t *pod);
 /* upstream getFinishedTime, in unix ms: the latest container finishedAt
- * (when every container terminated), else the Ready=False condition's
+ * (when every container terminated, sidecars - restartable init
+ * containers - included), else the Ready=False condition's
  * lastTransitionTime, else deletionTimestamp - grace period, else the
  * creation time. */
 int64_t job_pod_finish_ms(const json_t *pod);

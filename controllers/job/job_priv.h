@@ -20,6 +20,10 @@
  * waiting after this long (the event can only be late, not lost, but a
  * wedged key must never be possible). */
 #define JOB_STALE_WAIT_MS 10000u
+/* upstream DefaultJobApiBackOff and MaxJobApiBackOff: the work queue's
+ * per-key back-off when a sync fails */
+#define JOB_API_BACKOFF_MS 1000u
+#define JOB_API_BACKOFF_MAX_MS 60000u
 
 typedef struct {
     char *uid;                  /* the Job this state is about */

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "ctrl/kobj.h"
+#include "job_pfp.h"
 #include "job_priv.h"
 
 #define SCM "SuccessCriteriaMet"
@@ -61,6 +62,15 @@ void job_ctrl_destroy(job_ctrl_t **cp)
     strmap_destroy(&(*cp)->states);
     free(*cp);
     *cp = NULL;
+}
+
+void job_ctrl_config(job_ctrl_t *c, ctrl_config_t *cfg)
+{
+    static const char *const resources[] = { JOB_RESOURCE, POD_RESOURCE, NULL };
+    *cfg = (ctrl_config_t){ .controller = "job", .component = "job-controller", .resources = resources,
+                            .primary = JOB_RESOURCE, .sync = job_sync, .ud = c,
+                            .rate_limit = { .base_delay_ms = JOB_API_BACKOFF_MS,
+                                            .max_delay_ms = JOB_API_BACKOFF_MAX_MS, .no_bucket = true } };
 }
 
 job_state_t *job_state_get(job_ctrl_t *c, const char *key)
@@ -335,6 +345,16 @@ static bool pod_countable(const jctx_t *x, const json_t *p, const strmap_t *unc)
     return !x->spec.indexed || index_valid(x, p);
 }
 
+/* upstream nonIgnoredFailedPodsCount: a failed pod counts against
+ * backoffLimit unless a podFailurePolicy rule says Ignore. */
+static bool failure_counts(const jctx_t *x, const json_t *p)
+{
+    job_pfp_match_t m;
+    if (!x->spec.has_pfp) return true;
+    job_pfp_match(x->job, p, &m);
+    return m.count_failed;
+}
+
 /* Upstream keeps the back-off record in memory only, so a restarted
  * kube-controller-manager forgets it and recreates a failed Job's pod at
  * once. kubus workers are restarted at any moment by design, so the first
@@ -359,14 +379,18 @@ static int count_finished(jctx_t *x)
     const json_t **ns = malloc((x->n ? x->n : 1) * sizeof *ns), **nf = malloc((x->n ? x->n : 1) * sizeof *nf);
     if (!ns || !nf) { free(ns); free(nf); return -1; }
     if (!x->s->backoff_seeded) seed_backoff(x, ns, nf);
-    size_t n_s = 0, n_f = 0;
+    size_t n_s = 0, n_f = 0, n_f_counted = 0;
     for (size_t i = 0; i < x->n; i++) {
         const json_t *p = x->pods[i];
         if (job_pod_succeeded(p) && pod_countable(x, p, x->unc_s)) ns[n_s++] = p;
-        if (job_pod_failed(p, x->spec.only_replace_failed) && pod_countable(x, p, x->unc_f)) nf[n_f++] = p;
+        if (job_pod_failed(p, x->spec.only_replace_failed) && pod_countable(x, p, x->unc_f)) {
+            nf[n_f++] = p;
+            n_f_counted += failure_counts(x, p);
+        }
     }
     x->succeeded = (int32_t)(kobj_int(x->job, "status.succeeded", 0) + (int64_t)n_s + (int64_t)strmap_size(x->unc_s));
-    x->failed = (int32_t)(kobj_int(x->job, "status.failed", 0) + (int64_t)n_f + (int64_t)strmap_size(x->unc_f));
+    x->failed = (int32_t)(kobj_int(x->job, "status.failed", 0) + (int64_t)n_f_counted + (int64_t)strmap_size(x->unc_f));
+    /* as upstream, ignored failures still hold the next pod back */
     x->backoff = job_backoff_update(x->s->backoff, ns, n_s, nf, n_f);
     free(ns);
     free(nf);
@@ -411,6 +435,22 @@ static json_t *failure_target(const char *reason, const char *message, int64_t n
     return job_condition_new("FailureTarget", "True", reason, message, now);
 }
 
+/* upstream getFailJobMessage: the message of the first failed pod that
+ * matches a FailJob rule. */
+static bool pfp_fail_job(const jctx_t *x, char *why, size_t len)
+{
+    if (!x->spec.has_pfp) return false;
+    for (size_t i = 0; i < x->n; i++) {
+        job_pfp_match_t m;
+        if (!job_pod_failed(x->pods[i], x->spec.only_replace_failed)) continue;
+        job_pfp_match(x->job, x->pods[i], &m);
+        if (m.action != JOB_PFP_FAIL_JOB) continue;
+        snprintf(why, len, "%s", m.message);
+        return true;
+    }
+    return false;
+}
+
 /* upstream: the finishing condition, if any, before managing pods. */
 static void decide_finished(jctx_t *x)
 {
@@ -422,6 +462,12 @@ static void decide_finished(jctx_t *x)
     if (job_condition_true(x->job, "FailureTarget")) {
         x->finished = job_condition_new("Failed", "True", json_string_value(json_object_get(ft, "reason")),
                                         json_string_value(json_object_get(ft, "message")), x->now_s);
+        return;
+    }
+    char why[512];
+    if (pfp_fail_job(x, why, sizeof why)) {
+        /* the interim condition records the message before the finalizers go */
+        x->finished = failure_target("PodFailurePolicy", why, x->now_s);
         return;
     }
     int64_t start = start_time(x);
@@ -513,7 +559,9 @@ static int32_t manage(jctx_t *x)
     int64_t wait = job_backoff_remaining_ms(&x->backoff, x->now_ms);
     if (wait > 0) {
         ctrl_enqueue_after(x->rt, x->key, (uint64_t)(wait < JOB_SYNC_BATCH_MS ? JOB_SYNC_BATCH_MS : wait));
-        return 0;   /* as upstream: the back-off branch reports no active pods */
+        /* upstream (#139457, in 1.36): the pods that run still count;
+         * active 0 next to ready > 0 would be refused by the API server */
+        return x->active_n;
     }
     if (diff > JOB_MAX_CREATE_DELETE) diff = JOB_MAX_CREATE_DELETE;
     json_array_clear(x->s->create_plan);
@@ -525,13 +573,17 @@ static int32_t manage(jctx_t *x)
     return x->active_n + diff;
 }
 
-/* upstream: the Suspended condition and its events, with the StartTime
- * reset on resume. True if it changed. */
+/* upstream: the Suspended condition and its events. Suspending clears
+ * startTime (1.36, MutableSchedulingDirectivesForSuspendedJobs on by
+ * default: the template may then change and activeDeadlineSeconds starts
+ * afresh), resuming sets it to now. */
 static void suspend_condition(jctx_t *x)
 {
     if (x->spec.suspend) {
-        if (job_condition_ensure(x->status, "Suspended", "True", "JobSuspended", "Job suspended", x->now_s))
+        if (job_condition_ensure(x->status, "Suspended", "True", "JobSuspended", "Job suspended", x->now_s)) {
             ctrl_event(x->rt, x->job, "Normal", "Suspended", "Job suspended");
+            json_object_del(x->status, "startTime");
+        }
         return;
     }
     if (job_condition_ensure(x->status, "Suspended", "False", "JobResumed", "Job resumed", x->now_s)) {
@@ -612,7 +664,8 @@ static size_t track_pods(jctx_t *x, const json_t **rm)
             if (x->spec.indexed) { if (index_valid(x, p)) x->succ_idx[job_pod_index(p)] = true; }
             else if (!strmap_has(x->unc_s, uid)) json_array_append_new(us, json_string(uid));
         } else if (failed || (x->finished && !cond_is(x->finished, SCM))) {
-            if (!strmap_has(x->unc_f, uid) && (!x->spec.indexed || index_valid(x, p)))
+            /* an ignored failure loses its finalizer without being counted */
+            if (!strmap_has(x->unc_f, uid) && (!x->spec.indexed || index_valid(x, p)) && failure_counts(x, p))
                 json_array_append_new(uf, json_string(uid));
         }
         if (json_array_size(us) + json_array_size(uf) >= JOB_MAX_UNCOUNTED) break;

@@ -17,6 +17,11 @@ typedef struct job_ctrl job_ctrl_t;
 
 job_ctrl_t *job_ctrl_new(void);
 void job_ctrl_destroy(job_ctrl_t **c);
+/* The runtime config of the Job controller over c: jobs + pods, job_sync,
+ * and upstream's work-queue back-off for the Job controller (1 s doubling
+ * to 60 s per key, no overall bucket; DefaultJobApiBackOff /
+ * MaxJobApiBackOff). concurrent_syncs is left 0. */
+void job_ctrl_config(job_ctrl_t *c, ctrl_config_t *cfg);
 /* Registers the handlers on rt (after ctrl_runtime_new). 0 or -1. */
 int job_ctrl_attach(job_ctrl_t *c, ctrl_runtime_t *rt);
 /* The ctrl_sync_fn (ud = the job_ctrl_t). */

@@ -1,7 +1,8 @@
 /* main.c - kubus-job: the Job controller process.
  *
  * Owns: flags and wiring only: a worker (lib/worker.h) whose run() builds
- * the controller runtime over jobs + pods and hands it job_sync.
+ * the controller runtime from job_ctrl_config (jobs + pods, job_sync,
+ * the Job controller's queue back-off).
  * Flags: the worker's, plus --concurrent-job-syncs=N (alias of
  * --concurrent-syncs, as kube-controller-manager spells it; default 5).
  */
@@ -10,10 +11,8 @@
 
 static int create(ctrl_config_t *cfg, void **state)
 {
-    static const char *const resources[] = { "jobs", "pods", NULL };
     job_ctrl_t *c = job_ctrl_new();
-    *cfg = (ctrl_config_t){ .controller = "job", .component = "job-controller", .resources = resources,
-                            .primary = "jobs", .sync = job_sync, .ud = c };
+    if (c) job_ctrl_config(c, cfg);
     *state = c;
     return c ? 0 : -1;
 }

@@ -25,14 +25,21 @@ int ttl_attach(ctrl_runtime_t *rt)
     return ctrl_on(rt, JOB_RESOURCE, on_job, NULL);
 }
 
-/* Expired now? Otherwise queues the key for when it will be. */
-static bool expired(ctrl_runtime_t *rt, const char *key, const json_t *job)
+/* 1: expired now. 0: not (or no cleanup needed); queued again for when it
+ * will be. -1: finished but without a usable finish time (no or a bad
+ * lastTransitionTime): upstream returns an error, so the key is retried
+ * with back-off instead of the Job being kept forever. */
+static int expired(ctrl_runtime_t *rt, const char *key, const json_t *job)
 {
     int64_t left;
-    if (!ttl_needs_cleanup(job) || ttl_time_left_ms(job, (int64_t)ctrl_now_unix_ms(rt), &left) < 0) return false;
-    if (left <= 0) return true;
+    if (kobj_being_deleted(job) || !ttl_needs_cleanup(job)) return 0;
+    if (ttl_time_left_ms(job, (int64_t)ctrl_now_unix_ms(rt), &left) < 0) {
+        LOGW("finished Job has no finish time (lastTransitionTime), will retry", "job", key);
+        return -1;
+    }
+    if (left <= 0) return 1;
     ctrl_enqueue_after(rt, key, (uint64_t)left);
-    return false;
+    return 0;
 }
 
 static void delete_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
@@ -47,7 +54,9 @@ static void delete_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
     ctrl_enqueue_rate_limited(rt, res->owner_key);
 }
 
-/* upstream: the fresh copy decides. */
+/* upstream: the fresh copy decides. Foreground, as upstream: the Job
+ * stays (with its foregroundDeletion finalizer) until the garbage
+ * collector has deleted its pods. */
 static void fresh_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
 {
     (void)ud;
@@ -56,10 +65,12 @@ static void fresh_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
         return;
     }
     const json_t *fresh = res->object;
-    if (!expired(rt, res->owner_key, fresh)) return;
+    int e = expired(rt, res->owner_key, fresh);
+    if (e < 0) ctrl_enqueue_rate_limited(rt, res->owner_key);
+    if (e <= 0) return;
     ctrl_action_spec_t sp = { .verb = KUBUS__V1__VERB__DELETE, .resource = JOB_RESOURCE, .ns = kobj_namespace(fresh),
                               .name = kobj_name(fresh), .precondition_uid = kobj_uid(fresh),
-                              .propagation = KUBUS__V1__PROPAGATION__BACKGROUND, .owner_key = res->owner_key,
+                              .propagation = KUBUS__V1__PROPAGATION__FOREGROUND, .owner_key = res->owner_key,
                               .flags = CTRL_ACT_NO_EXPECT, .cb = delete_done };
     if (ctrl_action(rt, &sp) == 0) ctrl_enqueue_rate_limited(rt, res->owner_key);
 }
@@ -68,7 +79,9 @@ int ttl_sync(ctrl_runtime_t *rt, const char *key, void *ud)
 {
     (void)ud;
     const json_t *job = cache_get(ctrl_cache(rt, JOB_RESOURCE), key);
-    if (!job || kobj_being_deleted(job) || !expired(rt, key, job)) return 0;
+    if (!job) return 0;
+    int e = expired(rt, key, job);
+    if (e <= 0) return e;
     if (ctrl_get(rt, key, JOB_RESOURCE, kobj_namespace(job), kobj_name(job), fresh_done, NULL) == 0) return -1;
     return 0;
 }

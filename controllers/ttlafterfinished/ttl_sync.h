@@ -4,8 +4,9 @@
  * cleanup is queued), and the sync: a Job whose TTL has not run out is
  * queued again for when it does; an expired one is read live (upstream
  * re-checks a fresh copy: the cached one may be stale, e.g. the TTL was
- * just raised) and, still expired, deleted with propagation Background
- * and a uid precondition. No state beyond the runtime's.
+ * just raised) and, still expired, deleted with propagation Foreground
+ * and a uid precondition. A finished Job without a finish time is an
+ * error, retried with back-off. No state beyond the runtime's.
  */
 #ifndef KUBUS_TTL_SYNC_H
 #define KUBUS_TTL_SYNC_H

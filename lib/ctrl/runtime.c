@@ -370,7 +370,8 @@ static int init_common(ctrl_runtime_t *rt, const ctrl_config_t *cfg, int max_act
         rt->resource_names[rt->n_slots++] = s->resource;
     }
     rt->resource_names[rt->n_slots] = NULL;
-    workqueue_opts_t wo = { .max_active = max_active };
+    workqueue_opts_t wo = { .max_active = max_active, .base_delay_ms = cfg->rate_limit.base_delay_ms,
+                            .max_delay_ms = cfg->rate_limit.max_delay_ms, .no_bucket = cfg->rate_limit.no_bucket };
     rt->queue = workqueue_new(&wo);
     rt->exp = expectations_new(NULL, NULL);
     rt->held = strmap_new(NULL);

@@ -15,8 +15,8 @@
  *   - a key is "in sync" from workqueue_get until its sync returned AND its
  *     outstanding actions all have results; at most --concurrent-syncs keys
  *     are in sync at once; a key added meanwhile is synced again after;
- *   - sync returning < 0 re-queues the key rate-limited; 0 forgets its
- *     failures.
+ *   - sync returning < 0 re-queues the key rate-limited (cfg.rate_limit);
+ *     0 forgets its failures.
  * worker_tick() is called at least every 250 ms.
  *
  * A controller process does not build or run the runtime itself: its main.c
@@ -49,6 +49,15 @@ typedef int (*ctrl_sync_fn)(ctrl_runtime_t *rt, const char *key, void *ud);
 typedef void (*ctrl_handler_fn)(ctrl_runtime_t *rt, const char *resource, cache_change_t change,
                                 const json_t *old_obj, const json_t *new_obj, void *ud);
 
+/* How a key whose sync failed backs off (zero fields: client-go's
+ * DefaultControllerRateLimiter, 5 ms doubling to 1000 s with a 10 qps
+ * bucket, what most upstream controllers use). */
+typedef struct {
+    uint64_t base_delay_ms;        /* first retry after this (0: 5 ms) */
+    uint64_t max_delay_ms;         /* doubling stops here (0: 1000 s) */
+    bool no_bucket;                /* per-key back-off alone, no overall token bucket */
+} ctrl_rate_limit_t;
+
 typedef struct {
     const char *controller;        /* "replicaset": routing id "<controller>.<shard>" */
     const char *component;         /* Event source, e.g. "replicaset-controller" (NULL: controller) */
@@ -57,6 +66,7 @@ typedef struct {
     ctrl_sync_fn sync;
     void *ud;
     int concurrent_syncs;          /* 0: worker opts --concurrent-syncs */
+    ctrl_rate_limit_t rate_limit;  /* the work queue's back-off on failed syncs */
     /* Cache and hand to handlers only {apiVersion, kind, metadata} of each
      * object (upstream's metadata-only informers, as its garbage collector
      * uses): for a controller that never reads spec or status. */

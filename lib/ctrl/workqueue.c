@@ -207,7 +207,8 @@ static int *failures_of(const workqueue_t *q, const char *key)
 
 static uint64_t backoff_for(const workqueue_t *q, int n)
 {
-    /* 5 ms * 2^n, capped; n beyond 40 would overflow long before the cap */
+    /* base * 2^n, capped; past 40 doublings the shift could overflow, and
+     * any base of 1 ms or more has long reached any cap by then */
     if (n > 40) return q->o.max_delay_ms;
     uint64_t d = q->o.base_delay_ms << n;
     return d > q->o.max_delay_ms ? q->o.max_delay_ms : d;
@@ -226,7 +227,7 @@ static void refill(workqueue_t *q, uint64_t now)
  * reservation, like x/time/rate's Reserve). */
 static uint64_t bucket_delay(const workqueue_t *q, double tokens_after)
 {
-    if (tokens_after >= 0) return 0;
+    if (q->o.no_bucket || tokens_after >= 0) return 0;
     double ms = -tokens_after * 1000.0 / q->o.qps;
     return (uint64_t)(ms + 0.999);
 }
@@ -255,9 +256,12 @@ int workqueue_add_rate_limited(workqueue_t *q, const char *key)
     }
     uint64_t item = backoff_for(q, *f);
     if (*f < 1000) (*f)++;
-    refill(q, now_of(q));
-    q->tokens -= 1;
-    uint64_t bucket = bucket_delay(q, q->tokens);
+    uint64_t bucket = 0;
+    if (!q->o.no_bucket) {
+        refill(q, now_of(q));
+        q->tokens -= 1;
+        bucket = bucket_delay(q, q->tokens);
+    }
     return workqueue_add_after(q, key, item > bucket ? item : bucket);
 }
 

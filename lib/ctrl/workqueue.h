@@ -10,7 +10,9 @@
  *     of its two times;
  *   - rate limiting = max(per-key exponential back-off 5 ms * 2^n capped at
  *     1000 s, overall token bucket 10 qps burst 100), as client-go's
- *     DefaultControllerRateLimiter; workqueue_forget() resets a key's n;
+ *     DefaultControllerRateLimiter; base, cap and the bucket are options
+ *     (no_bucket: the per-key back-off alone, client-go's
+ *     ItemExponentialFailureRateLimiter); workqueue_forget() resets a key's n;
  *   - concurrency: at most max_active keys processing at once
  *     (--concurrent-syncs). Our syncs are asynchronous: the runtime keeps a
  *     key processing while it has actions outstanding.
@@ -33,6 +35,7 @@ typedef struct {
     uint64_t max_delay_ms;    /* per-key back-off cap, default 1000000 (1000 s) */
     double qps;               /* token bucket rate, default 10 */
     int burst;                /* token bucket size, default 100 */
+    bool no_bucket;           /* no token bucket: the per-key back-off alone */
     int max_active;           /* keys processing at once, default 5 (>= 1) */
     workqueue_clock_fn clock; /* default now_mono_ms */
     void *clock_ud;

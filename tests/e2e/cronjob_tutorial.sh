@@ -9,6 +9,10 @@
 #      history limits: a second CronJob with successfulJobsHistoryLimit 0,
 #      started at the same boundary, has its finished Job deleted
 #      (SuccessfulDelete) and keeps none;
+#      a schedule without spec.timeZone runs in the controller's local zone
+#      (kubus is started with TZ=Asia/Kathmandu, +05:45): a daily CronJob
+#      at the local hour and minute two boundaries ahead makes its Job at
+#      that instant, its annotation in UTC as upstream writes it;
 #   4. delete cronjob --all -> the CronJobs, their Jobs and the Jobs' pods are
 #      gone (the garbage collector's cascade).
 # Wall time: up to 60 s for the first boundary, then ~20-40 s.
@@ -27,21 +31,24 @@ if [ -x "$KUBUS_BIN/kubus-job" ]; then
 else
   info "NOTE: no $KUBUS_BIN/kubus-job: Jobs will not run; completion and history checks skipped"
 fi
+# the controllers' local zone, for schedules without spec.timeZone (an
+# offset that is not whole hours, so no other zone could pass for it)
+LOCAL_TZ=Asia/Kathmandu
 # shellcheck disable=SC2086
-kubus_start --controllers=$controllers ${KUBUS_E2E_FLAGS:-} || fail "kubus did not start"
+TZ=$LOCAL_TZ kubus_start --controllers=$controllers ${KUBUS_E2E_FLAGS:-} || fail "kubus did not start"
 
 kns_new cronjob-tutorial
 
 # ---- 3. apply: a Job at the first minute boundary -----------------------------------
 k apply -f "$manifest" >/dev/null
-# the same schedule, keeping no successful Jobs: its Job must be deleted once done
-k apply -f - >/dev/null <<'YAML'
+mkcronjob() {   # mkcronjob NAME SCHEDULE [EXTRA-SPEC-YAML]: a CronJob of hello's template
+  k apply -f - >/dev/null <<YAML
 apiVersion: batch/v1
 kind: CronJob
-metadata: {name: nohist}
+metadata: {name: $1}
 spec:
-  schedule: "*/1 * * * *"
-  successfulJobsHistoryLimit: 0
+  schedule: "$2"
+${3:-}
   jobTemplate:
     spec:
       template:
@@ -49,6 +56,13 @@ spec:
           containers: [{name: hello, image: busybox, args: [/bin/sh, -c, date]}]
           restartPolicy: OnFailure
 YAML
+}
+# the same schedule, keeping no successful Jobs: its Job must be deleted once done
+mkcronjob nohist "*/1 * * * *" "  successfulJobsHistoryLimit: 0"
+# daily at the local wall-clock time of the boundary after next
+local_at=$((($(date +%s) / 60 + 2) * 60))
+read -r local_min local_hour <<<"$(TZ=$LOCAL_TZ date -d "@$local_at" '+%-M %-H')"
+mkcronjob local "$local_min $local_hour * * *"
 uid=$(kjq .metadata.uid cronjob hello)
 owned_jobs() {   # names of the Jobs whose controller is CronJob $1
   local u
@@ -73,6 +87,15 @@ kget job "$job" | jq -e '.spec.template.spec.containers[0].image == "busybox"
     and .spec.template.spec.restartPolicy == "OnFailure"' >/dev/null \
   || fail "Job $job was not made from the jobTemplate"
 pass "apply: Job $job (minute $minutes, scheduled $stamp), owned by CronJob hello"
+
+# the local CronJob: its Job at $local_at exactly ($local_hour:$local_min in $LOCAL_TZ)
+info "waiting for $local_hour:$local_min $LOCAL_TZ ($(date -u -d "@$local_at" +%H:%M) UTC)"
+wait_until 150 '[ -n "$(owned_jobs local)" ]' "a Job of CronJob local at $local_hour:$local_min $LOCAL_TZ"
+[ "$(owned_jobs local)" = "local-$((local_at / 60))" ] \
+  || fail "CronJob local made $(owned_jobs local | tr '\n' ' '), want local-$((local_at / 60)) (the schedule in $LOCAL_TZ)"
+lstamp=$(kjq '.metadata.annotations["batch.kubernetes.io/cronjob-scheduled-timestamp"] // ""' job "local-$((local_at / 60))")
+[ "$lstamp" = "$(date -u -d "@$local_at" +%Y-%m-%dT%H:%M:%SZ)" ] || fail "local's Job is annotated $lstamp, want $local_at in UTC"
+pass "no spec.timeZone: \"$local_min $local_hour * * *\" ran at $local_hour:$local_min in the controllers' zone $LOCAL_TZ ($lstamp)"
 
 wait_until 20 '[ "$(kjq ".status.lastScheduleTime // \"\"" cronjob hello)" != "" ]' "status.lastScheduleTime"
 last=$(kjq .status.lastScheduleTime cronjob hello)

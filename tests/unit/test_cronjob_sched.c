@@ -2,11 +2,15 @@
  * ranges, steps, lists and names, the @ macros and @every, robfig's
  * day-of-month / day-of-week rule, TZ= prefixes and spec.timeZone through
  * the system tz database (DST gaps and repeats as robfig/cron handles
- * them), schedules that never fire, and the error wording. */
+ * them, New York, Berlin and Santiago 2026), schedules without a zone in
+ * the process's local zone (Go's time.Local), schedules that never fire,
+ * and the error wording. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
@@ -129,6 +133,114 @@ static void test_time_zones(void **state)
     expect_next("0 0 * * *", NULL, utc(2024, 1, 15, 1, 0, 0), utc(2024, 1, 16, 0, 0, 0));
 }
 
+/* Go's time.Date inside DST gaps and overlaps: the offset in force at
+ * "wall clock minus the offset at the wall clock read as UTC". */
+static void test_go_date_in_gaps(void **state)
+{
+    (void)state;
+    cj_zone_ctx_t z;
+    cj_zone_enter(&z, "America/New_York");
+    assert_int_equal(cj_zone_date(&z, 2026, 2, 8, 2, 30, 0), utc(2026, 3, 8, 6, 30, 0));    /* gap: 01:30 EST */
+    assert_int_equal(cj_zone_date(&z, 2026, 10, 1, 1, 30, 0), utc(2026, 11, 1, 5, 30, 0));  /* overlap: the EDT one */
+    assert_int_equal(cj_zone_date(&z, 2026, 0, 32, 0, 0, 0), utc(2026, 2, 1, 5, 0, 0));     /* normalised */
+    cj_zone_leave(&z);
+    cj_zone_enter(&z, "Europe/Berlin");
+    assert_int_equal(cj_zone_date(&z, 2026, 2, 29, 2, 30, 0), utc(2026, 3, 29, 1, 30, 0));  /* gap: 03:30 CEST */
+    assert_int_equal(cj_zone_date(&z, 2026, 9, 25, 2, 30, 0), utc(2026, 10, 25, 1, 30, 0)); /* overlap: the CET one */
+    cj_zone_leave(&z);
+}
+
+/* America/New_York 2026: 02:00 EST -> 03:00 EDT on 8 March (07:00 UTC),
+ * 02:00 EDT -> 01:00 EST on 1 November (06:00 UTC). */
+static void test_dst_new_york_2026(void **state)
+{
+    (void)state;
+    const char *ny = "America/New_York";
+    /* spring: 02:30 does not exist on the 8th, robfig skips that day */
+    expect_next("30 2 * * *", ny, utc(2026, 3, 7, 12, 0, 0), utc(2026, 3, 9, 6, 30, 0));
+    expect_next("0 2 * * *", ny, utc(2026, 3, 8, 5, 0, 0), utc(2026, 3, 9, 6, 0, 0));
+    expect_next("0 3 * * *", ny, utc(2026, 3, 8, 5, 0, 0), utc(2026, 3, 8, 7, 0, 0));
+    /* hourly keeps to absolute hours: 01:00 EST, then 03:00 EDT */
+    expect_next("0 * * * *", ny, utc(2026, 3, 8, 6, 0, 0), utc(2026, 3, 8, 7, 0, 0));
+    /* midnight stays local midnight: 05:00 UTC, then 04:00 UTC */
+    expect_next("0 0 * * *", ny, utc(2026, 3, 7, 6, 0, 0), utc(2026, 3, 8, 5, 0, 0));
+    expect_next("0 0 * * *", ny, utc(2026, 3, 8, 5, 0, 0), utc(2026, 3, 9, 4, 0, 0));
+    /* autumn: 01:30 happens twice and fires twice (EDT, then EST) */
+    expect_next("30 1 * * *", ny, utc(2026, 10, 31, 12, 0, 0), utc(2026, 11, 1, 5, 30, 0));
+    expect_next("30 1 * * *", ny, utc(2026, 11, 1, 5, 30, 0), utc(2026, 11, 1, 6, 30, 0));
+    expect_next("30 1 * * *", ny, utc(2026, 11, 1, 6, 30, 0), utc(2026, 11, 2, 6, 30, 0));
+    /* 02:00 exists once, in EST */
+    expect_next("0 2 * * *", ny, utc(2026, 10, 31, 12, 0, 0), utc(2026, 11, 1, 7, 0, 0));
+    /* hourly through the repeated hour: 01:00 EDT, 01:00 EST, 02:00 EST */
+    expect_next("0 * * * *", ny, utc(2026, 11, 1, 5, 0, 0), utc(2026, 11, 1, 6, 0, 0));
+    expect_next("0 * * * *", ny, utc(2026, 11, 1, 6, 0, 0), utc(2026, 11, 1, 7, 0, 0));
+}
+
+/* Europe/Berlin 2026: 02:00 CET -> 03:00 CEST on 29 March (01:00 UTC),
+ * 03:00 CEST -> 02:00 CET on 25 October (01:00 UTC). */
+static void test_dst_berlin_2026(void **state)
+{
+    (void)state;
+    const char *be = "Europe/Berlin";
+    expect_next("30 2 * * *", be, utc(2026, 3, 28, 12, 0, 0), utc(2026, 3, 30, 0, 30, 0));
+    expect_next("0 3 * * *", be, utc(2026, 3, 28, 12, 0, 0), utc(2026, 3, 29, 1, 0, 0));
+    expect_next("*/30 * * * *", be, utc(2026, 3, 29, 0, 30, 0), utc(2026, 3, 29, 1, 0, 0));   /* 01:30 CET -> 03:00 CEST */
+    expect_next("30 2 * * *", be, utc(2026, 10, 24, 12, 0, 0), utc(2026, 10, 25, 0, 30, 0));
+    expect_next("30 2 * * *", be, utc(2026, 10, 25, 0, 30, 0), utc(2026, 10, 25, 1, 30, 0));
+    expect_next("30 2 * * *", be, utc(2026, 10, 25, 1, 30, 0), utc(2026, 10, 26, 1, 30, 0));
+    expect_next("*/30 * * * *", be, utc(2026, 10, 25, 0, 30, 0), utc(2026, 10, 25, 1, 0, 0)); /* 02:30 CEST -> 02:00 CET */
+    expect_next("0 0 * * *", be, utc(2026, 10, 24, 12, 0, 0), utc(2026, 10, 24, 22, 0, 0));
+    expect_next("0 0 * * *", be, utc(2026, 10, 24, 22, 0, 0), utc(2026, 10, 25, 23, 0, 0));
+}
+
+/* America/Santiago moves from -04 to -03 at midnight: 6 September 2026
+ * starts at 01:00. Go's time.Date puts that midnight at 23:00 the day
+ * before and robfig moves it on an hour, so 01:00 on the 6th is found. */
+static void test_dst_midnight_gap(void **state)
+{
+    (void)state;
+    const char *sc = "America/Santiago";
+    expect_next("0 1 6 9 *", sc, utc(2026, 9, 1, 12, 0, 0), utc(2026, 9, 6, 4, 0, 0));
+    expect_next("0 0 * * *", sc, utc(2026, 9, 5, 12, 0, 0), utc(2026, 9, 7, 3, 0, 0));   /* no midnight on the 6th */
+}
+
+/* No spec.timeZone: the process's zone, as Go's time.Local decides it. */
+static void test_local_zone(void **state)
+{
+    (void)state;
+    const char *ny_0900 = "0 9 * * *";
+    setenv("TZ", "America/New_York", 1);
+    expect_next(ny_0900, NULL, utc(2026, 1, 15, 0, 0, 0), utc(2026, 1, 15, 14, 0, 0));
+    expect_next("30 2 * * *", NULL, utc(2026, 3, 7, 12, 0, 0), utc(2026, 3, 9, 6, 30, 0));
+    expect_next(ny_0900, "UTC", utc(2026, 1, 15, 0, 0, 0), utc(2026, 1, 15, 9, 0, 0));   /* spec.timeZone wins */
+    expect_next("TZ=Asia/Tokyo 0 9 * * *", NULL, utc(2026, 1, 15, 1, 0, 0), utc(2026, 1, 16, 0, 0, 0));
+    setenv("TZ", "Asia/Tokyo", 1);
+    expect_next("TZ=Local 0 9 * * *", "UTC", utc(2026, 1, 15, 1, 0, 0), utc(2026, 1, 16, 0, 0, 0));
+    setenv("TZ", ":Europe/Berlin", 1);
+    expect_next("30 2 * * *", NULL, utc(2026, 3, 28, 12, 0, 0), utc(2026, 3, 30, 0, 30, 0));
+    /* UTC: TZ empty, a zone that does not load, a POSIX rule Go ignores */
+    const char *utc_tz[] = { "", "Nowhere/Zone", "CET-1CEST,M3.5.0,M10.5.0/3", "UTC", ":" };
+    for (size_t i = 0; i < sizeof utc_tz / sizeof utc_tz[0]; i++) {
+        setenv("TZ", utc_tz[i], 1);
+        expect_next(ny_0900, NULL, utc(2026, 1, 15, 0, 0, 0), utc(2026, 1, 15, 9, 0, 0));
+    }
+    setenv("TZ", "UTC", 1);
+    /* TZ unset: /etc/localtime, UTC without it */
+    char out[CJ_ZONE_MAX] = "x";
+    cj_local_zone_resolve(NULL, "/nonexistent/localtime", out, sizeof out);
+    assert_string_equal(out, "");
+    cj_local_zone_resolve(NULL, "/usr/share/zoneinfo/Asia/Tokyo", out, sizeof out);
+    assert_string_equal(out, "/usr/share/zoneinfo/Asia/Tokyo");
+    cj_local_zone_resolve("/usr/share/zoneinfo/Europe/Berlin", NULL, out, sizeof out);
+    assert_string_equal(out, "/usr/share/zoneinfo/Europe/Berlin");
+    cj_local_zone_resolve("/etc/passwd", NULL, out, sizeof out);   /* not a TZif file */
+    assert_string_equal(out, "");
+    /* a path as the zone works like its name */
+    cj_sched_t s = parse_ok(ny_0900, "UTC");
+    snprintf(s.zone, sizeof s.zone, "%s", "/usr/share/zoneinfo/Asia/Tokyo");
+    assert_int_equal(cj_sched_next(&s, utc(2026, 1, 15, 1, 0, 0)), utc(2026, 1, 16, 0, 0, 0));
+}
+
 static void test_zone_check(void **state)
 {
     (void)state;
@@ -142,6 +254,7 @@ static void test_zone_check(void **state)
     assert_int_equal(cj_zone_check("/etc/localtime", err, sizeof err), -1);
     assert_string_equal(err, "time: invalid location name");
     assert_int_equal(cj_zone_check("America", err, sizeof err), -1);   /* a directory, not a TZif file */
+    assert_int_equal(cj_zone_check("Local", err, sizeof err), 0);      /* Go's LoadLocation knows it */
 }
 
 static void test_errors(void **state)
@@ -186,12 +299,19 @@ static void test_formats(void **state)
 
 int main(void)
 {
+    /* schedules without a zone run in the process's zone: pin it */
+    setenv("TZ", "UTC", 1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_minute_and_steps),
         cmocka_unit_test(test_names_and_day_rule),
         cmocka_unit_test(test_macros),
         cmocka_unit_test(test_never_and_leap),
         cmocka_unit_test(test_time_zones),
+        cmocka_unit_test(test_go_date_in_gaps),
+        cmocka_unit_test(test_dst_new_york_2026),
+        cmocka_unit_test(test_dst_berlin_2026),
+        cmocka_unit_test(test_dst_midnight_gap),
+        cmocka_unit_test(test_local_zone),
         cmocka_unit_test(test_zone_check),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_formats),

@@ -6,13 +6,15 @@
  * history limits deleting the oldest finished Jobs (Background, uid
  * precondition); finished active Jobs (SawCompletedJob,
  * lastSuccessfulTime); UnexpectedJob; MissingJob after a live 404;
- * AlreadyExists of our own Job; bad zones and schedules; and the
- * re-queue for the next schedule time. */
+ * AlreadyExists of our own Job; bad zones and schedules; a schedule
+ * without a zone in the process's zone; and the re-queue for the next
+ * schedule time. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <cmocka.h>
@@ -498,6 +500,23 @@ static void test_tz_in_schedule_and_zone(void **state)
                         "2024-01-15T19:00:00+09:00");
 }
 
+/* No timeZone: the schedule runs in the controller process's zone (19:00
+ * in Tokyo is 10:00 UTC), the annotation is in UTC as upstream writes it. */
+static void test_no_zone_is_process_local(void **state)
+{
+    fx_t *fx = *state;
+    setenv("TZ", "Asia/Tokyo", 1);
+    json_t *o = cj_json("1", NULL, NULL, NULL);
+    json_object_set_new(json_object_get(o, "spec"), "schedule", json_string("0 19 * * *"));
+    ctrl_test_apply(fx->rt, "cronjobs", &o, false);
+    ctrl_test_step(fx->rt);
+    setenv("TZ", "UTC", 1);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 1);
+    const fx_action_t *c = fx_nth(&sent, KUBUS__V1__VERB__CREATE, NULL, 0);
+    assert_string_equal(c->name, JOB0);
+    assert_string_equal(kobj_annotation(c->body, "batch.kubernetes.io/cronjob-scheduled-timestamp"), "2024-01-15T10:00:00Z");
+}
+
 static void test_tz_prefix_warns(void **state)
 {
     fx_t *fx = *state;
@@ -524,13 +543,15 @@ static void test_deleted_cronjob_is_forgotten(void **state)
 
 int main(void)
 {
+    /* schedules without a zone run in the process's zone: pin it */
+    setenv("TZ", "UTC", 1);
     const struct CMUnitTest tests[] = {
         T(test_creates_job_and_status), T(test_nothing_before_first_time), T(test_suspend), T(test_forbid),
         T(test_allow_runs_concurrently), T(test_replace), T(test_replace_delete_fails), T(test_starting_deadline),
         T(test_too_many_missed), T(test_history_limits), T(test_zero_limit), T(test_zero_limit_active_job), T(test_completed_active_job),
         T(test_failed_active_job), T(test_unexpected_job), T(test_missing_job), T(test_missing_job_found_live),
         T(test_already_exists_ours), T(test_create_fails), T(test_bad_zone_and_schedules),
-        T(test_tz_in_schedule_and_zone), T(test_tz_prefix_warns), T(test_deleted_cronjob_is_forgotten),
+        T(test_tz_in_schedule_and_zone), T(test_no_zone_is_process_local), T(test_tz_prefix_warns), T(test_deleted_cronjob_is_forgotten),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

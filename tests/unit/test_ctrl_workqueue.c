@@ -1,5 +1,6 @@
 /* Unit tests for lib/ctrl/workqueue.c: dedup, processing/dirty, delays,
- * rate limiting (per-key exponential + token bucket) and max_active. */
+ * rate limiting (per-key exponential + token bucket, or the per-key
+ * back-off alone with another base and cap) and max_active. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -152,6 +153,34 @@ static void test_token_bucket(void **state)
     workqueue_destroy(&q);
 }
 
+/* The per-key back-off alone (the Job controller's 1 s doubling to 60 s):
+ * no bucket delays the 101st key, and the cap holds. */
+static void test_item_only_limiter(void **state)
+{
+    (void)state;
+    fake_now = 1000000;
+    workqueue_opts_t o = { .clock = fake_clock, .max_active = 5, .base_delay_ms = 1000, .max_delay_ms = 60000,
+                           .no_bucket = true };
+    workqueue_t *q = workqueue_new(&o);
+    assert_non_null(q);
+    const uint64_t want[] = { 1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000 };
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(workqueue_when_peek(q, "job"), want[i]);
+        workqueue_add_rate_limited(q, "job");
+    }
+    char key[16];
+    for (int i = 0; i < 300; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        assert_int_equal(workqueue_when_peek(q, key), 1000);
+        workqueue_add_rate_limited(q, key);
+    }
+    fake_now += 999;
+    assert_null(workqueue_get(q));
+    fake_now += 1;
+    assert_non_null(workqueue_get(q));   /* the first keys are due after exactly 1 s */
+    workqueue_destroy(&q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -161,6 +190,7 @@ int main(void)
         cmocka_unit_test(test_delayed),
         cmocka_unit_test(test_item_backoff),
         cmocka_unit_test(test_token_bucket),
+        cmocka_unit_test(test_item_only_limiter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

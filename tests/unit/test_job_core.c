@@ -1,7 +1,8 @@
 /* Unit tests for the Job controller's pure decisions (job_core.c): spec
  * defaults and refusals, the pod-failure back-off (10 s doubling, capped,
  * reset by a later success), wantActive, condition rules, pod predicates
- * and finish time, completed-index strings, and the pod a Job makes. */
+ * and finish time (sidecars included), the podFailurePolicy (matching,
+ * messages, refusals), completed-index strings, and the pod a Job makes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 
 #include "ctrl/kobj.h"
 #include "job_core.h"
+#include "job_pfp.h"
 
 static json_t *job_with(const char *spec_extra)
 {
@@ -153,6 +155,158 @@ static void test_pod_predicates(void **state)
     json_decref(p);
 }
 
+/* upstream getFinishedTime with sidecars: restartable init containers
+ * (restartPolicy Always) finish after the regular ones and count; other
+ * init containers do not; one still running hides the container times. */
+static void test_sidecar_finish_time(void **state)
+{
+    (void)state;
+    json_t *p = json_pack("{s:{s:s, s:s}, s:{s:[{s:s, s:s}, {s:s}], s:[{s:s}]},"
+                          " s:{s:s, s:[{s:s, s:{s:{s:s}}}], s:[{s:s, s:{s:{s:s}}}, {s:s, s:{s:{s:s}}}],"
+                          " s:[{s:s, s:s, s:s}]}}",
+                          "metadata", "name", "p", "creationTimestamp", "2023-11-14T00:00:00Z",
+                          "spec", "initContainers", "name", "log", "restartPolicy", "Always", "name", "setup",
+                          "containers", "name", "main",
+                          "status", "phase", "Succeeded",
+                          "containerStatuses", "name", "main", "state", "terminated", "finishedAt", "2023-11-14T00:01:00Z",
+                          "initContainerStatuses", "name", "setup", "state", "terminated", "finishedAt",
+                          "2023-11-14T00:00:30Z", "name", "log", "state", "terminated", "finishedAt", "2023-11-14T00:01:05Z",
+                          "conditions", "type", "Ready", "status", "False", "lastTransitionTime", "2023-11-14T00:01:10Z");
+    assert_non_null(p);
+    int64_t t;
+    kobj_time_parse("2023-11-14T00:01:05Z", &t);
+    assert_int_equal(job_pod_finish_ms(p), t * 1000);                  /* the sidecar's end */
+    json_t *log = json_array_get(kobj_get(p, "status.initContainerStatuses"), 1);
+    json_object_set_new(log, "state", json_pack("{s:{}}", "running"));
+    kobj_time_parse("2023-11-14T00:01:10Z", &t);
+    assert_int_equal(job_pod_finish_ms(p), t * 1000);                  /* still running: Ready=False's time */
+    json_object_set_new(log, "state", json_pack("{s:{s:s}}", "terminated", "finishedAt", "2023-11-14T00:01:05Z"));
+    json_t *setup = json_array_get(kobj_get(p, "status.initContainerStatuses"), 0);
+    json_object_set_new(setup, "state", json_pack("{s:{}}", "running"));
+    kobj_time_parse("2023-11-14T00:01:05Z", &t);
+    assert_int_equal(job_pod_finish_ms(p), t * 1000);                  /* a plain init container never counts */
+    json_t *main_c = json_array_get(kobj_get(p, "status.containerStatuses"), 0);
+    json_object_set_new(main_c, "state", json_pack("{s:{}}", "running"));
+    assert_int_equal(job_pod_finish_ms(p), t * 1000);                  /* upstream folds the sidecars in from nothing */
+    json_decref(p);
+}
+
+/* A Job with this spec.podFailurePolicy (JSON text). */
+static json_t *job_with_pfp(const char *policy)
+{
+    char buf[1024];
+    snprintf(buf, sizeof buf, "\"podFailurePolicy\":%s", policy);
+    return job_with(buf);
+}
+
+/* A failed pod ns/p with containers main (exit main_code) and, when
+ * init_code >= 0, init container setup (exit init_code); cond_type NULL:
+ * no condition. */
+static json_t *failed_pod(int main_code, int init_code, const char *cond_type)
+{
+    json_t *p = json_pack("{s:{s:s, s:s, s:s}, s:{s:s, s:[{s:s, s:{s:{s:i}}}]}}", "metadata", "name", "p", "namespace",
+                          "ns", "uid", "u", "status", "phase", "Failed", "containerStatuses", "name", "main", "state",
+                          "terminated", "exitCode", main_code);
+    json_t *st = json_object_get(p, "status");
+    if (init_code >= 0)
+        json_object_set_new(st, "initContainerStatuses",
+                            json_pack("[{s:s, s:{s:{s:i}}}]", "name", "setup", "state", "terminated", "exitCode", init_code));
+    if (cond_type)
+        json_object_set_new(st, "conditions", json_pack("[{s:s, s:s}, {s:s, s:s}]", "type", "Ready", "status", "False",
+                                                        "type", cond_type, "status", "True"));
+    return p;
+}
+
+static job_pfp_action_t match_of(const json_t *job, const json_t *pod, job_pfp_match_t *m)
+{
+    job_pfp_match(job, pod, m);
+    return m->action;
+}
+
+static void test_pfp_exit_codes(void **state)
+{
+    (void)state;
+    json_t *j = job_with_pfp("{\"rules\":[{\"action\":\"FailJob\",\"onExitCodes\":{\"containerName\":\"main\","
+                             "\"operator\":\"In\",\"values\":[42]}},"
+                             "{\"action\":\"Ignore\",\"onExitCodes\":{\"operator\":\"In\",\"values\":[7,8]}},"
+                             "{\"action\":\"Count\",\"onExitCodes\":{\"operator\":\"NotIn\",\"values\":[1,2]}}]}");
+    job_pfp_match_t m;
+    json_t *p = failed_pod(42, -1, NULL);
+    assert_int_equal(match_of(j, p, &m), JOB_PFP_FAIL_JOB);
+    assert_true(m.count_failed);
+    assert_string_equal(m.message, "Container main for pod ns/p failed with exit code 42 matching FailJob rule at index 0");
+    json_decref(p);
+    p = failed_pod(1, 7, NULL);           /* the init container's 7: Ignore, not counted */
+    assert_int_equal(match_of(j, p, &m), JOB_PFP_IGNORE);
+    assert_false(m.count_failed);
+    assert_string_equal(m.message, "");
+    json_decref(p);
+    p = failed_pod(5, -1, NULL);          /* NotIn [1,2] */
+    assert_int_equal(match_of(j, p, &m), JOB_PFP_COUNT);
+    assert_true(m.count_failed);
+    json_decref(p);
+    p = failed_pod(2, 0, NULL);           /* nothing matches (an exit code 0 never does): counted */
+    assert_int_equal(match_of(j, p, &m), JOB_PFP_NO_MATCH);
+    assert_true(m.count_failed);
+    json_decref(p);
+    p = failed_pod(1, 42, NULL);          /* 42 from setup is not main's: rule 0 skipped */
+    assert_int_equal(match_of(j, p, &m), JOB_PFP_COUNT);
+    json_decref(p);
+    json_decref(j);
+}
+
+static void test_pfp_conditions_and_checks(void **state)
+{
+    (void)state;
+    json_t *j = job_with_pfp("{\"rules\":[{\"action\":\"Ignore\",\"onPodConditions\":[{\"type\":\"DisruptionTarget\"}]},"
+                             "{\"action\":\"FailJob\",\"onPodConditions\":[{\"type\":\"ConfigIssue\",\"status\":\"True\"}]},"
+                             "{\"action\":\"FailIndex\",\"onExitCodes\":{\"operator\":\"In\",\"values\":[3]}}]}");
+    char err[256];
+    job_spec_t s;
+    assert_int_equal(job_spec_read(j, &s, err, sizeof err), 0);
+    assert_true(s.has_pfp && s.only_replace_failed);
+    job_spec_free(&s);
+    job_pfp_match_t m;
+    json_t *p = failed_pod(1, -1, "DisruptionTarget");   /* status defaults to True */
+    assert_int_equal(match_of(j, p, &m), JOB_PFP_IGNORE);
+    assert_false(m.count_failed);
+    json_decref(p);
+    p = failed_pod(1, -1, "ConfigIssue");
+    assert_int_equal(match_of(j, p, &m), JOB_PFP_FAIL_JOB);
+    assert_string_equal(m.message, "Pod ns/p has condition ConfigIssue matching FailJob rule at index 1");
+    json_decref(p);
+    p = failed_pod(3, -1, NULL);
+    assert_int_equal(match_of(j, p, &m), JOB_PFP_FAIL_INDEX);
+    assert_true(m.count_failed);
+    json_decref(p);
+    json_decref(j);
+    /* refused as API validation would */
+    static const char *const bad[] = {
+        "{\"rules\":[{\"action\":\"Explode\",\"onExitCodes\":{\"operator\":\"In\",\"values\":[1]}}]}",
+        "{\"rules\":[{\"action\":\"Count\",\"onExitCodes\":{\"operator\":\"Is\",\"values\":[1]}}]}",
+        "{\"rules\":[{\"action\":\"Count\",\"onExitCodes\":{\"operator\":\"In\",\"values\":[0]}}]}",
+        "{\"rules\":[{\"action\":\"Count\",\"onExitCodes\":{\"operator\":\"In\",\"values\":[]}}]}",
+        "{\"rules\":[{\"action\":\"Count\"}]}",
+        "{\"rules\":[{\"action\":\"Count\",\"onPodConditions\":[{\"status\":\"True\"}]}]}",
+        ("{\"rules\":[{\"action\":\"Count\",\"onPodConditions\":[{\"type\":\"X\"}],"
+         "\"onExitCodes\":{\"operator\":\"In\",\"values\":[1]}}]}"),
+        "{\"rules\":{}}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        j = job_with_pfp(bad[i]);
+        if (job_spec_read(j, &s, err, sizeof err) == 0) {
+            job_spec_free(&s);
+            fail_msg("accepted: %s", bad[i]);
+        }
+        assert_non_null(strstr(err, "podFailurePolicy"));
+        json_decref(j);
+    }
+    j = job_with_pfp("{\"rules\":[{\"action\":\"Count\",\"onExitCodes\":{\"operator\":\"NotIn\",\"values\":[0]}}]}");
+    assert_int_equal(job_spec_read(j, &s, err, sizeof err), 0);   /* 0 is fine for NotIn */
+    job_spec_free(&s);
+    json_decref(j);
+}
+
 static void test_indexes(void **state)
 {
     (void)state;
@@ -211,6 +365,9 @@ int main(void)
         cmocka_unit_test(test_want_active_and_complete),
         cmocka_unit_test(test_conditions),
         cmocka_unit_test(test_pod_predicates),
+        cmocka_unit_test(test_sidecar_finish_time),
+        cmocka_unit_test(test_pfp_exit_codes),
+        cmocka_unit_test(test_pfp_conditions_and_checks),
         cmocka_unit_test(test_indexes),
         cmocka_unit_test(test_pod_from_template),
     };

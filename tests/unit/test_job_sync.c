@@ -3,7 +3,10 @@
  * condition written first, then the tracking finalizers removed, then the
  * counters and the final condition), the wait for our own status write to
  * reach the cache, the pod-failure back-off holding creates back, and
- * BackoffLimitExceeded deleting nothing more and creating nothing. */
+ * BackoffLimitExceeded deleting nothing more and creating nothing,
+ * status.active during the back-off, suspend clearing startTime, the
+ * podFailurePolicy (FailJob, Ignore), and the work queue's back-off on
+ * failed syncs (1 s doubling to 60 s). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,10 +34,10 @@ typedef struct {
 static int setup(void **state)
 {
     static fx_t fx;
-    static const char *const res[] = { "jobs", "pods", NULL };
     fx.jc = job_ctrl_new();
-    ctrl_config_t cfg = { .controller = "job", .resources = res, .primary = "jobs", .sync = job_sync, .ud = fx.jc,
-                          .concurrent_syncs = 5 };
+    ctrl_config_t cfg;
+    job_ctrl_config(fx.jc, &cfg);   /* main.c's config, with its queue back-off */
+    cfg.concurrent_syncs = 5;
     fx.rt = fx_runtime_new(&cfg, &sent);
     assert_int_equal(job_ctrl_attach(fx.jc, fx.rt), 0);
     fx_runtime_ready(fx.rt, &sent, NOW_MS);
@@ -50,21 +53,30 @@ static int teardown(void **state)
     return 0;
 }
 
-/* The Job "ns/pi" at resourceVersion rv with this status (taken; NULL: {}). */
-static void put_job(ctrl_runtime_t *rt, const char *rv, int backoff_limit, json_t *status)
+/* The Job "ns/pi" at resourceVersion rv with these spec fields (JSON
+ * members, e.g. "\"parallelism\":2,") and this status (taken; NULL: {}). */
+static void put_job_spec(ctrl_runtime_t *rt, const char *rv, const char *fields, json_t *status)
 {
-    char buf[1024];
+    char buf[1536];
     snprintf(buf, sizeof buf,
              "{\"apiVersion\":\"batch/v1\",\"kind\":\"Job\",\"metadata\":{\"name\":\"pi\",\"namespace\":\"ns\","
-             "\"uid\":\"j1\",\"generation\":1,\"resourceVersion\":\"%s\"},\"spec\":{\"parallelism\":1,\"completions\":1,"
-             "\"backoffLimit\":%d,\"selector\":{\"matchLabels\":{\"batch.kubernetes.io/controller-uid\":\"j1\"}},"
+             "\"uid\":\"j1\",\"generation\":1,\"resourceVersion\":\"%s\"},\"spec\":{%s"
+             "\"selector\":{\"matchLabels\":{\"batch.kubernetes.io/controller-uid\":\"j1\"}},"
              "\"template\":{\"metadata\":{\"labels\":{\"batch.kubernetes.io/controller-uid\":\"j1\"}},"
              "\"spec\":{\"restartPolicy\":\"Never\",\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]}}}}",
-             rv, backoff_limit);
+             rv, fields);
     json_t *o = json_loads(buf, 0, NULL);
     assert_non_null(o);
     json_object_set_new(o, "status", status ? status : json_object());
     ctrl_test_apply(rt, "jobs", &o, false);
+}
+
+/* The same with parallelism 1, completions 1 and this backoffLimit. */
+static void put_job(ctrl_runtime_t *rt, const char *rv, int backoff_limit, json_t *status)
+{
+    char fields[128];
+    snprintf(fields, sizeof fields, "\"parallelism\":1,\"completions\":1,\"backoffLimit\":%d,", backoff_limit);
+    put_job_spec(rt, rv, fields, status);
 }
 
 /* The status body of a sent status update (borrowed). */
@@ -234,12 +246,203 @@ static void test_backoff_survives_restart(void **state)
     assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 1);
 }
 
+/* upstream (since #139457): while the pod-failure back-off holds a
+ * replacement back, status.active still counts the pods that run (0 would
+ * be refused next to ready > active). */
+static void test_backoff_keeps_active(void **state)
+{
+    fx_t *fx = *state;
+    put_job_spec(fx->rt, "11", "\"parallelism\":2,\"completions\":2,\"backoffLimit\":3,",
+                 json_pack("{s:s, s:i, s:i, s:i, s:i, s:{}}", "startTime", "2023-11-14T22:12:00Z", "failed", 1,
+                           "active", 2, "ready", 0, "terminating", 0, "uncountedTerminatedPods"));
+    put_pod(fx->rt, "pi-ddddd", "p5", "3", "Running", NULL, true);
+    put_pod(fx->rt, "pi-fffff", "p6", "4", "Failed", "2023-11-14T22:13:16Z", false);   /* counted, 4 s ago */
+    ctrl_enqueue(fx->rt, "ns/pi");
+    ctrl_test_step(fx->rt);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 0);   /* 6 s of back-off left */
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__UPDATE_STATUS, NULL), 1);
+    json_t *st = status_of(fx_nth(&sent, KUBUS__V1__VERB__UPDATE_STATUS, NULL, 0));
+    assert_int_equal(json_integer_value(json_object_get(st, "active")), 1);
+    assert_int_equal(json_integer_value(json_object_get(st, "failed")), 1);
+}
+
+/* Suspending a started Job: its pods go, Suspended=True, and startTime is
+ * cleared with it (upstream 1.36, MutableSchedulingDirectivesForSuspendedJobs
+ * on by default); resuming sets it to now again. */
+static void test_suspend_clears_start_time(void **state)
+{
+    fx_t *fx = *state;
+    put_job_spec(fx->rt, "12", "\"parallelism\":1,\"completions\":1,\"suspend\":true,",
+                 json_pack("{s:s, s:i, s:i, s:i, s:{}}", "startTime", "2023-11-14T22:12:00Z", "active", 1, "ready", 0,
+                           "terminating", 0, "uncountedTerminatedPods"));
+    put_pod(fx->rt, "pi-ggggg", "p7", "3", "Running", NULL, true);
+    ctrl_enqueue(fx->rt, "ns/pi");
+    ctrl_test_step(fx->rt);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__PATCH, "pods"), 1);   /* finalizer off, then delete */
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__UPDATE_STATUS, NULL), 1);
+    json_t *st = status_of(fx_nth(&sent, KUBUS__V1__VERB__UPDATE_STATUS, NULL, 0));
+    assert_string_equal(cond_type(st, 0), "Suspended");
+    assert_null(json_object_get(st, "startTime"));
+    assert_true(fx_has_event(&sent, "Suspended", "Job suspended"));
+    json_t *w = json_deep_copy(st);
+    fx_answer_pending(fx->rt, &sent, 200);
+    /* resumed: startTime is now */
+    put_job_spec(fx->rt, "13", "\"parallelism\":1,\"completions\":1,\"suspend\":false,", w);
+    put_pod(fx->rt, "pi-ggggg", "p7", "4", "Running", NULL, false);
+    json_t *gone = json_pack("{s:{s:s, s:s, s:s}}", "metadata", "name", "pi-ggggg", "namespace", "ns", "uid", "p7");
+    ctrl_test_apply(fx->rt, "pods", &gone, true);
+    fx_reset(&sent);
+    ctrl_enqueue(fx->rt, "ns/pi");
+    ctrl_test_step(fx->rt);
+    st = status_of(fx_nth(&sent, KUBUS__V1__VERB__UPDATE_STATUS, NULL, 0));
+    assert_string_equal(json_string_value(json_object_get(st, "startTime")), "2023-11-14T22:13:20Z");
+    assert_true(fx_has_event(&sent, "Resumed", "Job resumed"));
+}
+
+/* A failed pod of the Job: container c exited with code, cond_type (NULL:
+ * none) True among its conditions. */
+static void put_failed_pod(ctrl_runtime_t *rt, const char *name, const char *uid, const char *rv, int code,
+                           const char *cond_type, bool tracked)
+{
+    put_pod(rt, name, uid, rv, "Failed", "2023-11-14T22:13:16Z", tracked);
+    json_t *p = json_deep_copy(cache_get_ns(ctrl_cache(rt, "pods"), "ns", name));
+    json_t *st = json_object_get(p, "status");
+    json_t *cs = json_array_get(json_object_get(st, "containerStatuses"), 0);
+    json_object_set_new(cs, "name", json_string("c"));
+    json_object_set_new(kobj_get(cs, "state.terminated"), "exitCode", json_integer(code));
+    if (cond_type) json_object_set_new(st, "conditions", json_pack("[{s:s, s:s}]", "type", cond_type, "status", "True"));
+    json_object_set_new(json_object_get(p, "metadata"), "resourceVersion", json_string("99"));
+    fx_apply(rt, "pods", p);
+}
+
+static const char *PFP_FIELDS =
+    "\"parallelism\":1,\"completions\":1,\"backoffLimit\":0,\"podFailurePolicy\":{\"rules\":["
+    "{\"action\":\"FailJob\",\"onExitCodes\":{\"containerName\":\"c\",\"operator\":\"In\",\"values\":[42]}},"
+    "{\"action\":\"Ignore\",\"onPodConditions\":[{\"type\":\"DisruptionTarget\",\"status\":\"True\"}]}]},";
+
+static json_t *running_status(void)
+{
+    return json_pack("{s:s, s:i, s:i, s:{}}", "startTime", "2023-11-14T22:12:00Z", "ready", 0, "terminating", 0,
+                     "uncountedTerminatedPods");
+}
+
+/* FailJob: FailureTarget (reason PodFailurePolicy, upstream's message)
+ * with the pod uncounted, then its finalizer, then Failed and the Warning
+ * event with the same reason and message. */
+static void test_pfp_fail_job(void **state)
+{
+    fx_t *fx = *state;
+    static const char *const msg = "Container c for pod ns/pi-hhhhh failed with exit code 42 matching FailJob rule at index 0";
+    put_job_spec(fx->rt, "20", PFP_FIELDS, running_status());
+    put_failed_pod(fx->rt, "pi-hhhhh", "p8", "3", 42, NULL, true);
+    ctrl_enqueue(fx->rt, "ns/pi");
+    ctrl_test_step(fx->rt);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__UPDATE_STATUS, NULL), 1);
+    json_t *st = status_of(fx_nth(&sent, KUBUS__V1__VERB__UPDATE_STATUS, NULL, 0));
+    json_t *c0 = json_array_get(json_object_get(st, "conditions"), 0);
+    assert_string_equal(cond_type(st, 0), "FailureTarget");
+    assert_string_equal(kobj_str(c0, "reason"), "PodFailurePolicy");
+    assert_string_equal(kobj_str(c0, "message"), msg);
+    assert_string_equal(json_string_value(json_array_get(kobj_get(st, "uncountedTerminatedPods.failed"), 0)), "p8");
+    json_t *w = json_deep_copy(st);
+    fx_answer_pending(fx->rt, &sent, 200);
+    put_job_spec(fx->rt, "21", PFP_FIELDS, w);
+    fx_reset(&sent);
+    ctrl_enqueue(fx->rt, "ns/pi");
+    ctrl_test_step(fx->rt);                  /* the finalizer goes */
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__PATCH, "pods"), 1);
+    fx_answer(fx->rt, fx_nth(&sent, KUBUS__V1__VERB__PATCH, "pods", 0), 200);
+    fx_reset(&sent);
+    ctrl_test_step(fx->rt);                  /* counted, Failed */
+    st = status_of(fx_nth(&sent, KUBUS__V1__VERB__UPDATE_STATUS, NULL, 0));
+    assert_int_equal(json_integer_value(json_object_get(st, "failed")), 1);
+    assert_string_equal(cond_type(st, 1), "Failed");
+    json_t *c1 = json_array_get(json_object_get(st, "conditions"), 1);
+    assert_string_equal(kobj_str(c1, "reason"), "PodFailurePolicy");
+    assert_string_equal(kobj_str(c1, "message"), msg);
+    fx_answer(fx->rt, fx_nth(&sent, KUBUS__V1__VERB__UPDATE_STATUS, NULL, 0), 200);
+    assert_true(fx_has_event(&sent, "PodFailurePolicy", msg));
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 0);
+}
+
+/* No status write carries a condition or a failure count. */
+static void assert_no_failure_written(const fx_sent_t *log)
+{
+    for (int i = 0; i < log->n; i++) {
+        if (log->a[i].verb != KUBUS__V1__VERB__UPDATE_STATUS) continue;
+        json_t *st = json_object_get(log->a[i].body, "status");
+        assert_null(json_object_get(st, "conditions"));
+        assert_null(json_object_get(st, "failed"));
+        assert_int_equal(json_array_size(kobj_get(st, "uncountedTerminatedPods.failed")), 0);
+    }
+}
+
+/* Ignore: with backoffLimit 0 a disrupted pod neither counts nor fails the
+ * Job; its finalizer goes; the replacement still waits for the back-off
+ * (upstream counts every failure there). */
+static void test_pfp_ignore(void **state)
+{
+    fx_t *fx = *state;
+    json_t *st0 = running_status();
+    json_object_set_new(st0, "active", json_integer(1));   /* it ran until now */
+    put_job_spec(fx->rt, "22", PFP_FIELDS, st0);
+    put_failed_pod(fx->rt, "pi-jjjjj", "p9", "3", 137, "DisruptionTarget", true);
+    ctrl_enqueue(fx->rt, "ns/pi");
+    ctrl_test_step(fx->rt);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__UPDATE_STATUS, NULL), 1);   /* active 0 */
+    assert_no_failure_written(&sent);
+    json_t *w = json_deep_copy(status_of(fx_nth(&sent, KUBUS__V1__VERB__UPDATE_STATUS, NULL, 0)));
+    fx_answer_pending(fx->rt, &sent, 200);
+    put_job_spec(fx->rt, "23", PFP_FIELDS, w);
+    fx_reset(&sent);
+    ctrl_enqueue(fx->rt, "ns/pi");
+    ctrl_test_step(fx->rt);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__PATCH, "pods"), 1);   /* finalizer off, never counted */
+    fx_answer(fx->rt, fx_nth(&sent, KUBUS__V1__VERB__PATCH, "pods", 0), 200);
+    put_pod(fx->rt, "pi-jjjjj", "p9", "5", "Failed", "2023-11-14T22:13:16Z", false);
+    fx_reset(&sent);
+    ctrl_enqueue(fx->rt, "ns/pi");
+    ctrl_test_step(fx->rt);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 0);    /* 6 s of back-off left */
+    assert_no_failure_written(&sent);
+    ctrl_test_set_unix_ms(fx->rt, NOW_MS + 6500);
+    ctrl_enqueue(fx->rt, "ns/pi");
+    ctrl_test_step(fx->rt);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 1);
+    assert_no_failure_written(&sent);
+}
+
+/* upstream's Job queue: a failed key retries after 1 s, doubling to 60 s,
+ * and no overall bucket holds back the 101st key (the other controllers
+ * keep client-go's 5 ms .. 1000 s with a 10 qps bucket). */
+static void test_queue_backoff(void **state)
+{
+    fx_t *fx = *state;
+    workqueue_t *q = ctrl_queue(fx->rt);
+    const uint64_t want[] = { 1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000 };
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(workqueue_when_peek(q, "ns/pi"), want[i]);
+        ctrl_enqueue_rate_limited(fx->rt, "ns/pi");
+    }
+    char key[32];
+    for (int i = 0; i < 150; i++) {
+        snprintf(key, sizeof key, "ns/j%d", i);
+        assert_int_equal(workqueue_when_peek(q, key), 1000);
+        ctrl_enqueue_rate_limited(fx->rt, key);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_success_in_stages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backoff_then_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_backoff_survives_restart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_backoff_keeps_active, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_suspend_clears_start_time, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pfp_fail_job, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pfp_ignore, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_queue_backoff, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
