@@ -106,7 +106,13 @@ static void answer(informer_t *in, const uint8_t *id, size_t idlen, const Kubus_
     char why[256];
     const char *error = check_request(in, req, why, sizeof why);
     if (error) in->refused_requests++;
-    for (size_t i = 0; !error && !rp.failed && i < req->n_resources; i++) {
+    /* Before a resource's first list is complete the requester will ask
+     * again (SnapshotEnd synced=false): the objects so far would be thrown
+     * away, so only the end is sent. */
+    bool complete = true;
+    for (size_t i = 0; !error && i < req->n_resources; i++)
+        complete = complete && reflector_synced(informer_find(in, req->resources[i]));
+    for (size_t i = 0; !error && complete && !rp.failed && i < req->n_resources; i++) {
         rp.r = informer_find(in, req->resources[i]);
         objcache_each(reflector_cache(rp.r), send_object, &rp);
     }

@@ -5,6 +5,7 @@
 #include "ctrl/runtime.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,7 @@ struct ctrl_runtime {
     strmap_t *held;           /* keys in sync waiting for their actions */
     bool ready;
     bool metadata_only;       /* cfg.metadata_only */
+    bool trim_pending;        /* a snapshot was delivered this turn */
     bool test_mode;
     bool test_ready;
     uint64_t test_unix_ms;    /* 0: real clock */
@@ -218,6 +220,7 @@ static void sub_on_resync_end(void *ctx, const char *resource, uint64_t epoch)
 {
     ctrl_runtime_t *rt = ctx;
     slot_t *s = slot_of(rt, resource);
+    rt->trim_pending = true;
     if (!s) return;
     cache_rebuild_end(s->cache, on_change, s);
     s->rebuilding = false;
@@ -315,6 +318,17 @@ static void check_ready(ctrl_runtime_t *rt)
 static void release_parsed(ctrl_runtime_t *rt)
 {
     for (int i = 0; i < rt->n_slots; i++) cache_release_parsed(rt->slots[i].cache);
+}
+
+/* A snapshot passes through the heap once (the subscriber's buffer, one
+ * parsed tree per object) and leaves it fragmented: hand the free pages
+ * back so that the process's memory is its caches, not that peak. Costs a
+ * few ms, once per snapshot. */
+static void trim_after_snapshot(ctrl_runtime_t *rt)
+{
+    if (!rt->trim_pending) return;
+    rt->trim_pending = false;
+    malloc_trim(0);
 }
 
 static int run_syncs(ctrl_runtime_t *rt)
@@ -498,6 +512,7 @@ int ctrl_run(ctrl_runtime_t *rt)
         check_ready(rt);
         run_syncs(rt);
         release_parsed(rt);   /* handlers' and result callbacks' objects end with the turn */
+        trim_after_snapshot(rt);
         worker_set_progress(rt->w, rt->syncs);
     }
     LOGI("controller stopping", "controller", rt->controller);

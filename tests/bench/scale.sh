@@ -160,7 +160,7 @@ scale_restarts() { # kubus only: kill -> ready of each pod-caching controller
         (($(date +%s) < end)) || die "scale: kubus-$w not ready 30 s after SIGKILL"
         sleep 0.05
         new=$(worker_pid "$sup" "$w")
-        [ -n "$new" ] && [ "$new" != "$pid" ] && us=$(ready_us "$W/scale-kubus.log" "$new")
+        if [ -n "$new" ] && [ "$new" != "$pid" ]; then us=$(ready_us "$W/scale-kubus.log" "$new") || us=; fi
       done
       samples+=($(((us - t0) / 1000)))
       sleep 1
