@@ -51,6 +51,7 @@ struct ctrl_runtime {
     bool test_mode;
     bool test_ready;
     uint64_t test_unix_ms;    /* 0: real clock */
+    uint64_t test_mono_ms;    /* 0: real monotonic clock (work queue, expectations, actions) */
     uint64_t syncs;
     actions_send_fn test_send;
     void *test_send_ud;
@@ -90,6 +91,15 @@ uint64_t ctrl_now_unix_ms(const ctrl_runtime_t *rt)
 }
 int64_t ctrl_now_unix(const ctrl_runtime_t *rt) { return (int64_t)(ctrl_now_unix_ms(rt) / 1000u); }
 void ctrl_test_set_unix_ms(ctrl_runtime_t *rt, uint64_t ms) { if (rt) rt->test_unix_ms = ms; }
+
+/* The monotonic clock of the queue, the expectations and the actions: one
+ * clock, so a test can move all three past a timeout at once. */
+static uint64_t mono_ms(void *ud)
+{
+    const ctrl_runtime_t *rt = ud;
+    return rt->test_mono_ms ? rt->test_mono_ms : now_mono_ms();
+}
+void ctrl_test_set_mono_ms(ctrl_runtime_t *rt, uint64_t ms) { if (rt) rt->test_mono_ms = ms; }
 
 void ctrl_enqueue(ctrl_runtime_t *rt, const char *key)
 {
@@ -335,13 +345,13 @@ static int init_common(ctrl_runtime_t *rt, const ctrl_config_t *cfg, int max_act
         rt->resource_names[rt->n_slots++] = s->resource;
     }
     rt->resource_names[rt->n_slots] = NULL;
-    workqueue_opts_t wo = { .max_active = max_active };
+    workqueue_opts_t wo = { .max_active = max_active, .clock = mono_ms, .clock_ud = rt };
     rt->queue = workqueue_new(&wo);
-    rt->exp = expectations_new(NULL, NULL);
+    rt->exp = expectations_new(mono_ms, rt);
     rt->held = strmap_new(NULL);
     actions_opts_t ao = { .controller = cfg->controller, .shard = shard, .generation = generation,
                           .expectations = rt->exp, .send = dealer_send, .send_ud = rt,
-                          .idle = on_idle, .idle_ud = rt, .rt = rt };
+                          .idle = on_idle, .idle_ud = rt, .clock = mono_ms, .clock_ud = rt, .rt = rt };
     rt->actions = actions_new(&ao);
     return rt->queue && rt->exp && rt->held && rt->actions ? 0 : -1;
 }
@@ -477,6 +487,11 @@ int ctrl_test_apply(ctrl_runtime_t *rt, const char *resource, json_t **obj, bool
     }
     apply_event(rt, resource, obj, deleted);
     return 0;
+}
+
+void ctrl_test_report(ctrl_runtime_t *rt, const Kubus__V1__InflightReport *rep)
+{
+    if (rt) actions_on_report(rt->actions, rep, seen_in_cache, rt);
 }
 
 void ctrl_test_mark_ready(ctrl_runtime_t *rt)
