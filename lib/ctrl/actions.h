@@ -16,9 +16,10 @@
  *     of acting twice;
  *   - builders for the actions controllers issue, Events included, and the
  *     generateName-compatible name generator.
- * Result semantics: ok = 2xx, or 404 for DELETE (already gone). A result
- * with status 0 (no answer) or 504 for a CREATE leaves the expectation in
- * place (the object may exist: upstream does the same on timeouts).
+ * Result semantics: ok = 2xx, or 404 for DELETE (already gone). Every
+ * failed CREATE lowers its expectation, status 0 (outcome unknown) and 504
+ * included, as upstream counts any create error as not made: the owner's
+ * next sync decides again instead of waiting out the 5-minute expiry.
  *
  * Controllers use the ctrl_* functions (they take the runtime); actions_t
  * is the layer below, driven by runtime.c and by unit tests.

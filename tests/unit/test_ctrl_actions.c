@@ -139,10 +139,16 @@ static void test_delete_and_unknown_outcome(void **state)
     result(a, id, KUBUS__V1__VERB__DELETE, 403);       /* failed: lowered */
     assert_false(r.last_ok);
     assert_false(expectations_expects_delete(e, "uid-p"));
+    /* a create without a known outcome (0) or timed out (504) counts as not
+     * made, as upstream's: lowered, so the owner's next sync can act */
     id = create(a, &r, "rs-ccccc");
-    result(a, id, KUBUS__V1__VERB__CREATE, 0);         /* no answer: may exist, keep */
+    result(a, id, KUBUS__V1__VERB__CREATE, 0);
     assert_false(r.last_ok);
-    assert_true(expectations_expects_create(e, "pods/ns/rs-ccccc"));
+    assert_false(expectations_expects_create(e, "pods/ns/rs-ccccc"));
+    id = create(a, &r, "rs-ddddd");
+    result(a, id, KUBUS__V1__VERB__CREATE, 504);
+    assert_false(expectations_expects_create(e, "pods/ns/rs-ddddd"));
+    assert_true(expectations_satisfied(e, "ns/rs"));
     /* malformed specs are refused */
     ctrl_action_spec_t bad = { .verb = KUBUS__V1__VERB__PATCH, .resource = "pods", .owner_key = "k" };
     assert_int_equal(actions_issue(a, &bad), 0);

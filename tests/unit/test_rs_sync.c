@@ -15,6 +15,7 @@
 #include "ctrl/runtime.h"
 #include "ctrl_fixture.h"
 #include "rs_sync.h"
+#include "worker.h"
 
 /* The actions the controller sent since the last fx_reset. */
 static fx_sent_t sent;
@@ -209,6 +210,55 @@ static void test_failures_back_off(void **state)
     }
 }
 
+/* ---- lost answers: the owner must not wait for the 5-minute expiry ------------ */
+
+/* Moves the runtime's monotonic clock (queue, expectations, actions). */
+static uint64_t mono;
+static void clock_start(ctrl_runtime_t *rt)
+{
+    mono = now_mono_ms();
+    ctrl_test_set_mono_ms(rt, mono);
+}
+static void clock_advance(ctrl_runtime_t *rt, uint64_t ms)
+{
+    mono += ms;
+    ctrl_test_set_mono_ms(rt, mono);
+}
+
+/* Steps the runtime for up to `ms` of fake time, 5 ms at a time, until it
+ * has sent `want` creates in all; returns the creates sent. */
+static int step_until_creates(ctrl_runtime_t *rt, int want, uint64_t ms)
+{
+    for (uint64_t t = 0; t <= ms && fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL) < want; t += 5) {
+        ctrl_test_step(rt);
+        clock_advance(rt, 5);
+    }
+    return fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL);
+}
+
+/* A create the executor answered without knowing its outcome (status 0:
+ * the request failed and the lookup could not tell; 504: every attempt
+ * timed out). Upstream counts a create that returned an error as not made
+ * and retries on the next sync; waiting to observe it would hold the owner
+ * for 5 minutes. */
+static void lost_create_answer(fx_t *fx, uint32_t status)
+{
+    clock_start(fx->rt);
+    put_rs(fx->rt, 3, "1", "{\"replicas\":0,\"observedGeneration\":1,\"terminatingReplicas\":0}");
+    assert_int_equal(ctrl_test_step(fx->rt), 1);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 1);
+    fx_answer(fx->rt, fx_nth(&sent, KUBUS__V1__VERB__CREATE, NULL, 0), status);
+    assert_true(expectations_satisfied(ctrl_expectations(fx->rt), "ns/web"));
+    fx_answer_verb(fx->rt, &sent, KUBUS__V1__VERB__UPDATE_STATUS, 200);
+    /* the next sync (after the failure's back-off) creates again */
+    assert_int_equal(step_until_creates(fx->rt, 2, 1000), 2);
+    assert_int_equal(expectations_pending_creates(ctrl_expectations(fx->rt), "ns/web"), 1);
+}
+
+static void test_create_without_answer_retried(void **state) { lost_create_answer(*state, 0); }
+static void test_create_timed_out_retried(void **state) { lost_create_answer(*state, 504); }
+
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -217,6 +267,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_status_only_when_changed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_spec, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failures_back_off, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_without_answer_retried, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_timed_out_retried, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
