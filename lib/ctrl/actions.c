@@ -32,6 +32,7 @@ typedef struct {
     void *ud;
     uint64_t sent_at;
     bool send_failed;
+    bool adopted;           /* a previous life's, from the InflightReport */
 } pending_t;
 
 struct actions {
@@ -308,6 +309,10 @@ static void finish(actions_t *a, pending_t *p, const msg_result_t *r)
         };
         p->cb(a->o.rt, &res, p->ud);
     }
+    /* The previous life's callback would have handled this failure; ours
+     * has none, and the owner may be waiting on the expectation just
+     * lowered, with no event to come: it must look again. */
+    if (!ok && p->adopted && a->o.adopted_failed) a->o.adopted_failed(p->owner, a->o.adopted_failed_ud);
     json_decref(obj);
     if (count_sub(a, p->owner) && a->o.idle) a->o.idle(p->owner, a->o.idle_ud);
 }
@@ -471,6 +476,7 @@ static void adopt_pending(actions_t *a, const msg_action_t *act)
         return;
     }
     count_add(a, p->owner);
+    p->adopted = true;
     p->sent_at = now_of(a);   /* the executor has it: wait before re-sending */
 }
 

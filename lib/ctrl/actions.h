@@ -143,6 +143,10 @@ typedef struct {
     expectations_t *expectations;  /* borrowed; may be NULL */
     actions_send_fn send; void *send_ud;
     actions_idle_fn idle; void *idle_ud;
+    /* Called when an action adopted from an InflightReport fails: no
+     * callback of this life handles it, so its owner must sync again (the
+     * runtime re-queues it rate-limited). May be NULL. */
+    actions_idle_fn adopted_failed; void *adopted_failed_ud;
     actions_clock_fn clock; void *clock_ud;
     ctrl_runtime_t *rt;      /* handed to result callbacks */
 } actions_opts_t;
@@ -154,8 +158,9 @@ uint64_t actions_issue(actions_t *a, ctrl_action_spec_t *spec);
 size_t actions_outstanding(const actions_t *a, const char *owner_key);
 size_t actions_outstanding_total(const actions_t *a);
 
-/* A result arrived: runs the callback, lowers expectations on failure,
- * drops the action. Results for unknown ids (a previous life, or a
+/* A result arrived: runs the callback, lowers expectations on failure
+ * (and asks for a resync of the owner of a failed adopted action), drops
+ * the action. Results for unknown ids (a previous life, or a
  * duplicate) only lower recovered expectations. */
 void actions_on_result(actions_t *a, const msg_result_t *r);
 /* An ExecutorStatus epoch: when it differs from the last one seen, every

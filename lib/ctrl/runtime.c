@@ -240,6 +240,10 @@ static void on_idle(const char *owner_key, void *ud)
     workqueue_done(rt->queue, owner_key);
 }
 
+/* A failed action of the previous life (adopted from the InflightReport):
+ * as upstream returns a sync's error, the owner syncs again with back-off. */
+static void on_adopted_failed(const char *owner_key, void *ud) { ctrl_enqueue_rate_limited(ud, owner_key); }
+
 static bool caches_consistent(const ctrl_runtime_t *rt);
 
 /* Has the cache already shown what this action did? Before the caches are
@@ -351,7 +355,8 @@ static int init_common(ctrl_runtime_t *rt, const ctrl_config_t *cfg, int max_act
     rt->held = strmap_new(NULL);
     actions_opts_t ao = { .controller = cfg->controller, .shard = shard, .generation = generation,
                           .expectations = rt->exp, .send = dealer_send, .send_ud = rt,
-                          .idle = on_idle, .idle_ud = rt, .clock = mono_ms, .clock_ud = rt, .rt = rt };
+                          .idle = on_idle, .idle_ud = rt,
+                          .adopted_failed = on_adopted_failed, .adopted_failed_ud = rt, .clock = mono_ms, .clock_ud = rt, .rt = rt };
     rt->actions = actions_new(&ao);
     return rt->queue && rt->exp && rt->held && rt->actions ? 0 : -1;
 }

@@ -23,6 +23,7 @@ typedef struct {
     char idle_key[64];
     int results;
     bool last_ok;
+    int adopted_failed;
 } rec_t;
 
 static int rec_send(const uint8_t *buf, size_t len, void *ud)
@@ -52,6 +53,13 @@ static void rec_idle(const char *key, void *ud)
     snprintf(r->idle_key, sizeof r->idle_key, "%s", key);
 }
 
+static void rec_adopted_failed(const char *key, void *ud)
+{
+    rec_t *r = ud;
+    r->adopted_failed++;
+    assert_string_equal(key, "ns/rs");
+}
+
 static void rec_cb(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
 {
     (void)rt;
@@ -64,7 +72,7 @@ static actions_t *newa(rec_t *r, expectations_t *e)
 {
     actions_opts_t o = { .controller = "replicaset", .generation = 3, .expectations = e,
                          .send = rec_send, .send_ud = r, .idle = rec_idle, .idle_ud = r,
-                         .clock = fake_clock };
+                         .adopted_failed = rec_adopted_failed, .adopted_failed_ud = r, .clock = fake_clock };
     actions_t *a = actions_new(&o);
     assert_non_null(a);
     return a;
@@ -258,6 +266,11 @@ static void test_inflight_report(void **state)
     result(a, pend.id, KUBUS__V1__VERB__CREATE, 500);
     assert_false(expectations_expects_create(e, "pods/ns/rs-old01"));
     assert_int_equal(r.idle, 1);
+    /* no callback of ours handles it: the owner is asked to sync again */
+    assert_int_equal(r.adopted_failed, 1);
+    uint64_t own = create(a, &r, "rs-own01");
+    result(a, own, KUBUS__V1__VERB__CREATE, 500);      /* ours: its callback decides */
+    assert_int_equal(r.adopted_failed, 1);
     actions_destroy(&a);
     expectations_destroy(&e);
 }

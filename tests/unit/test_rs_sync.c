@@ -258,6 +258,67 @@ static void lost_create_answer(fx_t *fx, uint32_t status)
 static void test_create_without_answer_retried(void **state) { lost_create_answer(*state, 0); }
 static void test_create_timed_out_retried(void **state) { lost_create_answer(*state, 504); }
 
+/* A create of the previous life as the InflightReport lists it: pending at
+ * the executor, body and all. */
+static msg_action_t *prev_create(msg_action_t *a, uint64_t id, const char *name)
+{
+    static char bodies[4][512];
+    char *body = bodies[id % 4];
+    snprintf(body, sizeof bodies[0],
+             "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\",\"namespace\":\"ns\","
+             "\"generateName\":\"web-\",\"labels\":{\"app\":\"web\"},\"ownerReferences\":[{\"apiVersion\":"
+             "\"apps/v1\",\"kind\":\"ReplicaSet\",\"name\":\"web\",\"uid\":\"rs-uid\",\"controller\":true}]}}",
+             name);
+    kubus__v1__action__init(a);
+    a->id = id;
+    a->controller = "replicaset";
+    a->verb = KUBUS__V1__VERB__CREATE;
+    a->resource = "pods";
+    a->namespace_ = "ns";
+    a->name = (char *)name;
+    a->owner_key = "ns/web";
+    a->body.data = (uint8_t *)body;
+    a->body.len = strlen(body);
+    return a;
+}
+
+/* A restarted controller: the report says two creates of its previous life
+ * are still pending at the executor, so it waits for them instead of
+ * creating again. Their answers then say they were not made (a failure or
+ * an unknown outcome): nothing else will ever show up for the owner (no
+ * callback of this life handles them, no pod event comes), so the owner
+ * must sync again and create them itself. */
+static void recovered_creates_fail(fx_t *fx, uint32_t status)
+{
+    clock_start(fx->rt);
+    put_rs(fx->rt, 3, "1", "{\"replicas\":1,\"fullyLabeledReplicas\":1,\"readyReplicas\":1,"
+                           "\"availableReplicas\":1,\"observedGeneration\":1,\"terminatingReplicas\":0}");
+    json_t *p = running_pod("web-live1", "u-live1", "n1", true);
+    ctrl_test_apply(fx->rt, "pods", &p, false);
+    msg_action_t a1, a2;
+    msg_action_t *pa[] = { prev_create(&a1, 7ull << 40 | 1, "web-prev1"), prev_create(&a2, 7ull << 40 | 2, "web-prev2") };
+    Kubus__V1__InflightReport rep;
+    kubus__v1__inflight_report__init(&rep);
+    rep.controller = "replicaset";
+    rep.n_pending = 2;
+    rep.pending = pa;
+    ctrl_test_report(fx->rt, &rep);
+    assert_int_equal(expectations_pending_creates(ctrl_expectations(fx->rt), "ns/web"), 2);
+    fx_reset(&sent);
+    ctrl_test_step(fx->rt);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 0);   /* waits for the two */
+    fx_action_t prev[2] = { { .id = a1.id, .verb = KUBUS__V1__VERB__CREATE },
+                            { .id = a2.id, .verb = KUBUS__V1__VERB__CREATE } };
+    fx_answer(fx->rt, &prev[0], status);
+    fx_answer(fx->rt, &prev[1], status);
+    assert_true(expectations_satisfied(ctrl_expectations(fx->rt), "ns/web"));
+    fx_answer_verb(fx->rt, &sent, KUBUS__V1__VERB__UPDATE_STATUS, 200);
+    assert_int_equal(step_until_creates(fx->rt, 1, 1000), 1);               /* slow start: 1 of the 2 */
+}
+
+static void test_recovered_creates_without_answer(void **state) { recovered_creates_fail(*state, 0); }
+static void test_recovered_creates_refused(void **state) { recovered_creates_fail(*state, 403); }
+
 
 int main(void)
 {
@@ -269,6 +330,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failures_back_off, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_without_answer_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_timed_out_retried, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recovered_creates_without_answer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recovered_creates_refused, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
