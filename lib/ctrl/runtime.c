@@ -300,6 +300,17 @@ static void check_ready(ctrl_runtime_t *rt)
     queue_all_primary(rt);
 }
 
+/* Expectations still outstanding after a sync end by observation, by a
+ * failed result, or by expiry; only the first two queue the key. Expiry
+ * must too, or an owner whose awaited event never comes (an object created
+ * and deleted before our informer saw it) waits for an unrelated event
+ * past the 5 minutes. A key already waiting keeps the earlier time. */
+static void sync_at_expiry(ctrl_runtime_t *rt, const char *key)
+{
+    int64_t ms = expectations_expires_in_ms(rt->exp, key);
+    if (ms >= 0) ctrl_enqueue_after(rt, key, (uint64_t)ms);
+}
+
 static int run_syncs(ctrl_runtime_t *rt)
 {
     int ran = 0;
@@ -314,6 +325,7 @@ static int run_syncs(ctrl_runtime_t *rt)
         int rc = rt->sync(rt, key, rt->ud);
         rt->syncs++;
         ran++;
+        sync_at_expiry(rt, key);
         bool failed = rc < 0 || (held && strmap_get(rt->held, key) == HELD_FAILED);
         if (rc < 0) workqueue_add_rate_limited(rt->queue, key);
         if (held && actions_outstanding(rt->actions, key) > 0) {

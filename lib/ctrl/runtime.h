@@ -16,7 +16,10 @@
  *     outstanding actions all have results; at most --concurrent-syncs keys
  *     are in sync at once; a key added meanwhile is synced again after;
  *   - sync returning < 0 re-queues the key rate-limited; 0 forgets its
- *     failures.
+ *     failures;
+ *   - a key whose expectations are still outstanding after its sync is
+ *     synced again when they expire (no event needed), and an action
+ *     adopted from the InflightReport that fails re-queues its owner.
  * worker_tick() is called at least every 250 ms.
  *
  * A controller's main(): worker_main() with hooks whose run() does

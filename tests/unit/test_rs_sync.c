@@ -319,6 +319,25 @@ static void recovered_creates_fail(fx_t *fx, uint32_t status)
 static void test_recovered_creates_without_answer(void **state) { recovered_creates_fail(*state, 0); }
 static void test_recovered_creates_refused(void **state) { recovered_creates_fail(*state, 403); }
 
+/* A create that succeeded but whose pod never shows up (deleted by someone
+ * else before our informer saw it): the expectation expires after 5
+ * minutes as upstream's does, and the owner is synced again then, with no
+ * event needed to wake it. */
+static void test_expectations_expire_into_a_sync(void **state)
+{
+    fx_t *fx = *state;
+    clock_start(fx->rt);
+    put_rs(fx->rt, 1, "1", "{\"replicas\":0,\"observedGeneration\":1,\"terminatingReplicas\":0}");
+    ctrl_test_step(fx->rt);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 1);
+    fx_answer_pending(fx->rt, &sent, 200);
+    clock_advance(fx->rt, EXPECTATIONS_TTL_MS - 1000);
+    ctrl_test_step(fx->rt);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 1);   /* still waiting */
+    clock_advance(fx->rt, 2000);
+    assert_int_equal(ctrl_test_step(fx->rt), 1);                           /* expired: synced again */
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 2);
+}
 
 int main(void)
 {
@@ -332,6 +351,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_create_timed_out_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recovered_creates_without_answer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recovered_creates_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expectations_expire_into_a_sync, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
