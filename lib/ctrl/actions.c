@@ -362,6 +362,16 @@ void actions_on_executor_epoch(actions_t *a, uint64_t epoch)
     }
 }
 
+void actions_on_link_restored(actions_t *a)
+{
+    if (!a) return;
+    if (strmap_size(a->table)) {
+        LOGFI("connection to the broker made again: re-sending %zu outstanding actions", strmap_size(a->table));
+        resend_where(a, true);
+    }
+    if (a->query_sent && !a->report_received) actions_query_inflight(a);
+}
+
 void actions_tick(actions_t *a)
 {
     if (!a) return;

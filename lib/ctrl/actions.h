@@ -5,7 +5,9 @@
  *   - the table of outstanding actions with their result callbacks, counted
  *     per owner key (a key stays "in sync" while it has any outstanding);
  *   - re-sending: every outstanding action when the ExecutorStatus epoch
- *     changes, and any action without a result for 30 s (creates carry
+ *     changes or the connection to the broker is made again (a killed
+ *     broker loses what it held), and any action without a result for 30 s
+ *     (creates carry
  *     their client-chosen name, deletes a uid precondition: re-sending is
  *     safe);
  *   - expectations raised by creates and deletes (unless CTRL_ACT_NO_EXPECT)
@@ -166,6 +168,12 @@ void actions_on_result(actions_t *a, const msg_result_t *r);
 /* An ExecutorStatus epoch: when it differs from the last one seen, every
  * outstanding action is re-sent. */
 void actions_on_executor_epoch(actions_t *a, uint64_t epoch);
+/* The connection to the broker was lost and made again: whatever was in
+ * the old broker (actions it held or forwarded, results and a report on
+ * their way back) may be gone, so every outstanding action is re-sent now
+ * (the executor absorbs duplicates by id), and the InflightQuery if no
+ * report came yet. */
+void actions_on_link_restored(actions_t *a);
 /* Re-sends actions without a result for ACTIONS_RESEND_MS, and those whose
  * send failed. Call from the loop. */
 void actions_tick(actions_t *a);

@@ -11,6 +11,7 @@
 #include <zmq.h>
 
 #include "ctrl/kobj.h"
+#include "ctrl/linkwatch.h"
 #include "ctrl/strmap.h"
 #include "log.h"
 #include "subscriber.h"
@@ -43,6 +44,7 @@ struct ctrl_runtime {
     const char *resource_names[MAX_RESOURCES + 1];
     subscriber_t *sub;
     void *dealer;
+    linkwatch_t *link;        /* reconnects of the dealer to the broker */
     workqueue_t *queue;
     expectations_t *exp;
     actions_t *actions;
@@ -382,12 +384,11 @@ static int open_dealer(ctrl_runtime_t *rt, const worker_opts_t *o)
     int zero = 0;
     zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
     if (zmq_setsockopt(s, ZMQ_ROUTING_ID, id, strlen(id)) < 0) { zmq_close(s); return -1; }
+    rt->dealer = s;   /* closed by ctrl_runtime_destroy from here on */
     char ep[512];
-    if (bus_endpoint(&o->bus, BUS_EP_ACTIONS, ep, sizeof ep) < 0 || zmq_connect(s, ep) < 0) {
-        zmq_close(s);
-        return -1;
-    }
-    rt->dealer = s;
+    /* watched from before the connect, so the first handshake is known */
+    rt->link = linkwatch_new(worker_zctx(rt->w), s);
+    if (!rt->link || bus_endpoint(&o->bus, BUS_EP_ACTIONS, ep, sizeof ep) < 0 || zmq_connect(s, ep) < 0) return -1;
     return 0;
 }
 
@@ -439,6 +440,7 @@ void ctrl_runtime_destroy(ctrl_runtime_t **rtp)
     if (!rtp || !*rtp) return;
     ctrl_runtime_t *rt = *rtp;
     subscriber_destroy(&rt->sub);
+    linkwatch_destroy(&rt->link);
     if (rt->dealer) zmq_close(rt->dealer);
     actions_destroy(&rt->actions);
     expectations_destroy(&rt->exp);
@@ -475,14 +477,16 @@ int ctrl_run(ctrl_runtime_t *rt)
     actions_query_inflight(rt->actions);
     while (worker_tick(rt->w)) {
         zmq_pollitem_t items[8];
-        int n = subscriber_poll_items(rt->sub, items, 7);
+        int n = subscriber_poll_items(rt->sub, items, 6);
         if (n < 0) n = 0;
-        items[n] = (zmq_pollitem_t){ .socket = rt->dealer, .events = ZMQ_POLLIN };
-        if (zmq_poll(items, n + 1, poll_timeout(rt)) < 0 && errno != EINTR) {
+        items[n++] = (zmq_pollitem_t){ .socket = rt->dealer, .events = ZMQ_POLLIN };
+        items[n++] = (zmq_pollitem_t){ .socket = linkwatch_socket(rt->link), .events = ZMQ_POLLIN };
+        if (zmq_poll(items, n, poll_timeout(rt)) < 0 && errno != EINTR) {
             LOGE("zmq_poll failed", "error", strerror(errno));
             return 1;
         }
         if (subscriber_process(rt->sub) < 0) LOGFW("subscriber socket error: %s", strerror(errno));
+        if (linkwatch_process(rt->link) > 0) actions_on_link_restored(rt->actions);
         drain_dealer(rt);
         subscriber_tick(rt->sub, now_mono_ms());
         actions_tick(rt->actions);

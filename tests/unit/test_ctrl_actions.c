@@ -189,6 +189,33 @@ static void test_resend(void **state)
     actions_destroy(&a);
 }
 
+/* A killed broker takes the actions it held and the results on their way:
+ * once the connection is made again, everything outstanding goes again at
+ * once (same ids), and the InflightQuery if no report came, instead of
+ * waiting out the 30 s re-send timer. */
+static void test_resend_on_link_restored(void **state)
+{
+    (void)state;
+    rec_t r = { 0 };
+    actions_t *a = newa(&r, NULL);
+    actions_query_inflight(a);
+    uint64_t id = create(a, &r, "rs-fffff");
+    assert_int_equal(r.sent, 2);
+    actions_on_link_restored(a);
+    assert_int_equal(r.sent, 4);                       /* the create and the query */
+    Kubus__V1__InflightReport rep;
+    kubus__v1__inflight_report__init(&rep);
+    rep.controller = "replicaset";
+    actions_on_report(a, &rep, NULL, NULL);
+    actions_on_link_restored(a);
+    assert_int_equal(r.sent, 5);                       /* the create only: the report came */
+    assert_int_equal(r.last_id, id);
+    result(a, id, KUBUS__V1__VERB__CREATE, 201);
+    actions_on_link_restored(a);
+    assert_int_equal(r.sent, 5);                       /* nothing outstanding */
+    actions_destroy(&a);
+}
+
 static bool never_seen(const char *resource, const char *ns, const char *name, const char *uid, int verb, void *ud)
 {
     (void)resource; (void)ns; (void)uid; (void)verb; (void)ud;
@@ -423,6 +450,7 @@ int main(void)
         cmocka_unit_test(test_ids_and_counts),
         cmocka_unit_test(test_delete_and_unknown_outcome),
         cmocka_unit_test(test_resend),
+        cmocka_unit_test(test_resend_on_link_restored),
         cmocka_unit_test(test_inflight_report),
         cmocka_unit_test(test_inflight_report_created_then_deleted),
         cmocka_unit_test(test_inflight_report_recheck_deletes),
