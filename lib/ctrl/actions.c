@@ -304,7 +304,8 @@ static void finish(actions_t *a, pending_t *p, const msg_result_t *r)
         ctrl_result_t res = {
             .ok = ok, .status = r->status,
             .reason = r->reason ? r->reason : "", .message = r->message ? r->message : "",
-            .object = json_is_object(obj) ? obj : NULL, .verb = p->verb,
+            .object = json_is_object(obj) ? obj : NULL, .causes = r->causes, .n_causes = r->n_causes,
+            .verb = p->verb,
             .resource = p->resource, .ns = p->ns, .name = p->name, .owner_key = p->owner, .id = p->id,
         };
         p->cb(a->o.rt, &res, p->ud);

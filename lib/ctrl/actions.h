@@ -55,6 +55,8 @@ typedef struct {
     const char *reason;     /* "AlreadyExists", "Conflict", ... ("" if none) */
     const char *message;    /* server message ("" if none) */
     const json_t *object;   /* resulting object when the server sent one, else NULL */
+    char *const *causes;    /* the Status's details.causes[].reason, n_causes of them */
+    size_t n_causes;
     int verb;               /* KUBUS__V1__VERB__* */
     const char *resource, *ns, *name, *owner_key;
     uint64_t id;
@@ -112,6 +114,14 @@ uint64_t ctrl_update_status(ctrl_runtime_t *rt, const char *owner_key, const cha
  * owner's uid before adopting. */
 uint64_t ctrl_get(ctrl_runtime_t *rt, const char *owner_key, const char *resource, const char *ns,
                   const char *name, ctrl_result_fn cb, void *ud);
+
+/* Whether the failed result's Status names this cause (upstream's
+ * apierrors.HasStatusCause). */
+bool ctrl_result_has_cause(const ctrl_result_t *res, const char *cause);
+/* A create refused because its namespace is being deleted (the API's 403
+ * with cause NamespaceTerminating; the message says "because it is being
+ * terminated" too). Every create there fails alike. */
+bool ctrl_result_namespace_terminating(const ctrl_result_t *res);
 
 /* Records a Kubernetes Event about involved (any object with apiVersion,
  * kind, metadata). type "Normal"/"Warning", reason CamelCase, message

@@ -339,6 +339,50 @@ static void test_expectations_expire_into_a_sync(void **state)
     assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 2);
 }
 
+/* The namespace is being deleted: its API refuses every create with 403
+ * and cause NamespaceTerminating. Upstream counts that as no error (no
+ * FailedCreate Event, no ReplicaFailure, no retry); the batch's later
+ * creates are not issued either, whatever order the batch's answers come
+ * in. */
+static void test_namespace_terminating_stops_quietly(void **state)
+{
+    fx_t *fx = *state;
+    clock_start(fx->rt);
+    put_rs(fx->rt, 9, "1", "{\"replicas\":0,\"observedGeneration\":1,\"terminatingReplicas\":0}");
+    ctrl_test_step(fx->rt);
+    fx_answer_verb(fx->rt, &sent, KUBUS__V1__VERB__UPDATE_STATUS, 200);
+    fx_answer(fx->rt, fx_nth(&sent, KUBUS__V1__VERB__CREATE, NULL, 0), 201);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 3);   /* batch 2 */
+    /* known by its cause (the message need not say so) */
+    fx_answer_status(fx->rt, fx_nth(&sent, KUBUS__V1__VERB__CREATE, NULL, 1), 403, "Forbidden",
+                     "pods \"web-x\" is forbidden: refused", "NamespaceTerminating");
+    fx_answer(fx->rt, fx_nth(&sent, KUBUS__V1__VERB__CREATE, NULL, 2), 201);
+    assert_int_equal(fx_event(&sent, "FailedCreate", NULL), 0);
+    assert_int_equal(workqueue_num_requeues(ctrl_queue(fx->rt), "ns/web"), 0);
+    for (int i = 0; i < 200; i++) {                                          /* 1 s: nothing more */
+        assert_int_equal(ctrl_test_step(fx->rt), 0);
+        clock_advance(fx->rt, 5);
+    }
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 3);
+    /* the refused create is not awaited: only the two made are */
+    assert_int_equal(expectations_pending_creates(ctrl_expectations(fx->rt), "ns/web"), 2);
+}
+
+/* Without the cause (an older executor), the admission plugin's words. */
+static void test_namespace_terminating_by_message(void **state)
+{
+    fx_t *fx = *state;
+    clock_start(fx->rt);
+    put_rs(fx->rt, 9, "1", "{\"replicas\":0,\"observedGeneration\":1,\"terminatingReplicas\":0}");
+    ctrl_test_step(fx->rt);
+    fx_answer_status(fx->rt, fx_nth(&sent, KUBUS__V1__VERB__CREATE, NULL, 0), 403, "Forbidden",
+                     "pods \"web-x\" is forbidden: unable to create new content in namespace ns because it is "
+                     "being terminated", NULL);
+    assert_int_equal(fx_event(&sent, "FailedCreate", NULL), 0);
+    assert_int_equal(workqueue_num_requeues(ctrl_queue(fx->rt), "ns/web"), 0);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -352,6 +396,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_recovered_creates_without_answer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recovered_creates_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expectations_expire_into_a_sync, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_namespace_terminating_stops_quietly, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_namespace_terminating_by_message, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
