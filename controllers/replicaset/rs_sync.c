@@ -303,9 +303,14 @@ static void delete_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
     } else if (res->ok) {
         if (rs) ctrl_event(rt, rs, "Normal", "SuccessfulDelete", "Deleted pod: %s", res->name);
     } else {
+        /* upstream DeletePod: the Event says "Error deleting: <err>", the
+         * error it returns (the ReplicaFailure condition's message) says
+         * "unable to delete pods: <err>" */
         const char *why = result_text(res, buf, sizeof buf);
+        char err[640];   /* the executor passes at most 511 bytes of message */
+        snprintf(err, sizeof err, "unable to delete pods: %s", why);
         if (rs) ctrl_event(rt, rs, "Warning", "FailedDelete", "Error deleting: %s", why);
-        set_error(s, false, why);
+        set_error(s, false, err);
         s->delete_failed = true;
         if (log_limit_allow(&c->fail_log))
             LOGW("pod delete failed", "replicaset", res->owner_key, "pod", res->name, "reason", why);

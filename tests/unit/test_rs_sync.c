@@ -383,6 +383,45 @@ static void test_namespace_terminating_by_message(void **state)
     assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 1);
 }
 
+/* The last status write sent, or NULL. */
+static const json_t *last_status(void)
+{
+    const fx_action_t *st = fx_last(&sent, KUBUS__V1__VERB__UPDATE_STATUS);
+    return st ? kobj_get(st->body, "status") : NULL;
+}
+
+/* Upstream's DeletePod records the Event "Error deleting: <err>" and
+ * returns "unable to delete pods: <err>", which calculateStatus puts in the
+ * ReplicaFailure condition (reason FailedDelete). */
+static void test_failed_delete_wording(void **state)
+{
+    fx_t *fx = *state;
+    clock_start(fx->rt);
+    const char *status = "{\"replicas\":2,\"fullyLabeledReplicas\":2,\"readyReplicas\":2,\"availableReplicas\":2,"
+                         "\"observedGeneration\":1,\"terminatingReplicas\":0}";
+    put_rs(fx->rt, 1, "2", status);
+    json_t *p = running_pod("a", "ua", "n1", true);
+    ctrl_test_apply(fx->rt, "pods", &p, false);
+    p = running_pod("b", "ub", "n2", true);
+    ctrl_test_apply(fx->rt, "pods", &p, false);
+    fx_reset(&sent);
+    ctrl_test_step(fx->rt);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__DELETE, NULL), 1);
+    fx_answer_status(fx->rt, fx_find(&sent, KUBUS__V1__VERB__DELETE, NULL), 500, "InternalError",
+                     "etcdserver: request timed out", NULL);
+    assert_true(fx_has_event(&sent, "FailedDelete", "Error deleting: etcdserver: request timed out"));
+    fx_answer_verb(fx->rt, &sent, KUBUS__V1__VERB__UPDATE_STATUS, 200);
+    for (int i = 0; i < 200 && !kobj_get(last_status(), "conditions"); i++) {
+        ctrl_test_step(fx->rt);
+        clock_advance(fx->rt, 5);
+    }
+    json_t *cond = json_array_get(kobj_get(last_status(), "conditions"), 0);
+    assert_non_null(cond);
+    assert_string_equal(kobj_str(cond, "type"), "ReplicaFailure");
+    assert_string_equal(kobj_str(cond, "reason"), "FailedDelete");
+    assert_string_equal(kobj_str(cond, "message"), "unable to delete pods: etcdserver: request timed out");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -398,6 +437,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_expectations_expire_into_a_sync, setup, teardown),
         cmocka_unit_test_setup_teardown(test_namespace_terminating_stops_quietly, setup, teardown),
         cmocka_unit_test_setup_teardown(test_namespace_terminating_by_message, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_delete_wording, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
