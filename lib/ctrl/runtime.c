@@ -486,7 +486,10 @@ int ctrl_run(ctrl_runtime_t *rt)
             return 1;
         }
         if (subscriber_process(rt->sub) < 0) LOGFW("subscriber socket error: %s", strerror(errno));
-        if (linkwatch_process(rt->link) > 0) actions_on_link_restored(rt->actions);
+        if (linkwatch_process(rt->link) > 0) {
+            LOGV(1, "actions socket connected to the broker again", "controller", rt->controller);
+            actions_on_link_restored(rt->actions);
+        }
         drain_dealer(rt);
         subscriber_tick(rt->sub, now_mono_ms());
         actions_tick(rt->actions);
