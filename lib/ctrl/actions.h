@@ -172,8 +172,10 @@ size_t actions_outstanding_total(const actions_t *a);
 
 /* A result arrived: runs the callback, lowers expectations on failure
  * (and asks for a resync of the owner of a failed adopted action), drops
- * the action. Results for unknown ids (a previous life, or a
- * duplicate) only lower recovered expectations. */
+ * the action. Results for unknown ids (a duplicate, or a previous life's
+ * action the InflightReport did not list) are ignored: an expectation
+ * recovered from a pending action belongs to the adopted action, same id,
+ * and one recovered from a recent result is met by observation. */
 void actions_on_result(actions_t *a, const msg_result_t *r);
 /* An ExecutorStatus epoch: when it differs from the last one seen, every
  * outstanding action is re-sent. */
