@@ -192,6 +192,8 @@ typedef struct {
     const char *reason, *message;
     const void *object;
     size_t object_len;
+    char *causes[KHTTP_STATUS_CAUSES];   /* the Status's cause types */
+    size_t n_causes;
 } outcome_t;
 
 static void send_result(engine_t *e, const char *reply_to, const msg_result_t *r)
@@ -221,6 +223,8 @@ static void answer(engine_t *e, const char *reply_to, const msg_action_t *a, con
         r.object.data = (uint8_t *)o->object;
         r.object.len = o->object_len;
     }
+    r.causes = (char **)o->causes;
+    r.n_causes = o->n_causes;
     r.executor_epoch = e->epoch;
     r.verb = a->verb;
     r.resource = a->resource;
@@ -244,7 +248,7 @@ static void finish(job_t *j, const outcome_t *o)
 
 static void finish_simple(job_t *j, uint32_t status, const char *reason, const char *message)
 {
-    outcome_t o = { status, reason, message, NULL, 0 };
+    outcome_t o = { .status = status, .reason = reason, .message = message };
     finish(j, &o);
 }
 
@@ -371,6 +375,9 @@ static void outcome_of(const job_t *j, const response_t *rs, outcome_t *o)
     if (rs->has_kst) {
         o->reason = rs->kst.reason;
         o->message = rs->kst.message;
+        /* e.g. NamespaceTerminating under a 403, which upstream's
+         * controllers tell apart by the cause, not the text */
+        for (int i = 0; i < rs->kst.n_causes; i++) o->causes[o->n_causes++] = (char *)rs->kst.causes[i];
     }
     if (is_2xx(rs->status) && !j->resp.overflow && j->resp.len) {
         o->object = j->resp.data;
@@ -720,7 +727,7 @@ static void admit_new(engine_t *e, const char *reply_to, const msg_action_t *a)
 {
     job_t *j = job_new(e, reply_to, a);
     if (!j) {
-        outcome_t o = { 0, "InternalError", "executor out of memory", NULL, 0 };
+        outcome_t o = { .reason = "InternalError", .message = "executor out of memory" };
         answer(e, reply_to, a, &o);
         return;
     }

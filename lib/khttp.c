@@ -103,6 +103,20 @@ static void copy_str(char *dst, size_t dstlen, const json_t *v)
     snprintf(dst, dstlen, "%s", json_string_value(v));
 }
 
+/* details.causes[].reason, as far as they are strings that fit; the rest of
+ * a cause (message, field) is not needed by anyone. */
+static void copy_causes(const json_t *details, khttp_status_t *out)
+{
+    const json_t *causes = json_object_get(details, "causes"), *c;
+    size_t i;
+    json_array_foreach(causes, i, c) {
+        const json_t *r = json_object_get(c, "reason");
+        if (out->n_causes >= KHTTP_STATUS_CAUSES) return;
+        if (!json_is_string(r) || json_string_length(r) >= sizeof out->causes[0]) continue;
+        copy_str(out->causes[out->n_causes++], sizeof out->causes[0], r);
+    }
+}
+
 int khttp_parse_status_json(const json_t *obj, khttp_status_t *out)
 {
     memset(out, 0, sizeof *out);
@@ -122,6 +136,7 @@ int khttp_parse_status_json(const json_t *obj, khttp_status_t *out)
     if (status) copy_str(out->status, sizeof out->status, status);
     if (reason) copy_str(out->reason, sizeof out->reason, reason);
     if (message) copy_str(out->message, sizeof out->message, message);
+    copy_causes(json_object_get(obj, "details"), out);
     return 0;
 }
 

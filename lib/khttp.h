@@ -51,11 +51,15 @@ int khttp_buf_append(khttp_buf_t *b, const void *data, size_t len); /* 0, -1 ove
 size_t khttp_buf_write(char *ptr, size_t size, size_t nmemb, void *userdata);
 
 /* A Kubernetes Status object (metav1.Status), as errors come back. */
+#define KHTTP_STATUS_CAUSES 4
 typedef struct {
     int code;             /* HTTP-like code inside the Status; 0 if absent */
     char status[16];      /* "Success" / "Failure" */
     char reason[64];      /* "NotFound", "AlreadyExists", "Conflict", "Expired", "Gone"... */
     char message[512];    /* truncated */
+    /* details.causes[].reason (CauseType), the first KHTTP_STATUS_CAUSES */
+    char causes[KHTTP_STATUS_CAUSES][48];
+    int n_causes;
 } khttp_status_t;
 
 /* Parses a body that should be a Status. 0 when it is one (kind "Status",

@@ -48,11 +48,6 @@ static void issue_batch(ds_ctrl_t *c, ctrl_runtime_t *rt, ds_state_t *s, const c
     if (ds_slowstart_done(&s->plan)) s->plan_active = false;
 }
 
-static bool namespace_terminating(const ctrl_result_t *res)
-{
-    return res->status == 403 && res->message && strstr(res->message, "because it is being terminated");
-}
-
 static void create_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
 {
     ds_ctrl_t *c = ud;
@@ -63,7 +58,7 @@ static void create_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
     if (res->ok) {
         if (ds) ctrl_event(rt, ds, "Normal", "SuccessfulCreate", "Created pod: %s", res->name);
         ds_slowstart_result(&s->plan, true);
-    } else if (namespace_terminating(res)) {
+    } else if (ctrl_result_namespace_terminating(res)) {
         ds_slowstart_result(&s->plan, false);   /* every create would fail alike: quietly */
     } else {
         const char *why = result_text(res, buf, sizeof buf);

@@ -265,6 +265,14 @@ void rs_slowstart_result(rs_slowstart_t *s, bool ok)
     s->remaining = 0;
 }
 
+void rs_slowstart_stop(rs_slowstart_t *s)
+{
+    if (s->in_flight <= 0) return;
+    s->in_flight--;
+    s->skipped += s->remaining;
+    s->remaining = 0;
+}
+
 bool rs_slowstart_done(const rs_slowstart_t *s)
 {
     return s->in_flight == 0 && (s->remaining == 0 || s->failed > 0);

@@ -83,8 +83,8 @@ int rs_victim_cmp(const json_t *a, int rank_a, const json_t *b, int rank_b, int6
 
 /* upstream slowStartBatch, split for asynchronous results: batches of 1,
  * 2, 4, ... (never more than what remains); the next batch starts only
- * when the whole current batch succeeded; the first failure stops it and
- * the rest is skipped (never attempted, so never expected). */
+ * when the whole current batch succeeded; the first failure (or stop) ends
+ * it and the rest is skipped (never attempted, so never expected). */
 typedef struct {
     int remaining;     /* not yet issued */
     int batch;         /* size of the current batch */
@@ -100,6 +100,11 @@ void rs_slowstart_init(rs_slowstart_t *s, int count);
 int rs_slowstart_next(rs_slowstart_t *s);
 /* Records one result of the current batch. */
 void rs_slowstart_result(rs_slowstart_t *s, bool ok);
+/* Records a result that ends the plan without being a failure: nothing
+ * more is issued once the batch is in (upstream: a create refused because
+ * the namespace is terminating is no error, and every further one would be
+ * refused alike). */
+void rs_slowstart_stop(rs_slowstart_t *s);
 /* Nothing in flight and nothing more will be issued. */
 bool rs_slowstart_done(const rs_slowstart_t *s);
 

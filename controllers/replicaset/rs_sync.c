@@ -260,13 +260,11 @@ static void plan_step(rs_ctrl_t *c, ctrl_runtime_t *rt, rs_state_t *s, const cha
     clear_error(s);
 }
 
-/* upstream checks the NamespaceTerminating status cause; the executor hands
- * us the message, which says so in these words. */
-static bool namespace_terminating(const ctrl_result_t *res)
-{
-    return res->status == 403 && res->message && strstr(res->message, "because it is being terminated");
-}
-
+/* A namespace being deleted refuses every create alike (403 with cause
+ * NamespaceTerminating). Upstream counts such a create as no error: no
+ * Event, no ReplicaFailure, no retry; the namespace's deletion takes the
+ * ReplicaSet. We also stop issuing the plan's later batches, each of which
+ * would only be refused again. */
 static void create_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
 {
     rs_ctrl_t *c = ud;
@@ -276,19 +274,17 @@ static void create_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
     char buf[128];
     if (res->ok) {
         if (rs) ctrl_event(rt, rs, "Normal", "SuccessfulCreate", "Created pod: %s", res->name);
-    } else if (namespace_terminating(res)) {
-        /* upstream: every create would fail the same way; no event, no error */
-        rs_slowstart_result(&s->plan, false);
-        s->plan_active = s->plan.in_flight > 0;
-        return;
+        rs_slowstart_result(&s->plan, true);
+    } else if (ctrl_result_namespace_terminating(res)) {
+        rs_slowstart_stop(&s->plan);
     } else {
         const char *why = result_text(res, buf, sizeof buf);
         if (rs) ctrl_event(rt, rs, "Warning", "FailedCreate", "Error creating: %s", why);
         set_error(s, true, why);
         if (log_limit_allow(&c->fail_log))
             LOGW("pod create failed", "replicaset", res->owner_key, "pod", res->name, "reason", why);
+        rs_slowstart_result(&s->plan, false);
     }
-    rs_slowstart_result(&s->plan, res->ok);
     plan_step(c, rt, s, res->owner_key);
 }
 
@@ -307,9 +303,14 @@ static void delete_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
     } else if (res->ok) {
         if (rs) ctrl_event(rt, rs, "Normal", "SuccessfulDelete", "Deleted pod: %s", res->name);
     } else {
+        /* upstream DeletePod: the Event says "Error deleting: <err>", the
+         * error it returns (the ReplicaFailure condition's message) says
+         * "unable to delete pods: <err>" */
         const char *why = result_text(res, buf, sizeof buf);
+        char err[640];   /* the executor passes at most 511 bytes of message */
+        snprintf(err, sizeof err, "unable to delete pods: %s", why);
         if (rs) ctrl_event(rt, rs, "Warning", "FailedDelete", "Error deleting: %s", why);
-        set_error(s, false, why);
+        set_error(s, false, err);
         s->delete_failed = true;
         if (log_limit_allow(&c->fail_log))
             LOGW("pod delete failed", "replicaset", res->owner_key, "pod", res->name, "reason", why);

@@ -32,6 +32,7 @@ typedef struct {
     void *ud;
     uint64_t sent_at;
     bool send_failed;
+    bool adopted;           /* a previous life's, from the InflightReport */
 } pending_t;
 
 struct actions {
@@ -272,39 +273,47 @@ static bool result_ok(int verb, uint32_t status)
     return verb == KUBUS__V1__VERB__DELETE && status == 404;
 }
 
-/* Failed actions will never be observed: lower their expectation. A create
- * without an answer (0) or timed out (504) may still have happened: keep
- * waiting to observe it (or for expiry). A DELETE answered 404 is kept too:
- * the uid is gone, but our cache may not show it yet. The usual 404 is a
- * delete re-applied after an executor restart whose first request had
- * already succeeded moments before, and lowering then would let the owner's
- * next sync count the dying object as live and delete another one. The
- * deletion's event lowers it (or already did, when the event came first). */
-static void lower_expectation(actions_t *a, const pending_t *p, bool ok, uint32_t status)
+/* Failed actions will never be observed: lower their expectation. That
+ * includes a create answered without a known outcome (status 0: the request
+ * failed and the executor's lookup could not tell; 504: every attempt timed
+ * out): upstream counts a create that returned an error as not made
+ * (slowStartBatch's skipped = diff - successes) and the owner's next sync
+ * decides again from its cache. Keeping the expectation instead holds the
+ * owner for the whole 5-minute expiry. If such a create did land after
+ * all, its pod shows up and the owner deletes the surplus.
+ * A DELETE answered 404 is kept: the uid is gone, but our cache may not
+ * show it yet. The usual 404 is a delete re-applied after an executor
+ * restart whose first request had already succeeded moments before, and
+ * lowering then would let the owner's next sync count the dying object as
+ * live and delete another one. The deletion's event lowers it (or already
+ * did, when the event came first). True when an expectation was lowered. */
+static bool lower_expectation(actions_t *a, const pending_t *p, bool ok)
 {
-    if (!p->expect_id || !a->o.expectations) return;
-    if (p->expect_create) {
-        if (!ok && status != 0 && status != 504) expectations_observe_create(a->o.expectations, p->expect_id);
-    } else if (!ok) {
-        expectations_observe_delete(a->o.expectations, p->expect_id);
-    }
+    if (ok || !p->expect_id || !a->o.expectations) return false;
+    if (p->expect_create) return expectations_observe_create(a->o.expectations, p->expect_id) != NULL;
+    return expectations_observe_delete(a->o.expectations, p->expect_id) != NULL;
 }
 
 static void finish(actions_t *a, pending_t *p, const msg_result_t *r)
 {
     bool ok = result_ok(p->verb, r->status);
-    lower_expectation(a, p, ok, r->status);
+    lower_expectation(a, p, ok);
     json_t *obj = NULL;
     if (r->object.len > 0) obj = json_loadb((const char *)r->object.data, r->object.len, 0, NULL);
     if (p->cb) {
         ctrl_result_t res = {
             .ok = ok, .status = r->status,
             .reason = r->reason ? r->reason : "", .message = r->message ? r->message : "",
-            .object = json_is_object(obj) ? obj : NULL, .verb = p->verb,
+            .object = json_is_object(obj) ? obj : NULL, .causes = r->causes, .n_causes = r->n_causes,
+            .verb = p->verb,
             .resource = p->resource, .ns = p->ns, .name = p->name, .owner_key = p->owner, .id = p->id,
         };
         p->cb(a->o.rt, &res, p->ud);
     }
+    /* The previous life's callback would have handled this failure; ours
+     * has none, and the owner may be waiting on the expectation just
+     * lowered, with no event to come: it must look again. */
+    if (!ok && p->adopted && a->o.adopted_failed) a->o.adopted_failed(p->owner, a->o.adopted_failed_ud);
     json_decref(obj);
     if (count_sub(a, p->owner) && a->o.idle) a->o.idle(p->owner, a->o.idle_ud);
 }
@@ -352,6 +361,16 @@ void actions_on_executor_epoch(actions_t *a, uint64_t epoch)
         LOGFI("executor epoch changed to %" PRIu64 ": re-sending %zu outstanding actions", epoch, strmap_size(a->table));
         resend_where(a, true);
     }
+}
+
+void actions_on_link_restored(actions_t *a)
+{
+    if (!a) return;
+    if (strmap_size(a->table)) {
+        LOGFI("connection to the broker made again: re-sending %zu outstanding actions", strmap_size(a->table));
+        resend_where(a, true);
+    }
+    if (a->query_sent && !a->report_received) actions_query_inflight(a);
 }
 
 void actions_tick(actions_t *a)
@@ -468,6 +487,7 @@ static void adopt_pending(actions_t *a, const msg_action_t *act)
         return;
     }
     count_add(a, p->owner);
+    p->adopted = true;
     p->sent_at = now_of(a);   /* the executor has it: wait before re-sending */
 }
 

@@ -5,7 +5,9 @@
  *   - the table of outstanding actions with their result callbacks, counted
  *     per owner key (a key stays "in sync" while it has any outstanding);
  *   - re-sending: every outstanding action when the ExecutorStatus epoch
- *     changes, and any action without a result for 30 s (creates carry
+ *     changes or the connection to the broker is made again (a killed
+ *     broker loses what it held), and any action without a result for 30 s
+ *     (creates carry
  *     their client-chosen name, deletes a uid precondition: re-sending is
  *     safe);
  *   - expectations raised by creates and deletes (unless CTRL_ACT_NO_EXPECT)
@@ -16,9 +18,10 @@
  *     of acting twice;
  *   - builders for the actions controllers issue, Events included, and the
  *     generateName-compatible name generator.
- * Result semantics: ok = 2xx, or 404 for DELETE (already gone). A result
- * with status 0 (no answer) or 504 for a CREATE leaves the expectation in
- * place (the object may exist: upstream does the same on timeouts).
+ * Result semantics: ok = 2xx, or 404 for DELETE (already gone). Every
+ * failed CREATE lowers its expectation, status 0 (outcome unknown) and 504
+ * included, as upstream counts any create error as not made: the owner's
+ * next sync decides again instead of waiting out the 5-minute expiry.
  *
  * Controllers use the ctrl_* functions (they take the runtime); actions_t
  * is the layer below, driven by runtime.c and by unit tests.
@@ -52,6 +55,8 @@ typedef struct {
     const char *reason;     /* "AlreadyExists", "Conflict", ... ("" if none) */
     const char *message;    /* server message ("" if none) */
     const json_t *object;   /* resulting object when the server sent one, else NULL */
+    char *const *causes;    /* the Status's details.causes[].reason, n_causes of them */
+    size_t n_causes;
     int verb;               /* KUBUS__V1__VERB__* */
     const char *resource, *ns, *name, *owner_key;
     uint64_t id;
@@ -110,6 +115,14 @@ uint64_t ctrl_update_status(ctrl_runtime_t *rt, const char *owner_key, const cha
 uint64_t ctrl_get(ctrl_runtime_t *rt, const char *owner_key, const char *resource, const char *ns,
                   const char *name, ctrl_result_fn cb, void *ud);
 
+/* Whether the failed result's Status names this cause (upstream's
+ * apierrors.HasStatusCause). */
+bool ctrl_result_has_cause(const ctrl_result_t *res, const char *cause);
+/* A create refused because its namespace is being deleted (the API's 403
+ * with cause NamespaceTerminating; the message says "because it is being
+ * terminated" too). Every create there fails alike. */
+bool ctrl_result_namespace_terminating(const ctrl_result_t *res);
+
 /* Records a Kubernetes Event about involved (any object with apiVersion,
  * kind, metadata). type "Normal"/"Warning", reason CamelCase, message
  * printf-style. Fire and forget (not counted against any key). 0 or -1. */
@@ -142,6 +155,10 @@ typedef struct {
     expectations_t *expectations;  /* borrowed; may be NULL */
     actions_send_fn send; void *send_ud;
     actions_idle_fn idle; void *idle_ud;
+    /* Called when an action adopted from an InflightReport fails: no
+     * callback of this life handles it, so its owner must sync again (the
+     * runtime re-queues it rate-limited). May be NULL. */
+    actions_idle_fn adopted_failed; void *adopted_failed_ud;
     actions_clock_fn clock; void *clock_ud;
     ctrl_runtime_t *rt;      /* handed to result callbacks */
 } actions_opts_t;
@@ -153,13 +170,22 @@ uint64_t actions_issue(actions_t *a, ctrl_action_spec_t *spec);
 size_t actions_outstanding(const actions_t *a, const char *owner_key);
 size_t actions_outstanding_total(const actions_t *a);
 
-/* A result arrived: runs the callback, lowers expectations on failure,
- * drops the action. Results for unknown ids (a previous life, or a
- * duplicate) only lower recovered expectations. */
+/* A result arrived: runs the callback, lowers expectations on failure
+ * (and asks for a resync of the owner of a failed adopted action), drops
+ * the action. Results for unknown ids (a duplicate, or a previous life's
+ * action the InflightReport did not list) are ignored: an expectation
+ * recovered from a pending action belongs to the adopted action, same id,
+ * and one recovered from a recent result is met by observation. */
 void actions_on_result(actions_t *a, const msg_result_t *r);
 /* An ExecutorStatus epoch: when it differs from the last one seen, every
  * outstanding action is re-sent. */
 void actions_on_executor_epoch(actions_t *a, uint64_t epoch);
+/* The connection to the broker was lost and made again: whatever was in
+ * the old broker (actions it held or forwarded, results and a report on
+ * their way back) may be gone, so every outstanding action is re-sent now
+ * (the executor absorbs duplicates by id), and the InflightQuery if no
+ * report came yet. */
+void actions_on_link_restored(actions_t *a);
 /* Re-sends actions without a result for ACTIONS_RESEND_MS, and those whose
  * send failed. Call from the loop. */
 void actions_tick(actions_t *a);

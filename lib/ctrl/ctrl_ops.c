@@ -92,6 +92,21 @@ uint64_t ctrl_get(ctrl_runtime_t *rt, const char *owner_key, const char *resourc
     return ctrl_action(rt, &sp);
 }
 
+bool ctrl_result_has_cause(const ctrl_result_t *res, const char *cause)
+{
+    for (size_t i = 0; res && cause && i < res->n_causes; i++)
+        if (res->causes[i] && strcmp(res->causes[i], cause) == 0) return true;
+    return false;
+}
+
+bool ctrl_result_namespace_terminating(const ctrl_result_t *res)
+{
+    if (!res || res->ok) return false;
+    if (ctrl_result_has_cause(res, "NamespaceTerminating")) return true;
+    /* an executor that does not pass causes on: the admission plugin's words */
+    return res->status == 403 && res->message && strstr(res->message, "because it is being terminated");
+}
+
 static json_t *involved_ref(const json_t *obj)
 {
     json_t *ref = json_object();

@@ -182,6 +182,14 @@ size_t expectations_pending_deletes(const expectations_t *e, const char *owner_k
     return r && !expired(e, r) ? strmap_size(r->deletes) : 0;
 }
 
+int64_t expectations_expires_in_ms(const expectations_t *e, const char *owner_key)
+{
+    record_t *r = e && owner_key ? strmap_get(e->owners, owner_key) : NULL;
+    if (!r || (strmap_size(r->creates) == 0 && strmap_size(r->deletes) == 0)) return -1;
+    uint64_t now = e->clock(e->clock_ud), age = now > r->raised_at ? now - r->raised_at : 0;
+    return age > EXPECTATIONS_TTL_MS ? 0 : (int64_t)(EXPECTATIONS_TTL_MS - age) + 1;   /* expired() is strict */
+}
+
 bool expectations_expects_create(const expectations_t *e, const char *create_id)
 {
     return e && create_id && strmap_has(e->create_owner, create_id);

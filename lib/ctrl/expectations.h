@@ -54,6 +54,9 @@ bool expectations_satisfied(expectations_t *e, const char *owner_key);
 /* Outstanding counts (0 when satisfied/expired). */
 size_t expectations_pending_creates(const expectations_t *e, const char *owner_key);
 size_t expectations_pending_deletes(const expectations_t *e, const char *owner_key);
+/* Ms until owner_key's record expires (0: it has; it is dropped by the next
+ * expectations_satisfied), or -1 when nothing is outstanding for it. */
+int64_t expectations_expires_in_ms(const expectations_t *e, const char *owner_key);
 /* Is this particular create / delete still expected? */
 bool expectations_expects_create(const expectations_t *e, const char *create_id);
 bool expectations_expects_delete(const expectations_t *e, const char *uid);

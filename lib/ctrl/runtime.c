@@ -12,6 +12,7 @@
 #include <zmq.h>
 
 #include "ctrl/kobj.h"
+#include "ctrl/linkwatch.h"
 #include "log.h"
 #include "strmap.h"
 #include "subscriber.h"
@@ -45,6 +46,7 @@ struct ctrl_runtime {
     const char *resource_names[MAX_RESOURCES + 1];
     subscriber_t *sub;
     void *dealer;
+    linkwatch_t *link;        /* reconnects of the dealer to the broker */
     workqueue_t *queue;
     expectations_t *exp;
     actions_t *actions;
@@ -55,6 +57,7 @@ struct ctrl_runtime {
     bool test_mode;
     bool test_ready;
     uint64_t test_unix_ms;    /* 0: real clock */
+    uint64_t test_mono_ms;    /* 0: real monotonic clock (work queue, expectations, actions) */
     uint64_t syncs;
     actions_send_fn test_send;
     void *test_send_ud;
@@ -94,6 +97,15 @@ uint64_t ctrl_now_unix_ms(const ctrl_runtime_t *rt)
 }
 int64_t ctrl_now_unix(const ctrl_runtime_t *rt) { return (int64_t)(ctrl_now_unix_ms(rt) / 1000u); }
 void ctrl_test_set_unix_ms(ctrl_runtime_t *rt, uint64_t ms) { if (rt) rt->test_unix_ms = ms; }
+
+/* The monotonic clock of the queue, the expectations and the actions: one
+ * clock, so a test can move all three past a timeout at once. */
+static uint64_t mono_ms(void *ud)
+{
+    const ctrl_runtime_t *rt = ud;
+    return rt->test_mono_ms ? rt->test_mono_ms : now_mono_ms();
+}
+void ctrl_test_set_mono_ms(ctrl_runtime_t *rt, uint64_t ms) { if (rt) rt->test_mono_ms = ms; }
 
 void ctrl_enqueue(ctrl_runtime_t *rt, const char *key)
 {
@@ -259,6 +271,10 @@ static void on_idle(const char *owner_key, void *ud)
     workqueue_done(rt->queue, owner_key);
 }
 
+/* A failed action of the previous life (adopted from the InflightReport):
+ * as upstream returns a sync's error, the owner syncs again with back-off. */
+static void on_adopted_failed(const char *owner_key, void *ud) { ctrl_enqueue_rate_limited(ud, owner_key); }
+
 static bool caches_consistent(const ctrl_runtime_t *rt);
 
 /* Has the cache already shown what this action did? Before the caches are
@@ -331,6 +347,17 @@ static void trim_after_snapshot(ctrl_runtime_t *rt)
     malloc_trim(0);
 }
 
+/* Expectations still outstanding after a sync end by observation, by a
+ * failed result, or by expiry; only the first two queue the key. Expiry
+ * must too, or an owner whose awaited event never comes (an object created
+ * and deleted before our informer saw it) waits for an unrelated event
+ * past the 5 minutes. A key already waiting keeps the earlier time. */
+static void sync_at_expiry(ctrl_runtime_t *rt, const char *key)
+{
+    int64_t ms = expectations_expires_in_ms(rt->exp, key);
+    if (ms >= 0) ctrl_enqueue_after(rt, key, (uint64_t)ms);
+}
+
 static int run_syncs(ctrl_runtime_t *rt)
 {
     int ran = 0;
@@ -346,6 +373,7 @@ static int run_syncs(ctrl_runtime_t *rt)
         release_parsed(rt);   /* the sync's borrowed objects end with it */
         rt->syncs++;
         ran++;
+        sync_at_expiry(rt, key);
         bool failed = rc < 0 || (held && strmap_get(rt->held, key) == HELD_FAILED);
         if (rc < 0) workqueue_add_rate_limited(rt->queue, key);
         if (held && actions_outstanding(rt->actions, key) > 0) {
@@ -385,13 +413,15 @@ static int init_common(ctrl_runtime_t *rt, const ctrl_config_t *cfg, int max_act
     }
     rt->resource_names[rt->n_slots] = NULL;
     workqueue_opts_t wo = { .max_active = max_active, .base_delay_ms = cfg->rate_limit.base_delay_ms,
-                            .max_delay_ms = cfg->rate_limit.max_delay_ms, .no_bucket = cfg->rate_limit.no_bucket };
+                            .max_delay_ms = cfg->rate_limit.max_delay_ms, .no_bucket = cfg->rate_limit.no_bucket,
+                            .clock = mono_ms, .clock_ud = rt };
     rt->queue = workqueue_new(&wo);
-    rt->exp = expectations_new(NULL, NULL);
+    rt->exp = expectations_new(mono_ms, rt);
     rt->held = strmap_new(NULL);
     actions_opts_t ao = { .controller = cfg->controller, .shard = shard, .generation = generation,
                           .expectations = rt->exp, .send = dealer_send, .send_ud = rt,
-                          .idle = on_idle, .idle_ud = rt, .rt = rt };
+                          .idle = on_idle, .idle_ud = rt,
+                          .adopted_failed = on_adopted_failed, .adopted_failed_ud = rt, .clock = mono_ms, .clock_ud = rt, .rt = rt };
     rt->actions = actions_new(&ao);
     return rt->queue && rt->exp && rt->held && rt->actions ? 0 : -1;
 }
@@ -405,12 +435,11 @@ static int open_dealer(ctrl_runtime_t *rt, const worker_opts_t *o)
     int zero = 0;
     zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
     if (zmq_setsockopt(s, ZMQ_ROUTING_ID, id, strlen(id)) < 0) { zmq_close(s); return -1; }
+    rt->dealer = s;   /* closed by ctrl_runtime_destroy from here on */
     char ep[512];
-    if (bus_endpoint(&o->bus, BUS_EP_ACTIONS, ep, sizeof ep) < 0 || zmq_connect(s, ep) < 0) {
-        zmq_close(s);
-        return -1;
-    }
-    rt->dealer = s;
+    /* watched from before the connect, so the first handshake is known */
+    rt->link = linkwatch_new(worker_zctx(rt->w), s);
+    if (!rt->link || bus_endpoint(&o->bus, BUS_EP_ACTIONS, ep, sizeof ep) < 0 || zmq_connect(s, ep) < 0) return -1;
     return 0;
 }
 
@@ -462,6 +491,7 @@ void ctrl_runtime_destroy(ctrl_runtime_t **rtp)
     if (!rtp || !*rtp) return;
     ctrl_runtime_t *rt = *rtp;
     subscriber_destroy(&rt->sub);
+    linkwatch_destroy(&rt->link);
     if (rt->dealer) zmq_close(rt->dealer);
     actions_destroy(&rt->actions);
     expectations_destroy(&rt->exp);
@@ -498,14 +528,19 @@ int ctrl_run(ctrl_runtime_t *rt)
     actions_query_inflight(rt->actions);
     while (worker_tick(rt->w)) {
         zmq_pollitem_t items[8];
-        int n = subscriber_poll_items(rt->sub, items, 7);
+        int n = subscriber_poll_items(rt->sub, items, 6);
         if (n < 0) n = 0;
-        items[n] = (zmq_pollitem_t){ .socket = rt->dealer, .events = ZMQ_POLLIN };
-        if (zmq_poll(items, n + 1, poll_timeout(rt)) < 0 && errno != EINTR) {
+        items[n++] = (zmq_pollitem_t){ .socket = rt->dealer, .events = ZMQ_POLLIN };
+        items[n++] = (zmq_pollitem_t){ .socket = linkwatch_socket(rt->link), .events = ZMQ_POLLIN };
+        if (zmq_poll(items, n, poll_timeout(rt)) < 0 && errno != EINTR) {
             LOGE("zmq_poll failed", "error", strerror(errno));
             return 1;
         }
         if (subscriber_process(rt->sub) < 0) LOGFW("subscriber socket error: %s", strerror(errno));
+        if (linkwatch_process(rt->link) > 0) {
+            LOGV(1, "actions socket connected to the broker again", "controller", rt->controller);
+            actions_on_link_restored(rt->actions);
+        }
         drain_dealer(rt);
         subscriber_tick(rt->sub, now_mono_ms());
         actions_tick(rt->actions);
@@ -529,6 +564,11 @@ int ctrl_test_apply(ctrl_runtime_t *rt, const char *resource, json_t **obj, bool
     }
     apply_event(rt, resource, obj, NULL, 0, deleted);
     return 0;
+}
+
+void ctrl_test_report(ctrl_runtime_t *rt, const Kubus__V1__InflightReport *rep)
+{
+    if (rt) actions_on_report(rt->actions, rep, seen_in_cache, rt);
 }
 
 void ctrl_test_mark_ready(ctrl_runtime_t *rt)

@@ -16,7 +16,10 @@
  *     outstanding actions all have results; at most --concurrent-syncs keys
  *     are in sync at once; a key added meanwhile is synced again after;
  *   - sync returning < 0 re-queues the key rate-limited (cfg.rate_limit);
- *     0 forgets its failures.
+ *     0 forgets its failures;
+ *   - a key whose expectations are still outstanding after its sync is
+ *     synced again when they expire (no event needed), and an action
+ *     adopted from the InflightReport that fails re-queues its owner.
  * worker_tick() is called at least every 250 ms.
  *
  * A controller process does not build or run the runtime itself: its main.c
@@ -115,6 +118,12 @@ void ctrl_test_mark_ready(ctrl_runtime_t *rt);
 int ctrl_test_step(ctrl_runtime_t *rt);
 /* Fixes the wall clock ctrl_now_unix* answers (0: the real clock again). */
 void ctrl_test_set_unix_ms(ctrl_runtime_t *rt, uint64_t unix_ms);
+/* Fixes the monotonic clock of the work queue, the expectations and the
+ * actions (0: the real one again). Move it forward only. */
+void ctrl_test_set_mono_ms(ctrl_runtime_t *rt, uint64_t mono_ms);
+/* Feeds an InflightReport as the actions socket would (the cache decides
+ * what the report's actions already did). */
+void ctrl_test_report(ctrl_runtime_t *rt, const Kubus__V1__InflightReport *rep);
 actions_t *ctrl_actions(ctrl_runtime_t *rt);
 
 #endif

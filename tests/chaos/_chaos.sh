@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Sourced by the chaos tests for the Job, StatefulSet and DaemonSet
-# controllers (after tests/e2e/lib.sh and tests/e2e/kubus.sh): the kill loop,
+# controllers and the fast ReplicaSet one (after tests/e2e/lib.sh and
+# tests/e2e/kubus.sh): the kill loop,
 # a cheap API list for background watchers, and per-name views of the API
 # server's audit log.
 #   chaos_kubus_start FLAGS start kubus with FLAGS (kubus_start), or, on a cluster
@@ -8,9 +9,12 @@
 #                           controllers: the yardstick), nothing; CHAOS_UPSTREAM=1
 #                           then, and chaos_start kills nothing
 #   chaos_side              "kubus", or "upstream, no kills"
-#   chaos_start VICTIM...   every second SIGKILL one random running worker of
-#                           those named (kubus_worker_pid); "unix-time victim"
-#                           lines go to $CHAOS_KILLS; stopped on exit.
+#   chaos_start [--period=S] VICTIM...
+#                           every S seconds (default 1; 0.5 for the fast
+#                           tests, any positive decimal) SIGKILL one random
+#                           running worker of those named (kubus_worker_pid);
+#                           "unix-time.ms victim" lines go to $CHAOS_KILLS;
+#                           stopped on exit.
 #   chaos_stop              stop the kill loop (waits for it)
 #   chaos_kill_count        kills so far
 #   chaos_kills_by_victim P "P: killed VICTIM xN" lines, one per victim
@@ -49,15 +53,22 @@ chaos_side() {
 _chaos_loop() {
   local v pid
   while :; do
-    sleep 1
+    sleep "$_chaos_period"
     v=${_chaos_victims[RANDOM % ${#_chaos_victims[@]}]}
     pid=$(kubus_worker_pid "$v" 2>/dev/null || true)
-    [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null && echo "$(date +%s) $v" >>"$CHAOS_KILLS"
+    [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null && echo "$(date +%s.%3N) $v" >>"$CHAOS_KILLS"
   done
 }
 
 chaos_start() {
   ((CHAOS_UPSTREAM == 0)) || return 0
+  _chaos_period=1
+  case "${1:-}" in
+    --period=*) _chaos_period=${1#--period=}; shift ;;
+  esac
+  [[ $_chaos_period =~ ^[0-9]+(\.[0-9]+)?$ ]] && [[ ! $_chaos_period =~ ^0+(\.0+)?$ ]] ||
+    fail "chaos_start: the period must be a positive number of seconds, not '$_chaos_period'"
+  (($# > 0)) || fail "chaos_start: no victims named"
   _chaos_victims=("$@")
   _chaos_loop &
   _chaos_pid=$!

@@ -23,6 +23,7 @@ typedef struct {
     char idle_key[64];
     int results;
     bool last_ok;
+    int adopted_failed;
 } rec_t;
 
 static int rec_send(const uint8_t *buf, size_t len, void *ud)
@@ -52,6 +53,13 @@ static void rec_idle(const char *key, void *ud)
     snprintf(r->idle_key, sizeof r->idle_key, "%s", key);
 }
 
+static void rec_adopted_failed(const char *key, void *ud)
+{
+    rec_t *r = ud;
+    r->adopted_failed++;
+    assert_string_equal(key, "ns/rs");
+}
+
 static void rec_cb(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
 {
     (void)rt;
@@ -64,7 +72,7 @@ static actions_t *newa(rec_t *r, expectations_t *e)
 {
     actions_opts_t o = { .controller = "replicaset", .generation = 3, .expectations = e,
                          .send = rec_send, .send_ud = r, .idle = rec_idle, .idle_ud = r,
-                         .clock = fake_clock };
+                         .adopted_failed = rec_adopted_failed, .adopted_failed_ud = r, .clock = fake_clock };
     actions_t *a = actions_new(&o);
     assert_non_null(a);
     return a;
@@ -139,10 +147,16 @@ static void test_delete_and_unknown_outcome(void **state)
     result(a, id, KUBUS__V1__VERB__DELETE, 403);       /* failed: lowered */
     assert_false(r.last_ok);
     assert_false(expectations_expects_delete(e, "uid-p"));
+    /* a create without a known outcome (0) or timed out (504) counts as not
+     * made, as upstream's: lowered, so the owner's next sync can act */
     id = create(a, &r, "rs-ccccc");
-    result(a, id, KUBUS__V1__VERB__CREATE, 0);         /* no answer: may exist, keep */
+    result(a, id, KUBUS__V1__VERB__CREATE, 0);
     assert_false(r.last_ok);
-    assert_true(expectations_expects_create(e, "pods/ns/rs-ccccc"));
+    assert_false(expectations_expects_create(e, "pods/ns/rs-ccccc"));
+    id = create(a, &r, "rs-ddddd");
+    result(a, id, KUBUS__V1__VERB__CREATE, 504);
+    assert_false(expectations_expects_create(e, "pods/ns/rs-ddddd"));
+    assert_true(expectations_satisfied(e, "ns/rs"));
     /* malformed specs are refused */
     ctrl_action_spec_t bad = { .verb = KUBUS__V1__VERB__PATCH, .resource = "pods", .owner_key = "k" };
     assert_int_equal(actions_issue(a, &bad), 0);
@@ -172,6 +186,33 @@ static void test_resend(void **state)
     result(a, id, KUBUS__V1__VERB__CREATE, 201);
     assert_int_equal(actions_outstanding_total(a), 0);
     assert_int_equal(actions_next_due_ms(a), -1);
+    actions_destroy(&a);
+}
+
+/* A killed broker takes the actions it held and the results on their way:
+ * once the connection is made again, everything outstanding goes again at
+ * once (same ids), and the InflightQuery if no report came, instead of
+ * waiting out the 30 s re-send timer. */
+static void test_resend_on_link_restored(void **state)
+{
+    (void)state;
+    rec_t r = { 0 };
+    actions_t *a = newa(&r, NULL);
+    actions_query_inflight(a);
+    uint64_t id = create(a, &r, "rs-fffff");
+    assert_int_equal(r.sent, 2);
+    actions_on_link_restored(a);
+    assert_int_equal(r.sent, 4);                       /* the create and the query */
+    Kubus__V1__InflightReport rep;
+    kubus__v1__inflight_report__init(&rep);
+    rep.controller = "replicaset";
+    actions_on_report(a, &rep, NULL, NULL);
+    actions_on_link_restored(a);
+    assert_int_equal(r.sent, 5);                       /* the create only: the report came */
+    assert_int_equal(r.last_id, id);
+    result(a, id, KUBUS__V1__VERB__CREATE, 201);
+    actions_on_link_restored(a);
+    assert_int_equal(r.sent, 5);                       /* nothing outstanding */
     actions_destroy(&a);
 }
 
@@ -252,6 +293,11 @@ static void test_inflight_report(void **state)
     result(a, pend.id, KUBUS__V1__VERB__CREATE, 500);
     assert_false(expectations_expects_create(e, "pods/ns/rs-old01"));
     assert_int_equal(r.idle, 1);
+    /* no callback of ours handles it: the owner is asked to sync again */
+    assert_int_equal(r.adopted_failed, 1);
+    uint64_t own = create(a, &r, "rs-own01");
+    result(a, own, KUBUS__V1__VERB__CREATE, 500);      /* ours: its callback decides */
+    assert_int_equal(r.adopted_failed, 1);
     actions_destroy(&a);
     expectations_destroy(&e);
 }
@@ -404,6 +450,7 @@ int main(void)
         cmocka_unit_test(test_ids_and_counts),
         cmocka_unit_test(test_delete_and_unknown_outcome),
         cmocka_unit_test(test_resend),
+        cmocka_unit_test(test_resend_on_link_restored),
         cmocka_unit_test(test_inflight_report),
         cmocka_unit_test(test_inflight_report_created_then_deleted),
         cmocka_unit_test(test_inflight_report_recheck_deletes),

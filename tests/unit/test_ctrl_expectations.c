@@ -42,9 +42,13 @@ static void test_expiry(void **state)
     (void)state;
     expectations_t *e = expectations_new(fake_clock, NULL);
     expectations_expect_create(e, "ns/rs", "pods/ns/x");
+    assert_int_equal(expectations_expires_in_ms(e, "ns/rs"), EXPECTATIONS_TTL_MS + 1);
+    assert_int_equal(expectations_expires_in_ms(e, "ns/other"), -1);
     fake_now += EXPECTATIONS_TTL_MS;
     assert_false(expectations_satisfied(e, "ns/rs"));   /* exactly 5 min: not yet */
+    assert_int_equal(expectations_expires_in_ms(e, "ns/rs"), 1);
     fake_now += 1;
+    assert_int_equal(expectations_expires_in_ms(e, "ns/rs"), 0);
     assert_true(expectations_satisfied(e, "ns/rs"));    /* expired: dropped */
     assert_false(expectations_expects_create(e, "pods/ns/x"));
     assert_null(expectations_observe_create(e, "pods/ns/x"));

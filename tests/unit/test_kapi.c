@@ -81,6 +81,21 @@ static void test_status(void **state)
     assert_string_equal(st.reason, "Expired");
     assert_string_equal(st.status, "Failure");
     assert_string_equal(st.message, "too old resource version: 1 (2345)");
+    assert_int_equal(st.n_causes, 0);
+    /* the NamespaceLifecycle admission plugin's refusal: the cause types */
+    const char *nsterm = "{\"kind\":\"Status\",\"status\":\"Failure\",\"reason\":\"Forbidden\",\"code\":403,"
+                         "\"message\":\"pods \\\"x\\\" is forbidden: unable to create new content in namespace ns because "
+                         "it is being terminated\",\"details\":{\"name\":\"x\",\"kind\":\"pods\",\"causes\":["
+                         "{\"reason\":\"NamespaceTerminating\",\"message\":\"namespace ns is being terminated\","
+                         "\"field\":\"metadata.namespace\"},{\"message\":\"no reason\"},{\"reason\":7}]}}";
+    assert_int_equal(khttp_parse_status(nsterm, strlen(nsterm), &st), 0);
+    assert_int_equal(st.n_causes, 1);
+    assert_string_equal(st.causes[0], "NamespaceTerminating");
+    const char *many = "{\"kind\":\"Status\",\"details\":{\"causes\":[{\"reason\":\"a\"},{\"reason\":\"b\"},"
+                       "{\"reason\":\"c\"},{\"reason\":\"d\"},{\"reason\":\"e\"}]}}";
+    assert_int_equal(khttp_parse_status(many, strlen(many), &st), 0);
+    assert_int_equal(st.n_causes, KHTTP_STATUS_CAUSES);
+    assert_string_equal(st.causes[3], "d");
     const char *notstatus = "{\"kind\":\"Pod\",\"code\":1}";
     assert_int_equal(khttp_parse_status(notstatus, strlen(notstatus), &st), -1);
     const char *html = "<html><body>502 Bad Gateway</body></html>";

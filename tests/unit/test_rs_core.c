@@ -163,6 +163,18 @@ static void test_slow_start(void **state)
     assert_int_equal(s.failed, 1);
     assert_int_equal(s.skipped, 17);
     assert_int_equal(rs_slowstart_next(&s), 0);
+    /* a stop (namespace terminating) ends the plan without a failure */
+    rs_slowstart_init(&s, 20);
+    assert_int_equal(rs_slowstart_next(&s), 1);
+    rs_slowstart_result(&s, true);
+    assert_int_equal(rs_slowstart_next(&s), 2);
+    rs_slowstart_stop(&s);
+    assert_false(rs_slowstart_done(&s));
+    rs_slowstart_result(&s, true);
+    assert_true(rs_slowstart_done(&s));
+    assert_int_equal(s.failed, 0);
+    assert_int_equal(s.skipped, 17);
+    assert_int_equal(rs_slowstart_next(&s), 0);
     rs_slowstart_init(&s, 0);
     assert_true(rs_slowstart_done(&s));
     assert_int_equal(rs_slowstart_next(&s), 0);

@@ -15,6 +15,7 @@
 #include "ctrl/runtime.h"
 #include "ctrl_fixture.h"
 #include "rs_sync.h"
+#include "worker.h"
 
 /* The actions the controller sent since the last fx_reset. */
 static fx_sent_t sent;
@@ -209,6 +210,218 @@ static void test_failures_back_off(void **state)
     }
 }
 
+/* ---- lost answers: the owner must not wait for the 5-minute expiry ------------ */
+
+/* Moves the runtime's monotonic clock (queue, expectations, actions). */
+static uint64_t mono;
+static void clock_start(ctrl_runtime_t *rt)
+{
+    mono = now_mono_ms();
+    ctrl_test_set_mono_ms(rt, mono);
+}
+static void clock_advance(ctrl_runtime_t *rt, uint64_t ms)
+{
+    mono += ms;
+    ctrl_test_set_mono_ms(rt, mono);
+}
+
+/* Steps the runtime for up to `ms` of fake time, 5 ms at a time, until it
+ * has sent `want` creates in all; returns the creates sent. */
+static int step_until_creates(ctrl_runtime_t *rt, int want, uint64_t ms)
+{
+    for (uint64_t t = 0; t <= ms && fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL) < want; t += 5) {
+        ctrl_test_step(rt);
+        clock_advance(rt, 5);
+    }
+    return fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL);
+}
+
+/* A create the executor answered without knowing its outcome (status 0:
+ * the request failed and the lookup could not tell; 504: every attempt
+ * timed out). Upstream counts a create that returned an error as not made
+ * and retries on the next sync; waiting to observe it would hold the owner
+ * for 5 minutes. */
+static void lost_create_answer(fx_t *fx, uint32_t status)
+{
+    clock_start(fx->rt);
+    put_rs(fx->rt, 3, "1", "{\"replicas\":0,\"observedGeneration\":1,\"terminatingReplicas\":0}");
+    assert_int_equal(ctrl_test_step(fx->rt), 1);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 1);
+    fx_answer(fx->rt, fx_nth(&sent, KUBUS__V1__VERB__CREATE, NULL, 0), status);
+    assert_true(expectations_satisfied(ctrl_expectations(fx->rt), "ns/web"));
+    fx_answer_verb(fx->rt, &sent, KUBUS__V1__VERB__UPDATE_STATUS, 200);
+    /* the next sync (after the failure's back-off) creates again */
+    assert_int_equal(step_until_creates(fx->rt, 2, 1000), 2);
+    assert_int_equal(expectations_pending_creates(ctrl_expectations(fx->rt), "ns/web"), 1);
+}
+
+static void test_create_without_answer_retried(void **state) { lost_create_answer(*state, 0); }
+static void test_create_timed_out_retried(void **state) { lost_create_answer(*state, 504); }
+
+/* A create of the previous life as the InflightReport lists it: pending at
+ * the executor, body and all. */
+static msg_action_t *prev_create(msg_action_t *a, uint64_t id, const char *name)
+{
+    static char bodies[4][512];
+    char *body = bodies[id % 4];
+    snprintf(body, sizeof bodies[0],
+             "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\",\"namespace\":\"ns\","
+             "\"generateName\":\"web-\",\"labels\":{\"app\":\"web\"},\"ownerReferences\":[{\"apiVersion\":"
+             "\"apps/v1\",\"kind\":\"ReplicaSet\",\"name\":\"web\",\"uid\":\"rs-uid\",\"controller\":true}]}}",
+             name);
+    kubus__v1__action__init(a);
+    a->id = id;
+    a->controller = "replicaset";
+    a->verb = KUBUS__V1__VERB__CREATE;
+    a->resource = "pods";
+    a->namespace_ = "ns";
+    a->name = (char *)name;
+    a->owner_key = "ns/web";
+    a->body.data = (uint8_t *)body;
+    a->body.len = strlen(body);
+    return a;
+}
+
+/* A restarted controller: the report says two creates of its previous life
+ * are still pending at the executor, so it waits for them instead of
+ * creating again. Their answers then say they were not made (a failure or
+ * an unknown outcome): nothing else will ever show up for the owner (no
+ * callback of this life handles them, no pod event comes), so the owner
+ * must sync again and create them itself. */
+static void recovered_creates_fail(fx_t *fx, uint32_t status)
+{
+    clock_start(fx->rt);
+    put_rs(fx->rt, 3, "1", "{\"replicas\":1,\"fullyLabeledReplicas\":1,\"readyReplicas\":1,"
+                           "\"availableReplicas\":1,\"observedGeneration\":1,\"terminatingReplicas\":0}");
+    json_t *p = running_pod("web-live1", "u-live1", "n1", true);
+    ctrl_test_apply(fx->rt, "pods", &p, false);
+    msg_action_t a1, a2;
+    msg_action_t *pa[] = { prev_create(&a1, 7ull << 40 | 1, "web-prev1"), prev_create(&a2, 7ull << 40 | 2, "web-prev2") };
+    Kubus__V1__InflightReport rep;
+    kubus__v1__inflight_report__init(&rep);
+    rep.controller = "replicaset";
+    rep.n_pending = 2;
+    rep.pending = pa;
+    ctrl_test_report(fx->rt, &rep);
+    assert_int_equal(expectations_pending_creates(ctrl_expectations(fx->rt), "ns/web"), 2);
+    fx_reset(&sent);
+    ctrl_test_step(fx->rt);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 0);   /* waits for the two */
+    fx_action_t prev[2] = { { .id = a1.id, .verb = KUBUS__V1__VERB__CREATE },
+                            { .id = a2.id, .verb = KUBUS__V1__VERB__CREATE } };
+    fx_answer(fx->rt, &prev[0], status);
+    fx_answer(fx->rt, &prev[1], status);
+    assert_true(expectations_satisfied(ctrl_expectations(fx->rt), "ns/web"));
+    fx_answer_verb(fx->rt, &sent, KUBUS__V1__VERB__UPDATE_STATUS, 200);
+    assert_int_equal(step_until_creates(fx->rt, 1, 1000), 1);               /* slow start: 1 of the 2 */
+}
+
+static void test_recovered_creates_without_answer(void **state) { recovered_creates_fail(*state, 0); }
+static void test_recovered_creates_refused(void **state) { recovered_creates_fail(*state, 403); }
+
+/* A create that succeeded but whose pod never shows up (deleted by someone
+ * else before our informer saw it): the expectation expires after 5
+ * minutes as upstream's does, and the owner is synced again then, with no
+ * event needed to wake it. */
+static void test_expectations_expire_into_a_sync(void **state)
+{
+    fx_t *fx = *state;
+    clock_start(fx->rt);
+    put_rs(fx->rt, 1, "1", "{\"replicas\":0,\"observedGeneration\":1,\"terminatingReplicas\":0}");
+    ctrl_test_step(fx->rt);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 1);
+    fx_answer_pending(fx->rt, &sent, 200);
+    clock_advance(fx->rt, EXPECTATIONS_TTL_MS - 1000);
+    ctrl_test_step(fx->rt);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 1);   /* still waiting */
+    clock_advance(fx->rt, 2000);
+    assert_int_equal(ctrl_test_step(fx->rt), 1);                           /* expired: synced again */
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 2);
+}
+
+/* The namespace is being deleted: its API refuses every create with 403
+ * and cause NamespaceTerminating. Upstream counts that as no error (no
+ * FailedCreate Event, no ReplicaFailure, no retry); the batch's later
+ * creates are not issued either, whatever order the batch's answers come
+ * in. */
+static void test_namespace_terminating_stops_quietly(void **state)
+{
+    fx_t *fx = *state;
+    clock_start(fx->rt);
+    put_rs(fx->rt, 9, "1", "{\"replicas\":0,\"observedGeneration\":1,\"terminatingReplicas\":0}");
+    ctrl_test_step(fx->rt);
+    fx_answer_verb(fx->rt, &sent, KUBUS__V1__VERB__UPDATE_STATUS, 200);
+    fx_answer(fx->rt, fx_nth(&sent, KUBUS__V1__VERB__CREATE, NULL, 0), 201);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 3);   /* batch 2 */
+    /* known by its cause (the message need not say so) */
+    fx_answer_status(fx->rt, fx_nth(&sent, KUBUS__V1__VERB__CREATE, NULL, 1), 403, "Forbidden",
+                     "pods \"web-x\" is forbidden: refused", "NamespaceTerminating");
+    fx_answer(fx->rt, fx_nth(&sent, KUBUS__V1__VERB__CREATE, NULL, 2), 201);
+    assert_int_equal(fx_event(&sent, "FailedCreate", NULL), 0);
+    assert_int_equal(workqueue_num_requeues(ctrl_queue(fx->rt), "ns/web"), 0);
+    for (int i = 0; i < 200; i++) {                                          /* 1 s: nothing more */
+        assert_int_equal(ctrl_test_step(fx->rt), 0);
+        clock_advance(fx->rt, 5);
+    }
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 3);
+    /* the refused create is not awaited: only the two made are */
+    assert_int_equal(expectations_pending_creates(ctrl_expectations(fx->rt), "ns/web"), 2);
+}
+
+/* Without the cause (an older executor), the admission plugin's words. */
+static void test_namespace_terminating_by_message(void **state)
+{
+    fx_t *fx = *state;
+    clock_start(fx->rt);
+    put_rs(fx->rt, 9, "1", "{\"replicas\":0,\"observedGeneration\":1,\"terminatingReplicas\":0}");
+    ctrl_test_step(fx->rt);
+    fx_answer_status(fx->rt, fx_nth(&sent, KUBUS__V1__VERB__CREATE, NULL, 0), 403, "Forbidden",
+                     "pods \"web-x\" is forbidden: unable to create new content in namespace ns because it is "
+                     "being terminated", NULL);
+    assert_int_equal(fx_event(&sent, "FailedCreate", NULL), 0);
+    assert_int_equal(workqueue_num_requeues(ctrl_queue(fx->rt), "ns/web"), 0);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 1);
+}
+
+/* The last status write sent, or NULL. */
+static const json_t *last_status(void)
+{
+    const fx_action_t *st = fx_last(&sent, KUBUS__V1__VERB__UPDATE_STATUS);
+    return st ? kobj_get(st->body, "status") : NULL;
+}
+
+/* Upstream's DeletePod records the Event "Error deleting: <err>" and
+ * returns "unable to delete pods: <err>", which calculateStatus puts in the
+ * ReplicaFailure condition (reason FailedDelete). */
+static void test_failed_delete_wording(void **state)
+{
+    fx_t *fx = *state;
+    clock_start(fx->rt);
+    const char *status = "{\"replicas\":2,\"fullyLabeledReplicas\":2,\"readyReplicas\":2,\"availableReplicas\":2,"
+                         "\"observedGeneration\":1,\"terminatingReplicas\":0}";
+    put_rs(fx->rt, 1, "2", status);
+    json_t *p = running_pod("a", "ua", "n1", true);
+    ctrl_test_apply(fx->rt, "pods", &p, false);
+    p = running_pod("b", "ub", "n2", true);
+    ctrl_test_apply(fx->rt, "pods", &p, false);
+    fx_reset(&sent);
+    ctrl_test_step(fx->rt);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__DELETE, NULL), 1);
+    fx_answer_status(fx->rt, fx_find(&sent, KUBUS__V1__VERB__DELETE, NULL), 500, "InternalError",
+                     "etcdserver: request timed out", NULL);
+    assert_true(fx_has_event(&sent, "FailedDelete", "Error deleting: etcdserver: request timed out"));
+    fx_answer_verb(fx->rt, &sent, KUBUS__V1__VERB__UPDATE_STATUS, 200);
+    for (int i = 0; i < 200 && !kobj_get(last_status(), "conditions"); i++) {
+        ctrl_test_step(fx->rt);
+        clock_advance(fx->rt, 5);
+    }
+    json_t *cond = json_array_get(kobj_get(last_status(), "conditions"), 0);
+    assert_non_null(cond);
+    assert_string_equal(kobj_str(cond, "type"), "ReplicaFailure");
+    assert_string_equal(kobj_str(cond, "reason"), "FailedDelete");
+    assert_string_equal(kobj_str(cond, "message"), "unable to delete pods: etcdserver: request timed out");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -217,6 +430,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_status_only_when_changed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_spec, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failures_back_off, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_without_answer_retried, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_timed_out_retried, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recovered_creates_without_answer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recovered_creates_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expectations_expire_into_a_sync, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_namespace_terminating_stops_quietly, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_namespace_terminating_by_message, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_delete_wording, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -147,6 +147,24 @@ void fx_answer_with(ctrl_runtime_t *rt, const fx_action_t *s, uint32_t status, c
     free(text);
 }
 
+void fx_answer_status(ctrl_runtime_t *rt, const fx_action_t *s, uint32_t status, const char *reason,
+                      const char *message, const char *cause)
+{
+    msg_result_t r;
+    kubus__v1__action_result__init(&r);
+    r.id = s->id;
+    r.status = status;
+    r.verb = s->verb;
+    r.reason = (char *)(reason ? reason : "");
+    r.message = (char *)(message ? message : "");
+    char *causes[1] = { (char *)cause };
+    if (cause) {
+        r.causes = causes;
+        r.n_causes = 1;
+    }
+    actions_on_result(ctrl_actions(rt), &r);
+}
+
 void fx_answer(ctrl_runtime_t *rt, const fx_action_t *s, uint32_t status)
 {
     fx_answer_with(rt, s, status, NULL, NULL);

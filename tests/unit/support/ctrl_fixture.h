@@ -64,6 +64,10 @@ void fx_answer(ctrl_runtime_t *rt, const fx_action_t *s, uint32_t status);
  * (NULL: none). */
 void fx_answer_with(ctrl_runtime_t *rt, const fx_action_t *s, uint32_t status, const char *reason,
                     const json_t *object);
+/* A failure as the executor passes an API Status on: status, reason,
+ * message and one cause type (NULL: none). */
+void fx_answer_status(ctrl_runtime_t *rt, const fx_action_t *s, uint32_t status, const char *reason,
+                      const char *message, const char *cause);
 /* Answers every not yet fx_answer_pending-answered non-event action with
  * status (a create's 200 becomes 201) and marks it answered. */
 void fx_answer_pending(ctrl_runtime_t *rt, fx_sent_t *log, uint32_t status);
