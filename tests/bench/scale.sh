@@ -111,6 +111,9 @@ scale_measure() {
   res "scale_${side}_sync_seconds: $(secs_since "$t0") s (until 2 s of quiet)"
   res "scale_${side}_sync_cpu: $(ticks_to_s $((quiet - c0))) s"
   pids=$(eval "$pids_cmd")
+  local p by=
+  for p in $pids; do by+=" $(cat /proc/"$p"/comm 2>/dev/null)=$(ticks_to_s "$(cpu_ticks "$p")")"; done
+  res "scale_${side}_sync_cpu_by_process_s:$by"
   res "scale_${side}_processes: $(wc -w <<<"$pids")"
   # shellcheck disable=SC2086
   res "scale_${side}_pss: $(pss_kib $pids) KiB"
@@ -142,7 +145,7 @@ worker_pid() { # worker_pid SUP NAME: the supervisor's child running kubus-NAME 
 ready_us() {
   local line
   line=$(grep -F " $2 " "$1" | grep -m1 "controller ready") || return 1
-  klog_us "${line%% *}"
+  klog_us "${line:0:21}"
 }
 
 scale_restarts() { # kubus only: kill -> ready of each pod-caching controller
