@@ -23,9 +23,9 @@
 #include "ctrl/kobj.h"
 #include "log.h"
 #include "strmap.h"
-#include "sts_claims.h"
 #include "sts_plan.h"
 #include "sts_pod.h"
+#include "sts_pvc.h"
 #include "sts_revision.h"
 #include "sts_spec.h"
 
