@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ctrl/claim.h"
 #include "ctrl/runtime.h"
 #include "ds_core.h"
 #include "ds_sync.h"
@@ -25,6 +26,8 @@
 
 #define DS_KIND "DaemonSet"
 
+/* DaemonSets as owners of pods and ControllerRevisions (ds_route.c). */
+extern const ctrl_owner_t ds_owner;
 
 typedef struct {
     char *uid;
@@ -32,11 +35,11 @@ typedef struct {
     ds_slowstart_t plan;
     json_t *plan_nodes;     /* node names still to create on, in order */
     char *plan_hash;
-    json_t *adopt;          /* [resource, key] pairs to adopt once the live GET confirms */
     int64_t warned_generation;
 } ds_state_t;
 
 struct ds_ctrl {
+    ctrl_adopter_t *adopter;/* orphan pods and revisions, adopted after a live GET */
     strmap_t *states;       /* key -> ds_state_t */
     strmap_t *backoff;      /* "uid/observedGeneration/node" -> ds_backoff_t */
     uint64_t last_gc_ms;
@@ -58,7 +61,7 @@ typedef struct {
     strmap_t *by_node;           /* node name -> podvec_t (claimed, not deleted-terminal) */
     const json_t **owned;        /* every claimed pod (history keeps their hashes) */
     size_t n_owned;
-    json_t *adopt;               /* [resource, key] of orphans to adopt */
+    json_t *adopt;               /* uids of orphan pods to adopt */
     cache_list_t pods;
     int issued;                  /* actions this sync issued (creates + deletes) */
 } view_t;
@@ -71,10 +74,9 @@ podvec_t *ds_pods_on(const view_t *v, const char *node);
 
 /* ds_claim.c: sorts pod into v->owned, v->adopt, or releases it. */
 void ds_claim_pod(ctrl_runtime_t *rt, view_t *v, const json_t *pod);
-/* Adopts *items ([resource, key] pairs; taken) after a live GET of ds. */
-void ds_start_adoption(ds_ctrl_t *c, ctrl_runtime_t *rt, ds_state_t *s, const char *key, const json_t *ds,
-                       json_t **items);
-/* Orphaned revisions of ds's namespace that sel matches, as [resource, key] pairs. */
+/* The adopter of orphan pods and revisions (ds_ctrl_t's). */
+ctrl_adopter_t *ds_adopter_new(ds_ctrl_t *c);
+/* Uids of the orphaned revisions of ds's namespace that sel matches. */
 json_t *ds_orphan_revisions(ctrl_runtime_t *rt, const json_t *ds, const selector_t *sel);
 
 /* ds_write.c: upstream syncNodes (deletes, then creates in slow-start batches). */

@@ -14,44 +14,7 @@
 
 /* ---- routing events to keys -------------------------------------------------------- */
 
-/* The DaemonSet a controller ref names, if cached with that uid. */
-static const json_t *resolve_ref(ctrl_runtime_t *rt, const char *ns, const kobj_ownerref_t *ref)
-{
-    if (strcmp(ref->kind, DS_KIND) != 0 || strncmp(ref->api_version, "apps/", 5) != 0) return NULL;
-    const json_t *ds = cache_get_ns(ctrl_cache(rt, DS_RESOURCE), ns, ref->name);
-    return ds && strcmp(kobj_uid(ds), ref->uid) == 0 ? ds : NULL;
-}
-
-static bool ds_selects(const json_t *ds, const json_t *labels)
-{
-    char err[128];
-    selector_t *sel = selector_compile(kobj_get(ds, "spec.selector"), err, sizeof err);
-    bool hit = sel && !selector_is_empty(sel) && !selector_is_nothing(sel) && selector_matches(sel, labels);
-    selector_destroy(&sel);
-    return hit;
-}
-
-static void enqueue_for_obj(ctrl_runtime_t *rt, const json_t *obj)
-{
-    kobj_ownerref_t ref;
-    if (kobj_controller_ref(obj, &ref) == 0) {
-        const json_t *ds = resolve_ref(rt, kobj_namespace(obj), &ref);
-        if (ds) ctrl_enqueue_obj(rt, ds);
-        return;
-    }
-    cache_list_t l;   /* an orphan: every DaemonSet selecting it may adopt it */
-    if (cache_list_namespace(ctrl_cache(rt, DS_RESOURCE), kobj_namespace(obj), &l) < 0) return;
-    for (size_t i = 0; i < l.n; i++)
-        if (ds_selects(l.items[i], kobj_labels(obj))) ctrl_enqueue_obj(rt, l.items[i]);
-    cache_list_free(&l);
-}
-
-static bool labels_equal(const json_t *a, const json_t *b)
-{
-    json_t *la = kobj_labels(a), *lb = kobj_labels(b);
-    if (!la || !lb) return json_object_size(la) == json_object_size(lb);
-    return json_equal(la, lb);
-}
+const ctrl_owner_t ds_owner = { .resource = DS_RESOURCE, .api_version = "apps/v1", .kind = DS_KIND };
 
 /* Pods and ControllerRevisions: wake their DaemonSet (old and new owner). */
 static void on_owned(ctrl_runtime_t *rt, const char *resource, cache_change_t change, const json_t *old_obj,
@@ -59,14 +22,7 @@ static void on_owned(ctrl_runtime_t *rt, const char *resource, cache_change_t ch
 {
     (void)resource;
     (void)ud;
-    if (change != CACHE_MODIFIED) {
-        enqueue_for_obj(rt, new_obj ? new_obj : old_obj);
-        return;
-    }
-    const char *ou = kobj_controller_uid(old_obj), *nu = kobj_controller_uid(new_obj);
-    bool ref_changed = (ou == NULL) != (nu == NULL) || (ou && nu && strcmp(ou, nu) != 0);
-    if (ref_changed || !labels_equal(old_obj, new_obj)) enqueue_for_obj(rt, old_obj);
-    enqueue_for_obj(rt, new_obj);
+    ctrl_route_owned(rt, &ds_owner, change, old_obj, new_obj);
 }
 
 static void on_ds(ctrl_runtime_t *rt, const char *resource, cache_change_t change, const json_t *old_obj,

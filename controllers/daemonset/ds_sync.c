@@ -45,7 +45,6 @@ static void state_free(void *p)
     free(s->uid);
     json_decref(s->plan_nodes);
     free(s->plan_hash);
-    json_decref(s->adopt);
     free(s);
 }
 
@@ -53,22 +52,19 @@ ds_ctrl_t *ds_ctrl_new(void)
 {
     ds_ctrl_t *c = calloc(1, sizeof *c);
     if (!c) return NULL;
+    c->adopter = ds_adopter_new(c);
     c->states = strmap_new(state_free);
     c->backoff = strmap_new(free);
     c->bad_log = (log_limit_t)LOG_LIMIT_INIT(1, 20);
     c->fail_log = (log_limit_t)LOG_LIMIT_INIT(1, 20);
-    if (!c->states || !c->backoff) {
-        strmap_destroy(&c->states);
-        strmap_destroy(&c->backoff);
-        free(c);
-        return NULL;
-    }
+    if (!c->adopter || !c->states || !c->backoff) ds_ctrl_destroy(&c);
     return c;
 }
 
 void ds_ctrl_destroy(ds_ctrl_t **cp)
 {
     if (!cp || !*cp) return;
+    ctrl_adopter_destroy(&(*cp)->adopter);
     strmap_destroy(&(*cp)->states);
     strmap_destroy(&(*cp)->backoff);
     free(*cp);
@@ -350,7 +346,7 @@ int ds_sync(ctrl_runtime_t *rt, const char *key, void *ud)
     if (kobj_being_deleted(ds)) goto out;
     json_t *orphans = ds_orphan_revisions(rt, ds, v.spec.selector);
     if (json_array_size(orphans) > 0) {
-        ds_start_adoption(c, rt, s, key, ds, &orphans);   /* the patches' events wake us */
+        ctrl_adopter_start(c->adopter, rt, key, ds, DS_CR_RESOURCE, &orphans);   /* the patches' events wake us */
         ctrl_enqueue_after(rt, key, 1000);                 /* and if they do not: look again */
         goto out;
     }
@@ -372,7 +368,7 @@ int ds_sync(ctrl_runtime_t *rt, const char *key, void *ud)
     }
     bool satisfied = expectations_satisfied(ctrl_expectations(rt), key) && !s->plan_active;
     if (json_array_size(v.adopt) > 0) {
-        ds_start_adoption(c, rt, s, key, ds, &v.adopt);
+        ctrl_adopter_start(c->adopter, rt, key, ds, DS_POD_RESOURCE, &v.adopt);
         satisfied = false;   /* count the adopted pods first */
     }
     if (satisfied) {

@@ -13,8 +13,7 @@
  * under way, stop here; -1: error. */
 int dep_claim(dep_sync_t *s, const selector_t *sel);
 
-/* Handler side: an orphan ReplicaSet appeared or changed: queue every
- * Deployment of its namespace whose selector matches it. */
-void dep_claim_handle_orphan(ctrl_runtime_t *rt, const json_t *rs);
+/* The adopter of orphan ReplicaSets (dep_ctrl_t's). */
+ctrl_adopter_t *dep_claim_adopter_new(void);
 
 #endif

@@ -18,23 +18,21 @@
 #include "dep_ctrl_priv.h"
 #include "log.h"
 
-static void state_free(void *v)
-{
-    dep_state_t *st = v;
-    if (st)
-        json_decref(st->adopt);
-    free(st);
-}
+const ctrl_owner_t dep_owner = { .resource = "deployments", .api_version = "apps/v1", .kind = "Deployment" };
+
+/* ReplicaSets as the owners of pods: a pod's ReplicaSet leads to its Deployment. */
+static const ctrl_owner_t rs_owner = { .resource = "replicasets", .api_version = "apps/v1", .kind = "ReplicaSet" };
 
 dep_ctrl_t *dep_ctrl_new(void)
 {
     dep_ctrl_t *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
+    c->adopter = dep_claim_adopter_new();
     c->pending = ctrl_pending_new();
-    c->states = strmap_new(state_free);
+    c->states = strmap_new(free);
     c->acts = strmap_new(dep_act_free);
-    if (!c->pending || !c->states || !c->acts) {
+    if (!c->adopter || !c->pending || !c->states || !c->acts) {
         dep_ctrl_destroy(&c);
         return NULL;
     }
@@ -46,6 +44,7 @@ void dep_ctrl_destroy(dep_ctrl_t **cp)
     if (!cp || !*cp)
         return;
     dep_ctrl_t *c = *cp;
+    ctrl_adopter_destroy(&c->adopter);
     ctrl_pending_destroy(&c->pending);
     strmap_destroy(&c->states);
     strmap_destroy(&c->acts);
@@ -79,20 +78,6 @@ json_t *dep_involved(const json_t *d)
 
 /* ---- handlers --------------------------------------------------------------- */
 
-/* Queues the Deployment obj's controller reference names, if it is one and
- * the cached Deployment of that name has that uid. */
-static void enqueue_controlling_deployment(ctrl_runtime_t *rt, const json_t *obj)
-{
-    kobj_ownerref_t ref;
-    if (!obj || kobj_controller_ref(obj, &ref) != 0)
-        return;
-    if (strcmp(ref.kind, "Deployment") != 0 || strncmp(ref.api_version, "apps/", 5) != 0)
-        return;
-    const json_t *d = cache_get_ns(ctrl_cache(rt, "deployments"), kobj_namespace(obj), ref.name);
-    if (d && strcmp(kobj_uid(d), ref.uid) == 0)
-        ctrl_enqueue_obj(rt, d);
-}
-
 static void on_deployment(ctrl_runtime_t *rt, const char *resource, cache_change_t change,
                           const json_t *old_obj, const json_t *new_obj, void *ud)
 {
@@ -120,13 +105,14 @@ static void on_replicaset(ctrl_runtime_t *rt, const char *resource, cache_change
     const json_t *rs = new_obj ? new_obj : old_obj;
     ctrl_pending_observe(c->pending, kobj_uid(rs),
                         change == CACHE_DELETED ? NULL : kobj_resource_version(rs));
-    enqueue_controlling_deployment(rt, rs);
-    if (change != CACHE_DELETED)
-        dep_claim_handle_orphan(rt, rs);
+    ctrl_enqueue_controller(rt, &dep_owner, rs);
+    /* an orphan: every Deployment of its namespace that selects it may adopt it */
+    if (change != CACHE_DELETED && !kobj_controller_uid(rs) && !kobj_being_deleted(rs))
+        ctrl_enqueue_selecting(rt, &dep_owner, rs);
     if (change == CACHE_MODIFIED) {
         const char *before = kobj_controller_uid(old_obj), *after = kobj_controller_uid(new_obj);
         if (before && (!after || strcmp(before, after) != 0))
-            enqueue_controlling_deployment(rt, old_obj);
+            ctrl_enqueue_controller(rt, &dep_owner, old_obj);
     }
 }
 
@@ -139,13 +125,7 @@ static void on_pod(ctrl_runtime_t *rt, const char *resource, cache_change_t chan
                 (change == CACHE_MODIFIED && kpod_is_active(old_obj) && !kpod_is_active(new_obj));
     if (!gone)
         return;
-    const json_t *pod = new_obj ? new_obj : old_obj;
-    kobj_ownerref_t ref;
-    if (kobj_controller_ref(pod, &ref) != 0 || strcmp(ref.kind, "ReplicaSet") != 0)
-        return;
-    const json_t *rs = cache_get_ns(ctrl_cache(rt, "replicasets"), kobj_namespace(pod), ref.name);
-    if (rs && strcmp(kobj_uid(rs), ref.uid) == 0)
-        enqueue_controlling_deployment(rt, rs);
+    ctrl_enqueue_controller(rt, &dep_owner, ctrl_owner_of(rt, &rs_owner, new_obj ? new_obj : old_obj));
 }
 
 int dep_ctrl_attach(dep_ctrl_t *c, ctrl_runtime_t *rt)

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ctrl/claim.h"
 #include "ctrl/runtime.h"
 #include "strmap.h"
 #include "dep_ctrl.h"
@@ -28,8 +29,12 @@
 #define DEP_KEY_MAX 512
 #define DEP_NAME_MAX 254
 
+/* Deployments as owners of ReplicaSets (dep_ctrl.c). */
+extern const ctrl_owner_t dep_owner;
+
 struct dep_ctrl {
     ctrl_runtime_t *rt;
+    ctrl_adopter_t *adopter;  /* orphan ReplicaSets, adopted after a live GET */
     ctrl_pending_t *pending;  /* updates not yet seen back */
     strmap_t *states;        /* deployment key -> dep_state_t */
     strmap_t *acts;          /* action id ("%llu") -> dep_act_t */
@@ -39,7 +44,6 @@ typedef struct {
     bool collision;              /* creating the new ReplicaSet said AlreadyExists */
     char create_error[512];      /* why the last create failed ("" none) */
     int64_t reported_generation; /* generation last reported as invalid (-1 none) */
-    json_t *adopt;               /* uids of orphans to adopt once a live GET agrees */
 } dep_state_t;
 
 typedef enum {

@@ -89,19 +89,6 @@ rs_claim_t rs_claim(const json_t *rs, const selector_t *sel, const json_t *pod)
     return RS_CLAIM_ADOPT;
 }
 
-json_t *rs_adopt_patch(const json_t *rs, const json_t *pod)
-{
-    json_t *ref = kobj_new_controller_ref(RS_API_VERSION, RS_KIND, rs);
-    if (!ref) return NULL;
-    return json_pack("{s:{s:[o], s:s}}", "metadata", "ownerReferences", ref, "uid", kobj_uid(pod));
-}
-
-json_t *rs_release_patch(const json_t *rs, const json_t *pod)
-{
-    return json_pack("{s:{s:[{s:s, s:s}], s:s}}", "metadata", "ownerReferences", "$patch", "delete", "uid",
-                     kobj_uid(rs), "uid", kobj_uid(pod));
-}
-
 /* ---- diff ------------------------------------------------------------------------- */
 
 int rs_diff(size_t active_owned, int32_t desired, int burst)

@@ -51,13 +51,9 @@ typedef enum {
     RS_CLAIM_RELEASE,     /* ours but no longer matching: release */
 } rs_claim_t;
 
-/* upstream ClaimObject for one (already active-filtered or not) pod. */
+/* upstream ClaimObject for one (already active-filtered or not) pod. The
+ * patches that adopt and release are lib/ctrl/claim.h's. */
 rs_claim_t rs_claim(const json_t *rs, const selector_t *sel, const json_t *pod);
-
-/* Strategic-merge patches (uid in metadata makes the server refuse the
- * patch if the pod was replaced under the same name). */
-json_t *rs_adopt_patch(const json_t *rs, const json_t *pod);
-json_t *rs_release_patch(const json_t *rs, const json_t *pod);
 
 /* ---- diff ---------------------------------------------------------------------- */
 

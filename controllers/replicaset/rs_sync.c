@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctrl/claim.h"
 #include "ctrl/kobj.h"
 #include "ctrl/pending.h"
 #include "log.h"
@@ -40,11 +41,12 @@ typedef struct {
     bool delete_failed;
     char *err;              /* last manageReplicas error, cleared when managing works */
     bool err_create;
-    json_t *adopt;          /* pod keys to adopt once the live GET confirms */
     int64_t warned_generation;
 } rs_state_t;
 
 struct rs_ctrl {
+    ctrl_owner_t owner;     /* ReplicaSets, selecting by their cached selectors */
+    ctrl_adopter_t *adopter;/* orphan pods, adopted after a live GET */
     strmap_t *states;       /* key -> rs_state_t */
     ctrl_pending_t *pending;/* status writes not yet seen back */
     log_limit_t bad_log;    /* invalid ReplicaSets */
@@ -60,25 +62,31 @@ static void state_free(void *p)
     free(s->uid);
     selector_destroy(&s->sel);
     free(s->err);
-    json_decref(s->adopt);
     free(s);
 }
+
+static bool selects(const ctrl_owner_t *o, const json_t *rs, const json_t *pod);
+static bool still_adoptable(const json_t *rs, const json_t *pod, void *ud);
 
 rs_ctrl_t *rs_ctrl_new(void)
 {
     rs_ctrl_t *c = calloc(1, sizeof *c);
     if (!c) return NULL;
+    c->owner = (ctrl_owner_t){ .resource = RS_RESOURCE, .api_version = RS_API_VERSION, .kind = RS_KIND,
+                               .selects = selects, .ud = c };
+    c->adopter = ctrl_adopter_new(&(ctrl_adopter_config_t){ .owner = &c->owner, .still = still_adoptable, .ud = c });
     c->states = strmap_new(state_free);
     c->pending = ctrl_pending_new();
     c->bad_log = (log_limit_t)LOG_LIMIT_INIT(1, 20);
     c->fail_log = (log_limit_t)LOG_LIMIT_INIT(1, 20);
-    if (!c->states || !c->pending) rs_ctrl_destroy(&c);
+    if (!c->adopter || !c->states || !c->pending) rs_ctrl_destroy(&c);
     return c;
 }
 
 void rs_ctrl_destroy(rs_ctrl_t **cp)
 {
     if (!cp || !*cp) return;
+    ctrl_adopter_destroy(&(*cp)->adopter);
     strmap_destroy(&(*cp)->states);
     ctrl_pending_destroy(&(*cp)->pending);
     free(*cp);
@@ -139,44 +147,12 @@ static const char *result_text(const ctrl_result_t *r, char *buf, size_t len)
 
 /* ---- routing events to keys --------------------------------------------------- */
 
-static bool is_rs_ref(const kobj_ownerref_t *r)
+/* An orphan pod is routed to the ReplicaSets whose (cached) selector
+ * matches it. */
+static bool selects(const ctrl_owner_t *o, const json_t *rs, const json_t *pod)
 {
-    return strcmp(r->kind, RS_KIND) == 0 && strncmp(r->api_version, "apps/", 5) == 0;
-}
-
-/* upstream resolveControllerRef: the owning ReplicaSet if the ref names one
- * we know with the same uid. */
-static void enqueue_controller(ctrl_runtime_t *rt, const json_t *pod, const kobj_ownerref_t *ref)
-{
-    if (!is_rs_ref(ref)) return;
-    const json_t *rs = cache_get_ns(ctrl_cache(rt, RS_RESOURCE), kobj_namespace(pod), ref->name);
-    if (rs && strcmp(kobj_uid(rs), ref->uid) == 0) ctrl_enqueue_obj(rt, rs);
-}
-
-/* An orphan: every ReplicaSet of its namespace that selects it may adopt it. */
-static void enqueue_selecting(rs_ctrl_t *c, ctrl_runtime_t *rt, const json_t *pod)
-{
-    cache_list_t l;
-    if (cache_list_namespace(ctrl_cache(rt, RS_RESOURCE), kobj_namespace(pod), &l) < 0) return;
-    for (size_t i = 0; i < l.n; i++) {
-        const selector_t *sel = selector_of(c, l.items[i]);
-        if (sel && selector_matches(sel, kobj_labels(pod))) ctrl_enqueue_obj(rt, l.items[i]);
-    }
-    cache_list_free(&l);
-}
-
-static void enqueue_for_pod(rs_ctrl_t *c, ctrl_runtime_t *rt, const json_t *pod)
-{
-    kobj_ownerref_t ref;
-    if (kobj_controller_ref(pod, &ref) == 0) enqueue_controller(rt, pod, &ref);
-    else enqueue_selecting(c, rt, pod);
-}
-
-static bool labels_equal(const json_t *a, const json_t *b)
-{
-    json_t *la = kobj_labels(a), *lb = kobj_labels(b);
-    if (!la || !lb) return json_object_size(la) == json_object_size(lb);
-    return json_equal(la, lb);
+    const selector_t *sel = selector_of(o->ud, rs);
+    return sel && selector_matches(sel, kobj_labels(pod));
 }
 
 static void on_pod(ctrl_runtime_t *rt, const char *resource, cache_change_t change, const json_t *old_obj,
@@ -184,14 +160,7 @@ static void on_pod(ctrl_runtime_t *rt, const char *resource, cache_change_t chan
 {
     rs_ctrl_t *c = ud;
     (void)resource;
-    if (change != CACHE_MODIFIED) {
-        enqueue_for_pod(c, rt, new_obj ? new_obj : old_obj);
-        return;
-    }
-    const char *ou = kobj_controller_uid(old_obj), *nu = kobj_controller_uid(new_obj);
-    bool ref_changed = (ou == NULL) != (nu == NULL) || (ou && nu && strcmp(ou, nu) != 0);
-    if (ref_changed || !labels_equal(old_obj, new_obj)) enqueue_for_pod(c, rt, old_obj);
-    enqueue_for_pod(c, rt, new_obj);
+    ctrl_route_owned(rt, &c->owner, change, old_obj, new_obj);
 }
 
 static void on_rs(ctrl_runtime_t *rt, const char *resource, cache_change_t change, const json_t *old_obj,
@@ -391,63 +360,13 @@ static void manage_replicas(rs_ctrl_t *c, ctrl_runtime_t *rt, rs_state_t *s, con
 
 /* ---- adopting and releasing ------------------------------------------------------ */
 
-static void claim_patch_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
+/* The re-check before adopting (lib/ctrl/claim.h checks orphan, deletion
+ * and selector): only active pods are claimed (upstream FilterActivePods). */
+static bool still_adoptable(const json_t *rs, const json_t *pod, void *ud)
 {
+    (void)rs;
     (void)ud;
-    /* gone, or replaced under the same name (uid in the patch): nothing to claim */
-    if (res->ok || res->status == 404 || res->status == 409 || res->status == 422) return;
-    LOGW("adopting/releasing a pod failed", "replicaset", res->owner_key, "pod", res->name,
-         "reason", res->message);
-    ctrl_enqueue_rate_limited(rt, res->owner_key);
-}
-
-/* upstream RecheckDeletionTimestamp: adopt only if a live read shows the
- * same ReplicaSet, not being deleted. */
-static void adopt_after_get(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
-{
-    rs_ctrl_t *c = ud;
-    rs_state_t *s = strmap_get(c->states, res->owner_key);
-    if (!s || !s->adopt) return;
-    json_t *keys = s->adopt;
-    s->adopt = NULL;
-    if (!res->ok || !res->object) {
-        if (res->status != 404) ctrl_enqueue_rate_limited(rt, res->owner_key);
-    } else if (strcmp(kobj_uid(res->object), s->uid) != 0 || kobj_being_deleted(res->object)) {
-        LOGFI("%s: not adopting: the ReplicaSet is gone or being deleted", res->owner_key);
-    } else {
-        const json_t *rs = current_rs(rt, s, res->owner_key);
-        const selector_t *sel = rs ? selector_of(c, rs) : NULL;
-        size_t i;
-        json_t *k;
-        json_array_foreach(keys, i, k) {
-            const json_t *pod = cache_get(ctrl_cache(rt, POD_RESOURCE), json_string_value(k));
-            if (!sel || !pod || rs_claim(rs, sel, pod) != RS_CLAIM_ADOPT) continue;   /* changed meanwhile */
-            json_t *patch = rs_adopt_patch(rs, pod);
-            ctrl_patch(rt, res->owner_key, POD_RESOURCE, kobj_namespace(pod), kobj_name(pod),
-                       KUBUS__V1__PATCH_TYPE__STRATEGIC, &patch, claim_patch_done, c);
-        }
-    }
-    json_decref(keys);
-}
-
-static void start_adoption(rs_ctrl_t *c, ctrl_runtime_t *rt, rs_state_t *s, const char *key, const json_t *rs,
-                           json_t **keys)
-{
-    json_decref(s->adopt);
-    s->adopt = *keys;
-    *keys = NULL;
-    if (ctrl_get(rt, key, RS_RESOURCE, kobj_namespace(rs), kobj_name(rs), adopt_after_get, c) == 0) {
-        json_decref(s->adopt);
-        s->adopt = NULL;
-        ctrl_enqueue_rate_limited(rt, key);
-    }
-}
-
-static void release(rs_ctrl_t *c, ctrl_runtime_t *rt, const char *key, const json_t *rs, const json_t *pod)
-{
-    json_t *patch = rs_release_patch(rs, pod);
-    ctrl_patch(rt, key, POD_RESOURCE, kobj_namespace(pod), kobj_name(pod), KUBUS__V1__PATCH_TYPE__STRATEGIC,
-               &patch, claim_patch_done, c);
+    return kpod_is_active(pod);
 }
 
 /* ---- status ------------------------------------------------------------------------ */
@@ -513,10 +432,10 @@ typedef struct {
     const json_t **owned;
     size_t n_owned;
     int32_t terminating; /* owned pods being deleted (status.terminatingReplicas) */
-    json_t *adopt;      /* pod keys */
+    json_t *adopt;      /* pod uids */
 } claims_t;
 
-static int claim_all(rs_ctrl_t *c, ctrl_runtime_t *rt, const char *key, const json_t *rs, const rs_spec_t *spec,
+static int claim_all(ctrl_runtime_t *rt, const char *key, const json_t *rs, const rs_spec_t *spec,
                      const cache_list_t *pods, claims_t *out)
 {
     out->owned = malloc((pods->n ? pods->n : 1) * sizeof *out->owned);
@@ -526,14 +445,11 @@ static int claim_all(rs_ctrl_t *c, ctrl_runtime_t *rt, const char *key, const js
     if (!out->owned || !out->adopt) return -1;
     for (size_t i = 0; i < pods->n; i++) {
         const json_t *pod = pods->items[i];
-        char pk[512];
         if (rs_pod_terminating(rs, spec->selector, pod)) out->terminating++;
         switch (rs_claim(rs, spec->selector, pod)) {
         case RS_CLAIM_OWNED: out->owned[out->n_owned++] = pod; break;
-        case RS_CLAIM_RELEASE: release(c, rt, key, rs, pod); break;
-        case RS_CLAIM_ADOPT:
-            if (kobj_key(pod, pk, sizeof pk) > 0) json_array_append_new(out->adopt, json_string(pk));
-            break;
+        case RS_CLAIM_RELEASE: ctrl_release(rt, key, rs, POD_RESOURCE, pod, ctrl_claim_done, NULL); break;
+        case RS_CLAIM_ADOPT: json_array_append_new(out->adopt, json_string(kobj_uid(pod))); break;
         default: break;
         }
     }
@@ -562,12 +478,12 @@ int rs_sync(ctrl_runtime_t *rt, const char *key, void *ud)
     claims_t cl = { 0 };
     int rc = 0;
     if (cache_list_claimable(ctrl_cache(rt, POD_RESOURCE), kobj_namespace(rs), kobj_uid(rs), &pods) < 0 ||
-        claim_all(c, rt, key, rs, &spec, &pods, &cl) < 0) {
+        claim_all(rt, key, rs, &spec, &pods, &cl) < 0) {
         rc = -1;
         goto out;
     }
     if (json_array_size(cl.adopt) > 0 && !kobj_being_deleted(rs)) {
-        start_adoption(c, rt, s, key, rs, &cl.adopt);
+        ctrl_adopter_start(c->adopter, rt, key, rs, POD_RESOURCE, &cl.adopt);
         needs_sync = false;   /* count the adopted pods first: the next sync manages */
     }
     if (needs_sync && !kobj_being_deleted(rs))

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "ctrl/kobj.h"
-#include "sts_claims.h"
 #include "sts_pod.h"
+#include "sts_pvc.h"
 
 typedef struct {
     const sts_plan_in_t *in;

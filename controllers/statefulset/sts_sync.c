@@ -20,12 +20,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctrl/claim.h"
 #include "ctrl/kobj.h"
 #include "log.h"
 #include "strmap.h"
-#include "sts_claims.h"
 #include "sts_plan.h"
 #include "sts_pod.h"
+#include "sts_pvc.h"
 #include "sts_revision.h"
 #include "sts_spec.h"
 
@@ -38,10 +39,10 @@
 typedef struct {
     char *uid;
     int64_t warned_generation;
-    json_t *adopt;          /* names of orphan pods to adopt once a live GET confirms the set */
 } sts_state_t;
 
 struct sts_ctrl {
+    ctrl_adopter_t *adopter;   /* orphan pods, adopted after a live GET */
     strmap_t *states;
     log_limit_t bad_log;
     log_limit_t fail_log;
@@ -54,24 +55,34 @@ static void state_free(void *p)
     sts_state_t *s = p;
     if (!s) return;
     free(s->uid);
-    json_decref(s->adopt);
     free(s);
 }
+
+static void generic_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud);
+static bool member_selects(const ctrl_owner_t *o, const json_t *sts, const json_t *pod);
+
+/* StatefulSets as the owners of claims and revisions (selected by labels),
+ * and of pods (selected by labels and name: upstream isMemberOf). */
+static const ctrl_owner_t sts_owner = { .resource = STS_RESOURCE, .api_version = STS_API_VERSION, .kind = STS_KIND };
+static const ctrl_owner_t sts_pod_owner = { .resource = STS_RESOURCE, .api_version = STS_API_VERSION,
+                                            .kind = STS_KIND, .selects = member_selects };
 
 sts_ctrl_t *sts_ctrl_new(void)
 {
     sts_ctrl_t *c = calloc(1, sizeof *c);
     if (!c) return NULL;
+    c->adopter = ctrl_adopter_new(&(ctrl_adopter_config_t){ .owner = &sts_pod_owner, .done = generic_done, .ud = c });
     c->states = strmap_new(state_free);
     c->bad_log = (log_limit_t)LOG_LIMIT_INIT(1, 20);
     c->fail_log = (log_limit_t)LOG_LIMIT_INIT(1, 20);
-    if (!c->states) { free(c); return NULL; }
+    if (!c->adopter || !c->states) sts_ctrl_destroy(&c);
     return c;
 }
 
 void sts_ctrl_destroy(sts_ctrl_t **cp)
 {
     if (!cp || !*cp) return;
+    ctrl_adopter_destroy(&(*cp)->adopter);
     strmap_destroy(&(*cp)->states);
     free(*cp);
     *cp = NULL;
@@ -92,36 +103,10 @@ static sts_state_t *state_for(sts_ctrl_t *c, const char *key, const json_t *sts)
 
 /* ---- routing events to keys ------------------------------------------------- */
 
-/* The set selecting obj by labels (claims, orphan pods): every set of the
- * namespace whose selector matches. A bad selector selects nothing. */
-static void enqueue_selecting(ctrl_runtime_t *rt, const json_t *obj, bool want_member)
+static bool member_selects(const ctrl_owner_t *o, const json_t *sts, const json_t *pod)
 {
-    cache_list_t l;
-    if (cache_list_namespace(ctrl_cache(rt, STS_RESOURCE), kobj_namespace(obj), &l) < 0) return;
-    for (size_t i = 0; i < l.n; i++) {
-        if (want_member && sts_member_ordinal(obj, kobj_name(l.items[i])) < 0) continue;
-        char err[128];
-        selector_t *sel = selector_compile(kobj_get(l.items[i], "spec.selector"), err, sizeof err);
-        if (sel && !selector_is_empty(sel) && selector_matches(sel, kobj_labels(obj))) ctrl_enqueue_obj(rt, l.items[i]);
-        selector_destroy(&sel);
-    }
-    cache_list_free(&l);
-}
-
-static void enqueue_controller(ctrl_runtime_t *rt, const json_t *obj)
-{
-    kobj_ownerref_t ref;
-    if (kobj_controller_ref(obj, &ref) < 0 || strcmp(ref.kind, STS_KIND) != 0 ||
-        strncmp(ref.api_version, "apps/", 5) != 0)
-        return;
-    const json_t *sts = cache_get_ns(ctrl_cache(rt, STS_RESOURCE), kobj_namespace(obj), ref.name);
-    if (sts && strcmp(kobj_uid(sts), ref.uid) == 0) ctrl_enqueue_obj(rt, sts);
-}
-
-static void enqueue_for_pod(ctrl_runtime_t *rt, const json_t *pod)
-{
-    if (kobj_controller_uid(pod)) enqueue_controller(rt, pod);
-    else enqueue_selecting(rt, pod, true);
+    (void)o;
+    return sts_member_ordinal(pod, kobj_name(sts)) >= 0 && ctrl_spec_selects(sts, pod);
 }
 
 static void on_pod(ctrl_runtime_t *rt, const char *resource, cache_change_t change, const json_t *old_obj,
@@ -129,12 +114,7 @@ static void on_pod(ctrl_runtime_t *rt, const char *resource, cache_change_t chan
 {
     (void)resource;
     (void)ud;
-    if (change == CACHE_MODIFIED) {
-        const char *ou = kobj_controller_uid(old_obj), *nu = kobj_controller_uid(new_obj);
-        bool ref_changed = (ou == NULL) != (nu == NULL) || (ou && nu && strcmp(ou, nu) != 0);
-        if (ref_changed || !json_equal(kobj_labels(old_obj), kobj_labels(new_obj))) enqueue_for_pod(rt, old_obj);
-    }
-    enqueue_for_pod(rt, new_obj ? new_obj : old_obj);
+    ctrl_route_owned(rt, &sts_pod_owner, change, old_obj, new_obj);
 }
 
 static void on_claim(ctrl_runtime_t *rt, const char *resource, cache_change_t change, const json_t *old_obj,
@@ -143,7 +123,7 @@ static void on_claim(ctrl_runtime_t *rt, const char *resource, cache_change_t ch
     (void)resource;
     (void)ud;
     (void)change;
-    enqueue_selecting(rt, new_obj ? new_obj : old_obj, false);
+    ctrl_enqueue_selecting(rt, &sts_owner, new_obj ? new_obj : old_obj);
 }
 
 static void on_revision(ctrl_runtime_t *rt, const char *resource, cache_change_t change, const json_t *old_obj,
@@ -152,7 +132,7 @@ static void on_revision(ctrl_runtime_t *rt, const char *resource, cache_change_t
     (void)resource;
     (void)ud;
     (void)change;
-    enqueue_controller(rt, new_obj ? new_obj : old_obj);
+    ctrl_enqueue_controller(rt, &sts_owner, new_obj ? new_obj : old_obj);
 }
 
 static void on_sts(ctrl_runtime_t *rt, const char *resource, cache_change_t change, const json_t *old_obj,
@@ -383,50 +363,8 @@ typedef struct {
     const json_t **owned;
     size_t n_owned;
     bool adopting;
-    json_t *adopt;      /* orphan pod names (adopted after the live re-check) */
+    json_t *adopt;      /* orphan pod uids (adopted after the live re-check) */
 } claims_t;
-
-/* upstream RecheckDeletionTimestamp: adopt only when a live read shows the
- * same StatefulSet, not being deleted; each pod is re-checked in the cache. */
-static void adopt_after_get(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
-{
-    sts_ctrl_t *c = ud;
-    sts_state_t *st = strmap_get(c->states, res->owner_key);
-    if (!st || !st->adopt) return;
-    json_t *names = st->adopt;
-    st->adopt = NULL;
-    const json_t *sts = cache_get(ctrl_cache(rt, STS_RESOURCE), res->owner_key);
-    if (!res->ok || !res->object) {
-        if (res->status != 404) ctrl_enqueue_rate_limited(rt, res->owner_key);
-    } else if (sts && strcmp(kobj_uid(res->object), st->uid) == 0 && !kobj_being_deleted(res->object) &&
-               strcmp(kobj_uid(sts), st->uid) == 0) {
-        size_t i;
-        json_t *n;
-        json_array_foreach(names, i, n) {
-            const json_t *pod = cache_get_ns(ctrl_cache(rt, POD_RESOURCE), kobj_namespace(sts), json_string_value(n));
-            if (!pod || kobj_controller_uid(pod) || kobj_being_deleted(pod)) continue;   /* changed meanwhile */
-            json_t *ref = kobj_new_controller_ref(STS_API_VERSION, STS_KIND, sts);
-            json_t *patch = ref ? json_pack("{s:{s:[o], s:s}}", "metadata", "ownerReferences", ref, "uid", kobj_uid(pod))
-                                : NULL;
-            if (patch)
-                ctrl_patch(rt, res->owner_key, POD_RESOURCE, kobj_namespace(pod), kobj_name(pod),
-                           KUBUS__V1__PATCH_TYPE__STRATEGIC, &patch, generic_done, c);
-        }
-    }
-    json_decref(names);
-}
-
-static void start_adoption(sync_t *s, sts_state_t *st, json_t **names)
-{
-    json_decref(st->adopt);
-    st->adopt = *names;
-    *names = NULL;
-    if (ctrl_get(s->rt, s->key, STS_RESOURCE, kobj_namespace(s->sts), kobj_name(s->sts), adopt_after_get, s->c) == 0) {
-        json_decref(st->adopt);
-        st->adopt = NULL;
-        ctrl_enqueue_rate_limited(s->rt, s->key);
-    }
-}
 
 static int claim_pods(sync_t *s, claims_t *out)
 {
@@ -442,20 +380,14 @@ static int claim_pods(sync_t *s, claims_t *out)
         bool member = sts_member_ordinal(pod, kobj_name(s->sts)) >= 0;
         bool match = member && selector_matches(s->spec->selector, kobj_labels(pod));
         const char *cu = kobj_controller_uid(pod);
-        json_t *patch = NULL;
         if (cu && strcmp(cu, uid) == 0) {
             if (match) { out->owned[out->n_owned++] = pod; continue; }
-            if (kobj_being_deleted(pod)) continue;
-            patch = json_pack("{s:{s:[{s:s, s:s}], s:s}}", "metadata", "ownerReferences", "$patch", "delete", "uid",
-                              uid, "uid", kobj_uid(pod));
+            if (!kobj_being_deleted(pod)) ctrl_release(s->rt, s->key, s->sts, POD_RESOURCE, pod, generic_done, s->c);
         } else if (!cu && match && !kobj_being_deleted(pod) && !kobj_being_deleted(s->sts)) {
             if (!out->adopt) out->adopt = json_array();
-            json_array_append_new(out->adopt, json_string(kobj_name(pod)));
+            json_array_append_new(out->adopt, json_string(kobj_uid(pod)));
             out->adopting = true;
         }
-        if (patch)
-            ctrl_patch(s->rt, s->key, POD_RESOURCE, kobj_namespace(pod), kobj_name(pod),
-                       KUBUS__V1__PATCH_TYPE__STRATEGIC, &patch, generic_done, s->c);
     }
     cache_list_free(&l);
     return 0;
@@ -483,12 +415,7 @@ static int list_revisions(sync_t *s, revs_t *r)
         if (cu && strcmp(cu, kobj_uid(s->sts)) != 0) continue;
         if (!cu) {
             if (kobj_being_deleted(s->sts)) continue;
-            json_t *ref = kobj_new_controller_ref(STS_API_VERSION, STS_KIND, s->sts);
-            json_t *patch = ref ? json_pack("{s:{s:[o], s:s}}", "metadata", "ownerReferences", ref, "uid", kobj_uid(rev))
-                                : NULL;
-            if (patch)
-                ctrl_patch(s->rt, s->key, REV_RESOURCE, kobj_namespace(rev), kobj_name(rev),
-                           KUBUS__V1__PATCH_TYPE__STRATEGIC, &patch, generic_done, s->c);
+            ctrl_adopt(s->rt, s->key, &sts_owner, s->sts, REV_RESOURCE, rev, generic_done, s->c);
         }
         r->list.items[k++] = rev;
     }
@@ -675,7 +602,7 @@ int sts_sync(ctrl_runtime_t *rt, const char *key, void *ud)
         rc = -1;
         goto out;
     }
-    if (cl.adopt) start_adoption(&s, state, &cl.adopt);
+    if (cl.adopt) ctrl_adopter_start(c->adopter, rt, key, sts, POD_RESOURCE, &cl.adopt);
     s.upd_name = r.upd_name;
     s.upd_tmpl = kobj_get(sts, "spec.template");
     s.cur_name = r.cur ? kobj_name(r.cur) : r.upd_name;

@@ -1,9 +1,8 @@
 # shellcheck shell=bash
-# Sourced by the chaos tests for the Job, StatefulSet and DaemonSet
-# controllers and the fast ReplicaSet one (after tests/e2e/lib.sh and
-# tests/e2e/kubus.sh): the kill loop,
-# a cheap API list for background watchers, and per-name views of the API
-# server's audit log.
+# Sourced by every chaos test (after tests/e2e/lib.sh and tests/e2e/kubus.sh):
+# the kill loop, a cheap API list for background watchers, and per-name views
+# of the API server's audit log (counts of single verbs and codes are
+# lib.sh's audit_count).
 #   chaos_kubus_start FLAGS start kubus with FLAGS (kubus_start), or, on a cluster
 #                           started with KUBUS_UPSTREAM=all (upstream's
 #                           controllers: the yardstick), nothing; CHAOS_UPSTREAM=1
@@ -26,10 +25,13 @@
 #                           {t: stageTimestamp, verb, res: resource[/sub], name,
 #                            code, ua: user agent}
 #   audit_made REGEX        how many pods with a name matching REGEX the API
-#                           server really created (counted as audit_created in
-#                           lib.sh counts them: 201s; a name without a 201 but
+#                           server really created: every create answered 201
+#                           made one (a name can be made twice: created,
+#                           deleted, picked again); a name without a 201 but
 #                           with a 409 create or any later successful write
-#                           was made once, by a create answered 504)
+#                           (binding, status, delete) was made once, by a
+#                           create the server carried out but answered 504
+#                           (its client SIGKILLed mid-request)
 # Needs: CHAOS_WORK (a private temporary directory).
 
 : "${CHAOS_WORK:?_chaos.sh: set CHAOS_WORK to a temporary directory first}"

@@ -230,8 +230,8 @@ made=$(audit_made '^agent-')
 surplus=$(awk '$3 > 1 {s += $3 - 1} END {print s + 0}' "$CHAOS_WORK/per")
 surplus_lines=$(awk '$3 > 1' "$CHAOS_WORK/per" | tr '\n' ';')
 doubles=$(tr '\n' ' ' <"$CHAOS_WORK/doubles")
-create_409=$(audit_ns | jq -c 'select(.verb == "create" and .res == "pods" and .code == 409)' | grep -c . || true)
-create_504=$(audit_ns | jq -c 'select(.verb == "create" and .res == "pods" and .code == 504)' | grep -c . || true)
+create_409=$(audit_count create pods "$NS" 409)
+create_504=$(audit_count create pods "$NS" 504)
 rollout=unfinished
 [ -z "$rolled_at" ] || rollout="$((rolled_at - image_change))s"
 leftover=$(kget pods -l app=agent | jq -r --arg gone "${n[0]}" '[.items[] | select(.spec.nodeName == $gone) | .metadata.name] | join(" ")')

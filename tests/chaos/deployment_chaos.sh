@@ -48,20 +48,15 @@ CHAOS_SECS=${KUBUS_CHAOS_SECS:-60}
 OLD_IMAGE=nginx
 NEW_IMAGE=nginx:1.9.1
 
-upstream=0
-[ "$(cat "$KUBUS_CLUSTER_DIR/run/controllers" 2>/dev/null)" = all ] && upstream=1
 results=${KUBUS_BUILD:-$KUBUS_ROOT/build}/chaos
 mkdir -p "$results"
-work=$(mktemp -d /tmp/kubus-deploy-chaos.XXXXXX)
-on_exit "rm -rf '$work'"
+CHAOS_WORK=$(mktemp -d /tmp/kubus-deploy-chaos.XXXXXX)
+on_exit "rm -rf '$CHAOS_WORK'"
+. "$(dirname "$0")/_chaos.sh"
 
 kns_new chaos-deploy
-if ((upstream)); then
-  info "the cluster runs upstream's controllers: no kubus, no kills (yardstick run)"
-else
-  # shellcheck disable=SC2086
-  kubus_start --controllers=replicaset,deployment,garbagecollector ${KUBUS_E2E_FLAGS:-} || fail "kubus did not start"
-fi
+# shellcheck disable=SC2086
+chaos_kubus_start --controllers=replicaset,deployment,garbagecollector ${KUBUS_E2E_FLAGS:-}
 
 names=()
 for ((i = 0; i < N; i++)); do names+=("$(printf 'd%02d' "$i")"); done
@@ -80,7 +75,7 @@ spec:
       terminationGracePeriodSeconds: 0
       containers: [{name: c, image: $OLD_IMAGE}]
 YAML
-done >"$work/deployments.yaml"
+done >"$CHAOS_WORK/deployments.yaml"
 
 # "name:problem ..." for every Deployment not (yet) rolled out to IMAGE; empty
 # when all are. One call for Deployments, ReplicaSets and pods.
@@ -112,31 +107,12 @@ wait_rolled_out() {
     sleep 0.5
   done
 }
-# The namespace's writes in the API server's audit log, one compact line each
-# ({verb, res: resource[/subresource], name, code}); the lines are picked out
-# with grep first: the log may be large.
-audit_ns() {
-  cat "$KUBUS_CLUSTER_DIR"/logs/audit*.log 2>/dev/null | grep -F "\"$NS\"" |
-    jq -c --arg n "$NS" 'select(.objectRef.namespace == $n) |
-      {verb, res: (.objectRef.resource + (if .objectRef.subresource then "/" + .objectRef.subresource else "" end)),
-       name: (.objectRef.name // ""), code: (.responseStatus.code // 0)}'
-}
-# pods_existed: how many distinct pods the API server really created: names
-# of successful pod creates, plus names of pods with any later successful
-# write (binding, status, delete). A create whose client vanished (an
-# executor SIGKILLed mid-request) is logged 504 "context canceled" although
-# the pod was stored; its binding shows it existed.
-pods_existed() {
-  audit_ns | jq -r 'select((.res | startswith("pods")) and .code < 300 and .name != "") | .name' | sort -u | grep -c . || true
-}
-# audit_count_of VERB RES CODE: writes with that verb, resource and code.
-audit_count_of() {
-  audit_ns | jq -c --arg v "$1" --arg r "$2" --argjson c "$3" 'select(.verb == $v and .res == $r and .code == $c)' | grep -c . || true
-}
+# The pods of the Deployments the API server really created (_chaos.sh).
+pods_existed() { audit_made '^d[0-9]{2}-'; }
 
 # ---- 1. 20 Deployments, rolled out ------------------------------------------
 t0=$(date +%s)
-k apply -f "$work/deployments.yaml" >/dev/null
+k apply -f "$CHAOS_WORK/deployments.yaml" >/dev/null
 wait_rolled_out 180 "$OLD_IMAGE" "all $N Deployments rolled out to $OLD_IMAGE"
 info "$N x $REPLICAS pods rolled out in $(($(date +%s) - t0))s"
 creates_before=$(pods_existed)
@@ -149,22 +125,13 @@ creates_before=$(pods_existed)
 # a second one right after. kubectl costs ~0.5 s of CPU per list of 200+
 # pods, too much for a 0.5 s period on a busy machine: curl with the
 # kubeconfig's client certificate when it has one.
-samples=$work/samples
-stopfile=$work/stop
+samples=$CHAOS_WORK/samples
+stopfile=$CHAOS_WORK/stop
 names_json=$(printf '%s\n' "${names[@]}" | jq -R . | jq -s -c .)
-api=$(kubectl config view --raw --minify -o jsonpath='{.clusters[0].cluster.server}')
-kubectl config view --raw --minify -o jsonpath='{.clusters[0].cluster.certificate-authority-data}' | base64 -d >"$work/ca.crt" 2>/dev/null || true
-kubectl config view --raw --minify -o jsonpath='{.users[0].user.client-certificate-data}' | base64 -d >"$work/client.crt" 2>/dev/null || true
-(umask 077; kubectl config view --raw --minify -o jsonpath='{.users[0].user.client-key-data}' | base64 -d >"$work/client.key" 2>/dev/null || true)
 list() {   # list pods|replicasets
   local path=/api/v1
   [ "$1" = replicasets ] && path=/apis/apps/v1
-  if [ -s "$work/client.key" ] && [ -s "$work/ca.crt" ]; then
-    curl -fsS --max-time 10 --cacert "$work/ca.crt" --cert "$work/client.crt" --key "$work/client.key" \
-      "$api$path/namespaces/$NS/$1"
-  else
-    kubectl get "$1" -n "$NS" -o json
-  fi
+  api_get "$path/namespaces/$NS/$1"
 }
 list pods | jq -e '.items' >/dev/null || fail "cannot list pods for the watcher"
 watcher() {
@@ -192,32 +159,14 @@ on_exit "touch '$stopfile'; kill $watcher_pid 2>/dev/null"
 wait_until 30 '[ -s "$samples" ]' "the first sample"
 
 # ---- 3. the rollout of all 20 at once, under chaos ------------------------------
-victims=(broker informer executor replicaset deployment garbagecollector)
-kills=$work/kills
-: >"$kills"
-chaos_loop() {
-  local v pid end=$(($(date +%s) + CHAOS_SECS))
-  while (($(date +%s) < end)); do
-    sleep 1
-    v=${victims[RANDOM % ${#victims[@]}]}
-    pid=$(kubus_worker_pid "$v" 2>/dev/null || true)
-    [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null && echo "$(date +%s) $v" >>"$kills"
-  done
-}
-
 start=$(date +%s)
 k set image deployment --all "c=$NEW_IMAGE" >/dev/null
 info "image of all $N Deployments set to $NEW_IMAGE; killing a random worker every second for ${CHAOS_SECS}s"
-if ((upstream)); then
-  sleep "$CHAOS_SECS"
-else
-  chaos_loop &
-  chaos_pid=$!
-  on_exit "kill $chaos_pid 2>/dev/null"
-  wait "$chaos_pid" || true
-fi
+chaos_start broker informer executor replicaset deployment garbagecollector
+sleep "$CHAOS_SECS"
+chaos_stop
 chaos_end=$(date +%s)
-n_kills=$(wc -l <"$kills")
+n_kills=$(chaos_kill_count)
 info "kills stopped after $n_kills kills; waiting for convergence"
 
 wait_rolled_out 120 "$NEW_IMAGE" "all $N Deployments rolled out to $NEW_IMAGE within 120 s of the last kill"
@@ -274,19 +223,18 @@ rs_shape=$(kubectl get rs -n "$NS" -o json | jq -r --arg img "$NEW_IMAGE" --argj
 n_rs=$(kubectl get rs -n "$NS" -o name | wc -l)
 
 total_created=$(pods_existed)
-resent=$(audit_count_of create pods 409)
-cut_off=$(audit_count_of create pods 504)
-rs_created=$(audit_count_of create replicasets 201)
+resent=$(audit_count create pods "$NS" 409)
+cut_off=$(audit_count create pods "$NS" 504)
+rs_created=$(audit_count create replicasets "$NS" 201)
 needed=$((2 * N * REPLICAS))
 surplus=$((total_created - needed))
-side=kubus
-((upstream)) && side="upstream (no kills)"
+side=$(chaos_side)
 {
   echo "deployment chaos [$side]: deployments=$N replicas=$REPLICAS kills=$n_kills chaos=$((chaos_end - start))s converge_after_last_kill=${converged}s rollout=${rollout_secs}s"
   echo "deployment chaos [$side]: pods_created=$total_created minimum=$needed surplus=$surplus (initial rollout $creates_before) create_409=$resent create_504=$cut_off replicasets_created=$rs_created"
   echo "deployment chaos [$side]: samples=$n_samples (period $period) $extremes"
   echo "deployment chaos [$side]: violations: pods>$MAX_PODS $n_v_pods, available<$MIN_AVAIL $n_v_avail, rs-spec-sum>$MAX_PODS $n_v_spec (Deployment-samples)"
-  awk '{print $2}' "$kills" | sort | uniq -c | awk '{printf "deployment chaos: killed %s x%d\n", $2, $1}'
+  chaos_kills_by_victim "deployment chaos"
 } | tee "$results/deployment.txt"
 cp "$samples" "$results/deployment-samples.txt"
 
@@ -297,7 +245,7 @@ cp "$samples" "$results/deployment-samples.txt"
 ((n_v_spec == 0)) || fail "ReplicaSets scaled beyond $MAX_PODS in $n_v_spec Deployment-samples; first ones: $(head -n 8 <<<"$v_spec" | tr '\n' ';')"
 if ((n_v_pods > 0)); then
   msg="more than $MAX_PODS pods in $n_v_pods Deployment-samples; first ones: $(head -n 8 <<<"$v_pods" | tr '\n' ';')"
-  ((upstream)) && info "NOTE (upstream does not keep the pod bound): $msg" || fail "$msg"
+  ((CHAOS_UPSTREAM)) && info "NOTE (upstream does not keep the pod bound): $msg" || fail "$msg"
 fi
 ((total_created >= needed)) || fail "the audit log shows only $total_created pod creates; at least $needed were needed"
 [ "$surplus" = 0 ] || fail "$surplus surplus pods were created (double creates after restarts)"

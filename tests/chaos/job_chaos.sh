@@ -138,8 +138,8 @@ never_within 5 '[ -n "$(tracked_pods)" ] || ! finished' "a Job left its finished
 crash_made=$(audit_made '^crash-[a-z0-9]{5}$')
 train_made=$(audit_made '^train-[a-z0-9]{5}$')
 surplus=$((train_made - COMPLETIONS))
-create_409=$(audit_ns | jq -c 'select(.verb == "create" and .res == "pods" and .code == 409)' | grep -c . || true)
-create_504=$(audit_ns | jq -c 'select(.verb == "create" and .res == "pods" and .code == 504)' | grep -c . || true)
+create_409=$(audit_count create pods "$NS" 409)
+create_504=$(audit_count create pods "$NS" 504)
 
 n_samples=$(grep -c . "$samples" || true)
 over_par=$(awk -v p=$PARALLELISM '$2 > p' "$samples")

@@ -179,9 +179,9 @@ n_samples=$(grep -c . "$samples" || true)
 pod_creates=$(audit_ns | jq -r -s '[.[] | select(.verb == "create" and .res == "pods" and .code == 201) | .name]
   | group_by(.) | map("\(.[0])=\(length)") | sort_by(ltrimstr("web-") | split("=")[0] | tonumber) | join(" ")')
 want_creates="web-0=1 web-1=1 web-2=1 web-3=2 web-4=2 web-5=2 web-6=1 web-7=1"
-pod_created=$(audit_ns | jq -c 'select(.verb == "create" and .res == "pods" and .code == 201)' | grep -c . || true)
-create_409=$(audit_ns | jq -c 'select(.verb == "create" and .res == "pods" and .code == 409)' | grep -c . || true)
-create_504=$(audit_ns | jq -c 'select(.verb == "create" and .res == "pods" and .code == 504)' | grep -c . || true)
+pod_created=$(audit_made '^web-[0-9]+$')
+create_409=$(audit_count create pods "$NS" 409)
+create_504=$(audit_count create pods "$NS" 504)
 pvc_creates=$(audit_ns | jq -r -s '[.[] | select(.verb == "create" and .res == "persistentvolumeclaims" and .code == 201) | .name]
   | group_by(.) | map("\(.[0])=\(length)") | join(" ")')
 pod_deletes=$(audit_ns | jq -c 'select(.verb == "delete" and .res == "pods" and .code < 300 and (.ua | endswith("/statefulset")))' | grep -c . || true)

@@ -18,9 +18,7 @@
 # Wall time: up to 60 s for the first boundary, then ~20-40 s.
 . "$(dirname "$0")/lib.sh"
 
-manifest="$KUBUS_ROOT/../shared/scenarios/cronjob.yaml"
-[ -f "$manifest" ] || manifest="$KUBUS_ROOT/tests/e2e/manifests/cronjob.yaml"
-[ -f "$manifest" ] || fail "no cronjob.yaml in shared/scenarios nor tests/e2e/manifests"
+manifest=$(tutorial_manifest cronjob.yaml)
 
 . "$KUBUS_ROOT/tests/e2e/kubus.sh"
 controllers=cronjob,garbagecollector

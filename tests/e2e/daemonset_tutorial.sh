@@ -11,9 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/_daemonset.sh"
 
-manifest="$KUBUS_ROOT/../shared/scenarios/fluentd.yaml"
-[ -f "$manifest" ] || manifest="$KUBUS_ROOT/tests/e2e/manifests/fluentd.yaml"
-[ -f "$manifest" ] || fail "no fluentd.yaml in shared/scenarios nor tests/e2e/manifests"
+manifest=$(tutorial_manifest fluentd.yaml)
 
 for n in master worker; do
   kubectl get node "$n" >/dev/null 2>&1 || fail "the cluster has no node $n"

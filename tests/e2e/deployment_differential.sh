@@ -21,9 +21,7 @@
 . "$KUBUS_ROOT/tests/e2e/kubus.sh"
 . "$KUBUS_ROOT/tests/e2e/_differential.sh"
 
-manifest="$KUBUS_ROOT/../shared/scenarios/mydeploy.yaml"
-[ -f "$manifest" ] || manifest="$KUBUS_ROOT/tests/e2e/manifests/mydeploy.yaml"
-[ -f "$manifest" ] || fail "no mydeploy.yaml in shared/scenarios nor tests/e2e/manifests"
+manifest=$(tutorial_manifest mydeploy.yaml)
 D=mydeploy
 
 # One `get deploy,rs,pods` call: the whole observable state of the scenario,

@@ -17,9 +17,7 @@
 # fewer than replicas - maxUnavailable (8) ready ones.
 . "$(dirname "$0")/lib.sh"
 
-manifest="$KUBUS_ROOT/../shared/scenarios/mydeploy.yaml"
-[ -f "$manifest" ] || manifest="$KUBUS_ROOT/tests/e2e/manifests/mydeploy.yaml"
-[ -f "$manifest" ] || fail "no mydeploy.yaml in shared/scenarios nor tests/e2e/manifests"
+manifest=$(tutorial_manifest mydeploy.yaml)
 
 # Another kubus against the same cluster acts on this test's objects too (two
 # ReplicaSet controllers both fill the same gap): say so, it explains failures.

@@ -10,8 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/kubus.sh"
 
-manifest="$KUBUS_ROOT/../shared/scenarios/myreplicaset.yaml"
-[ -f "$manifest" ] || manifest="$KUBUS_ROOT/tests/e2e/manifests/myreplicaset.yaml"
+manifest=$(tutorial_manifest myreplicaset.yaml)
 
 kubus_start --controllers=replicaset,garbagecollector ${GC_E2E_FLAGS:-}
 for w in replicaset garbagecollector; do

@@ -6,9 +6,7 @@
 # Failed (BackoffLimitExceeded) with failed 3 (no pod counted twice).
 . "$(dirname "$0")/lib.sh"
 
-manifest="$KUBUS_ROOT/../shared/scenarios/job-bug.yaml"
-[ -f "$manifest" ] || manifest="$KUBUS_ROOT/tests/e2e/manifests/job-bug.yaml"
-[ -f "$manifest" ] || fail "no job-bug.yaml in shared/scenarios nor tests/e2e/manifests"
+manifest=$(tutorial_manifest job-bug.yaml)
 
 . "$KUBUS_ROOT/tests/e2e/kubus.sh"
 kubus_start --controllers=job,garbagecollector || fail "kubus did not start"

@@ -12,14 +12,8 @@
 # Both Jobs run at once (the second takes ~45 s).
 . "$(dirname "$0")/lib.sh"
 
-man() {
-  local m="$KUBUS_ROOT/../shared/scenarios/$1"
-  [ -f "$m" ] || m="$KUBUS_ROOT/tests/e2e/manifests/$1"
-  [ -f "$m" ] || fail "no $1 in shared/scenarios nor tests/e2e/manifests"
-  echo "$m"
-}
-job_manifest=$(man job.yaml)
-bug_manifest=$(man job-bug.yaml)
+job_manifest=$(tutorial_manifest job.yaml)
+bug_manifest=$(tutorial_manifest job-bug.yaml)
 
 . "$KUBUS_ROOT/tests/e2e/kubus.sh"
 kubus_start --controllers=job,garbagecollector || fail "kubus did not start"

@@ -26,6 +26,8 @@
 #   pods_ready NS SELECTOR      of those, how many have condition Ready=True
 #   pod_names NS SELECTOR       their names, one per line, sorted
 #   pod_phase NS NAME           .status.phase of one pod (empty if absent)
+#   tutorial_manifest FILE      path of a tutorial manifest (mydeploy.yaml, ...)
+#   audit_count VERB RES NS [CODE]  writes of the API server's audit log
 
 set -euo pipefail
 
@@ -175,31 +177,21 @@ audit_count() {
   local verb=$1 res=$2 ns=$3 code=${4:-}
   local log="$KUBUS_CLUSTER_DIR/logs/audit.log"
   [ -f "$log" ] || { echo "audit_count: no audit log at $log" >&2; echo -1; return 0; }
-  cat "$KUBUS_CLUSTER_DIR"/logs/audit*.log 2>/dev/null |
+  # grep first (the log may be large): a record of NS names it in quotes
+  cat "$KUBUS_CLUSTER_DIR"/logs/audit*.log 2>/dev/null | { grep -F "\"$ns\"" || true; } |
     jq -c --arg v "$verb" --arg r "$res" --arg n "$ns" --arg c "$code" '
       select(.verb == $v and .objectRef.resource == $r and .objectRef.namespace == $n
              and (.objectRef.subresource // "") == ""
              and ($c == "" or (.responseStatus.code | tostring) == $c))' | wc -l
 }
 
-# audit_created RESOURCE NS: how many objects of RESOURCE were really created
-# in NS, from the audit log. Every create answered 201 made one (a name can be
-# made twice: created, deleted, and later picked again at random). A name
-# without any 201 was still made once if a create was answered 409
-# AlreadyExists or anything later wrote to it successfully (the scheduler's
-# binding, kwok's status updates, a delete): a create the API server carried
-# out but answered 504 to.
-audit_created() {
-  local res=$1 ns=$2
-  cat "$KUBUS_CLUSTER_DIR"/logs/audit*.log 2>/dev/null |
-    jq -c --arg r "$res" --arg n "$ns" '
-      select(.objectRef.resource == $r and .objectRef.namespace == $n
-             and (.objectRef.name // "") != "")
-      | {name: .objectRef.name, code: .responseStatus.code,
-         create: (.verb == "create" and (.objectRef.subresource // "") == "")}' |
-    jq -s '[group_by(.name)[]
-            | ([.[] | select(.create and .code == 201)] | length) as $made
-            | if $made > 0 then $made
-              elif any(.[]; (.create and .code == 409) or (.code >= 200 and .code < 300)) then 1
-              else 0 end] | add // 0'
+# tutorial_manifest FILE: the tutorial's manifest FILE (myreplicaset.yaml,
+# mydeploy.yaml, mysts.yaml, fluentd.yaml, job.yaml, job-bug.yaml,
+# cronjob.yaml): the scenarios next to the repository when they are there,
+# else the copy in tests/e2e/manifests; fails when neither has it.
+tutorial_manifest() {
+  local m="$KUBUS_ROOT/../shared/scenarios/$1"
+  [ -f "$m" ] || m="$KUBUS_ROOT/tests/e2e/manifests/$1"
+  [ -f "$m" ] || fail "no $1 in shared/scenarios nor tests/e2e/manifests"
+  echo "$m"
 }

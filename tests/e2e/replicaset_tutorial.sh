@@ -10,9 +10,7 @@
 # match is released (ownerReference removed) and replaced.
 . "$(dirname "$0")/lib.sh"
 
-manifest="$KUBUS_ROOT/../shared/scenarios/myreplicaset.yaml"
-[ -f "$manifest" ] || manifest="$KUBUS_ROOT/tests/e2e/manifests/myreplicaset.yaml"
-[ -f "$manifest" ] || fail "no myreplicaset.yaml in shared/scenarios nor tests/e2e/manifests"
+manifest=$(tutorial_manifest myreplicaset.yaml)
 
 # Prefer the supervisor; without one, run the four processes by hand.
 if [ -x "$KUBUS_BIN/kubus-controller-manager" ]; then

@@ -13,9 +13,7 @@
 . "$(dirname "$0")/_statefulset.sh"
 . "$KUBUS_ROOT/tests/e2e/kubus.sh"
 
-manifest="$KUBUS_ROOT/../shared/scenarios/mysts.yaml"
-[ -f "$manifest" ] || manifest="$KUBUS_ROOT/tests/e2e/manifests/mysts.yaml"
-[ -f "$manifest" ] || fail "no mysts.yaml in shared/scenarios nor tests/e2e/manifests"
+manifest=$(tutorial_manifest mysts.yaml)
 
 kns_new sts-tutorial
 sts_pvs vol-mysts-0 vol-mysts-1 vol-mysts-2

@@ -13,9 +13,9 @@
 #include <cmocka.h>
 
 #include "ctrl/kobj.h"
-#include "sts_claims.h"
 #include "sts_plan.h"
 #include "sts_pod.h"
+#include "sts_pvc.h"
 #include "sts_revision.h"
 #include "sts_spec.h"
 

@@ -1,4 +1,4 @@
-/* sts_claims.h - persistentVolumeClaimRetentionPolicy on a claim's ownerReferences.
+/* sts_pvc.h - persistentVolumeClaimRetentionPolicy on a claim's ownerReferences.
  *
  * Owns: upstream's isClaimOwnerUpToDate / updateClaimOwnerRefForSetAndPod:
  *   Retain/Retain: no ref to the set nor the pod;
@@ -8,8 +8,8 @@
  * claims with a stale ref (same name, other uid) or another controller are
  * left alone (the garbage collector or their controller decides).
  */
-#ifndef KUBUS_STS_CLAIMS_H
-#define KUBUS_STS_CLAIMS_H
+#ifndef KUBUS_STS_PVC_H
+#define KUBUS_STS_PVC_H
 
 #include <jansson.h>
 #include <stdbool.h>

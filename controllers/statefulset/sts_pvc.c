@@ -1,5 +1,5 @@
-/* sts_claims.c - the retention policy as ownerReferences. See sts_claims.h. */
-#include "sts_claims.h"
+/* sts_pvc.c - the claim retention policy as ownerReferences. See sts_pvc.h. */
+#include "sts_pvc.h"
 
 #include <string.h>
 
