@@ -190,6 +190,11 @@ phase_scale() {
   t0=$(now_us)
   scale_start_kubus scale-kubus
   sup=${PID[scale-kubus]}
+  if [ -n "${BENCH_SCALE_PERF:-}" ]; then   # a profile of one worker's start (kubus-NAME)
+    local pp=
+    for _ in $(seq 100); do pp=$(worker_pid "$sup" "$BENCH_SCALE_PERF"); [ -n "$pp" ] && break; sleep 0.05; done
+    [ -n "$pp" ] && perf record -F 2000 -g -o "$W/$BENCH_SCALE_PERF.perf" -p "$pp" -- sleep 10 >/dev/null 2>&1 &
+  fi
   scale_measure kubus "tree_pids $sup" "$t0" 0
   # shellcheck disable=SC2046
   res "scale_kubus_pss_by_process_kib:$(for p in $(tree_pids "$sup"); do printf ' %s=%s' "$(cat /proc/"$p"/comm)" "$(pss_kib "$p")"; done)"
