@@ -58,15 +58,6 @@ void sup_config_defaults(sup_config_t *c)
 
 /* ---- --controllers ---- */
 
-/* Trims spaces around one list item in place. */
-static char *trim(char *s)
-{
-    while (*s == ' ' || *s == '\t') s++;
-    char *e = s + strlen(s);
-    while (e > s && (e[-1] == ' ' || e[-1] == '\t')) *--e = '\0';
-    return s;
-}
-
 int sup_controllers_parse(const char *spec, bool enabled[SUP_COMPONENT_COUNT], char *err,
                           size_t errlen)
 {
@@ -77,7 +68,7 @@ int sup_controllers_parse(const char *spec, bool enabled[SUP_COMPONENT_COUNT], c
     bool star = false;
     char *save = NULL;
     for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        char *item = trim(tok);
+        char *item = flags_trim(tok);
         if (!*item) continue;
         if (strcmp(item, "*") == 0) { star = true; continue; }
         bool off = item[0] == '-';

@@ -112,11 +112,54 @@ static void test_values(void **state)
     assert_int_equal(flags_duration_ms("t", "-1s", 0, 60000, &ms, err, sizeof err), -1);
     assert_int_equal(flags_duration_ms("t", "2h", 0, 60000, &ms, err, sizeof err), -1);
     char out[4];
+    char name[8] = " a b\t";
+    assert_string_equal(flags_trim(name), "a b");
     assert_int_equal(flags_string("s", "abc", out, sizeof out, false, err, sizeof err), 0);
     assert_int_equal(flags_string("s", "abcd", out, sizeof out, false, err, sizeof err), -1);
     assert_non_null(strstr(err, "too long"));
     assert_int_equal(flags_string("s", "", out, sizeof out, false, err, sizeof err), -1);
     assert_int_equal(flags_string("s", "", out, sizeof out, true, err, sizeof err), 0);
+}
+
+/* Go's time.ParseDuration syntax, which upstream's duration flags take. */
+static void test_go_durations(void **state)
+{
+    (void)state;
+    char err[128];
+    double ms = 0;
+    uint64_t u = 0;
+    static const struct { const char *in; double ms; } good[] = {
+        { "1m30s", 90000 }, { "1.5h", 5400000 }, { "300ms", 300 }, { "2us", 0.002 },
+        { "2\xc2\xb5s", 0.002 }, { "1500ns", 0.0015 }, { "0", 0 }, { "-1s", -1000 },
+        { "+2m", 120000 }, { "1h2m3.5s", 3723500 }, { ".5s", 500 }, { "1.s", 1000 },
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        if (flags_go_duration("d", good[i].in, &ms, err, sizeof err) < 0) fail_msg("%s: %s", good[i].in, err);
+        if (ms < good[i].ms - 1e-9 || ms > good[i].ms + 1e-9) fail_msg("%s: %g ms", good[i].in, ms);
+    }
+    static const char *bad[] = { "", "1", "s", "1x", "1s2", "--1s", "1 s", ".s", "1e3s" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (flags_go_duration("d", bad[i], &ms, err, sizeof err) == 0) fail_msg("\"%s\" accepted", bad[i]);
+        assert_non_null(strstr(err, "--d"));
+    }
+    /* kubus's own duration flags take them too (and a bare number of seconds). */
+    assert_int_equal(flags_duration_ms("t", "1m30s", 0, 600000, &u, err, sizeof err), 0);
+    assert_int_equal(u, 90000);
+}
+
+static void test_underscores(void **state)
+{
+    (void)state;
+    char *argv[] = { "prog", "--concurrent_rc_syncs=3", "--leader_elect" };
+    flags_iter_t it;
+    flags_arg_t a;
+    char err[128];
+    flags_iter_init(&it, ARGC(argv), argv, 1);
+    assert_int_equal(flags_iter_next(&it, &a, err, sizeof err), 1);
+    assert_string_equal(a.name, "concurrent-rc-syncs");
+    assert_string_equal(a.value, "3");
+    assert_int_equal(flags_iter_next(&it, &a, err, sizeof err), 1);
+    assert_string_equal(a.name, "leader-elect");
 }
 
 /* ---- worker_opts_parse ---- */
@@ -404,6 +447,8 @@ int main(void)
         cmocka_unit_test(test_iter_forms),
         cmocka_unit_test(test_iter_malformed),
         cmocka_unit_test(test_values),
+        cmocka_unit_test(test_go_durations),
+        cmocka_unit_test(test_underscores),
         cmocka_unit_test(test_worker_good),
         cmocka_unit_test(test_worker_defaults),
         cmocka_unit_test(test_worker_bad),
