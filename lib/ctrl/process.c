@@ -35,6 +35,9 @@ static int run(worker_t *w, void *state)
         return 1;
     }
     cfg.concurrent_syncs = app->concurrent;
+    /* Upstream's controllers log under their controller name (the JSON
+     * "logger" field); ours is the component that posts its Events. */
+    if (cfg.component) log_set_name(cfg.component);
     ctrl_runtime_t *rt = ctrl_runtime_new(w, &cfg);
     int rc = 1;
     if (rt && (!p->attach || p->attach(st, rt) == 0)) rc = ctrl_run(rt);

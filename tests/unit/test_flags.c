@@ -13,6 +13,7 @@
 
 #include "components.h"
 #include "config.h"
+#include "featuregate.h"
 #include "flags.h"
 #include "worker.h"
 
@@ -207,8 +208,8 @@ static void test_worker_good(void **state)
     assert_int_equal(o.concurrent_syncs, 9);
     assert_int_equal(o.shard_index, 1);
     assert_int_equal(o.shard_count, 3);
-    assert_int_equal(o.verbosity, 4);
-    assert_int_equal(o.log_format, LOG_FORMAT_JSON);
+    assert_int_equal(o.log.verbosity, 4);
+    assert_int_equal(o.log.format, LOG_FORMAT_JSON);
     assert_int_equal(own.resync, 30);
 }
 
@@ -253,18 +254,39 @@ static void test_worker_bad(void **state)
     expect_worker_error("--kube-api-burst=0", "between 1 and");
     expect_worker_error("--concurrent-syncs=0", "--concurrent-syncs=0");
     expect_worker_error("--logging-format=xml", "must be text or json");
-    expect_worker_error("-v=11", "between 0 and 10");
+    expect_worker_error("-v=-1", "between 0 and 2147483647");
+    expect_worker_error("-v=2147483648", "between 0 and 2147483647");
     expect_worker_error("--name=a b", "--name=a b");
     expect_worker_error("--name", "needs a value");
     expect_worker_error("--bus-dir=tcp://host", "--bus-dir");
     expect_worker_error("--resync=-5", "--resync=-5: invalid value");
     expect_worker_error("positional", "unexpected argument");
+    expect_worker_error("--feature-gates=Bogus=true", "unrecognized feature gate: Bogus");
+    expect_worker_error("--vmodule=config", "does not have the pattern=N format");
+    expect_worker_error("--log-json-split-stream", "feature LoggingAlphaOptions is disabled");
     char *argv[] = { "w", "--shard-index=2", "--shard-count=2" };
     worker_opts_t o;
     own_t own = { 0 };
     char err[256];
     assert_int_equal(parse_worker(&o, &own, ARGC(argv), argv, err, sizeof err), -1);
     assert_non_null(strstr(err, "less than --shard-count"));
+}
+
+/* What the supervisor passes down: gates and logging flags reach the worker. */
+static void test_worker_gates_and_logging(void **state)
+{
+    (void)state;
+    char *argv[] = { "w", "--feature-gates=MaxUnavailableStatefulSet=true,LoggingAlphaOptions=true",
+                     "--vmodule=sync=4", "--vmodule", "cache*=2", "--log-text-split-stream=true" };
+    worker_opts_t o;
+    own_t own = { 0 };
+    char err[256];
+    if (parse_worker(&o, &own, ARGC(argv), argv, err, sizeof err) != 0) fail_msg("%s", err);
+    assert_true(fg_enabled_name(&o.feature_gates, "MaxUnavailableStatefulSet"));
+    assert_false(fg_enabled_name(&o.feature_gates, "AllAlpha"));
+    assert_string_equal(o.log.vmodule, "sync=4,cache*=2");
+    assert_true(o.log.split[LOG_FORMAT_TEXT]);
+    assert_int_equal(own.calls, 0); /* none of them reached the process's own parser */
 }
 
 /* ---- supervisor configuration ---- */
@@ -452,6 +474,7 @@ int main(void)
         cmocka_unit_test(test_worker_good),
         cmocka_unit_test(test_worker_defaults),
         cmocka_unit_test(test_worker_bad),
+        cmocka_unit_test(test_worker_gates_and_logging),
         cmocka_unit_test(test_sup_defaults),
         cmocka_unit_test(test_sup_good),
         cmocka_unit_test(test_sup_bad),
