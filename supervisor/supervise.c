@@ -439,7 +439,8 @@ static void finish_reload(sup_t *s)
     bool http_changed = s->next.port != s->cfg.port ||
                         strcmp(s->next.bind_address, s->cfg.bind_address) != 0;
     s->cfg = s->next;
-    log_init("controller-manager", s->cfg.verbosity, s->cfg.log_format);
+    logcfg_apply(&s->cfg.log, "");
+    sup_config_log_notices(&s->cfg);
     if (http_changed) {
         sup_http_stop(&s->http);
         (void)start_http(s); /* logged; supervision goes on without HTTP */

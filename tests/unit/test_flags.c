@@ -1,6 +1,7 @@
 /* Unit tests for flag parsing: lib/flags.c, worker_opts_parse (lib/worker.c)
  * and the supervisor's configuration (supervisor/config.c), including the
- * --controllers semantics and the --config file. */
+ * --controllers semantics, the --config file, --feature-gates, the logging
+ * flags, --version and the upstream flags kubus accepts without effect. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,7 @@
 #include "config.h"
 #include "featuregate.h"
 #include "flags.h"
+#include "kcmflags.h"
 #include "worker.h"
 
 #define ARGC(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -334,8 +336,8 @@ static void test_sup_good(void **state)
     assert_int_equal(c.concurrency[ctl("cronjob")], 4);
     assert_int_equal(c.concurrency[ctl("ttl-after-finished")], 6);
     assert_true(c.leader_elect);
-    assert_int_equal(c.verbosity, 2);
-    assert_int_equal(c.log_format, LOG_FORMAT_JSON);
+    assert_int_equal(c.log.verbosity, 2);
+    assert_int_equal(c.log.format, LOG_FORMAT_JSON);
     assert_string_equal(c.bus_dir, "/tmp/kbx");
     assert_int_equal(c.shard_index, 1);
     assert_int_equal(c.port, 0);
@@ -371,10 +373,175 @@ static void test_sup_bad(void **state)
     expect_sup_error("--logging-format=yaml", "text or json");
     expect_sup_error("--kubeconfig", "needs a value");
     expect_sup_error("--config=/nonexistent.yaml", "/nonexistent.yaml");
+    expect_sup_error("--feature-gates=NoSuchGate=true", "unrecognized feature gate: NoSuchGate");
+    expect_sup_error("--feature-gates=MaxUnavailableStatefulSet", "missing bool value for "
+                     "MaxUnavailableStatefulSet");
+    expect_sup_error("--vmodule=a=b", "parsing verbosity in \"a=b\"");
+    expect_sup_error("--version=v1.2.3", "--version=v1.2.3");
     sup_config_t c;
     char err[512];
     char *help[] = { "kcm", "--port=1", "-h" };
     assert_int_equal(sup_config_load(&c, ARGC(help), help, 1, err, sizeof err), SUP_CONFIG_HELP);
+}
+
+static sup_config_rc_t load_args(sup_config_t *c, int argc, char **argv, char *err, size_t errlen)
+{
+    return sup_config_load(c, argc, argv, 1, err, errlen);
+}
+
+static void test_sup_feature_gates(void **state)
+{
+    (void)state;
+    sup_config_t c;
+    char err[512] = "";
+    char *argv[] = { "kcm", "--feature-gates=MaxUnavailableStatefulSet=true",
+                     "--feature-gates", "WatchListClient=false" };
+    if (load_args(&c, ARGC(argv), argv, err, sizeof err) != SUP_CONFIG_OK) fail_msg("%s", err);
+    assert_true(fg_enabled_name(&c.feature_gates, "MaxUnavailableStatefulSet"));
+    assert_false(fg_enabled_name(&c.feature_gates, "WatchListClient"));
+    /* Untouched gates keep upstream's defaults. */
+    assert_true(fg_enabled_name(&c.feature_gates, "LoggingBetaOptions"));
+    assert_false(fg_enabled_name(&c.feature_gates, "LoggingAlphaOptions"));
+}
+
+/* component-base's logging checks, on the supervisor's command line. */
+static void test_sup_logging(void **state)
+{
+    (void)state;
+    sup_config_t c;
+    char err[512] = "";
+    char *json_vmodule[] = { "kcm", "--logging-format=json", "--vmodule=config=2" };
+    assert_int_equal(load_args(&c, ARGC(json_vmodule), json_vmodule, err, sizeof err), SUP_CONFIG_ERROR);
+    assert_non_null(strstr(err, "--vmodule: only supported for the text log format"));
+    char *split[] = { "kcm", "--logging-format=json", "--log-json-split-stream" };
+    assert_int_equal(load_args(&c, ARGC(split), split, err, sizeof err), SUP_CONFIG_ERROR);
+    assert_non_null(strstr(err, "--log-json-split-stream: feature LoggingAlphaOptions is disabled"));
+    char *split_ok[] = { "kcm", "--logging-format=json", "--log-json-split-stream",
+                         "--feature-gates=LoggingAlphaOptions=true", "--log-json-info-buffer-size=1Mi" };
+    if (load_args(&c, ARGC(split_ok), split_ok, err, sizeof err) != SUP_CONFIG_OK) fail_msg("%s", err);
+    assert_true(c.log.split[LOG_FORMAT_JSON]);
+    char *buffer[] = { "kcm", "--log-text-info-buffer-size=4Ki" };
+    assert_int_equal(load_args(&c, ARGC(buffer), buffer, err, sizeof err), SUP_CONFIG_ERROR);
+    assert_non_null(strstr(err, "--log-text-info-buffer-size: feature LoggingAlphaOptions"));
+    char *buffer0[] = { "kcm", "--log-text-info-buffer-size=0" };
+    assert_int_equal(load_args(&c, ARGC(buffer0), buffer0, err, sizeof err), SUP_CONFIG_OK);
+    char *badsize[] = { "kcm", "--log-json-info-buffer-size=lots" };
+    assert_int_equal(load_args(&c, ARGC(badsize), badsize, err, sizeof err), SUP_CONFIG_ERROR);
+    assert_non_null(strstr(err, "not a quantity"));
+    char *beta_off[] = { "kcm", "--logging-format=json", "--feature-gates=LoggingBetaOptions=false" };
+    assert_int_equal(load_args(&c, ARGC(beta_off), beta_off, err, sizeof err), SUP_CONFIG_ERROR);
+    assert_non_null(strstr(err, "log format json is disabled, see LoggingBetaOptions feature"));
+    char *vmod[] = { "kcm", "--vmodule=config=2,supervise=4", "-v=100" };
+    if (load_args(&c, ARGC(vmod), vmod, err, sizeof err) != SUP_CONFIG_OK) fail_msg("%s", err);
+    assert_string_equal(c.log.vmodule, "config=2,supervise=4");
+    assert_int_equal(c.log.verbosity, 100);
+}
+
+static void test_sup_version(void **state)
+{
+    (void)state;
+    sup_config_t c;
+    char err[512] = "";
+    char *v[] = { "kcm", "--version" };
+    assert_int_equal(load_args(&c, ARGC(v), v, err, sizeof err), SUP_CONFIG_VERSION);
+    assert_int_equal(c.version, 1);
+    char *raw[] = { "kcm", "--version=raw" };
+    assert_int_equal(load_args(&c, ARGC(raw), raw, err, sizeof err), SUP_CONFIG_VERSION);
+    assert_int_equal(c.version, 2);
+    char *off[] = { "kcm", "--version=false" };
+    assert_int_equal(load_args(&c, ARGC(off), off, err, sizeof err), SUP_CONFIG_OK);
+    /* As upstream: every other flag is checked before the version is printed. */
+    char *bad[] = { "kcm", "--version", "--feature-gates=Nope=true" };
+    assert_int_equal(load_args(&c, ARGC(bad), bad, err, sizeof err), SUP_CONFIG_ERROR);
+    char line[128];
+    FILE *f = fmemopen(line, sizeof line, "w");
+    assert_non_null(f);
+    sup_config_print_version(f, false);
+    assert_int_equal(fclose(f), 0);
+    assert_string_equal(line, "kubus v" KUBUS_VERSION "\n");
+}
+
+/* A sample value of the type upstream gives each flag. */
+static const char *sample_value(kcm_kind_t kind)
+{
+    switch (kind) {
+    case KCM_BOOL: return "false";
+    case KCM_INT: return "-3";
+    case KCM_FLOAT: return "0.25";
+    case KCM_DURATION: return "1m30s";
+    case KCM_STRING: return "a,b=c";
+    case KCM_PORT: return "10257";
+    case KCM_CONTENT_TYPE: return "application/vnd.kubernetes.protobuf";
+    }
+    return "";
+}
+
+/* Every upstream flag kubus cannot act on is accepted with a value of its
+ * type, and recorded for the notice. */
+static void test_sup_kcm_flags(void **state)
+{
+    (void)state;
+    const char *prev = "";
+    for (size_t i = 0; i < KCM_IGNORED_COUNT; i++) {
+        const kcm_flag_t *f = kcm_flag(i);
+        assert_true(strcmp(prev, f->name) < 0); /* sorted, no repeats: bsearch finds them */
+        prev = f->name;
+        assert_true(f->why && f->why[0]);
+        char arg[160];
+        snprintf(arg, sizeof arg, "--%s=%s", f->name, sample_value(f->kind));
+        char *argv[] = { "kcm", arg };
+        sup_config_t c;
+        char err[512] = "";
+        if (load_args(&c, ARGC(argv), argv, err, sizeof err) != SUP_CONFIG_OK) fail_msg("%s: %s", arg, err);
+        assert_true(c.kcm_given[i]);
+        assert_int_equal(kcm_flag_lookup(f->name), (int)i);
+    }
+    /* The ones kubus does act on are not in the table. */
+    assert_int_equal(kcm_flag_lookup("concurrent-replicaset-syncs"), -1);
+    assert_int_equal(kcm_flag_lookup("bind-address"), -1);
+    assert_int_equal(kcm_flag_lookup("enable-garbage-collector"), -1);
+}
+
+static void test_sup_kcm_flag_values(void **state)
+{
+    (void)state;
+    expect_sup_error("--secure-port=70000", "--secure-port=70000");
+    expect_sup_error("--profiling=maybe", "--profiling=maybe: not a boolean");
+    expect_sup_error("--kube-api-content-type=text/xml", "must be application/json or "
+                     "application/vnd.kubernetes.protobuf");
+    expect_sup_error("--node-monitor-grace-period=soon", "not a duration");
+    expect_sup_error("--concurrent-service-syncs=x", "not an integer");
+    expect_sup_error("--node-eviction-rate=fast", "not a number");
+    expect_sup_error("--cluster-cidr", "needs a value");
+    sup_config_t c;
+    char err[512] = "";
+    /* A boolean does not take the next argument; a string does. */
+    char *bool_sep[] = { "kcm", "--profiling", "false" };
+    assert_int_equal(load_args(&c, ARGC(bool_sep), bool_sep, err, sizeof err), SUP_CONFIG_ERROR);
+    assert_non_null(strstr(err, "unexpected argument \"false\""));
+    char *str_sep[] = { "kcm", "--cluster-cidr", "10.0.0.0/8", "--use-service-account-credentials",
+                        "--concurrent_rc_syncs=5", "--kube-api-content-type=application/json" };
+    if (load_args(&c, ARGC(str_sep), str_sep, err, sizeof err) != SUP_CONFIG_OK) fail_msg("%s", err);
+    assert_true(c.kcm_given[kcm_flag_lookup("cluster-cidr")]);
+    assert_true(c.kcm_given[kcm_flag_lookup("use-service-account-credentials")]);
+    assert_true(c.kcm_given[kcm_flag_lookup("concurrent-rc-syncs")]);
+    assert_false(c.kcm_given[kcm_flag_lookup("secure-port")]);
+}
+
+/* Upstream skips the garbage collector when it is off, whatever
+ * --controllers says. */
+static void test_sup_enable_gc(void **state)
+{
+    (void)state;
+    sup_config_t c;
+    char err[512] = "";
+    char *argv[] = { "kcm", "--controllers=*,garbagecollector", "--enable-garbage-collector=false" };
+    assert_int_equal(load_args(&c, ARGC(argv), argv, err, sizeof err), SUP_CONFIG_OK);
+    assert_false(c.enabled[ctl("garbagecollector")]);
+    assert_true(c.enabled[ctl("replicaset")]);
+    char *on[] = { "kcm", "--enable-garbage-collector" };
+    assert_int_equal(load_args(&c, ARGC(on), on, err, sizeof err), SUP_CONFIG_OK);
+    assert_true(c.enabled[ctl("garbagecollector")]);
 }
 
 static void controllers(const char *spec, bool enabled[SUP_COMPONENT_COUNT])
@@ -478,6 +645,12 @@ int main(void)
         cmocka_unit_test(test_sup_defaults),
         cmocka_unit_test(test_sup_good),
         cmocka_unit_test(test_sup_bad),
+        cmocka_unit_test(test_sup_feature_gates),
+        cmocka_unit_test(test_sup_logging),
+        cmocka_unit_test(test_sup_version),
+        cmocka_unit_test(test_sup_kcm_flags),
+        cmocka_unit_test(test_sup_kcm_flag_values),
+        cmocka_unit_test(test_sup_enable_gc),
         cmocka_unit_test(test_controllers_semantics),
         cmocka_unit_test(test_config_file),
     };
