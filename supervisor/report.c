@@ -139,31 +139,3 @@ char *sup_report_metrics_ex(const sup_table_t *t, const sup_report_leader_t *ld)
     if (ld) leader_metrics(&b, ld);
     return sbuf_take(&b);
 }
-
-char *sup_report_readyz(const sup_table_t *t, bool stopping, bool *ready)
-{
-    return sup_report_readyz_ex(t, stopping, NULL, ready);
-}
-
-char *sup_report_readyz_ex(const sup_table_t *t, bool stopping, const sup_report_leader_t *ld,
-                           bool *ready)
-{
-    sbuf_t b = { 0 };
-    bool standby = ld && !ld->leading;
-    *ready = !stopping;
-    if (stopping) sbuf_printf(&b, "not ready: shutting down\n");
-    for (size_t i = 0; i < t->n && !stopping; i++) {
-        const sup_worker_t *w = &t->w[i];
-        if (w->state == SUP_W_ABSENT || sup_worker_is_up(w)) continue;
-        if (standby && sup_worker_needs_lease(w)) continue;
-        sbuf_printf(&b, "%s%s (%s)", *ready ? "not ready: " : ", ", w->comp->name,
-                  w->state == SUP_W_UP ? "not ready" : sup_wstate_name(w->state));
-        *ready = false;
-    }
-    if (*ready)
-        sbuf_printf(&b, "ok\n");
-    else if (!stopping)
-        sbuf_printf(&b, "\n");
-    if (ld && ld->enabled) sbuf_printf(&b, "leader: %s\n", ld->leading ? "yes" : "no");
-    return sbuf_take(&b);
-}

@@ -287,26 +287,6 @@ static void test_reports(void **state)
     assert_non_null(strstr(s, "kubus_supervisor_malformed_heartbeats_total 4\n"));
     free(s);
 
-    bool ready = true;
-    s = sup_report_readyz(&t, false, &ready);
-    assert_false(ready);
-    assert_string_equal(s, "not ready: replicaset (backoff)\n"); /* absent ones do not count */
-    free(s);
-    rs->state = SUP_W_UP;
-    rs->reported_ready = true;
-    s = sup_report_readyz(&t, false, &ready);
-    assert_true(ready);
-    assert_string_equal(s, "ok\n");
-    free(s);
-    rs->reported_ready = false; /* up, but its last heartbeat says not ready */
-    s = sup_report_readyz(&t, false, &ready);
-    assert_false(ready);
-    assert_non_null(strstr(s, "replicaset (not ready)"));
-    free(s);
-    s = sup_report_readyz(&t, true, &ready);
-    assert_false(ready);
-    assert_non_null(strstr(s, "shutting down"));
-    free(s);
     remove_bin_dir(dir);
 }
 
