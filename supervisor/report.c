@@ -100,7 +100,7 @@ static void metric_family(sbuf_t *b, const sup_table_t *t, metric_t m, const cha
 
 char *sup_report_metrics(const sup_table_t *t)
 {
-    return sup_report_metrics_ex(t, NULL);
+    return sup_report_metrics_ex(t, NULL, NULL);
 }
 
 /* Label values are names we checked (DNS-1123), so need no escaping. */
@@ -117,7 +117,18 @@ static void leader_metrics(sbuf_t *b, const sup_report_leader_t *ld)
               slash ? slash + 1 : ld->lease, ld->leading ? 1 : 0);
 }
 
-char *sup_report_metrics_ex(const sup_table_t *t, const sup_report_leader_t *ld)
+/* Upstream's feature metric, every known gate with its state. */
+static void feature_metrics(sbuf_t *b, const fg_set_t *gates)
+{
+    sbuf_printf(b, "# HELP kubernetes_feature_enabled [BETA] This metric records the data about the stage "
+                   "and enablement of a k8s feature.\n# TYPE kubernetes_feature_enabled gauge\n");
+    for (int i = 0; i < FG_GATE_COUNT; i++)
+        sbuf_printf(b, "kubernetes_feature_enabled{name=\"%s\",stage=\"%s\"} %d\n", fg_gates[i].name,
+                    fg_stage_label(fg_gates[i].stage), fg_enabled(gates, i) ? 1 : 0);
+}
+
+char *sup_report_metrics_ex(const sup_table_t *t, const sup_report_leader_t *ld,
+                            const fg_set_t *gates)
 {
     sbuf_t b = { 0 };
     metric_family(&b, t, M_UP, "kubus_worker_up", "gauge",
@@ -137,5 +148,6 @@ char *sup_report_metrics_ex(const sup_table_t *t, const sup_report_leader_t *ld)
                   "kubus_supervisor_malformed_heartbeats_total %llu\n",
               (unsigned long long)t->malformed_heartbeats);
     if (ld) leader_metrics(&b, ld);
+    if (gates) feature_metrics(&b, gates);
     return sbuf_take(&b);
 }

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "featuregate.h"
 #include "table.h"
 
 char *sup_report_statusz(const sup_table_t *t, uint64_t now_ms);
@@ -33,9 +34,11 @@ typedef struct {
  * "leader: yes|no|yes (leader election off) lease=NS/NAME identity=ID holder=ID";
  * /metrics gets kubus_leader{shard="I"} 1|0 (and upstream's
  * leader_election_master_status{name="NAME"} when enabled). ld NULL: as
- * the functions above. */
+ * the functions above. With gates, /metrics also has upstream's
+ * kubernetes_feature_enabled{name,stage} for every known gate. */
 char *sup_report_statusz_ex(const sup_table_t *t, uint64_t now_ms, const sup_report_leader_t *ld);
-char *sup_report_metrics_ex(const sup_table_t *t, const sup_report_leader_t *ld);
+char *sup_report_metrics_ex(const sup_table_t *t, const sup_report_leader_t *ld,
+                            const fg_set_t *gates);
 /* The executor and the controllers: they run only on the leader. */
 bool sup_worker_needs_lease(const sup_worker_t *w);
 /* A worker counts as up for kubus_worker_up. */

@@ -511,7 +511,7 @@ static void publish(sup_t *s, uint64_t now)
     sup_checks_livez(&health.livez);
     sup_checks_readyz(&s->t, &x, &health.readyz);
     sup_http_publish(s->http, sup_report_statusz_ex(&s->t, now, &ld),
-                     sup_report_metrics_ex(&s->t, &ld), &health);
+                     sup_report_metrics_ex(&s->t, &ld, &s->cfg.feature_gates), &health);
     sup_http_alive(s->http, now);
 }
 

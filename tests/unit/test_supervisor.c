@@ -287,6 +287,18 @@ static void test_reports(void **state)
     assert_non_null(strstr(s, "kubus_supervisor_malformed_heartbeats_total 4\n"));
     free(s);
 
+    /* With the gates: upstream's feature metric for every known gate. */
+    fg_set_t gates;
+    fg_set_init(&gates);
+    char err[256];
+    assert_int_equal(fg_parse(&gates, "MaxUnavailableStatefulSet=true", err, sizeof err), 0);
+    s = sup_report_metrics_ex(&t, NULL, &gates);
+    assert_non_null(s);
+    assert_non_null(strstr(s, "\n# TYPE kubernetes_feature_enabled gauge\n"));
+    assert_non_null(strstr(s, "\nkubernetes_feature_enabled{name=\"MaxUnavailableStatefulSet\",stage=\"BETA\"} 1\n"));
+    assert_non_null(strstr(s, "\nkubernetes_feature_enabled{name=\"InOrderInformers\",stage=\"\"} 1\n"));
+    assert_non_null(strstr(s, "\nkubernetes_feature_enabled{name=\"AllAlpha\",stage=\"ALPHA\"} 0\n"));
+    free(s);
     remove_bin_dir(dir);
 }
 

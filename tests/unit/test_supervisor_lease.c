@@ -665,12 +665,12 @@ static void test_reports(void **state)
     assert_non_null(strstr(s, "\nleader: yes lease=" NS "/" NAME " identity=h_me holder=h_other\n"));
     free(s);
     ld.leading = false;
-    s = sup_report_metrics_ex(&t, &ld);
+    s = sup_report_metrics_ex(&t, &ld, NULL);
     assert_non_null(strstr(s, "\nkubus_leader{shard=\"0\"} 0\n"));
     assert_non_null(strstr(s, "\nleader_election_master_status{name=\"" NAME "\"} 0\n"));
     free(s);
     sup_report_leader_t off = { .enabled = false, .leading = true, .shard_index = 3 };
-    s = sup_report_metrics_ex(&t, &off);
+    s = sup_report_metrics_ex(&t, &off, NULL);
     assert_non_null(strstr(s, "\nkubus_leader{shard=\"3\"} 1\n"));
     assert_null(strstr(s, "leader_election_master_status"));
     free(s);
