@@ -469,7 +469,7 @@ static void worker_setup(worker_t *w, int argc, char **argv, const worker_hooks_
         print_usage(stderr, base_name(argv[0]), hooks);
         exit(2);
     }
-    logcfg_apply(&w->opts.log, w->opts.name);
+    logcfg_apply(&w->opts.log, hooks->logger ? hooks->logger : w->opts.name);
     if (install_signals() < 0 || link_to_supervisor(w) < 0) {
         LOGE("cannot set up signals", "error", strerror(errno));
         exit(1);

@@ -68,6 +68,7 @@ typedef struct {
 
 typedef struct {
     const char *name;          /* default worker name, e.g. "informer" */
+    const char *logger;        /* JSON "logger" name from the first line on (NULL: the worker name) */
     const char *usage;         /* extra usage lines for the process's own flags */
     /* value is NULL for a flag given without "=value" and with no next arg. */
     int (*parse_flag)(void *state, const char *flag, const char *value, bool *used_value);

@@ -12,7 +12,7 @@ static int create(ctrl_config_t *cfg, void **state)
 {
     static const char *const resources[] = { "jobs", "pods", NULL };
     job_ctrl_t *c = job_ctrl_new();
-    *cfg = (ctrl_config_t){ .controller = "job", .component = "job-controller", .resources = resources,
+    *cfg = (ctrl_config_t){ .controller = "job", .resources = resources,
                             .primary = "jobs", .sync = job_sync, .ud = c };
     *state = c;
     return c ? 0 : -1;
@@ -29,7 +29,8 @@ static void destroy(void *state)
 int main(int argc, char **argv)
 {
     static const ctrl_process_t proc = {
-        .name = "job", .concurrent_flag = "concurrent-job-syncs",
+        .name = "job", .component = "job-controller",
+        .concurrent_flag = "concurrent-job-syncs",
         .usage = "  --concurrent-job-syncs=N  Jobs synced at once (default: --concurrent-syncs, 5)\n",
         .create = create, .attach = attach, .destroy = destroy,
     };
