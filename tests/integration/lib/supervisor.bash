@@ -3,7 +3,9 @@
 #
 # sup_start [flags...]   start kubus-controller-manager on a private bus dir,
 #                        port and bin dir (symlinks to the workers that exist
-#                        in $KUBUS_BIN and stay up, see sup_pick_workers)
+#                        in $KUBUS_BIN and stay up, see sup_pick_workers);
+#                        stdout and stderr go to $SUP_DIR/sup.log, stdout to
+#                        $SUP_STDOUT instead when that is set
 # sup_statusz            the /statusz text
 # sup_field NAME COL     one column of a worker's /statusz row
 #                        (2 state, 3 pid, 4 generation, 5 restarts, 7 last exit)
@@ -138,7 +140,7 @@ current-context: none
 KC
   "$SUP_DIR/bin/kubus-controller-manager" --bus-dir="$SUP_DIR/bus" --port="$SUP_PORT" \
     --bin-dir="$SUP_DIR/bin" --kubeconfig="$SUP_DIR/kubeconfig" \
-    --controllers="$SUP_CONTROLLERS" "$@" >>"$SUP_DIR/sup.log" 2>&1 &
+    --controllers="$SUP_CONTROLLERS" "$@" >>"${SUP_STDOUT:-$SUP_DIR/sup.log}" 2>>"$SUP_DIR/sup.log" &
   SUP_PID=$!
   sup_wait_for 10 sup_healthy || fail "supervisor did not serve /livez within 10 s"
 }
