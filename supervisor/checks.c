@@ -48,18 +48,25 @@ static void add_not_running(sup_checks_t *out, const sup_worker_t *w)
         sup_checks_add(out, name, false, "not started yet");
 }
 
-static void add_worker_health(sup_checks_t *out, const sup_worker_t *w, const sup_checks_ctx_t *x)
+/* A worker's check: healthy is running and heard from lately; ready also
+ * needs its last heartbeat to have said READY. */
+static void add_worker(sup_checks_t *out, const sup_worker_t *w, const sup_checks_ctx_t *x, bool ready)
 {
     if (!running(w)) {
         add_not_running(out, w);
         return;
     }
+    const char *name = check_name(w);
     uint64_t quiet = silence(w, x);
     if (quiet > x->stale_ms)
-        sup_checks_add(out, check_name(w), false, "no heartbeat for %llu ms (pid %d)",
-                       (unsigned long long)quiet, (int)w->pid);
+        sup_checks_add(out, name, false, "no heartbeat for %llu ms (pid %d)", (unsigned long long)quiet,
+                       (int)w->pid);
+    else if (ready && w->state != SUP_W_UP)
+        sup_checks_add(out, name, false, "starting: no READY heartbeat yet");
+    else if (ready && !w->reported_ready)
+        sup_checks_add(out, name, false, "its last heartbeat said not ready");
     else
-        sup_checks_add(out, check_name(w), true, "%s", "");
+        sup_checks_add(out, name, true, "%s", "");
 }
 
 /* client-go's leader election healthz adaptor. */
@@ -77,23 +84,7 @@ void sup_checks_healthz(const sup_table_t *t, const sup_checks_ctx_t *x, sup_che
     out->n = 0;
     if (x->ld && x->ld->enabled) add_leader_election(out, x);
     for (size_t i = 0; i < t->n; i++)
-        if (has_check(&t->w[i], x)) add_worker_health(out, &t->w[i], x);
-}
-
-static void add_worker_ready(sup_checks_t *out, const sup_worker_t *w, const sup_checks_ctx_t *x)
-{
-    if (!running(w)) {
-        add_not_running(out, w);
-        return;
-    }
-    uint64_t quiet = silence(w, x);
-    if (quiet > x->stale_ms)
-        sup_checks_add(out, check_name(w), false, "no heartbeat for %llu ms", (unsigned long long)quiet);
-    else if (w->state != SUP_W_UP || !w->reported_ready)
-        sup_checks_add(out, check_name(w), false, "%s",
-                       w->state == SUP_W_UP ? "its last heartbeat said not ready" : "starting: no READY heartbeat yet");
-    else
-        sup_checks_add(out, check_name(w), true, "%s", "");
+        if (has_check(&t->w[i], x)) add_worker(out, &t->w[i], x, false);
 }
 
 void sup_checks_readyz(const sup_table_t *t, const sup_checks_ctx_t *x, sup_checks_t *out)
@@ -103,7 +94,7 @@ void sup_checks_readyz(const sup_table_t *t, const sup_checks_ctx_t *x, sup_chec
                    x->reloading ? "restarting every worker with the re-read configuration"
                                 : "process is shutting down");
     for (size_t i = 0; i < t->n; i++)
-        if (has_check(&t->w[i], x)) add_worker_ready(out, &t->w[i], x);
+        if (has_check(&t->w[i], x)) add_worker(out, &t->w[i], x, true);
 }
 
 void sup_checks_livez(sup_checks_t *out)

@@ -76,6 +76,15 @@ static void expect_keys(const char *line, const char *const *keys, size_t n)
     }
 }
 
+/* Ends text after its first line; that line's copy of the rest goes to second. */
+static void split_first_line(char *text, char *second, size_t len)
+{
+    char *nl = strchr(text, '\n');
+    assert_non_null(nl);
+    snprintf(second, len, "%s", nl + 1);
+    nl[1] = '\0';
+}
+
 static double now_ms(void)
 {
     struct timespec ts;
@@ -160,11 +169,8 @@ static void test_json_error_and_warning(void **state)
     LOGE("cannot write the journal", "error", "No space left on device", "path", "/j");
     LOGW("slow", "error", "not an error on a warning");
     capture_end(&c);
-    char *nl = strchr(c.text[1], '\n');
-    assert_non_null(nl);
     char second[LOG_LINE_MAX + 2];
-    snprintf(second, sizeof second, "%s", nl + 1);
-    nl[1] = '\0';
+    split_first_line(c.text[1], second, sizeof second);
     /* Error lines: no "v"; the error is last, as "err" (klog.ErrorS). */
     static const char *const ekeys[] = { "ts", "logger", "caller", "msg", "path", "err" };
     expect_keys(c.text[1], ekeys, 6);
@@ -235,11 +241,8 @@ static void test_json_cut(void **state)
     LOGI("long", "a", "short", "b", big, "c", "never");
     LOGE("long error", "k", big, "error", "boom");
     capture_end(&c);
-    char *nl = strchr(c.text[1], '\n');
-    assert_non_null(nl);
     char second[LOG_LINE_MAX + 2];
-    snprintf(second, sizeof second, "%s", nl + 1);
-    nl[1] = '\0';
+    split_first_line(c.text[1], second, sizeof second);
     assert_true(strlen(c.text[1]) <= LOG_LINE_MAX);
     json_t *j = parse_line(c.text[1]);
     const char *b = json_string_value(json_object_get(j, "b"));
