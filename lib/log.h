@@ -45,7 +45,8 @@ void log_set_split_stream(bool split);
 /* Parses "text" or "json"; returns 0, or -1 for anything else. */
 int log_format_parse(const char *name, log_format_t *out);
 int log_verbosity(void);
-/* The global threshold only (-v). */
+/* The global threshold only (-v); code that guards its own V-level work
+ * should ask log_v_enabled_at, so --vmodule reaches it. */
 bool log_v_enabled(int level);
 /* With --vmodule: file is __FILE__ of the call site. */
 bool log_v_enabled_at(int level, const char *file);

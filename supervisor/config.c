@@ -361,8 +361,9 @@ static int yaml_step(yaml_walk_t *y, sup_config_t *c, yaml_event_t *ev, char *er
         const char *s = (const char *)ev->data.scalar.value;
         if (y->depth != 1) break;
         if (!y->have_key) {
+            /* --config and --version belong on the command line only. */
             if (flags_string("config key", s, y->key, sizeof y->key, false, err, errlen) < 0 ||
-                strcmp(y->key, "config") == 0)
+                strcmp(y->key, "config") == 0 || strcmp(y->key, "version") == 0)
                 return flags_fail(err, errlen, "%s:%lu: key \"%s\" is not a flag", y->path, line, s);
             y->have_key = true;
             return 1;

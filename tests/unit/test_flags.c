@@ -610,6 +610,13 @@ static void test_config_file(void **state)
     assert_int_equal(sup_config_load(&c, 2, argv, 1, err, sizeof err), SUP_CONFIG_ERROR);
     write_file(path, "config: /etc/other\n");
     assert_int_equal(sup_config_load(&c, 2, argv, 1, err, sizeof err), SUP_CONFIG_ERROR);
+    write_file(path, "version: true\n");
+    assert_int_equal(sup_config_load(&c, 2, argv, 1, err, sizeof err), SUP_CONFIG_ERROR);
+    /* Upstream's flags are keys too: accepted without effect, as on the command line. */
+    write_file(path, "feature-gates: MaxUnavailableStatefulSet=true\nprofiling: \"false\"\n");
+    assert_int_equal(sup_config_load(&c, 2, argv, 1, err, sizeof err), SUP_CONFIG_OK);
+    assert_true(fg_enabled_name(&c.feature_gates, "MaxUnavailableStatefulSet"));
+    assert_true(c.kcm_given[kcm_flag_lookup("profiling")]);
     write_file(path, "");
     assert_int_equal(sup_config_load(&c, 2, argv, 1, err, sizeof err), SUP_CONFIG_OK);
     unlink(path);
