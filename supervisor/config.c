@@ -508,7 +508,7 @@ void sup_config_usage(FILE *to, const char *prog)
         "  --bus-dir=DIR|tcp://H:P      bus location (default $XDG_RUNTIME_DIR/kubus or /tmp/kubus-UID)\n"
         "  --shard-index=I --shard-count=N   this supervisor's shard (default 0 of 1)\n"
         "  --bind-address=ADDR          HTTP address (default 127.0.0.1)\n"
-        "  --port=N                     HTTP port for /healthz /readyz /metrics /statusz\n"
+        "  --port=N                     HTTP port for /healthz /livez /readyz /metrics /statusz\n"
         "                               (default %d; 0 disables)\n"
         "  --worker-timeout=DURATION    heartbeat silence before a worker counts as hung and is\n"
         "                               killed (default 10s; at least 2s)\n"
