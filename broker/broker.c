@@ -391,7 +391,7 @@ static void log_stats(broker_t *b, uint64_t now)
 {
     if (now < b->next_stats_ms) return;
     b->next_stats_ms = now + BROKER_STATS_MS;
-    if (!log_v_enabled(2)) return;
+    if (!log_v_enabled_at(2, __FILE__)) return;
     LOGFV(2, "broker stats: events=%llu subscriptions=%llu actions=%llu results=%llu "
           "malformed=%llu queued=%llu held=%zu held_dropped=%llu undeliverable=%llu executor_up=%d",
           (unsigned long long)b->c.events, (unsigned long long)b->c.subscriptions,

@@ -520,7 +520,7 @@ static void on_done(engine_t *e, CURL *h, CURLcode code)
     if (rs.status && !is_2xx(rs.status))
         rs.has_kst = j->resp.data && khttp_parse_status(j->resp.data, j->resp.len, &rs.kst) == 0;
     count_request(e, j, rs.status);
-    if (log_v_enabled(4)) {
+    if (log_v_enabled_at(4, __FILE__)) {
         long httpv = 0;
         char st[16], proto[16];
         curl_easy_getinfo(h, CURLINFO_HTTP_VERSION, &httpv);

@@ -10,6 +10,19 @@
 
 #include "errfmt.h"
 
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+char *flags_trim(char *s)
+{
+    while (is_space(*s)) s++;
+    char *e = s + strlen(s);
+    while (e > s && is_space(e[-1])) *--e = '\0';
+    return s;
+}
+
 void flags_iter_init(flags_iter_t *it, int argc, char **argv, int first)
 {
     it->argc = argc;
@@ -31,7 +44,8 @@ int flags_iter_next(flags_iter_t *it, flags_arg_t *a, char *err, size_t errlen)
     if (n == 0 || name[0] == '-')
         return errfmt(err, errlen, "malformed flag \"%s\"", arg);
     if (n >= sizeof a->name) return errfmt(err, errlen, "unknown flag \"%s\"", arg);
-    memcpy(a->name, name, n);
+    /* Upstream's commands normalize '_' to '-' (--concurrent_rc_syncs). */
+    for (size_t i = 0; i < n; i++) a->name[i] = name[i] == '_' ? '-' : name[i];
     a->name[n] = '\0';
     if (eq) {
         a->value = eq + 1;
@@ -95,14 +109,70 @@ int flags_bool(const char *flag, const char *value, bool *out, char *err, size_t
     return errfmt(err, errlen, "--%s=%s: not a boolean (true or false)", flag, value);
 }
 
-/* Milliseconds per unit suffix; 0 for an unknown suffix. */
-static double unit_ms(const char *unit)
+/* Milliseconds per Go duration unit at s; *len: the unit's bytes. 0: none. */
+static double unit_ms(const char *s, size_t *len)
 {
-    if (*unit == '\0' || strcmp(unit, "s") == 0) return 1000.0;
-    if (strcmp(unit, "ms") == 0) return 1.0;
-    if (strcmp(unit, "m") == 0) return 60000.0;
-    if (strcmp(unit, "h") == 0) return 3600000.0;
-    return 0.0;
+    static const struct { const char *unit; double ms; } units[] = {
+        { "ns", 1e-6 }, { "us", 1e-3 }, { "\xc2\xb5s", 1e-3 }, { "\xce\xbcs", 1e-3 },
+        { "ms", 1.0 }, { "s", 1000.0 }, { "m", 60000.0 }, { "h", 3600000.0 },
+    };
+    double best = 0;
+    *len = 0;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+        size_t n = strlen(units[i].unit);
+        /* Longest match first: "ms" before "m". */
+        if (n > *len && strncmp(s, units[i].unit, n) == 0) {
+            *len = n;
+            best = units[i].ms;
+        }
+    }
+    return best;
+}
+
+/* One "number unit" pair at *s; adds its milliseconds to *ms. */
+static int duration_pair(const char **s, double *ms)
+{
+    const char *p = *s;
+    size_t digits = 0;
+    while (*p >= '0' && *p <= '9') p++, digits++;
+    if (*p == '.') {
+        p++;
+        while (*p >= '0' && *p <= '9') p++, digits++;
+    }
+    if (digits == 0) return -1;
+    char num[64];
+    size_t n = (size_t)(p - *s);
+    if (n >= sizeof num) return -1;
+    memcpy(num, *s, n);
+    num[n] = '\0';
+    size_t ulen = 0;
+    double per = unit_ms(p, &ulen);
+    if (per == 0) return -1;
+    *ms += strtod(num, NULL) * per;
+    *s = p + ulen;
+    return 0;
+}
+
+int flags_go_duration(const char *flag, const char *value, double *ms, char *err, size_t errlen)
+{
+    if (!value || !*value) return errfmt(err, errlen, "--%s needs a duration (e.g. 10s)", flag);
+    const char *s = value;
+    bool neg = *s == '-';
+    if (*s == '-' || *s == '+') s++;
+    double total = 0;
+    if (strcmp(s, "0") == 0) {
+        *ms = 0;
+        return 0;
+    }
+    do {
+        if (duration_pair(&s, &total) < 0)
+            return errfmt(err, errlen, "--%s=%s: not a duration (use e.g. 500ms, 10s, 1m30s)",
+                              flag, value);
+    } while (*s);
+    if (!isfinite(total))
+        return errfmt(err, errlen, "--%s=%s: duration out of range", flag, value);
+    *ms = neg ? -total : total;
+    return 0;
 }
 
 int flags_duration_ms(const char *flag, const char *value, uint64_t min_ms, uint64_t max_ms,
@@ -111,11 +181,9 @@ int flags_duration_ms(const char *flag, const char *value, uint64_t min_ms, uint
     if (!value || !*value) return errfmt(err, errlen, "--%s needs a duration (e.g. 10s)", flag);
     char *end = NULL;
     errno = 0;
-    double v = strtod(value, &end);
-    double per = end ? unit_ms(end) : 0.0;
-    if (errno || end == value || per == 0.0 || !isfinite(v) || v < 0)
-        return errfmt(err, errlen, "--%s=%s: not a duration (use e.g. 500ms, 10s, 2m)", flag, value);
-    double ms = v * per;
+    double ms = strtod(value, &end) * 1000.0; /* a bare number: seconds */
+    bool bare = !errno && end != value && *end == '\0' && isfinite(ms);
+    if (!bare && flags_go_duration(flag, value, &ms, err, errlen) < 0) return -1;
     if (ms < (double)min_ms || ms > (double)max_ms)
         return errfmt(err, errlen, "--%s=%s: must be between %llums and %llums", flag, value,
                       (unsigned long long)min_ms, (unsigned long long)max_ms);

@@ -74,8 +74,8 @@ void worker_opts_defaults(worker_opts_t *o, const char *name)
     o->concurrent_syncs = 5;
     o->shard_index = 0;
     o->shard_count = 1;
-    o->verbosity = 0;
-    o->log_format = LOG_FORMAT_TEXT;
+    logcfg_defaults(&o->log);
+    fg_set_init(&o->feature_gates);
 }
 
 /* Worker names become routing ids, metric labels and log fields. */
@@ -104,7 +104,13 @@ static int parse_common(worker_opts_t *o, flags_iter_t *it, const flags_arg_t *a
 {
     const char *f = a->name;
     long v = 0;
-    int rc = 0;
+    bool took = false;
+    int rc = logcfg_flag(&o->log, f, a->value, a->inline_value, &took, err, errlen);
+    if (rc <= 0) {
+        if (rc == 0 && took) flags_iter_took_value(it, a);
+        return rc < 0 ? -1 : 1;
+    }
+    rc = 0;
     if (strcmp(f, "name") == 0) {
         rc = flags_need_value(a, err, errlen);
         if (rc == 0) rc = flags_string(f, a->value, o->name, sizeof o->name, false, err, errlen);
@@ -144,13 +150,9 @@ static int parse_common(worker_opts_t *o, flags_iter_t *it, const flags_arg_t *a
     } else if (strcmp(f, "shard-count") == 0) {
         rc = parse_int_flag(a, 1, 65536, &v, err, errlen);
         o->shard_count = (int)v;
-    } else if (strcmp(f, "v") == 0) {
-        rc = parse_int_flag(a, 0, 10, &v, err, errlen);
-        o->verbosity = (int)v;
-    } else if (strcmp(f, "logging-format") == 0) {
+    } else if (strcmp(f, "feature-gates") == 0) {
         rc = flags_need_value(a, err, errlen);
-        if (rc == 0 && log_format_parse(a->value, &o->log_format) < 0)
-            rc = errfmt(err, errlen, "--logging-format=%s: must be text or json", a->value);
+        if (rc == 0) rc = fg_parse(&o->feature_gates, a->value, err, errlen);
     } else {
         return 0;
     }
@@ -192,8 +194,8 @@ int worker_opts_parse(worker_opts_t *o, int argc, char **argv, const worker_hook
     if (rc < 0) return -1;
     if (o->shard_index >= o->shard_count)
         return errfmt(err, errlen, "--shard-index=%d: must be less than --shard-count=%d",
-                      o->shard_index, o->shard_count);
-    return 0;
+                          o->shard_index, o->shard_count);
+    return logcfg_check(&o->log, &o->feature_gates, err, errlen);
 }
 
 static void print_usage(FILE *to, const char *prog, const worker_hooks_t *hooks)
@@ -211,8 +213,12 @@ static void print_usage(FILE *to, const char *prog, const worker_hooks_t *hooks)
             "  --kube-api-burst=N        API request burst (default 30)\n"
             "  --concurrent-syncs=N      objects synced in parallel (default 5)\n"
             "  --shard-index=I --shard-count=N   this process's shard (default 0 of 1)\n"
+            "  --feature-gates=Name=BOOL,...  kube-controller-manager's feature gates\n"
             "  -v=N                      log verbosity (default 0)\n"
+            "  --vmodule=PATTERN=N,...   per-file verbosity (text format only)\n"
             "  --logging-format=text|json\n"
+            "  --log-text-split-stream, --log-json-split-stream   info on stdout, errors on\n"
+            "                            stderr (needs --feature-gates=LoggingAlphaOptions=true)\n"
             "  --help\n",
             prog, hooks && hooks->name ? hooks->name : "worker");
     if (hooks && hooks->usage) fprintf(to, "Own flags:\n%s\n", hooks->usage);
@@ -464,7 +470,7 @@ static void worker_setup(worker_t *w, int argc, char **argv, const worker_hooks_
         print_usage(stderr, base_name(argv[0]), hooks);
         exit(2);
     }
-    log_init(w->opts.name, w->opts.verbosity, w->opts.log_format);
+    logcfg_apply(&w->opts.log, hooks->logger ? hooks->logger : w->opts.name);
     if (install_signals() < 0 || link_to_supervisor(w) < 0) {
         LOGE("cannot set up signals", "error", strerror(errno));
         exit(1);

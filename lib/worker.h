@@ -12,7 +12,10 @@
  *   --kube-api-qps=F --kube-api-burst=N
  *   --concurrent-syncs=N     this controller's --concurrent-<kind>-syncs
  *   --shard-index=I --shard-count=N
- *   -v=N / --v=N, --logging-format=text|json, --help
+ *   --feature-gates=Name=BOOL,...  (featuregate.h; the supervisor passes the ones set)
+ *   the logging flags of logcfg.h: -v=N / --v=N, --logging-format=text|json,
+ *   --vmodule=PATTERN=N,..., --log-text-split-stream, --log-json-split-stream
+ *   --help
  * Flags take "--flag=value" or "--flag value". Anything else is offered to
  * hooks->parse_flag; an unknown flag or bad value prints usage, exits 2.
  *
@@ -34,7 +37,9 @@
 #include <stdint.h>
 
 #include "bus.h"
+#include "featuregate.h"
 #include "log.h"
+#include "logcfg.h"
 
 typedef struct worker worker_t;
 
@@ -50,8 +55,8 @@ typedef struct {
     int concurrent_syncs;     /* default 5 */
     int shard_index;          /* default 0 */
     int shard_count;          /* default 1 */
-    int verbosity;
-    log_format_t log_format;
+    logcfg_t log;
+    fg_set_t feature_gates;   /* --feature-gates: ask with fg_enabled_name() */
 } worker_opts_t;
 
 /* Return values for parse_flag. `flag` is the name without its dashes
@@ -63,6 +68,7 @@ typedef struct {
 
 typedef struct {
     const char *name;          /* default worker name, e.g. "informer" */
+    const char *logger;        /* JSON "logger" name from the first line on (NULL: the worker name) */
     const char *usage;         /* extra usage lines for the process's own flags */
     /* value is NULL for a flag given without "=value" and with no next arg. */
     int (*parse_flag)(void *state, const char *flag, const char *value, bool *used_value);

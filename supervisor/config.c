@@ -44,7 +44,9 @@ void sup_config_defaults(sup_config_t *c)
         c->enabled[i] = comp->infra || comp->default_on;
         c->concurrency[i] = comp->default_concurrency;
     }
-    c->log_format = LOG_FORMAT_TEXT;
+    logcfg_defaults(&c->log);
+    fg_set_init(&c->feature_gates);
+    c->enable_gc = true;
     if (worker_default_bus_dir(c->bus_dir, sizeof c->bus_dir) < 0) c->bus_dir[0] = '\0';
     c->shard_count = 1;
     snprintf(c->bind_address, sizeof c->bind_address, "127.0.0.1");
@@ -59,15 +61,6 @@ void sup_config_defaults(sup_config_t *c)
 
 /* ---- --controllers ---- */
 
-/* Trims spaces around one list item in place. */
-static char *trim(char *s)
-{
-    while (*s == ' ' || *s == '\t') s++;
-    char *e = s + strlen(s);
-    while (e > s && (e[-1] == ' ' || e[-1] == '\t')) *--e = '\0';
-    return s;
-}
-
 int sup_controllers_parse(const char *spec, bool enabled[SUP_COMPONENT_COUNT], char *err,
                           size_t errlen)
 {
@@ -78,7 +71,7 @@ int sup_controllers_parse(const char *spec, bool enabled[SUP_COMPONENT_COUNT], c
     bool star = false;
     char *save = NULL;
     for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        char *item = trim(tok);
+        char *item = flags_trim(tok);
         if (!*item) continue;
         if (strcmp(item, "*") == 0) { star = true; continue; }
         bool off = item[0] == '-';
@@ -99,7 +92,9 @@ int sup_controllers_parse(const char *spec, bool enabled[SUP_COMPONENT_COUNT], c
 
 /* ---- one flag ---- */
 
-typedef enum { K_STR, K_INT, K_DOUBLE, K_BOOL, K_DURATION, K_SPECIAL } kind_t;
+/* K_SPECIAL_BOOL: a special handler for a flag that takes its value only
+ * inline, like a boolean (--version, --version=raw). */
+typedef enum { K_STR, K_INT, K_DOUBLE, K_BOOL, K_DURATION, K_SPECIAL, K_SPECIAL_BOOL } kind_t;
 typedef int (*special_fn)(sup_config_t *c, const char *flag, const char *value, char *err, size_t errlen);
 
 typedef struct {
@@ -131,13 +126,6 @@ static int set_bind_address(sup_config_t *c, const char *flag, const char *v, ch
     if (inet_pton(AF_INET, v, addr) != 1 && inet_pton(AF_INET6, v, addr) != 1)
         return errfmt(err, errlen, "--%s=%s: not an IPv4 or IPv6 address", flag, v);
     return flags_string(flag, v, c->bind_address, sizeof c->bind_address, false, err, errlen);
-}
-
-static int set_log_format(sup_config_t *c, const char *flag, const char *v, char *err, size_t errlen)
-{
-    if (log_format_parse(v, &c->log_format) < 0)
-        return errfmt(err, errlen, "--%s=%s: must be text or json", flag, v);
-    return 0;
 }
 
 static int set_lease_namespace(sup_config_t *c, const char *flag, const char *v, char *err, size_t errlen)
@@ -173,6 +161,29 @@ static int set_bin_dir(sup_config_t *c, const char *flag, const char *v, char *e
     return flags_string(flag, v, c->bin_dir, sizeof c->bin_dir, false, err, errlen);
 }
 
+static int set_feature_gates(sup_config_t *c, const char *flag, const char *v, char *err, size_t errlen)
+{
+    (void)flag;
+    return fg_parse(&c->feature_gates, v, err, errlen);
+}
+
+/* Upstream's --version: bare or a true value prints the version, "raw" the
+ * raw fields; false does nothing. (Upstream's "--version=vX.Y.Z" changes
+ * the version it reports; kubus's is fixed.) */
+static int set_version(sup_config_t *c, const char *flag, const char *v, char *err, size_t errlen)
+{
+    bool on = true;
+    if (v && strcmp(v, "raw") == 0) {
+        c->version = 2;
+        return 0;
+    }
+    if (v && flags_bool(flag, v, &on, NULL, 0) < 0)
+        return errfmt(err, errlen, "--%s=%s: use --version, --version=raw or --version=false "
+                          "(kubus cannot report another version)", flag, v);
+    c->version = on ? 1 : 0;
+    return 0;
+}
+
 #define F(field) offsetof(sup_config_t, field), sizeof(((sup_config_t *)0)->field)
 static const flagdef_t flagdefs[] = {
     { "kubeconfig", K_STR, F(kubeconfig), 0, 0, NULL },
@@ -187,8 +198,9 @@ static const flagdef_t flagdefs[] = {
     { "leader-elect-resource-namespace", K_SPECIAL, 0, 0, 0, 0, set_lease_namespace },
     { "leader-elect-resource-name", K_SPECIAL, 0, 0, 0, 0, set_lease_name },
     { "leader-elect-resource-lock", K_SPECIAL, 0, 0, 0, 0, set_lease_lock },
-    { "v", K_INT, F(verbosity), 0, 10, NULL },
-    { "logging-format", K_SPECIAL, 0, 0, 0, 0, set_log_format },
+    { "feature-gates", K_SPECIAL, 0, 0, 0, 0, set_feature_gates },
+    { "enable-garbage-collector", K_BOOL, F(enable_gc), 0, 0, NULL },
+    { "version", K_SPECIAL_BOOL, 0, 0, 0, 0, set_version },
     { "bus-dir", K_SPECIAL, 0, 0, 0, 0, set_bus_dir },
     { "shard-index", K_INT, F(shard_index), 0, 65535, NULL },
     { "shard-count", K_INT, F(shard_count), 1, 65536, NULL },
@@ -218,9 +230,38 @@ static int set_typed(sup_config_t *c, const flagdef_t *d, const char *v, char *e
     case K_DURATION:
         return flags_duration_ms(d->name, v, (uint64_t)d->min, (uint64_t)d->max, field, err, errlen);
     case K_SPECIAL:
+    case K_SPECIAL_BOOL:
         return d->special(c, d->name, v, err, errlen);
     }
     return -1;
+}
+
+/* A concurrency flag of one of kubus's controllers; 1 when name is none. */
+static int set_concurrency(sup_config_t *c, const char *name, const char *value, bool *took,
+                           char *err, size_t errlen)
+{
+    for (size_t i = SUP_INFRA_COUNT; i < SUP_COMPONENT_COUNT; i++) {
+        const sup_component_t *comp = sup_component(i);
+        if (strcmp(name, comp->concurrency_flag) != 0) continue;
+        if (!value) return errfmt(err, errlen, "--%s needs a value", name);
+        long l = 0;
+        if (flags_long(name, value, 1, 10000, &l, err, errlen) < 0) return -1;
+        c->concurrency[i] = (int)l;
+        *took = true;
+        return 0;
+    }
+    return 1;
+}
+
+/* An upstream flag kubus accepts without effect; 1 when name is none. */
+static int set_kcm_flag(sup_config_t *c, const char *name, const char *value, bool inline_value,
+                        bool *took, char *err, size_t errlen)
+{
+    int i = kcm_flag_lookup(name);
+    if (i < 0) return 1;
+    if (kcm_flag_check((size_t)i, value, inline_value, took, err, errlen) < 0) return -1;
+    c->kcm_given[i] = true;
+    return 0;
 }
 
 /* Sets one flag. value is the candidate (inline or next argument); *took is
@@ -233,23 +274,17 @@ static int set_flag(sup_config_t *c, const char *name, const char *value, bool i
         const flagdef_t *d = &flagdefs[i];
         if (strcmp(name, d->name) != 0) continue;
         /* A boolean takes only "=value": "--leader-elect next-arg" is two things. */
-        if (d->kind == K_BOOL && !inline_value) value = NULL;
-        else if (!value) return errfmt(err, errlen, "--%s needs a value", name);
+        if ((d->kind == K_BOOL || d->kind == K_SPECIAL_BOOL) && !inline_value) value = NULL;
+        else if (!value && d->kind != K_SPECIAL_BOOL)
+            return errfmt(err, errlen, "--%s needs a value", name);
         if (set_typed(c, d, value, err, errlen) < 0) return -1;
         *took = value != NULL;
         return 0;
     }
-    for (size_t i = SUP_INFRA_COUNT; i < SUP_COMPONENT_COUNT; i++) {
-        const sup_component_t *comp = sup_component(i);
-        if (strcmp(name, comp->concurrency_flag) != 0) continue;
-        if (!value) return errfmt(err, errlen, "--%s needs a value", name);
-        long l = 0;
-        if (flags_long(name, value, 1, 10000, &l, err, errlen) < 0) return -1;
-        c->concurrency[i] = (int)l;
-        *took = true;
-        return 0;
-    }
-    return 1;
+    int rc = logcfg_flag(&c->log, name, value, inline_value, took, err, errlen);
+    if (rc == 1) rc = set_concurrency(c, name, value, took, err, errlen);
+    if (rc == 1) rc = set_kcm_flag(c, name, value, inline_value, took, err, errlen);
+    return rc;
 }
 
 /* ---- command line ---- */
@@ -327,8 +362,9 @@ static int yaml_step(yaml_walk_t *y, sup_config_t *c, yaml_event_t *ev, char *er
         const char *s = (const char *)ev->data.scalar.value;
         if (y->depth != 1) break;
         if (!y->have_key) {
+            /* --config and --version belong on the command line only. */
             if (flags_string("config key", s, y->key, sizeof y->key, false, err, errlen) < 0 ||
-                strcmp(y->key, "config") == 0)
+                strcmp(y->key, "config") == 0 || strcmp(y->key, "version") == 0)
                 return errfmt(err, errlen, "%s:%lu: key \"%s\" is not a flag", y->path, line, s);
             y->have_key = true;
             return 1;
@@ -390,8 +426,12 @@ static int check_leader_election(const sup_config_t *c, char *err, size_t errlen
     return sup_lease_config_check(&lc, err, errlen);
 }
 
-static int check_whole(const sup_config_t *c, char *err, size_t errlen)
+static int check_whole(sup_config_t *c, char *err, size_t errlen)
 {
+    /* Upstream skips the garbage collector when this is false, whatever
+     * --controllers says. */
+    if (!c->enable_gc) c->enabled[sup_controller_lookup("garbagecollector")] = false;
+    if (logcfg_check(&c->log, &c->feature_gates, err, errlen) < 0) return -1;
     if (c->shard_index >= c->shard_count)
         return errfmt(err, errlen, "--shard-index=%d: must be less than --shard-count=%d",
                       c->shard_index, c->shard_count);
@@ -416,7 +456,9 @@ sup_config_rc_t sup_config_load(sup_config_t *c, int argc, char **argv, int firs
         rc = apply_args(c, argc, argv, first, err, errlen);
         if (rc != SUP_CONFIG_OK) return rc;
     }
-    return check_whole(c, err, errlen) < 0 ? SUP_CONFIG_ERROR : SUP_CONFIG_OK;
+    if (check_whole(c, err, errlen) < 0) return SUP_CONFIG_ERROR;
+    /* As upstream: --version answers only once every flag was accepted. */
+    return c->version ? SUP_CONFIG_VERSION : SUP_CONFIG_OK;
 }
 
 void sup_config_usage(FILE *to, const char *prog)
@@ -455,21 +497,88 @@ void sup_config_usage(FILE *to, const char *prog)
         "  --leader-elect-resource-namespace=NS     the Lease's namespace (default kube-system)\n"
         "  --leader-elect-resource-name=NAME        the Lease (default kubus-shard-<index>-of-<count>)\n"
         "  --leader-elect-resource-lock=leases      the only lock kind supported\n"
+        "  --enable-garbage-collector=BOOL   false: do not run the garbage collector (default true)\n"
+        "  --feature-gates=Name=BOOL,...     kube-controller-manager v1.36's gates (unknown ones are\n"
+        "                               refused); passed on to every worker\n"
         "  -v=N                         log verbosity (default 0)\n"
-        "  --logging-format=text|json   (default text)\n"
+        "  --vmodule=PATTERN=N,...      per-file verbosity, PATTERN matched against the source file\n"
+        "                               name without .c (text format only)\n"
+        "  --logging-format=text|json   (default text; json as component-base writes it)\n"
+        "  --log-text-split-stream, --log-json-split-stream   info lines on stdout, errors on\n"
+        "                               stderr (needs --feature-gates=LoggingAlphaOptions=true)\n"
         "  --bus-dir=DIR|tcp://H:P      bus location (default $XDG_RUNTIME_DIR/kubus or /tmp/kubus-UID)\n"
         "  --shard-index=I --shard-count=N   this supervisor's shard (default 0 of 1)\n"
         "  --bind-address=ADDR          HTTP address (default 127.0.0.1)\n"
-        "  --port=N                     HTTP port for /healthz /readyz /metrics /statusz\n"
+        "  --port=N                     HTTP port for /healthz /livez /readyz /metrics /statusz\n"
         "                               (default %d; 0 disables)\n"
         "  --worker-timeout=DURATION    heartbeat silence before a worker counts as hung and is\n"
         "                               killed (default 10s; at least 2s)\n"
         "  --bin-dir=DIR                where the worker binaries are (default: this program's dir)\n"
         "  --config=FILE                YAML mapping of the flags above (\"port: 10267\");\n"
         "                               the command line wins. Re-read on SIGHUP.\n"
+        "  --version[=raw]              print the version and exit\n"
         "  --help\n"
+        "\n"
+        "Every other kube-controller-manager v1.36 flag (--secure-port, --profiling,\n"
+        "--use-service-account-credentials, --kube-api-content-type, --cluster-cidr, ...) is\n"
+        "accepted, checked and logged as having no effect in kubus.\n"
         "\n"
         "Signals: SIGTERM/SIGINT stop every worker (controllers first) and exit;\n"
         "SIGHUP re-reads the configuration and restarts every worker with it.\n",
         prog, prog, SUP_DEFAULT_PORT);
+}
+
+void sup_config_log_notices(const sup_config_t *c)
+{
+    for (size_t i = 0; i < KCM_IGNORED_COUNT; i++) {
+        if (!c->kcm_given[i]) continue;
+        const kcm_flag_t *f = kcm_flag(i);
+        char flag[FLAGS_NAME_MAX + 2];
+        snprintf(flag, sizeof flag, "--%s", f->name);
+        LOGI("kube-controller-manager flag accepted; it has no effect in kubus", "flag", flag, "reason",
+             f->why);
+    }
+    for (int i = 0; i < FG_GATE_COUNT; i++) {
+        if (c->feature_gates.value[i] < 0) continue;
+        const char *name = fg_gates[i].name, *v = c->feature_gates.value[i] ? "true" : "false";
+        /* Upstream's warnings, word for word. */
+        if (fg_gates[i].stage == FG_DEPRECATED)
+            LOGI("Warning: setting deprecated feature gate. It will be removed in a future release.",
+                 "featureGate", name, "value", v);
+        else if (fg_gates[i].stage == FG_GA)
+            LOGI("Warning: setting GA feature gate. It will be removed in a future release.",
+                 "featureGate", name, "value", v);
+        else
+            LOGI("feature gate set", "featureGate", name, "value", v);
+    }
+}
+
+#ifdef __clang__
+#define COMPILER "clang " __clang_version__
+#else
+#define COMPILER "gcc " __VERSION__
+#endif
+
+/* The platform as Go names it (GOOS/GOARCH), for the raw version. */
+static const char *platform(void)
+{
+#if defined(__x86_64__)
+    return "linux/amd64";
+#elif defined(__aarch64__)
+    return "linux/arm64";
+#else
+    return "linux/unknown";
+#endif
+}
+
+void sup_config_print_version(FILE *to, bool raw)
+{
+    if (!raw) {
+        fprintf(to, "kubus v%s\n", KUBUS_VERSION);
+        return;
+    }
+    unsigned major = 0, minor = 0;
+    if (sscanf(KUBUS_VERSION, "%u.%u", &major, &minor) != 2) major = minor = 0;
+    fprintf(to, "version.Info{Major:\"%u\", Minor:\"%u\", GitVersion:\"v%s\", Compiler:\"%s\", "
+                "Platform:\"%s\"}\n", major, minor, KUBUS_VERSION, COMPILER, platform());
 }

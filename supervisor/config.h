@@ -11,6 +11,10 @@
  * the first mention of a controller wins; names are upstream's
  * ("replicaset-controller") or the short alias ("replicaset"); an unknown
  * name is an error. Default "*".
+ *
+ * Every other kube-controller-manager v1.36 flag is accepted too: the ones
+ * kubus cannot act on are checked by type and noted (kcmflags.h). Flag
+ * names may use '_' for '-', as upstream's do.
  */
 #ifndef KUBUS_SUP_CONFIG_H
 #define KUBUS_SUP_CONFIG_H
@@ -21,7 +25,9 @@
 #include <stdio.h>
 
 #include "components.h"
-#include "log.h"
+#include "featuregate.h"
+#include "kcmflags.h"
+#include "logcfg.h"
 
 #define SUP_DEFAULT_PORT 10267
 #define SUP_DEFAULT_WORKER_TIMEOUT_MS 10000u
@@ -43,8 +49,11 @@ typedef struct {
     uint64_t leader_elect_retry_ms;         /* --leader-elect-retry-period */
     char leader_elect_namespace[64];        /* --leader-elect-resource-namespace */
     char leader_elect_name[254];            /* --leader-elect-resource-name; "": kubus-shard-I-of-N */
-    int verbosity;
-    log_format_t log_format;
+    logcfg_t log;                           /* -v, --logging-format, --vmodule, ... */
+    fg_set_t feature_gates;                 /* --feature-gates, passed on to every worker */
+    bool enable_gc;                         /* --enable-garbage-collector (default true) */
+    int version;                            /* --version: 0 no, 1 yes, 2 raw */
+    bool kcm_given[KCM_IGNORED_COUNT];      /* upstream flags accepted without effect */
     char bus_dir[256];
     int shard_index, shard_count;
     char bind_address[64];
@@ -54,7 +63,12 @@ typedef struct {
     char config_file[1024];
 } sup_config_t;
 
-typedef enum { SUP_CONFIG_OK = 0, SUP_CONFIG_HELP = 1, SUP_CONFIG_ERROR = -1 } sup_config_rc_t;
+typedef enum {
+    SUP_CONFIG_OK = 0,
+    SUP_CONFIG_HELP = 1,
+    SUP_CONFIG_VERSION = 2,     /* --version or --version=raw: print it and exit 0 */
+    SUP_CONFIG_ERROR = -1,
+} sup_config_rc_t;
 
 /* Fills defaults ($XDG_RUNTIME_DIR/kubus or /tmp/kubus-UID, the directory of
  * /proc/self/exe for --bin-dir). */
@@ -67,5 +81,11 @@ sup_config_rc_t sup_config_load(sup_config_t *c, int argc, char **argv, int firs
 int sup_controllers_parse(const char *spec, bool enabled[SUP_COMPONENT_COUNT], char *err,
                           size_t errlen);
 void sup_config_usage(FILE *to, const char *prog);
+/* Logs what the configuration accepted without acting on it, one line
+ * each: upstream flags kubus ignores (kcmflags.h) and the feature gates
+ * set (with upstream's warning for GA and deprecated ones). */
+void sup_config_log_notices(const sup_config_t *c);
+/* --version's line, "kubus v0.1.0" (raw: the fields, as upstream's raw). */
+void sup_config_print_version(FILE *to, bool raw);
 
 #endif

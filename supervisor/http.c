@@ -13,39 +13,143 @@
 
 #include "errfmt.h"
 #include "log.h"
+#include "sbuf.h"
 #include "worker.h"
 
 #define LOOP_STALL_MS 5000u
+#define TEXT "text/plain; charset=utf-8"
+
+enum { EP_HEALTHZ, EP_LIVEZ, EP_READYZ, EP_COUNT };
+static const char *const endpoint_names[EP_COUNT] = { "healthz", "livez", "readyz" };
 
 struct sup_http {
     struct MHD_Daemon *daemon;
     pthread_mutex_t mu;        /* guards the four fields below */
-    char *statusz, *metrics, *readyz;
-    bool ready;
+    char *statusz, *metrics;
+    sup_http_health_t health;
+    bool published;            /* the main loop has published once */
     _Atomic uint64_t loop_ms;
 };
 
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type,
-                             const char *body)
+/* nosniff: as upstream's health handlers (and http.Error) answer. */
+static enum MHD_Result reply_ex(struct MHD_Connection *c, unsigned status, const char *type,
+                                const char *body, bool nosniff)
 {
     struct MHD_Response *r =
         MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
     if (!r) return MHD_NO;
     enum MHD_Result rc = MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    if (rc == MHD_YES && nosniff) rc = MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     if (rc == MHD_YES) rc = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     return rc;
 }
 
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const char *type,
+                             const char *body)
+{
+    return reply_ex(c, status, type, body, false);
+}
+
 /* Replies with a published text, copied under the lock. */
 static enum MHD_Result reply_snapshot(sup_http_t *h, struct MHD_Connection *c, char *const *text,
-                                      const char *type, bool readyz)
+                                      const char *type)
 {
     pthread_mutex_lock(&h->mu);
-    unsigned status = readyz && !h->ready ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK;
-    enum MHD_Result rc = *text ? reply(c, status, type, *text)
+    enum MHD_Result rc = *text ? reply(c, MHD_HTTP_OK, type, *text)
                                : reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, type, "starting\n");
     pthread_mutex_unlock(&h->mu);
+    return rc;
+}
+
+/* ---- the health endpoints ---- */
+
+/* "/healthz" -> EP_HEALTHZ with *check NULL; "/healthz/NAME" -> *check NAME
+ * (possibly ""); -1 for any other path. */
+static int health_path(const char *url, const char **check)
+{
+    *check = NULL;
+    if (url[0] != '/') return -1;
+    for (int ep = 0; ep < EP_COUNT; ep++) {
+        size_t n = strlen(endpoint_names[ep]);
+        if (strncmp(url + 1, endpoint_names[ep], n) != 0) continue;
+        const char *rest = url + 1 + n;
+        if (*rest == '\0') return ep;
+        if (*rest == '/') {
+            *check = rest + 1;
+            return ep;
+        }
+    }
+    return -1;
+}
+
+typedef struct {
+    sup_healthz_query_t q;
+    bool overflow;
+} query_t;
+
+static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    query_t *x = cls;
+    if (!key) return MHD_YES;
+    if (strcmp(key, "verbose") == 0) x->q.verbose = true;
+    if (strcmp(key, "exclude") != 0) return MHD_YES;
+    if (x->q.nexclude == SUP_HEALTHZ_EXCLUDE_MAX) {
+        x->overflow = true;
+        return MHD_NO;
+    }
+    x->q.exclude[x->q.nexclude++] = value ? value : "";
+    return MHD_YES;
+}
+
+/* The loop check the HTTP thread adds to every endpoint (http.h). */
+static void add_loop_check(sup_http_t *h, bool published, sup_checks_t *l)
+{
+    uint64_t now = now_mono_ms(), last = atomic_load(&h->loop_ms);
+    uint64_t quiet = now > last ? now - last : 0;
+    if (!published)
+        sup_checks_add(l, "supervisor-loop", false, "the supervisor has not started yet");
+    else
+        sup_checks_add(l, "supervisor-loop", quiet <= LOOP_STALL_MS, "supervisor loop stalled for %llu ms",
+                       (unsigned long long)quiet);
+}
+
+/* Upstream logs the reasons the page withholds, at V(2). */
+static void log_failures(const char *endpoint, const sup_checks_t *l)
+{
+    if (!log_v_enabled_at(2, __FILE__)) return;
+    sbuf_t b = { 0 };
+    for (size_t i = 0; i < l->n; i++)
+        if (!l->c[i].ok) sbuf_printf(&b, "%s[-]%s failed: %s", b.len ? "; " : "", l->c[i].name, l->c[i].reason);
+    char *text = sbuf_take(&b);
+    LOGV(2, "health check failed", "endpoint", endpoint, "checks", text ? text : "");
+    free(text);
+}
+
+static enum MHD_Result reply_health(sup_http_t *h, struct MHD_Connection *c, int ep, const char *check)
+{
+    sup_checks_t l;
+    pthread_mutex_lock(&h->mu);
+    const sup_checks_t *src = ep == EP_HEALTHZ ? &h->health.healthz
+                              : ep == EP_LIVEZ ? &h->health.livez : &h->health.readyz;
+    l = *src;
+    bool published = h->published;
+    pthread_mutex_unlock(&h->mu);
+    add_loop_check(h, published, &l);
+    sup_healthz_reply_t r;
+    if (check) {
+        r = sup_healthz_one(&l, check);
+    } else {
+        query_t x = { 0 };
+        MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, query_arg, &x);
+        if (x.overflow) return reply(c, MHD_HTTP_BAD_REQUEST, TEXT, "too many exclude parameters\n");
+        r = sup_healthz_root(&l, endpoint_names[ep], &x.q);
+        if (r.status != 200) log_failures(endpoint_names[ep], &l);
+    }
+    if (!r.body) return reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR, TEXT, "out of memory\n");
+    enum MHD_Result rc = reply_ex(c, (unsigned)r.status, TEXT, r.body, true);
+    free(r.body);
     return rc;
 }
 
@@ -57,20 +161,17 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     (void)upload_data;
     (void)req_cls;
     sup_http_t *h = cls;
-    const char *text = "text/plain; charset=utf-8";
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-        return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, text, "only GET\n");
-    if (*upload_data_size) return reply(c, MHD_HTTP_BAD_REQUEST, text, "no body expected\n");
-    if (strcmp(url, "/healthz") == 0) {
-        bool alive = now_mono_ms() - atomic_load(&h->loop_ms) <= LOOP_STALL_MS;
-        return alive ? reply(c, MHD_HTTP_OK, text, "ok\n")
-                     : reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR, text, "supervisor loop stalled\n");
-    }
-    if (strcmp(url, "/readyz") == 0) return reply_snapshot(h, c, &h->readyz, text, true);
-    if (strcmp(url, "/statusz") == 0) return reply_snapshot(h, c, &h->statusz, text, false);
+        return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED, TEXT, "only GET\n");
+    if (*upload_data_size) return reply(c, MHD_HTTP_BAD_REQUEST, TEXT, "no body expected\n");
+    const char *check = NULL;
+    int ep = health_path(url, &check);
+    if (ep >= 0) return reply_health(h, c, ep, check);
+    if (strcmp(url, "/statusz") == 0) return reply_snapshot(h, c, &h->statusz, TEXT);
     if (strcmp(url, "/metrics") == 0)
-        return reply_snapshot(h, c, &h->metrics, "text/plain; version=0.0.4; charset=utf-8", false);
-    return reply(c, MHD_HTTP_NOT_FOUND, text, "not found: try /healthz /readyz /metrics /statusz\n");
+        return reply_snapshot(h, c, &h->metrics, "text/plain; version=0.0.4; charset=utf-8");
+    return reply(c, MHD_HTTP_NOT_FOUND, TEXT,
+                 "not found: try /healthz /livez /readyz /metrics /statusz\n");
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -141,13 +242,13 @@ static void swap_in(char **slot, char *text)
     *slot = text;
 }
 
-void sup_http_publish(sup_http_t *h, char *statusz, char *metrics, char *readyz, bool ready)
+void sup_http_publish(sup_http_t *h, char *statusz, char *metrics, const sup_http_health_t *health)
 {
     pthread_mutex_lock(&h->mu);
     swap_in(&h->statusz, statusz);
     swap_in(&h->metrics, metrics);
-    swap_in(&h->readyz, readyz);
-    h->ready = ready;
+    h->health = *health;
+    h->published = true;
     pthread_mutex_unlock(&h->mu);
 }
 
@@ -161,7 +262,6 @@ void sup_http_stop(sup_http_t **hp)
     pthread_mutex_destroy(&h->mu);
     free(h->statusz);
     free(h->metrics);
-    free(h->readyz);
     free(h);
     *hp = NULL;
 }

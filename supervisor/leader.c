@@ -164,6 +164,7 @@ static void publish(sup_leader_t *l, sup_lease_event_t ev)
 {
     pthread_mutex_lock(&l->mu);
     l->view.leading = l->e.leading;
+    l->view.renewed_ms = l->e.renewed_ms;
     snprintf(l->view.holder, sizeof l->view.holder, "%s", sup_elector_holder(&l->e));
     snprintf(l->view.last_error, sizeof l->view.last_error, "%s", l->e.last_error);
     l->view.bad_answers = l->e.bad_answers;

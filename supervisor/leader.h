@@ -39,6 +39,7 @@ typedef struct {
     char holder[SUP_LEASE_IDENTITY_MAX];        /* last seen, "" if none */
     char last_error[256];
     uint64_t bad_answers, failed_tries, terms;  /* terms: times we became leader */
+    uint64_t renewed_ms;                        /* monotonic: last successful acquire/renew */
 } sup_leader_view_t;
 
 /* The election parameters of a configuration (identity left empty). */

@@ -24,10 +24,16 @@ int main(int argc, char **argv)
         sup_config_usage(stdout, prog_name(argv[0]));
         return 0;
     }
+    if (rc == SUP_CONFIG_VERSION) {
+        sup_config_print_version(stdout, cfg.version == 2);
+        return 0;
+    }
     if (rc != SUP_CONFIG_OK) {
         fprintf(stderr, "%s: %s\n(see --help)\n", prog_name(argv[0]), err);
         return 2;
     }
-    log_init("controller-manager", cfg.verbosity, cfg.log_format);
+    /* Like upstream's own lines: no logger name (controllers have theirs). */
+    logcfg_apply(&cfg.log, "");
+    sup_config_log_notices(&cfg);
     return sup_supervise(&cfg, argc, argv, 1);
 }

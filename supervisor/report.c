@@ -6,38 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A growing string; on allocation failure it stays failed and yields NULL. */
-typedef struct { char *s; size_t len, cap; bool failed; } sbuf_t;
-
-static void sb_printf(sbuf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(sbuf_t *b, const char *fmt, ...)
-{
-    if (b->failed) return;
-    for (;;) {
-        size_t room = b->cap - b->len;
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(b->s ? b->s + b->len : NULL, room, fmt, ap);
-        va_end(ap);
-        if (n < 0) { b->failed = true; return; }
-        if ((size_t)n < room) { b->len += (size_t)n; return; }
-        size_t cap = b->cap ? b->cap * 2 : 1024;
-        while (cap - b->len <= (size_t)n) cap *= 2;
-        char *s = realloc(b->s, cap);
-        if (!s) { b->failed = true; return; }
-        b->s = s;
-        b->cap = cap;
-    }
-}
-
-static char *sb_take(sbuf_t *b)
-{
-    if (b->failed || !b->s) {
-        free(b->s);
-        return NULL;
-    }
-    return b->s;
-}
+#include "sbuf.h"
 
 bool sup_worker_is_up(const sup_worker_t *w)
 {
@@ -73,10 +42,10 @@ bool sup_worker_needs_lease(const sup_worker_t *w)
 static void leader_line(sbuf_t *b, const sup_report_leader_t *ld)
 {
     if (!ld->enabled) {
-        sb_printf(b, "leader: yes (leader election off)\n");
+        sbuf_printf(b, "leader: yes (leader election off)\n");
         return;
     }
-    sb_printf(b, "leader: %s lease=%s identity=%s holder=%s\n", ld->leading ? "yes" : "no",
+    sbuf_printf(b, "leader: %s lease=%s identity=%s holder=%s\n", ld->leading ? "yes" : "no",
               ld->lease ? ld->lease : "-", ld->identity && ld->identity[0] ? ld->identity : "-",
               ld->holder && ld->holder[0] ? ld->holder : "-");
 }
@@ -89,7 +58,7 @@ char *sup_report_statusz(const sup_table_t *t, uint64_t now_ms)
 char *sup_report_statusz_ex(const sup_table_t *t, uint64_t now_ms, const sup_report_leader_t *ld)
 {
     sbuf_t b = { 0 };
-    sb_printf(&b, "%-20s %-9s %-8s %-10s %-8s %-8s %s\n", "NAME", "STATE", "PID", "GENERATION",
+    sbuf_printf(&b, "%-20s %-9s %-8s %-10s %-8s %-8s %s\n", "NAME", "STATE", "PID", "GENERATION",
               "RESTARTS", "UPTIME", "LAST-EXIT");
     for (size_t i = 0; i < t->n; i++) {
         const sup_worker_t *w = &t->w[i];
@@ -98,12 +67,12 @@ char *sup_report_statusz_ex(const sup_table_t *t, uint64_t now_ms, const sup_rep
         if (sup_wstate_running(w->state) && w->started_ms)
             fmt_duration(up, sizeof up, now_ms - w->started_ms);
         fmt_last_exit(last, sizeof last, w);
-        sb_printf(&b, "%-20s %-9s %-8s %-10u %-8llu %-8s %s\n", w->comp->name,
+        sbuf_printf(&b, "%-20s %-9s %-8s %-10u %-8llu %-8s %s\n", w->comp->name,
                   sup_wstate_name(w->state), pid, w->generation, (unsigned long long)w->restarts, up,
                   last);
     }
     if (ld) leader_line(&b, ld);
-    return sb_take(&b);
+    return sbuf_take(&b);
 }
 
 typedef enum { M_UP, M_RESTARTS, M_GENERATION, M_EXIT_CODE, M_EXIT_SIGNAL, M_PROGRESS } metric_t;
@@ -124,31 +93,42 @@ static long long metric_value(const sup_worker_t *w, metric_t m)
 static void metric_family(sbuf_t *b, const sup_table_t *t, metric_t m, const char *name,
                           const char *type, const char *help)
 {
-    sb_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+    sbuf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
     for (size_t i = 0; i < t->n; i++)
-        sb_printf(b, "%s{worker=\"%s\"} %lld\n", name, t->w[i].comp->name, metric_value(&t->w[i], m));
+        sbuf_printf(b, "%s{worker=\"%s\"} %lld\n", name, t->w[i].comp->name, metric_value(&t->w[i], m));
 }
 
 char *sup_report_metrics(const sup_table_t *t)
 {
-    return sup_report_metrics_ex(t, NULL);
+    return sup_report_metrics_ex(t, NULL, NULL);
 }
 
 /* Label values are names we checked (DNS-1123), so need no escaping. */
 static void leader_metrics(sbuf_t *b, const sup_report_leader_t *ld)
 {
-    sb_printf(b, "# HELP kubus_leader 1 when this supervisor leads its shard (runs the executor and "
+    sbuf_printf(b, "# HELP kubus_leader 1 when this supervisor leads its shard (runs the executor and "
                  "the controllers).\n# TYPE kubus_leader gauge\nkubus_leader{shard=\"%d\"} %d\n",
               ld->shard_index, ld->leading ? 1 : 0);
     if (!ld->enabled || !ld->lease) return;
     const char *slash = strchr(ld->lease, '/');
-    sb_printf(b, "# HELP leader_election_master_status 1 when this instance holds the lease.\n"
+    sbuf_printf(b, "# HELP leader_election_master_status 1 when this instance holds the lease.\n"
                  "# TYPE leader_election_master_status gauge\n"
                  "leader_election_master_status{name=\"%s\"} %d\n",
               slash ? slash + 1 : ld->lease, ld->leading ? 1 : 0);
 }
 
-char *sup_report_metrics_ex(const sup_table_t *t, const sup_report_leader_t *ld)
+/* Upstream's feature metric, every known gate with its state. */
+static void feature_metrics(sbuf_t *b, const fg_set_t *gates)
+{
+    sbuf_printf(b, "# HELP kubernetes_feature_enabled [BETA] This metric records the data about the stage "
+                   "and enablement of a k8s feature.\n# TYPE kubernetes_feature_enabled gauge\n");
+    for (int i = 0; i < FG_GATE_COUNT; i++)
+        sbuf_printf(b, "kubernetes_feature_enabled{name=\"%s\",stage=\"%s\"} %d\n", fg_gates[i].name,
+                    fg_stage_label(fg_gates[i].stage), fg_enabled(gates, i) ? 1 : 0);
+}
+
+char *sup_report_metrics_ex(const sup_table_t *t, const sup_report_leader_t *ld,
+                            const fg_set_t *gates)
 {
     sbuf_t b = { 0 };
     metric_family(&b, t, M_UP, "kubus_worker_up", "gauge",
@@ -163,38 +143,11 @@ char *sup_report_metrics_ex(const sup_table_t *t, const sup_report_leader_t *ld)
                   "Signal that ended the last run (0: none).");
     metric_family(&b, t, M_PROGRESS, "kubus_worker_progress", "gauge",
                   "The worker's progress counter from its last heartbeat.");
-    sb_printf(&b, "# HELP kubus_supervisor_malformed_heartbeats_total Status-pipe frames refused.\n"
+    sbuf_printf(&b, "# HELP kubus_supervisor_malformed_heartbeats_total Status-pipe frames refused.\n"
                   "# TYPE kubus_supervisor_malformed_heartbeats_total counter\n"
                   "kubus_supervisor_malformed_heartbeats_total %llu\n",
               (unsigned long long)t->malformed_heartbeats);
     if (ld) leader_metrics(&b, ld);
-    return sb_take(&b);
-}
-
-char *sup_report_readyz(const sup_table_t *t, bool stopping, bool *ready)
-{
-    return sup_report_readyz_ex(t, stopping, NULL, ready);
-}
-
-char *sup_report_readyz_ex(const sup_table_t *t, bool stopping, const sup_report_leader_t *ld,
-                           bool *ready)
-{
-    sbuf_t b = { 0 };
-    bool standby = ld && !ld->leading;
-    *ready = !stopping;
-    if (stopping) sb_printf(&b, "not ready: shutting down\n");
-    for (size_t i = 0; i < t->n && !stopping; i++) {
-        const sup_worker_t *w = &t->w[i];
-        if (w->state == SUP_W_ABSENT || sup_worker_is_up(w)) continue;
-        if (standby && sup_worker_needs_lease(w)) continue;
-        sb_printf(&b, "%s%s (%s)", *ready ? "not ready: " : ", ", w->comp->name,
-                  w->state == SUP_W_UP ? "not ready" : sup_wstate_name(w->state));
-        *ready = false;
-    }
-    if (*ready)
-        sb_printf(&b, "ok\n");
-    else if (!stopping)
-        sb_printf(&b, "\n");
-    if (ld && ld->enabled) sb_printf(&b, "leader: %s\n", ld->leading ? "yes" : "no");
-    return sb_take(&b);
+    if (gates) feature_metrics(&b, gates);
+    return sbuf_take(&b);
 }

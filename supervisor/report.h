@@ -2,8 +2,9 @@
  *
  * Owns: the text of /statusz (a table: NAME STATE PID GENERATION RESTARTS
  * UPTIME LAST-EXIT, one header line, whitespace-separated columns, "-" for
- * none), /metrics (Prometheus text format) and /readyz. Pure: each returns a
- * malloc'd string built from the table (NULL when out of memory).
+ * none) and /metrics (Prometheus text format). Pure: each returns a
+ * malloc'd string built from the table (NULL when out of memory). The
+ * health endpoints are checks.h's.
  */
 #ifndef KUBUS_SUP_REPORT_H
 #define KUBUS_SUP_REPORT_H
@@ -11,13 +12,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "featuregate.h"
 #include "table.h"
 
 char *sup_report_statusz(const sup_table_t *t, uint64_t now_ms);
 char *sup_report_metrics(const sup_table_t *t);
-/* *ready: every present worker is UP and its last heartbeat said READY, and
- * the supervisor is not stopping. The text says "ok" or lists the others. */
-char *sup_report_readyz(const sup_table_t *t, bool stopping, bool *ready);
 
 /* Leader election as the reports show it (--leader-elect, leader.h). */
 typedef struct {
@@ -27,22 +26,22 @@ typedef struct {
     const char *lease;     /* "namespace/name" (enabled only) */
     const char *identity;  /* ours */
     const char *holder;    /* last seen, "" if none */
+    uint64_t renewed_ms;   /* monotonic: our last successful acquire or renewal */
+    uint64_t lease_ms;     /* --leader-elect-lease-duration */
 } sup_report_leader_t;
 
 /* The same texts with leader election: /statusz gets a last line
  * "leader: yes|no|yes (leader election off) lease=NS/NAME identity=ID holder=ID";
  * /metrics gets kubus_leader{shard="I"} 1|0 (and upstream's
- * leader_election_master_status{name="NAME"} when enabled); /readyz of a
- * standby counts only the workers that run without the lease (broker,
- * informer) and, when enabled, ends with "leader: yes|no". ld NULL: as the
- * functions above. */
+ * leader_election_master_status{name="NAME"} when enabled). ld NULL: as
+ * the functions above. With gates, /metrics also has upstream's
+ * kubernetes_feature_enabled{name,stage} for every known gate. */
 char *sup_report_statusz_ex(const sup_table_t *t, uint64_t now_ms, const sup_report_leader_t *ld);
-char *sup_report_metrics_ex(const sup_table_t *t, const sup_report_leader_t *ld);
-char *sup_report_readyz_ex(const sup_table_t *t, bool stopping, const sup_report_leader_t *ld,
-                           bool *ready);
+char *sup_report_metrics_ex(const sup_table_t *t, const sup_report_leader_t *ld,
+                            const fg_set_t *gates);
 /* The executor and the controllers: they run only on the leader. */
 bool sup_worker_needs_lease(const sup_worker_t *w);
-/* A worker counts as up for /readyz and kubus_worker_up. */
+/* A worker counts as up for kubus_worker_up. */
 bool sup_worker_is_up(const sup_worker_t *w);
 
 #endif

@@ -15,6 +15,7 @@
 
 #include "backoff.h"
 #include "bus.h"
+#include "checks.h"
 #include "http.h"
 #include "khttp.h"
 #include "leader.h"
@@ -439,7 +440,8 @@ static void finish_reload(sup_t *s)
     bool http_changed = s->next.port != s->cfg.port ||
                         strcmp(s->next.bind_address, s->cfg.bind_address) != 0;
     s->cfg = s->next;
-    log_init("controller-manager", s->cfg.verbosity, s->cfg.log_format);
+    logcfg_apply(&s->cfg.log, "");
+    sup_config_log_notices(&s->cfg);
     if (http_changed) {
         sup_http_stop(&s->http);
         (void)start_http(s); /* logged; supervision goes on without HTTP */
@@ -491,18 +493,25 @@ static void publish(sup_t *s, uint64_t now)
 {
     if (!s->http) return;
     static sup_leader_view_t v; /* large; main thread only */
+    static sup_http_health_t health;
     sup_report_leader_t ld = { .enabled = s->cfg.leader_elect, .leading = s->leading,
-                               .shard_index = s->cfg.shard_index };
+                               .shard_index = s->cfg.shard_index,
+                               .lease_ms = s->cfg.leader_elect_lease_ms };
     if (s->leader) {
         sup_leader_view(s->leader, &v);
         ld.lease = v.lease;
         ld.identity = v.identity;
         ld.holder = v.holder;
+        ld.renewed_ms = v.renewed_ms;
     }
-    bool ready = false;
-    char *readyz = sup_report_readyz_ex(&s->t, s->mode != MODE_RUN, &ld, &ready);
-    sup_http_publish(s->http, sup_report_statusz_ex(&s->t, now, &ld), sup_report_metrics_ex(&s->t, &ld),
-                     readyz, ready);
+    sup_checks_ctx_t x = { .now_ms = now, .stale_ms = sup_checks_stale_ms(s->cfg.worker_timeout_ms),
+                           .stopping = s->mode != MODE_RUN, .reloading = s->mode == MODE_RELOAD,
+                           .ld = &ld };
+    sup_checks_healthz(&s->t, &x, &health.healthz);
+    sup_checks_livez(&health.livez);
+    sup_checks_readyz(&s->t, &x, &health.readyz);
+    sup_http_publish(s->http, sup_report_statusz_ex(&s->t, now, &ld),
+                     sup_report_metrics_ex(&s->t, &ld, &s->cfg.feature_gates), &health);
     sup_http_alive(s->http, now);
 }
 

@@ -74,6 +74,16 @@ static int add_arg(sup_argv_t *a, const char *fmt, ...)
     return 0;
 }
 
+static int add_plain(void *ctx, const char *arg) { return add_arg(ctx, "%s", arg); }
+
+/* --feature-gates with the gates set (none: no flag). */
+static int add_gates(sup_argv_t *a, const sup_config_t *c)
+{
+    char gates[FG_FORMAT_MAX];
+    if (fg_format(&c->feature_gates, gates, sizeof gates) < 0) return -1;
+    return gates[0] ? add_arg(a, "--feature-gates=%s", gates) : 0;
+}
+
 int sup_argv_build(sup_argv_t *a, const sup_config_t *c, const sup_worker_t *w, int status_fd)
 {
     memset(a, 0, sizeof *a);
@@ -90,8 +100,8 @@ int sup_argv_build(sup_argv_t *a, const sup_config_t *c, const sup_worker_t *w, 
     if (!w->comp->infra) rc |= add_arg(a, "--concurrent-syncs=%d", w->concurrency);
     rc |= add_arg(a, "--shard-index=%d", c->shard_index);
     rc |= add_arg(a, "--shard-count=%d", c->shard_count);
-    rc |= add_arg(a, "-v=%d", c->verbosity);
-    rc |= add_arg(a, "--logging-format=%s", c->log_format == LOG_FORMAT_JSON ? "json" : "text");
+    rc |= logcfg_args(&c->log, add_plain, a);
+    rc |= add_gates(a, c);
     return rc ? -1 : 0;
 }
 

@@ -60,7 +60,7 @@ sup_worker_t *sup_table_find_pid(sup_table_t *t, pid_t pid);
 typedef struct {
     char *argv[SUP_ARGV_MAX + 1];  /* NULL-terminated, pointing into buf */
     int argc;
-    char buf[4096];
+    char buf[16384];               /* room for every gate and a long --vmodule */
     size_t used;
 } sup_argv_t;
 

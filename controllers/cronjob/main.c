@@ -12,7 +12,7 @@ static int create(ctrl_config_t *cfg, void **state)
 {
     static const char *const resources[] = { "cronjobs", "jobs", NULL };
     cj_ctrl_t *c = cj_ctrl_new();
-    *cfg = (ctrl_config_t){ .controller = "cronjob", .component = "cronjob-controller", .resources = resources,
+    *cfg = (ctrl_config_t){ .controller = "cronjob", .resources = resources,
                             .primary = "cronjobs", .sync = cj_sync, .ud = c };
     *state = c;
     return c ? 0 : -1;
@@ -29,7 +29,8 @@ static void destroy(void *state)
 int main(int argc, char **argv)
 {
     static const ctrl_process_t proc = {
-        .name = "cronjob", .concurrent_flag = "concurrent-cron-job-syncs",
+        .name = "cronjob", .component = "cronjob-controller",
+        .concurrent_flag = "concurrent-cron-job-syncs",
         .usage = "  --concurrent-cron-job-syncs=N  CronJobs synced at once (default: --concurrent-syncs, 5)\n",
         .create = create, .attach = attach, .destroy = destroy,
     };

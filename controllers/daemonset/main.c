@@ -13,7 +13,7 @@ static int create(ctrl_config_t *cfg, void **state)
 {
     static const char *const resources[] = { DS_RESOURCE, DS_POD_RESOURCE, DS_NODE_RESOURCE, DS_CR_RESOURCE, NULL };
     ds_ctrl_t *c = ds_ctrl_new();
-    *cfg = (ctrl_config_t){ .controller = "daemonset", .component = "daemonset-controller", .resources = resources,
+    *cfg = (ctrl_config_t){ .controller = "daemonset", .resources = resources,
                             .primary = DS_RESOURCE, .sync = ds_sync, .ud = c };
     *state = c;
     return c ? 0 : -1;
@@ -30,7 +30,8 @@ static void destroy(void *state)
 int main(int argc, char **argv)
 {
     static const ctrl_process_t proc = {
-        .name = "daemonset", .concurrent_flag = "concurrent-daemonset-syncs",
+        .name = "daemonset", .component = "daemonset-controller",
+        .concurrent_flag = "concurrent-daemonset-syncs",
         .usage = "  --concurrent-daemonset-syncs=N  DaemonSets synced at once (default: --concurrent-syncs, 5)\n",
         .create = create, .attach = attach, .destroy = destroy,
     };

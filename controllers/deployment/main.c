@@ -12,7 +12,7 @@ static int create(ctrl_config_t *cfg, void **state)
 {
     static const char *const resources[] = { "deployments", "replicasets", "pods", NULL };
     dep_ctrl_t *c = dep_ctrl_new();
-    *cfg = (ctrl_config_t){ .controller = "deployment", .component = "deployment-controller", .resources = resources,
+    *cfg = (ctrl_config_t){ .controller = "deployment", .resources = resources,
                             .primary = "deployments", .sync = dep_sync, .ud = c };
     *state = c;
     return c ? 0 : -1;
@@ -29,7 +29,8 @@ static void destroy(void *state)
 int main(int argc, char **argv)
 {
     static const ctrl_process_t proc = {
-        .name = "deployment", .concurrent_flag = "concurrent-deployment-syncs",
+        .name = "deployment", .component = "deployment-controller",
+        .concurrent_flag = "concurrent-deployment-syncs",
         .usage = "  --concurrent-deployment-syncs=N  Deployments synced at once (default: --concurrent-syncs, 5)\n",
         .create = create, .attach = attach, .destroy = destroy,
     };

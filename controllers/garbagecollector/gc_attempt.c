@@ -250,7 +250,7 @@ static void drop_refs(gc_job_t *job)
 
 static void log_verdict(const gc_job_t *job, gc_verdict_t v)
 {
-    if (!log_v_enabled(2)) return;
+    if (!log_v_enabled_at(2, __FILE__)) return;
     char states[256] = "";
     size_t used = 0;
     for (size_t i = 0; i < job->item.n_refs && used < sizeof states; i++)

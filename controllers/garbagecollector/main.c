@@ -28,7 +28,7 @@ static void destroy(void *state)
 int main(int argc, char **argv)
 {
     static const ctrl_process_t proc = {
-        .name = GC_CONTROLLER, .concurrent_flag = "concurrent-gc-syncs",
+        .name = GC_CONTROLLER, .component = GC_COMPONENT, .concurrent_flag = "concurrent-gc-syncs",
         .usage = "  --concurrent-gc-syncs=N   same as --concurrent-syncs (default 20 here)\n",
         .default_concurrent = GC_DEFAULT_CONCURRENT_SYNCS,
         .create = create, .attach = attach, .destroy = destroy,

@@ -28,7 +28,8 @@ static void destroy(void *state)
 int main(int argc, char **argv)
 {
     static const ctrl_process_t proc = {
-        .name = "job", .concurrent_flag = "concurrent-job-syncs",
+        .name = "job", .component = "job-controller",
+        .concurrent_flag = "concurrent-job-syncs",
         .usage = "  --concurrent-job-syncs=N  Jobs synced at once (default: --concurrent-syncs, 5)\n",
         .create = create, .attach = attach, .destroy = destroy,
     };

@@ -12,7 +12,7 @@ static int create(ctrl_config_t *cfg, void **state)
 {
     static const char *const resources[] = { "replicasets", "pods", NULL };
     rs_ctrl_t *c = rs_ctrl_new();
-    *cfg = (ctrl_config_t){ .controller = "replicaset", .component = "replicaset-controller", .resources = resources,
+    *cfg = (ctrl_config_t){ .controller = "replicaset", .resources = resources,
                             .primary = "replicasets", .sync = rs_sync, .ud = c };
     *state = c;
     return c ? 0 : -1;
@@ -29,7 +29,8 @@ static void destroy(void *state)
 int main(int argc, char **argv)
 {
     static const ctrl_process_t proc = {
-        .name = "replicaset", .concurrent_flag = "concurrent-replicaset-syncs",
+        .name = "replicaset", .component = "replicaset-controller",
+        .concurrent_flag = "concurrent-replicaset-syncs",
         .usage = "  --concurrent-replicaset-syncs=N  ReplicaSets synced at once (default: --concurrent-syncs, 5)\n",
         .create = create, .attach = attach, .destroy = destroy,
     };

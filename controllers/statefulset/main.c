@@ -13,7 +13,7 @@ static int create(ctrl_config_t *cfg, void **state)
 {
     static const char *const resources[] = { "statefulsets", "pods", "persistentvolumeclaims", "controllerrevisions", NULL };
     sts_ctrl_t *c = sts_ctrl_new();
-    *cfg = (ctrl_config_t){ .controller = "statefulset", .component = "statefulset-controller", .resources = resources,
+    *cfg = (ctrl_config_t){ .controller = "statefulset", .resources = resources,
                             .primary = "statefulsets", .sync = sts_sync, .ud = c };
     *state = c;
     return c ? 0 : -1;
@@ -30,7 +30,8 @@ static void destroy(void *state)
 int main(int argc, char **argv)
 {
     static const ctrl_process_t proc = {
-        .name = "statefulset", .concurrent_flag = "concurrent-statefulset-syncs",
+        .name = "statefulset", .component = "statefulset-controller",
+        .concurrent_flag = "concurrent-statefulset-syncs",
         .usage = "  --concurrent-statefulset-syncs=N  StatefulSets synced at once (default: --concurrent-syncs, 5)\n",
         .create = create, .attach = attach, .destroy = destroy,
     };

@@ -12,8 +12,8 @@
 static int create(ctrl_config_t *cfg, void **state)
 {
     static const char *const resources[] = { "jobs", NULL };
-    *cfg = (ctrl_config_t){ .controller = "ttl-after-finished", .component = "ttl-after-finished-controller",
-                            .resources = resources, .primary = "jobs", .sync = ttl_sync };
+    *cfg = (ctrl_config_t){ .controller = "ttl-after-finished", .resources = resources,
+                            .primary = "jobs", .sync = ttl_sync };
     *state = NULL;   /* stateless: the cache is all it needs */
     return 0;
 }
@@ -27,7 +27,8 @@ static int attach(void *state, ctrl_runtime_t *rt)
 int main(int argc, char **argv)
 {
     static const ctrl_process_t proc = {
-        .name = "ttl-after-finished", .concurrent_flag = "concurrent-ttl-after-finished-syncs",
+        .name = "ttl-after-finished", .component = "ttl-after-finished-controller",
+        .concurrent_flag = "concurrent-ttl-after-finished-syncs",
         .usage = "  --concurrent-ttl-after-finished-syncs=N  finished Jobs checked at once (default: "
                  "--concurrent-syncs, 5)\n",
         .create = create, .attach = attach,

@@ -35,6 +35,7 @@ static int run(worker_t *w, void *state)
         return 1;
     }
     cfg.concurrent_syncs = app->concurrent;
+    if (!cfg.component) cfg.component = p->component;
     ctrl_runtime_t *rt = ctrl_runtime_new(w, &cfg);
     int rc = 1;
     if (rt && (!p->attach || p->attach(st, rt) == 0)) rc = ctrl_run(rt);
@@ -64,6 +65,7 @@ int ctrl_process_main(int argc, char **argv, const ctrl_process_t *p)
         app.concurrent = p->default_concurrent;
     worker_hooks_t hooks = {
         .name = p->name,
+        .logger = p->component,
         .usage = p->usage,
         .parse_flag = parse_flag,
         .run = run,

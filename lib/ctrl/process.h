@@ -17,6 +17,10 @@
 
 typedef struct {
     const char *name;             /* worker name, as the supervisor knows it: "replicaset" */
+    /* upstream's controller name, "replicaset-controller": the JSON logger
+     * name of every line the process writes (as upstream's controllers are
+     * named) and, unless create() sets another, its Events' source */
+    const char *component;
     const char *concurrent_flag;  /* "concurrent-replicaset-syncs" (NULL: none) */
     const char *usage;            /* usage lines of that flag */
     int default_concurrent;       /* > 0: the default when neither flag is given */

@@ -48,6 +48,9 @@ for w in "${others[@]}"; do
   [ "$(sup_field "$w" 3)" = "${before[$w]}" ] || fail "$w was disturbed (pid ${before[$w]} -> $(sup_field "$w" 3))"
   [ "$(sup_field "$w" 5)" = 0 ] || fail "$w restarted"
 done
-code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$SUP_PORT/readyz")
-[ "$code" = 503 ] || fail "/readyz answered $code while $target crash-loops, want 503"
+# As upstream's health endpoints: 500, the crash-looping worker named.
+code=$(curl -s -o "$SUP_DIR/readyz" -w '%{http_code}' "http://127.0.0.1:$SUP_PORT/readyz")
+[ "$code" = 500 ] || fail "/readyz answered $code while $target crash-loops, want 500"
+grep -qxF "[-]$(sup_check_name "$target") failed: reason withheld" "$SUP_DIR/readyz" ||
+  fail "/readyz does not name $target: $(cat "$SUP_DIR/readyz")"
 echo "PASS supervisor_crashloop"

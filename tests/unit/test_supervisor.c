@@ -183,6 +183,46 @@ static void test_argv(void **state)
     for (int i = 0; i < a.argc; i++) {
         assert_null(strstr(a.argv[i], "--concurrent-syncs"));
         assert_null(strstr(a.argv[i], "--master"));
+        assert_null(strstr(a.argv[i], "--feature-gates")); /* none set: none passed */
+    }
+    remove_bin_dir(dir);
+}
+
+/* Gates and logging flags reach every worker the way the others do. */
+static void test_argv_gates_and_logging(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/kubus-test-bin-XXXXXX";
+    make_bin_dir(dir);
+    char bin[300];
+    snprintf(bin, sizeof bin, "--bin-dir=%s", dir);
+    char *argv[] = { "kcm", bin, "--controllers=replicaset", "--vmodule=sync=4",
+                     "--feature-gates=MaxUnavailableStatefulSet=true,LoggingAlphaOptions=true",
+                     "--log-text-split-stream", "--cluster-cidr=10.0.0.0/8" };
+    sup_config_t c;
+    char err[512];
+    if (sup_config_load(&c, 7, argv, 1, err, sizeof err) != SUP_CONFIG_OK) fail_msg("%s", err);
+    sup_table_t t;
+    sup_table_build(&t, &c, NULL);
+    for (size_t w = 0; w < t.n; w++) {
+        sup_argv_t a;
+        assert_int_equal(sup_argv_build(&a, &c, &t.w[w], 3), 0);
+        const char *want[] = { "--vmodule=sync=4", "--log-text-split-stream=true",
+                               "--feature-gates=LoggingAlphaOptions=true,MaxUnavailableStatefulSet=true" };
+        for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
+            bool found = false;
+            for (int i = 0; i < a.argc; i++) found = found || strcmp(a.argv[i], want[k]) == 0;
+            if (!found) fail_msg("%s: no %s", t.w[w].comp->name, want[k]);
+        }
+        /* Upstream flags without effect stay with the supervisor. */
+        for (int i = 0; i < a.argc; i++) assert_null(strstr(a.argv[i], "cluster-cidr"));
+        /* And the worker takes what it is given. */
+        worker_opts_t o;
+        worker_opts_defaults(&o, "w");
+        if (worker_opts_parse(&o, a.argc, a.argv, NULL, err, sizeof err) != 0)
+            fail_msg("%s: %s", t.w[w].comp->name, err);
+        assert_true(fg_enabled_name(&o.feature_gates, "MaxUnavailableStatefulSet"));
+        assert_true(o.log.split[LOG_FORMAT_TEXT]);
     }
     remove_bin_dir(dir);
 }
@@ -247,25 +287,17 @@ static void test_reports(void **state)
     assert_non_null(strstr(s, "kubus_supervisor_malformed_heartbeats_total 4\n"));
     free(s);
 
-    bool ready = true;
-    s = sup_report_readyz(&t, false, &ready);
-    assert_false(ready);
-    assert_string_equal(s, "not ready: replicaset (backoff)\n"); /* absent ones do not count */
-    free(s);
-    rs->state = SUP_W_UP;
-    rs->reported_ready = true;
-    s = sup_report_readyz(&t, false, &ready);
-    assert_true(ready);
-    assert_string_equal(s, "ok\n");
-    free(s);
-    rs->reported_ready = false; /* up, but its last heartbeat says not ready */
-    s = sup_report_readyz(&t, false, &ready);
-    assert_false(ready);
-    assert_non_null(strstr(s, "replicaset (not ready)"));
-    free(s);
-    s = sup_report_readyz(&t, true, &ready);
-    assert_false(ready);
-    assert_non_null(strstr(s, "shutting down"));
+    /* With the gates: upstream's feature metric for every known gate. */
+    fg_set_t gates;
+    fg_set_init(&gates);
+    char err[256];
+    assert_int_equal(fg_parse(&gates, "MaxUnavailableStatefulSet=true", err, sizeof err), 0);
+    s = sup_report_metrics_ex(&t, NULL, &gates);
+    assert_non_null(s);
+    assert_non_null(strstr(s, "\n# TYPE kubernetes_feature_enabled gauge\n"));
+    assert_non_null(strstr(s, "\nkubernetes_feature_enabled{name=\"MaxUnavailableStatefulSet\",stage=\"BETA\"} 1\n"));
+    assert_non_null(strstr(s, "\nkubernetes_feature_enabled{name=\"InOrderInformers\",stage=\"\"} 1\n"));
+    assert_non_null(strstr(s, "\nkubernetes_feature_enabled{name=\"AllAlpha\",stage=\"ALPHA\"} 0\n"));
     free(s);
     remove_bin_dir(dir);
 }
@@ -279,6 +311,7 @@ int main(void)
         cmocka_unit_test(test_components),
         cmocka_unit_test(test_table_build),
         cmocka_unit_test(test_argv),
+        cmocka_unit_test(test_argv_gates_and_logging),
         cmocka_unit_test(test_reports),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 
+#include "checks.h"
 #include "config.h"
 #include "leader.h"
 #include "lease_core.h"
@@ -648,34 +649,37 @@ static void test_reports(void **state)
     }
     sup_report_leader_t ld = { .enabled = true, .leading = false, .shard_index = 0,
                                .lease = NS "/" NAME, .identity = "h_me", .holder = "h_other" };
-    bool ready = false;
-    char *s = sup_report_readyz_ex(&t, false, &ld, &ready);
-    assert_true(ready);
-    assert_non_null(strstr(s, "ok\nleader: no\n"));
-    free(s);
+    /* A standby is ready with the workers it runs: broker and informer. */
+    sup_checks_ctx_t x = { .now_ms = 1000, .stale_ms = 3000, .ld = &ld };
+    sup_checks_t l;
+    sup_checks_readyz(&t, &x, &l);
+    assert_int_equal(l.n, 3); /* shutdown, broker, informer */
+    for (size_t i = 0; i < l.n; i++) assert_true(l.c[i].ok);
+    assert_null(sup_checks_find(&l, "executor"));
     ld.leading = true;
-    s = sup_report_readyz_ex(&t, false, &ld, &ready);
-    assert_false(ready);
-    assert_non_null(strstr(s, "executor"));
-    assert_non_null(strstr(s, "leader: yes\n"));
-    free(s);
+    sup_checks_readyz(&t, &x, &l);
+    assert_false(sup_checks_find(&l, "executor")->ok);
+    assert_false(sup_checks_find(&l, "replicaset-controller")->ok);
+    char *s;
     s = sup_report_statusz_ex(&t, 5000, &ld);
     assert_non_null(strstr(s, "\nleader: yes lease=" NS "/" NAME " identity=h_me holder=h_other\n"));
     free(s);
     ld.leading = false;
-    s = sup_report_metrics_ex(&t, &ld);
+    s = sup_report_metrics_ex(&t, &ld, NULL);
     assert_non_null(strstr(s, "\nkubus_leader{shard=\"0\"} 0\n"));
     assert_non_null(strstr(s, "\nleader_election_master_status{name=\"" NAME "\"} 0\n"));
     free(s);
     sup_report_leader_t off = { .enabled = false, .leading = true, .shard_index = 3 };
-    s = sup_report_metrics_ex(&t, &off);
+    s = sup_report_metrics_ex(&t, &off, NULL);
     assert_non_null(strstr(s, "\nkubus_leader{shard=\"3\"} 1\n"));
     assert_null(strstr(s, "leader_election_master_status"));
     free(s);
-    s = sup_report_readyz_ex(&t, false, &off, &ready);
-    assert_false(ready);
-    assert_null(strstr(s, "leader:"));
-    free(s);
+    /* Election off: everything runs, so everything counts. */
+    x.ld = &off;
+    sup_checks_readyz(&t, &x, &l);
+    assert_false(sup_checks_find(&l, "executor")->ok);
+    sup_checks_healthz(&t, &x, &l);
+    assert_null(sup_checks_find(&l, "leaderElection"));
 }
 
 int main(void)

@@ -3,11 +3,16 @@
 #
 # sup_start [flags...]   start kubus-controller-manager on a private bus dir,
 #                        port and bin dir (symlinks to the workers that exist
-#                        in $KUBUS_BIN and stay up, see sup_pick_workers)
+#                        in $KUBUS_BIN and stay up, see sup_pick_workers);
+#                        stdout and stderr go to $SUP_DIR/sup.log, stdout to
+#                        $SUP_STDOUT instead when that is set
 # sup_statusz            the /statusz text
 # sup_field NAME COL     one column of a worker's /statusz row
 #                        (2 state, 3 pid, 4 generation, 5 restarts, 7 last exit)
 # sup_wait_for SECS CMD  poll CMD every 50 ms until it succeeds or SECS pass
+# sup_get PATH           GET PATH: status in SUP_CODE, body in $SUP_DIR/body,
+#                        headers in $SUP_DIR/headers
+# sup_check_name WORKER  its health check's name (upstream's controller name)
 # sup_alive PID          true if PID is a live (non-zombie) process
 # fail MSG               print MSG and the supervisor log tail, exit 1
 # Cleanup (EXIT trap) kills whatever is left of this test's processes by pid.
@@ -88,7 +93,22 @@ sup_wait_for() {
   "$@"
 }
 
-sup_healthy() { curl -fsS --max-time 1 "http://127.0.0.1:$SUP_PORT/healthz" >/dev/null 2>&1; }
+# The supervisor itself serves (its workers may still be starting, or be
+# crash-looping on purpose): /livez.
+sup_healthy() { curl -fsS --max-time 1 "http://127.0.0.1:$SUP_PORT/livez" >/dev/null 2>&1; }
+
+sup_get() {
+  SUP_CODE=$(curl -s --max-time 2 -D "$SUP_DIR/headers" -o "$SUP_DIR/body" -w '%{http_code}' \
+    "http://127.0.0.1:$SUP_PORT$1") || SUP_CODE=000
+}
+
+sup_check_name() {
+  case $1 in
+    broker|informer|executor) echo "$1" ;;
+    garbagecollector) echo garbage-collector-controller ;;
+    *) echo "$1-controller" ;;
+  esac
+}
 
 # Links the chosen workers into a private bin dir, so processes others are
 # still writing never get started by accident.
@@ -120,9 +140,9 @@ current-context: none
 KC
   "$SUP_DIR/bin/kubus-controller-manager" --bus-dir="$SUP_DIR/bus" --port="$SUP_PORT" \
     --bin-dir="$SUP_DIR/bin" --kubeconfig="$SUP_DIR/kubeconfig" \
-    --controllers="$SUP_CONTROLLERS" "$@" >>"$SUP_DIR/sup.log" 2>&1 &
+    --controllers="$SUP_CONTROLLERS" "$@" >>"${SUP_STDOUT:-$SUP_DIR/sup.log}" 2>>"$SUP_DIR/sup.log" &
   SUP_PID=$!
-  sup_wait_for 10 sup_healthy || fail "supervisor did not serve /healthz within 10 s"
+  sup_wait_for 10 sup_healthy || fail "supervisor did not serve /livez within 10 s"
 }
 
 sup_stop() {
