@@ -84,7 +84,8 @@ scale_start_kubus() { # scale_start_kubus NAME EXTRA-FLAGS...: kubus-controller-
   local name=$1
   shift
   SCALE_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  spawn "$name" "$BIN/kubus-controller-manager" --kubeconfig="$KUBECONFIG" --bus-dir="$W/scale-bus-$name" \
+  # shellcheck disable=SC2086 # BENCH_SCALE_KUBUS_ENV: NAME=VALUE words for kubus's environment (experiments)
+  spawn "$name" env ${BENCH_SCALE_KUBUS_ENV:-} "$BIN/kubus-controller-manager" --kubeconfig="$KUBECONFIG" --bus-dir="$W/scale-bus-$name" \
     --port="$SCALE_PORT" "$@"
 }
 

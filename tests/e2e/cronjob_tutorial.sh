@@ -86,15 +86,6 @@ kget job "$job" | jq -e '.spec.template.spec.containers[0].image == "busybox"
   || fail "Job $job was not made from the jobTemplate"
 pass "apply: Job $job (minute $minutes, scheduled $stamp), owned by CronJob hello"
 
-# the local CronJob: its Job at $local_at exactly ($local_hour:$local_min in $LOCAL_TZ)
-info "waiting for $local_hour:$local_min $LOCAL_TZ ($(date -u -d "@$local_at" +%H:%M) UTC)"
-wait_until 150 '[ -n "$(owned_jobs local)" ]' "a Job of CronJob local at $local_hour:$local_min $LOCAL_TZ"
-[ "$(owned_jobs local)" = "local-$((local_at / 60))" ] \
-  || fail "CronJob local made $(owned_jobs local | tr '\n' ' '), want local-$((local_at / 60)) (the schedule in $LOCAL_TZ)"
-lstamp=$(kjq '.metadata.annotations["batch.kubernetes.io/cronjob-scheduled-timestamp"] // ""' job "local-$((local_at / 60))")
-[ "$lstamp" = "$(date -u -d "@$local_at" +%Y-%m-%dT%H:%M:%SZ)" ] || fail "local's Job is annotated $lstamp, want $local_at in UTC"
-pass "no spec.timeZone: \"$local_min $local_hour * * *\" ran at $local_hour:$local_min in the controllers' zone $LOCAL_TZ ($lstamp)"
-
 wait_until 20 '[ "$(kjq ".status.lastScheduleTime // \"\"" cronjob hello)" != "" ]' "status.lastScheduleTime"
 last=$(kjq .status.lastScheduleTime cronjob hello)
 [ "$(date -u -d "$last" +%s)" = "$(date -u -d "$stamp" +%s)" ] || fail "lastScheduleTime $last is not the Job's time $stamp"
@@ -104,6 +95,15 @@ last_col=$(k get cronjob hello | awk 'NR == 1 {p = index($0, "LAST SCHEDULE")} N
 wait_until 20 '[ "$(kget events --field-selector involvedObject.kind=CronJob,involvedObject.name=hello,reason=SuccessfulCreate | jq -r ".items[].message" | grep -c "^Created job $job$")" -ge 1 ]' \
   "event SuccessfulCreate 'Created job $job'"
 pass "kubectl get cronjob: LAST SCHEDULE $last_col; status.lastScheduleTime $last; SuccessfulCreate event"
+
+# the local CronJob: its Job at $local_at exactly ($local_hour:$local_min in $LOCAL_TZ)
+info "waiting for $local_hour:$local_min $LOCAL_TZ ($(date -u -d "@$local_at" +%H:%M) UTC)"
+wait_until 150 '[ -n "$(owned_jobs local)" ]' "a Job of CronJob local at $local_hour:$local_min $LOCAL_TZ"
+[ "$(owned_jobs local)" = "local-$((local_at / 60))" ] \
+  || fail "CronJob local made $(owned_jobs local | tr '\n' ' '), want local-$((local_at / 60)) (the schedule in $LOCAL_TZ)"
+lstamp=$(kjq '.metadata.annotations["batch.kubernetes.io/cronjob-scheduled-timestamp"] // ""' job "local-$((local_at / 60))")
+[ "$lstamp" = "$(date -u -d "@$local_at" +%Y-%m-%dT%H:%M:%SZ)" ] || fail "local's Job is annotated $lstamp, want $local_at in UTC"
+pass "no spec.timeZone: \"$local_min $local_hour * * *\" ran at $local_hour:$local_min in the controllers' zone $LOCAL_TZ ($lstamp)"
 
 if ((with_jobs)); then
   wait_until 45 '[ "$(kjq "[.status.conditions[]? | select(.type == \"Complete\" and .status == \"True\")] | length" job "$job")" = 1 ]' \
