@@ -126,14 +126,17 @@ cpu_ticks() {
   done
   echo "$t"
 }
-rss_kib() {
-  local p t=0 v
+# proc_kib FIELD FILE PID...: a "FIELD: N kB" line of /proc/PID/FILE summed
+proc_kib() {
+  local field=$1 file=$2 p t=0 v
+  shift 2
   for p in "$@"; do
-    v=$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null) || continue
+    v=$(awk -v f="$field:" '$1 == f {print $2}' "/proc/$p/$file" 2>/dev/null) || continue
     t=$((t + ${v:-0}))
   done
   echo "$t"
 }
+rss_kib() { proc_kib VmRSS status "$@"; }
 TCK=$(getconf CLK_TCK)
 ticks_to_s() { awk -v t="$1" -v h="$TCK" 'BEGIN { printf "%.2f", t / h }'; }
 

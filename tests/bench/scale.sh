@@ -24,14 +24,7 @@ SCALE_CONTROLLERS=replicaset-controller,deployment-controller,statefulset-contro
 SCALE_CONTROLLERS+=,job-controller,cronjob-controller,garbage-collector-controller,ttl-after-finished-controller
 
 # pss_kib PID...: Pss summed (smaps_rollup), KiB
-pss_kib() {
-  local p t=0 v
-  for p in "$@"; do
-    v=$(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null) || continue
-    t=$((t + ${v:-0}))
-  done
-  echo "$t"
-}
+pss_kib() { proc_kib Pss smaps_rollup "$@"; }
 
 # tree_pids PID: PID and its children (the supervisor and its workers)
 tree_pids() { echo "$1" $(cat /proc/"$1"/task/*/children 2>/dev/null); }

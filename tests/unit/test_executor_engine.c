@@ -67,6 +67,22 @@ static msg_envelope_t *get_action(uint64_t id, const char *resource)
     return out;
 }
 
+/* An engine whose API server is a closed port (every request fails to
+ * connect), answering into s; o's limits and epoch as given. */
+static engine_t *closed_port_engine(kubeconfig_t *kc, engine_opts_t *o, sink_t *s)
+{
+    assert_int_equal(khttp_global_init(), 0);
+    memset(kc, 0, sizeof *kc);
+    kc->server = strdup("http://127.0.0.1:1");
+    o->kc = kc;
+    o->send = sink_send;
+    o->send_ud = s;
+    char err[256];
+    engine_t *e = engine_new(o, err, sizeof err);
+    assert_non_null(e);
+    return e;
+}
+
 static void submit_as(engine_t *e, const char *reply_to, uint64_t id, const char *resource, uint64_t now)
 {
     msg_envelope_t *env = get_action(id, resource);
@@ -85,16 +101,10 @@ static void submit(engine_t *e, uint64_t id, const char *resource, uint64_t now)
 static void test_bucket_per_controller(void **state)
 {
     (void)state;
-    assert_int_equal(khttp_global_init(), 0);
     kubeconfig_t kc;
-    memset(&kc, 0, sizeof kc);
-    kc.server = strdup("http://127.0.0.1:1");
     sink_t s = { 0 };
-    engine_opts_t o = { .kc = &kc, .qps = 0.001, .burst = 2, .max_in_flight = 16, .epoch = 5,
-                        .send = sink_send, .send_ud = &s };
-    char err[256];
-    engine_t *e = engine_new(&o, err, sizeof err);
-    assert_non_null(e);
+    engine_opts_t o = { .qps = 0.001, .burst = 2, .max_in_flight = 16, .epoch = 5 };
+    engine_t *e = closed_port_engine(&kc, &o, &s);
     for (uint64_t i = 1; i <= 5; i++) submit_as(e, "replicaset.0", i, "replicasets", 1000);
     engine_step(e, 1001, 100);
     assert_int_equal(engine_in_flight(e), 2);   /* its burst */
@@ -113,16 +123,10 @@ static void test_bucket_per_controller(void **state)
 static void test_dedup_and_report(void **state)
 {
     (void)state;
-    assert_int_equal(khttp_global_init(), 0);
     kubeconfig_t kc;
-    memset(&kc, 0, sizeof kc);
-    kc.server = strdup("http://127.0.0.1:1");
     sink_t s = { 0 };
-    engine_opts_t o = { .kc = &kc, .qps = 100, .burst = 10, .max_in_flight = 4, .epoch = 77,
-                        .send = sink_send, .send_ud = &s };
-    char err[256];
-    engine_t *e = engine_new(&o, err, sizeof err);
-    assert_non_null(e);
+    engine_opts_t o = { .qps = 100, .burst = 10, .max_in_flight = 4, .epoch = 77 };
+    engine_t *e = closed_port_engine(&kc, &o, &s);
 
     /* Refused without a request, answered at once. */
     submit(e, 1, "widgets", 1000);
