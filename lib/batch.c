@@ -154,6 +154,12 @@ int batch_finish(batch_builder_t *b, batch_frame_t *out)
     p += put_varint(pre + p, MSG_VERSION);
     p += put_varint(pre + p, F_ENV_BATCH << 3 | WT_LEN);
     p += put_varint(pre + p, h + (b->len - HEAD));
+    /* The buffer grew by doubling: give back a slack over 25 % (in place, a
+     * split of the chunk) so that a held frame costs about its size. */
+    if (b->cap - b->len > b->len / 4) {
+        uint8_t *shrunk = realloc(b->buf, b->len);
+        if (shrunk) b->buf = shrunk;
+    }
     size_t off = HEAD - h - p;
     memcpy(b->buf + off, pre, p);
     memcpy(b->buf + off + p, hdr, h);

@@ -67,7 +67,8 @@ size_t batch_event_size(const msg_event_t *ev);
  * 0, or -1 with a reason (nothing appended). */
 int batch_add(batch_builder_t *b, const msg_event_t *ev, char *err, size_t errlen);
 /* Closes the batch into *out (the caller owns it) and empties the builder
- * (its buffer goes with the frame). -1 when empty or out of memory. */
+ * (its buffer goes with the frame, trimmed to about the frame's size).
+ * -1 when empty. */
 int batch_finish(batch_builder_t *b, batch_frame_t *out);
 
 typedef struct {
