@@ -29,17 +29,19 @@
  *
  * High-water marks: ZMQ_SNDHWM/RCVHWM count messages, not bytes. The event
  * pipes carry batches of at most BATCH_MAX_BYTES (64 KiB, lib/batch.h), so
- * BUS_EVENTS_HWM = BUS_PIPE_BYTES / BATCH_MAX_BYTES = 64 MiB / 64 KiB = 1024
- * messages bounds a pipe of full batches to 64 MiB (the old 100,000 single
- * events of ~0.6-1 KiB were 60-100 MiB). A message is bigger than a batch
- * only when it is one object bigger than 64 KiB, so the hard bound is 1024 x
- * that object (objects are <= 1.5 MiB in etcd, frames <= MSG_MAX_BYTES).
- * Small batches (quiet periods: one event per loop turn) hold fewer bytes
- * per slot; 1024 of them still queue 1024 events. Paths, each bounded so:
- * informer PUB -> broker XSUB, broker XPUB -> every subscriber's SUB;
- * a subscriber's own SUB takes BUS_SUB_RCVHWM = 4 x that (256 MiB of full
- * batches): a burst a controller cannot keep up with waits in its own
- * memory rather than the broker's, which every subscriber shares.
+ * BUS_EVENTS_HWM = BUS_PIPE_BYTES / BATCH_MAX_BYTES = 256 MiB / 64 KiB =
+ * 4096 messages bounds a pipe of full batches to 256 MiB. A message is
+ * bigger than a batch only when it is one object bigger than 64 KiB, so the
+ * hard bound is 4096 x that object (objects are <= 1.5 MiB in etcd, frames
+ * <= MSG_MAX_BYTES); the old 100,000 single events per pipe had no bytes
+ * bound at all (~100 MiB of 1 KiB objects, 10x that of 10 KiB ones). Small
+ * batches (quiet periods: one event per loop turn) hold fewer bytes per
+ * slot; 4096 of them still queue 4096 events. Every event pipe is bounded
+ * so: informer PUB -> broker XSUB, broker XPUB -> each subscriber, and each
+ * subscriber's SUB (BUS_SUB_RCVHWM). Why 256 MiB: a subscriber that lags
+ * holds a burst in the broker's pipe plus its own; 2 x 64 MiB dropped a
+ * 200,000-event burst of 1 KiB pods (220 MiB, kubus-bench-pub) even for a
+ * subscriber that keeps up on average, 2 x 256 MiB absorbs it.
  * Every receiving socket also refuses (disconnects) a peer that sends a
  * frame above its ZMQ_MAXMSGSIZE: MSG_MAX_BYTES on the event and action
  * paths, BUS_REQUEST_MAX_BYTES on the informer's snapshot ROUTER,
@@ -72,9 +74,9 @@ typedef enum {
 #define BUS_EXECUTOR_ID "executor"
 #define BUS_TOPIC_MAX 512
 #define BUS_ID_MAX 256
-#define BUS_PIPE_BYTES (64u * 1024u * 1024u)
-#define BUS_EVENTS_HWM ((int)(BUS_PIPE_BYTES / BATCH_MAX_BYTES)) /* 1024, see above */
-#define BUS_SUB_RCVHWM (4 * BUS_EVENTS_HWM)
+#define BUS_PIPE_BYTES (256u * 1024u * 1024u)
+#define BUS_EVENTS_HWM ((int)(BUS_PIPE_BYTES / BATCH_MAX_BYTES)) /* 4096, see above */
+#define BUS_SUB_RCVHWM BUS_EVENTS_HWM
 #define BUS_REQUEST_MAX_BYTES (64u * 1024u) /* a SnapshotRequest or ReplayRequest */
 
 typedef struct {
