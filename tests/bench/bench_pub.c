@@ -7,10 +7,12 @@
  *                             epoch, in EventBatches under "E/pods/" built as
  *                             the informer builds them (lib/batch.h: cut at
  *                             64 KiB and at the end of every turn of 256
- *                             events); with --unbatched one message per event
- *                             under "E/pods/<ns>/", as before batches. SNDHWM
- *                             BUS_EVENTS_HWM like the informer's (a full pipe
- *                             drops, as there)
+ *                             events). SNDHWM BUS_EVENTS_HWM like the
+ *                             informer's (a full pipe drops, as there). (One
+ *                             message per event, as before batches, is not
+ *                             offered: the event pipes' HWMs are sized for
+ *                             batches, so it would measure drops; compare with
+ *                             the commit before EventBatch instead.)
  *   PUB, every second         InformerStatus{epoch, [{pods, seq, synced}]}
  *   ROUTER <- BUS_EP_SNAPSHOT SnapshotRequest -> SNAPSHOT of pods 1..seq and
  *                             SnapshotEnd{epoch, seq, count} (a subscriber that
@@ -18,8 +20,9 @@
  *                             ReplayRequest -> the batches after its seq and
  *                             ReplayEnd, as deep as the informer's 32 MiB ring
  *
- * Pod i is benchobj_pod(ns, i) of --object-bytes bytes, encoded as the
- * informer encodes (one pack per event, not pre-encoded). Nothing is
+ * Pod i is benchobj_pod(ns, i) of --object-bytes bytes, made before the go
+ * (the informer has its objects' bytes too), encoded as the informer
+ * encodes (one pack per event, not pre-encoded). Nothing is
  * sent before --go-file exists (the subscriber writes it once synced), then
  * --events events go out as fast as the PUB takes them, in batches of 256
  * between heartbeats and snapshot service. It then keeps heartbeating until
@@ -58,8 +61,10 @@ typedef struct {
     void *pub, *router;
     uint64_t epoch, seq;
     uint64_t next_hb_ms;
-    bool started, unbatched;
+    bool started;
     batch_builder_t batch;
+    char **objs;              /* pod i's JSON is objs[i - 1], made before the go (the informer holds its objects) */
+    size_t *lens;
     uint64_t batches, replays;
     struct timespec t0, t1;
     uint64_t snapshots;
@@ -78,11 +83,6 @@ static int pub_flag(void *state, const char *flag, const char *value, bool *used
     pub_t *p = state;
     char err[256] = "";
     *used = value != NULL;
-    if (strcmp(flag, "unbatched") == 0) {
-        *used = false;
-        p->unbatched = true;
-        return WORKER_FLAG_OK;
-    }
     if (strcmp(flag, "events") == 0) return flag_rc(flags_long(flag, value, 1, 100000000, &p->events, err, sizeof err), err);
     if (strcmp(flag, "object-bytes") == 0)
         return flag_rc(flags_long(flag, value, 1, 1 << 20, &p->object_bytes, err, sizeof err), err);
@@ -101,6 +101,20 @@ static void *open_socket(pub_t *p, int type, bus_endpoint_t ep, bool bind)
     return s;
 }
 
+/* Every pod's JSON up front: what is timed is encoding and sending, as in
+ * the informer, which has its objects' bytes at hand (not making them). */
+static int make_objects(pub_t *p)
+{
+    p->objs = calloc((size_t)p->events, sizeof *p->objs);
+    p->lens = calloc((size_t)p->events, sizeof *p->lens);
+    if (!p->objs || !p->lens) return -1;
+    for (long i = 0; i < p->events; i++) {
+        p->objs[i] = benchobj_pod(p->ns, (uint64_t)i + 1, (uint64_t)i + 2, (size_t)p->object_bytes, &p->lens[i]);
+        if (!p->objs[i]) return -1;
+    }
+    return 0;
+}
+
 static int pub_init(worker_t *w, void *state)
 {
     pub_t *p = state;
@@ -110,6 +124,7 @@ static int pub_init(worker_t *w, void *state)
     if (!p->object_bytes) p->object_bytes = 1024;
     if (!p->ns[0]) snprintf(p->ns, sizeof p->ns, "bench");
     if (!p->go_file[0]) { LOGE("--go-file is required"); return -1; }
+    if (make_objects(p) < 0) { LOGE("out of memory making the pods"); return -1; }
     while (p->epoch == 0)
         if (getrandom(&p->epoch, sizeof p->epoch, 0) != (ssize_t)sizeof p->epoch) return -1;
     p->pub = open_socket(p, ZMQ_PUB, BUS_EP_EVENTS_IN, false);
@@ -125,23 +140,28 @@ static void pub_fini(worker_t *w, void *state)
     if (p->router) zmq_close(p->router);
     p->pub = p->router = NULL;
     batch_builder_fini(&p->batch);
+    for (long i = 0; p->objs && i < p->events; i++) free(p->objs[i]);
+    free(p->objs);
+    free(p->lens);
+    p->objs = NULL;
+    p->lens = NULL;
 }
 
 /* ---- messages ---- */
 
 typedef struct {
     char name[32], uid[48], rv[24];
-    char *json;
+    const char *json;
 } podbuf_t;
 
-/* The WatchEvent of pod i as event `type` (SNAPSHOT events carry the
- * current seq), its strings in pb (free pb->json after use). */
+/* The WatchEvent of pod i (1-based) as event `type` (SNAPSHOT events carry
+ * the current seq), its strings in pb, its JSON borrowed from p->objs. */
 static int fill_event(const pub_t *p, uint64_t i, int type, uint64_t seq, podbuf_t *pb, msg_envelope_t *env,
                       msg_event_t *ev)
 {
-    size_t jlen;
-    pb->json = benchobj_pod(p->ns, i, i + 1, (size_t)p->object_bytes, &jlen);
-    if (!pb->json) return -1;
+    if (i < 1 || i > (uint64_t)p->events) return -1;
+    pb->json = p->objs[i - 1];
+    size_t jlen = p->lens[i - 1];
     benchobj_name(pb->name, sizeof pb->name, i);
     snprintf(pb->uid, sizeof pb->uid, "00000000-0000-4000-8000-%012" PRIu64, i);
     snprintf(pb->rv, sizeof pb->rv, "%" PRIu64, i + 1);
@@ -172,7 +192,6 @@ static int encode_event(const pub_t *p, uint64_t i, int type, uint64_t seq, uint
     msg_event_t ev;
     if (fill_event(p, i, type, seq, &pb, &env, &ev) < 0) return -1;
     int rc = msg_encode(&env, buf, len);
-    free(pb.json);
     return rc;
 }
 
@@ -266,7 +285,6 @@ static int add_event(pub_t *p, batch_builder_t *b, uint64_t i, const zmq_msg_t *
     if (fill_event(p, i, KUBUS__V1__EVENT_TYPE__ADDED, i, &pb, &env, &ev) < 0) return -1;
     if (batch_count(b) && batch_size(b) + batch_event_size(&ev) > BATCH_MAX_BYTES) flush_to(p, b, id);
     int rc = batch_add(b, &ev, err, sizeof err);
-    free(pb.json);
     return rc;
 }
 
@@ -337,26 +355,6 @@ static void publish_batched(pub_t *p)
     if (p->seq == (uint64_t)p->events) clock_gettime(CLOCK_MONOTONIC, &p->t1);
 }
 
-static void publish_batch(pub_t *p)
-{
-    if (!p->unbatched) {
-        publish_batched(p);
-        return;
-    }
-    char topic[BUS_TOPIC_MAX];
-    bus_topic_event(topic, sizeof topic, RESOURCE, p->ns);
-    for (int k = 0; k < BATCH && p->seq < (uint64_t)p->events; k++) {
-        uint64_t i = p->seq + 1;
-        uint8_t *buf = NULL;
-        size_t len = 0;
-        if (encode_event(p, i, KUBUS__V1__EVENT_TYPE__ADDED, i, &buf, &len) < 0) { LOGE("encode failed"); return; }
-        p->seq = i; /* like the informer: a failed send is a gap the subscriber finds */
-        bus_send_raw(p->pub, topic, buf, len, true);
-        free(buf);
-    }
-    if (p->seq == (uint64_t)p->events) clock_gettime(CLOCK_MONOTONIC, &p->t1);
-}
-
 static int pub_run(worker_t *w, void *state)
 {
     pub_t *p = state;
@@ -372,7 +370,7 @@ static int pub_run(worker_t *w, void *state)
             clock_gettime(CLOCK_MONOTONIC, &p->t0);
         }
         if (p->started && p->seq < (uint64_t)p->events) {
-            publish_batch(p);
+            publish_batched(p);
             continue;
         }
         zmq_pollitem_t it = { p->router, 0, ZMQ_POLLIN, 0 };
@@ -395,8 +393,7 @@ int main(int argc, char **argv)
         .usage = "  --events=N           events to publish (default 200000)\n"
                  "  --object-bytes=N     object JSON size (default 1024)\n"
                  "  --ns=NS              namespace of the pods (default bench)\n"
-                 "  --go-file=PATH       start publishing once this file exists (required)\n"
-                 "  --unbatched          one message per event (as before EventBatch)\n",
+                 "  --go-file=PATH       start publishing once this file exists (required)\n",
         .parse_flag = pub_flag,
         .init = pub_init,
         .run = pub_run,

@@ -4,10 +4,9 @@
 #
 #  1 bus       kubus-bench-pub (a synthetic informer: PUB + InformerStatus + snapshot
 #              ROUTER, no API server) -> kubus-broker -> kubus-bench-sub (lib/subscriber.c):
-#              BENCH_EVENTS ADDED events of 1024-byte pods, sent as fast as the PUB takes them,
-#              three ways: in EventBatches as the informer sends them (bus_), the same with the
-#              subscriber's per-event JSON parse deferred (bus_noparse_: the transport alone),
-#              one message per event as before batches (bus_unbatched_).
+#              BENCH_EVENTS ADDED events of 1024-byte pods, sent as fast as the PUB takes them
+#              in EventBatches as the informer sends them, twice: the subscriber parsing every
+#              object (bus_), and with that JSON parse deferred (bus_noparse_: the transport).
 #  1b full     kubus-bench-fakeapi (plain-HTTP watch stream, the same events) -> the real
 #              kubus-informer -> kubus-broker -> kubus-bench-sub.
 #  2 latency   real cluster: BENCH_LAT_PODS pods (1 KiB annotation, nodeSelector that matches
@@ -211,16 +210,15 @@ run_throughput() {
   res "${prefix}_cpu_broker_and_publisher: $(ticks_to_s $(($(cpu_ticks "${PID[broker]}" "${PID[$pub]}") - b0))) s"
 }
 
-# bus_run PREFIX "PUB-FLAGS" [SUB-FLAGS...]: one bus throughput run on a fresh broker.
+# bus_run PREFIX [SUB-FLAGS...]: one bus throughput run on a fresh broker.
 bus_run() {
-  local prefix=$1 pubflags=$2
-  shift 2
+  local prefix=$1
+  shift
   D=$W/$prefix
   mkdir -p "$D"
   spawn broker "$BIN/kubus-broker" --bus-dir="$D/bus"
   sleep 0.3
-  # shellcheck disable=SC2086 # pubflags: words on purpose
-  spawn pub "$TBIN/kubus-bench-pub" --bus-dir="$D/bus" --events="$EVENTS" --object-bytes=1024 --go-file="$D/go" $pubflags
+  spawn pub "$TBIN/kubus-bench-pub" --bus-dir="$D/bus" --events="$EVENTS" --object-bytes=1024 --go-file="$D/go"
   log "$prefix: $EVENTS events, synthetic informer -> broker -> subscriber"
   run_throughput "$prefix" pub "$@"
   stop pub
@@ -235,17 +233,15 @@ phase_bus() {
   note "   fast as the PUB takes them once the subscriber is synced. Rate = live callbacks / time from the first"
   note "   to the one that completes seq $EVENTS (a resync after lost messages counts inside that time)."
   note "   gaps/resyncs: messages lost on the way (a ZeroMQ PUB/XPUB drops at its high-water mark, e.g. the"
-  note "   broker's 1024 batches towards a subscriber that lags, lib/bus.h) and what repaired them (a replay,"
+  note "   broker's 4096 batches towards a subscriber that lags, lib/bus.h) and what repaired them (a replay,"
   note "   as deep as the informer's 32 MiB ring, else a re-snapshot)."
   note "   bus_: EventBatches (64 KiB, 256 events per publisher turn), the subscriber parses every object's JSON"
   note "   (jansson) as controllers need it; bus_noparse_: the same with the parse deferred (the transport:"
-  note "   broker, subscriber's decode and ordering); bus_unbatched_: one message per event, as before batches."
+  note "   broker, subscriber's decode and ordering)."
   res "load_average_before_bus: $(cut -d' ' -f1-3 /proc/loadavg)"
-  bus_run bus ""
+  bus_run bus
   res "load_average_before_bus_noparse: $(cut -d' ' -f1-3 /proc/loadavg)"
-  bus_run bus_noparse "" --no-parse
-  res "load_average_before_bus_unbatched: $(cut -d' ' -f1-3 /proc/loadavg)"
-  bus_run bus_unbatched "--unbatched"
+  bus_run bus_noparse --no-parse
 }
 
 phase_full() {
