@@ -7,7 +7,11 @@
  * ReplayRequests are read here and answered by replay.c.
  * Snapshots stay one object per message: they go straight to one DEALER
  * (no broker), and a subscriber parses each object's JSON anyway, which
- * costs far more than the message (measured: see the commit).
+ * costs far more than the message. Measured with kubus-bench-pub (a
+ * 50,000-pod snapshot of 1 KiB pods): subscriber_create -> synced 0.82 s,
+ * of which the subscriber's JSON parse is 0.6 s of CPU; with the parse
+ * deferred the whole transfer (encode, one message each, decode) takes
+ * 0.22-0.29 s, the most batching could shave part of.
  * The loop is single-threaded, so no change can slip in between the objects
  * and the seqs they are valid at. Routing ids are binary (libzmq makes them
  * up for anonymous DEALERs), so frames are handled raw here.
