@@ -224,6 +224,14 @@ static int send_routed(pub_t *p, const zmq_msg_t *id, const uint8_t *buf, size_t
                : 0;
 }
 
+static void send_routed_env(pub_t *p, const zmq_msg_t *id, const msg_envelope_t *env)
+{
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    if (msg_encode(env, &buf, &len) == 0) send_routed(p, id, buf, len);
+    free(buf);
+}
+
 static void answer(pub_t *p, const zmq_msg_t *id, const Kubus__V1__SnapshotRequest *req)
 {
     Kubus__V1__SnapshotEnd end;
@@ -252,10 +260,7 @@ static void answer(pub_t *p, const zmq_msg_t *id, const Kubus__V1__SnapshotReque
     env.version = MSG_VERSION;
     env.body_case = KUBUS__V1__ENVELOPE__BODY_SNAPSHOT_END;
     env.snapshot_end = &end;
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    if (msg_encode(&env, &buf, &len) == 0) send_routed(p, id, buf, len);
-    free(buf);
+    send_routed_env(p, id, &env);
     p->snapshots++;
 }
 
@@ -320,10 +325,7 @@ static void answer_replay(pub_t *p, const zmq_msg_t *id, const Kubus__V1__Replay
     env.version = MSG_VERSION;
     env.body_case = KUBUS__V1__ENVELOPE__BODY_REPLAY_END;
     env.replay_end = &end;
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    if (msg_encode(&env, &buf, &len) == 0) send_routed(p, id, buf, len);
-    free(buf);
+    send_routed_env(p, id, &env);
     p->replays++;
 }
 

@@ -251,15 +251,9 @@ phase_full() {
   note "    ADDED lines of 1024-byte pods, written once the subscriber is synced) -> the real kubus-informer"
   note "    (--resources=pods) -> kubus-broker -> kubus-bench-sub. Same figures as 1."
   res "load_average_before_full: $(cut -d' ' -f1-3 /proc/loadavg)"
-  spawn fakeapi "$TBIN/kubus-bench-fakeapi" --events="$EVENTS" --object-bytes=1024 --go-file="$D/go"
+  spawn fakeapi "$TBIN/kubus-bench-fakeapi" --events="$EVENTS" --object-bytes=1024 --go-file="$D/go" \
+    --kubeconfig="$D/kubeconfig"
   wait_for 60 '[ -s "$W/fakeapi.out" ]' "the fake API server's port"
-  cat >"$D/kubeconfig" <<YAML
-apiVersion: v1
-kind: Config
-current-context: fake
-contexts: [{name: fake, context: {cluster: fake}}]
-clusters: [{name: fake, cluster: {server: "http://127.0.0.1:$(head -n1 "$W/fakeapi.out")"}}]
-YAML
   spawn broker "$BIN/kubus-broker" --bus-dir="$D/bus"
   sleep 0.3
   spawn informer "$BIN/kubus-informer" --bus-dir="$D/bus" --kubeconfig="$D/kubeconfig" --resources=pods \

@@ -63,15 +63,9 @@ for t in "$BIN/kubus-broker" "$BIN/kubus-informer" "$BIN/kubus-bus-tail" "$TBIN/
   [ -x "$t" ] || fail "missing $t"
 done
 
-spawn fakeapi "$TBIN/kubus-bench-fakeapi" --events="$N" --object-bytes=1024 --go-file="$D/go"
+spawn fakeapi "$TBIN/kubus-bench-fakeapi" --events="$N" --object-bytes=1024 --go-file="$D/go" \
+  --kubeconfig="$D/kubeconfig"
 wait_for 60 test -s "$D/fakeapi.out" || fail "no port from the fake API server"
-cat >"$D/kubeconfig" <<YAML
-apiVersion: v1
-kind: Config
-current-context: fake
-contexts: [{name: fake, context: {cluster: fake}}]
-clusters: [{name: fake, cluster: {server: "http://127.0.0.1:$(head -n1 "$D/fakeapi.out")"}}]
-YAML
 spawn broker "$BIN/kubus-broker" --bus-dir="$D/bus"
 spawn informer "$BIN/kubus-informer" --bus-dir="$D/bus" --kubeconfig="$D/kubeconfig" --resources=pods \
   --stats-file="$D/stats.json"
