@@ -17,10 +17,11 @@
 
 typedef struct { int option; int value; } sockopt_t;
 
+
 /* ---- sockets ---- */
 
 static void *open_bound(void *zctx, int type, const bus_config_t *bus, bus_endpoint_t ep,
-                        const sockopt_t *opts, size_t nopts)
+                        const sockopt_t *opts, size_t nopts, size_t maxmsg)
 {
     char endpoint[512];
     if (bus_endpoint(bus, ep, endpoint, sizeof endpoint) < 0) {
@@ -39,6 +40,11 @@ static void *open_bound(void *zctx, int type, const bus_config_t *bus, bus_endpo
             zmq_close(s);
             return NULL;
         }
+    }
+    if (bus_limit_inbound(s, maxmsg) < 0) {
+        LOGE("zmq_setsockopt(ZMQ_MAXMSGSIZE) failed", "endpoint", endpoint, "error", zmq_strerror(errno));
+        zmq_close(s);
+        return NULL;
     }
     if (zmq_bind(s, endpoint) < 0) {
         LOGE("cannot bind", "endpoint", endpoint, "error", zmq_strerror(errno));
@@ -82,17 +88,19 @@ int broker_open(broker_t *b, void *zctx, const bus_config_t *bus)
     }
     broker_actq_init(&b->held, BROKER_ACTQ_MAX_ITEMS, BROKER_ACTQ_MAX_BYTES);
     b->bad_log = (log_limit_t)LOG_LIMIT_INIT(1.0, 10.0);
-    const sockopt_t pub[] = { { ZMQ_LINGER, 0 }, { ZMQ_SNDHWM, BROKER_HWM }, { ZMQ_RCVHWM, BROKER_HWM } };
+    const sockopt_t pub[] = { { ZMQ_LINGER, 0 }, { ZMQ_SNDHWM, BUS_EVENTS_HWM }, { ZMQ_RCVHWM, BUS_EVENTS_HWM } };
     /* HANDOVER: a restarted peer with the same routing id takes over the
      * route at once. MANDATORY: an unroutable send fails (EHOSTUNREACH)
      * instead of vanishing, so actions can be held and results counted. */
     const sockopt_t router[] = { { ZMQ_LINGER, 0 }, { ZMQ_SNDHWM, BROKER_HWM },
                                  { ZMQ_RCVHWM, BROKER_HWM }, { ZMQ_ROUTER_HANDOVER, 1 },
                                  { ZMQ_ROUTER_MANDATORY, 1 } };
-    b->xsub = open_bound(zctx, ZMQ_XSUB, bus, BUS_EP_EVENTS_IN, pub, NOPTS(pub));
-    b->xpub = open_bound(zctx, ZMQ_XPUB, bus, BUS_EP_EVENTS, pub, NOPTS(pub));
-    b->actions = open_bound(zctx, ZMQ_ROUTER, bus, BUS_EP_ACTIONS, router, NOPTS(router));
-    b->exec = open_bound(zctx, ZMQ_ROUTER, bus, BUS_EP_EXEC, router, NOPTS(router));
+    /* Inbound limits, per frame (libzmq checks each): publishers' and
+     * routed envelopes, subscribers' [0|1][prefix]. */
+    b->xsub = open_bound(zctx, ZMQ_XSUB, bus, BUS_EP_EVENTS_IN, pub, NOPTS(pub), MSG_MAX_BYTES);
+    b->xpub = open_bound(zctx, ZMQ_XPUB, bus, BUS_EP_EVENTS, pub, NOPTS(pub), BUS_TOPIC_MAX + 1);
+    b->actions = open_bound(zctx, ZMQ_ROUTER, bus, BUS_EP_ACTIONS, router, NOPTS(router), MSG_MAX_BYTES);
+    b->exec = open_bound(zctx, ZMQ_ROUTER, bus, BUS_EP_EXEC, router, NOPTS(router), MSG_MAX_BYTES);
     if (!b->xsub || !b->xpub || !b->actions || !b->exec) {
         broker_close(b);
         return -1;
@@ -184,22 +192,40 @@ static void publish(broker_t *b, frames_t *m)
     b->c.events++;
 }
 
+/* [topic][envelope]: a batch by its header, anything else decoded whole. */
+static void check_and_publish(broker_t *b, frames_t *m)
+{
+    char err[256];
+    batch_header_t h;
+    int batch = batch_header_read(fdata(m, 1), fsize(m, 1), &h, err, sizeof err);
+    if (batch == 1 && broker_check_batch(fdata(m, 0), fsize(m, 0), &h, err, sizeof err) == 0) {
+        b->c.batch_events += h.count;
+        publish(b, m);
+        return;
+    }
+    if (batch != 0) {
+        refuse(b, "publisher", err);
+        return;
+    }
+    msg_envelope_t *env = decode_frame(m, 1, err, sizeof err);
+    if (!env || broker_check_publish(fdata(m, 0), fsize(m, 0), env, err, sizeof err) < 0)
+        refuse(b, "publisher", err);
+    else
+        publish(b, m);
+    msg_free(env);
+}
+
 static int on_published(broker_t *b)
 {
     frames_t m;
     int rc = frames_recv(b->xsub, &m);
     if (rc <= 0) return rc;
-    char err[256];
     if (m.total != 2) {
+        char err[64];
         snprintf(err, sizeof err, "%d frames, want [topic][envelope]", m.total);
         refuse(b, "publisher", err);
     } else {
-        msg_envelope_t *env = decode_frame(&m, 1, err, sizeof err);
-        if (!env || broker_check_publish(fdata(&m, 0), fsize(&m, 0), env, err, sizeof err) < 0)
-            refuse(b, "publisher", err);
-        else
-            publish(b, &m);
-        msg_free(env);
+        check_and_publish(b, &m);
     }
     frames_close(&m);
     return 1;
@@ -392,9 +418,10 @@ static void log_stats(broker_t *b, uint64_t now)
     if (now < b->next_stats_ms) return;
     b->next_stats_ms = now + BROKER_STATS_MS;
     if (!log_v_enabled_at(2, __FILE__)) return;
-    LOGFV(2, "broker stats: events=%llu subscriptions=%llu actions=%llu results=%llu "
+    LOGFV(2, "broker stats: events=%llu batch_events=%llu subscriptions=%llu actions=%llu results=%llu "
           "malformed=%llu queued=%llu held=%zu held_dropped=%llu undeliverable=%llu executor_up=%d",
-          (unsigned long long)b->c.events, (unsigned long long)b->c.subscriptions,
+          (unsigned long long)b->c.events, (unsigned long long)b->c.batch_events,
+          (unsigned long long)b->c.subscriptions,
           (unsigned long long)b->c.actions, (unsigned long long)b->c.results,
           (unsigned long long)b->c.malformed, (unsigned long long)b->c.queued,
           broker_actq_len(&b->held), (unsigned long long)b->held.dropped,

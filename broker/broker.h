@@ -6,7 +6,14 @@
  *   actions (ROUTER) -> exec (ROUTER)     [ctl-id][env] -> [executor][ctl-id][env]
  *   exec (ROUTER) -> actions (ROUTER)     [executor][ctl-id][env] -> [ctl-id][env]
  * Every envelope is decoded and checked (msg_decode, route.h) and then the
- * received frames themselves are sent on: no re-encoding, no copies.
+ * received frames themselves are sent on: no re-encoding, no copies. An
+ * EventBatch is checked by its header only (batch_header_read: version,
+ * epoch, resource, seqs, count against the events' length prefixes, topic),
+ * not decoded: a 64 KiB batch costs some hundred varint reads here, and its
+ * events are checked one by one by every subscriber that decodes it.
+ * High-water marks: BUS_EVENTS_HWM messages on the event sockets (lib/bus.h
+ * has the bytes arithmetic), BROKER_HWM on the action paths (one small
+ * action or result per message).
  * The executor is "up" while it has been heard from (it heartbeats every
  * second on its DEALER) within BROKER_EXEC_SILENCE_MS; otherwise actions are
  * held in a bounded FIFO (actq.h) and flushed, in order, when it is back.
@@ -28,6 +35,7 @@
 
 typedef struct {
     uint64_t events;          /* published messages forwarded to subscribers */
+    uint64_t batch_events;    /* events inside the batches among them */
     uint64_t subscriptions;   /* subscription changes passed upstream */
     uint64_t actions;         /* actions handed to the executor */
     uint64_t results;         /* results and reports handed to controllers */

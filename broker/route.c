@@ -20,6 +20,19 @@ static bool frame_is(const void *frame, size_t len, const char *s)
     return len == strlen(s) && memcmp(frame, s, len) == 0;
 }
 
+static int check_batch_topic(const void *topic, size_t topiclen, const char *resource, char *err, size_t errlen)
+{
+    char want[BUS_TOPIC_MAX];
+    if (bus_topic_resource(want, sizeof want, resource) < 0) return errfmt(err, errlen, "batch topic would be too long");
+    if (!frame_is(topic, topiclen, want)) return errfmt(err, errlen, "batch for %s published under another topic", want);
+    return 0;
+}
+
+int broker_check_batch(const void *topic, size_t topiclen, const batch_header_t *h, char *err, size_t errlen)
+{
+    return check_batch_topic(topic, topiclen, h->resource, err, errlen);
+}
+
 int broker_check_publish(const void *topic, size_t topiclen, const msg_envelope_t *env,
                          char *err, size_t errlen)
 {
@@ -34,6 +47,8 @@ int broker_check_publish(const void *topic, size_t topiclen, const msg_envelope_
             return errfmt(err, errlen, "event for %s published under another topic", want);
         return 0;
     }
+    case KUBUS__V1__ENVELOPE__BODY_EVENT_BATCH:
+        return check_batch_topic(topic, topiclen, env->event_batch->resource, err, errlen);
     case KUBUS__V1__ENVELOPE__BODY_INFORMER_STATUS:
         if (!frame_is(topic, topiclen, BUS_TOPIC_INFORMER))
             return errfmt(err, errlen, "informer status not under " BUS_TOPIC_INFORMER);

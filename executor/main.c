@@ -106,7 +106,8 @@ static void *open_dealer(void *zctx, const bus_config_t *bus)
     if (zmq_setsockopt(s, ZMQ_ROUTING_ID, BUS_EXECUTOR_ID, strlen(BUS_EXECUTOR_ID)) < 0 ||
         zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero) < 0 ||
         zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm) < 0 ||
-        zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm) < 0 || zmq_connect(s, ep) < 0) {
+        zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm) < 0 || bus_limit_inbound(s, MSG_MAX_BYTES) < 0 ||
+        zmq_connect(s, ep) < 0) {
         int saved = errno;
         zmq_close(s);
         errno = saved;

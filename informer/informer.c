@@ -3,8 +3,9 @@
  *
  * The loop, every turn (at most 100 ms apart):
  *   test hooks -> start due requests -> curl_multi_perform -> finished
- *   transfers -> snapshot requests -> heartbeat/stats -> worker_tick ->
- *   curl_multi_poll (API sockets + the ROUTER's ZMQ_FD).
+ *   transfers -> flush the pending batches -> snapshot and replay requests
+ *   -> heartbeat/stats -> worker_tick -> curl_multi_poll (API sockets + the
+ *   ROUTER's ZMQ_FD).
  * Hooks run before transfers are read, so a watch dropped by a hook never
  * delivers what arrived while the process was stopped (the 410 e2e test).
  */
@@ -24,7 +25,7 @@
 #include "msg.h"
 #include "view.h"
 
-#define PUB_SNDHWM 1000000
+#define PUB_SNDHWM BUS_EVENTS_HWM   /* batches: see lib/bus.h for the bytes */
 #define LOOP_MAX_WAIT_MS 100
 
 /* ---- flags ---- */
@@ -61,6 +62,11 @@ int informer_parse_flag(void *state, const char *flag, const char *value, bool *
         in->page_size = (int)n;
         return WORKER_FLAG_OK;
     }
+    if (strcmp(flag, "replay-bytes") == 0) {
+        if (parse_positive(value, 1L << 34, &n) < 0) return WORKER_FLAG_BAD;
+        in->replay_bytes = n;
+        return WORKER_FLAG_OK;
+    }
     if (strcmp(flag, "test-stale-rv-after") == 0) {
         if (parse_positive(value, 86400, &n) < 0) return WORKER_FLAG_BAD;
         in->test_stale_rv_after_s = (int)n;
@@ -71,15 +77,6 @@ int informer_parse_flag(void *state, const char *flag, const char *value, bool *
 }
 
 /* ---- publishing ---- */
-
-/* For WatchEvent.recv_unix_us: the reflector publishes a watch event from inside
- * the curl write callback that delivered its line, so this is when it was read. */
-static uint64_t unix_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 void informer_event_fill(const informer_t *in, const reflector_t *r, int type, const objcache_entry_t *e,
                          msg_envelope_t *env, msg_event_t *ev)
@@ -100,20 +97,6 @@ void informer_event_fill(const informer_t *in, const reflector_t *r, int type, c
     ev->resource_version = e->rv;
     ev->uid = e->uid;
     ev->view = view_version(ev->resource);
-}
-
-static void publish_event(void *ctx, reflector_t *r, int type, const objcache_entry_t *e)
-{
-    informer_t *in = ctx;
-    msg_envelope_t env;
-    msg_event_t ev;
-    informer_event_fill(in, r, type, e, &env, &ev);
-    ev.recv_unix_us = unix_us();
-    char topic[BUS_TOPIC_MAX];
-    in->published++;
-    /* A failed send is a gap subscribers detect by seq; count it, go on. */
-    if (bus_topic_event(topic, sizeof topic, ev.resource, e->ns) < 0 || bus_send(in->pub, topic, &env, true) < 0)
-        in->dropped++;
 }
 
 /* ---- set-up ---- */
@@ -168,8 +151,11 @@ int informer_init(worker_t *w, void *state)
     if (khttp_global_init() < 0 || !(in->multi = curl_multi_init())) { LOGE("cannot initialise libcurl"); return -1; }
     reflector_env_t env = { .multi = in->multi, .kc = &in->kc, .page_size = in->page_size,
                             .shard_index = o->shard_index, .shard_count = o->shard_count,
-                            .sink = { publish_event, in }, .bad_log = &in->bad_log };
+                            .sink = { informer_publish_event, in }, .bad_log = &in->bad_log };
     if (add_resources(in, &env) < 0) return -1;
+    for (int i = 0; i < in->nrefl; i++) batch_builder_init(&in->live[i]);
+    in->ring = replay_ring_new(in->replay_bytes ? (size_t)in->replay_bytes : INFORMER_REPLAY_BYTES, in->nrefl);
+    if (!in->ring) { LOGE("out of memory"); return -1; }
     if (in->test_stale_rv_after_s && !informer_find(in, in->test_stale_rv_resource[0] ? in->test_stale_rv_resource
                                                                                        : reflector_resource(in->refl[0]))) {
         LOGE("--test-stale-rv-resource is not among --resources");
@@ -190,7 +176,11 @@ void informer_fini(worker_t *w, void *state)
     (void)w;
     informer_t *in = state;
     if (in->stats_file[0] && in->nrefl) informer_write_stats(in); /* final counters, while they exist */
-    for (int i = 0; i < in->nrefl; i++) reflector_destroy(&in->refl[i]); /* removes their handles */
+    for (int i = 0; i < in->nrefl; i++) {
+        reflector_destroy(&in->refl[i]); /* removes their handles */
+        batch_builder_fini(&in->live[i]);
+    }
+    replay_ring_destroy(&in->ring);
     in->nrefl = 0;
     if (in->multi) curl_multi_cleanup(in->multi);
     in->multi = NULL;
@@ -300,6 +290,7 @@ int informer_run(worker_t *w, void *state)
         CURLMcode mc = curl_multi_perform(in->multi, &running);
         if (mc != CURLM_OK) LOGE("curl_multi_perform failed", "error", curl_multi_strerror(mc));
         finish_transfers(in, now_mono_ms());
+        informer_flush_live(in);   /* before snapshots and replays: they are valid at the seqs published */
         informer_serve_snapshots(in);
         periodic(in, now);
         if (!reflectors_due(in, now_mono_ms())) wait_for_work(in);

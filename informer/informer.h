@@ -6,6 +6,12 @@
  * (informer_run): so a snapshot is atomic with respect to the sequences.
  *
  * epoch: random non-zero 64-bit, chosen at start; seqs restart at 1 in it.
+ *
+ * Live events go out in EventBatches (live.c): one pending batch per
+ * resource, flushed at the end of every loop turn (so an event waits at most
+ * for the rest of the turn that read it) or when it reaches 64 KiB. Every
+ * flushed batch is also kept in the replay ring (ring.h, --replay-bytes)
+ * that answers ReplayRequests (replay.c).
  */
 #ifndef KUBUS_INFORMER_H
 #define KUBUS_INFORMER_H
@@ -18,10 +24,13 @@
 #include "kubeconfig.h"
 #include "log.h"
 #include "msg.h"
+#include "batch.h"
 #include "reflector.h"
+#include "ring.h"
 #include "worker.h"
 
 #define INFORMER_MAX_RESOURCES 32
+#define INFORMER_REPLAY_BYTES (32u * 1024u * 1024u)
 #define INFORMER_DEFAULT_RESOURCES \
     "pods,nodes,namespaces,persistentvolumeclaims,replicasets,deployments,statefulsets,daemonsets," \
     "controllerrevisions,jobs,cronjobs"
@@ -32,6 +41,7 @@ typedef struct {
     int page_size;
     char stats_file[1024];
     int test_stale_rv_after_s;     /* 0: off */
+    long replay_bytes;             /* replay ring budget; 0: INFORMER_REPLAY_BYTES */
     char test_stale_rv_resource[64];
 
     /* run state */
@@ -42,10 +52,13 @@ typedef struct {
     void *pub, *router;
     reflector_t *refl[INFORMER_MAX_RESOURCES];
     int nrefl;
+    batch_builder_t live[INFORMER_MAX_RESOURCES];   /* pending batch of refl[i] */
+    replay_ring_t *ring;
     log_limit_t bad_log;
     uint64_t started_ms, next_status_ms, next_stats_ms, next_log_ms;
     bool test_stale_done, ready;
     uint64_t published, dropped, snapshots, snapshot_events, refused_requests;
+    uint64_t batches, replays, replay_misses, replay_events;
 } informer_t;
 
 int informer_parse_flag(void *state, const char *flag, const char *value, bool *used_value);
@@ -58,8 +71,21 @@ void informer_fini(worker_t *w, void *state);
 void informer_event_fill(const informer_t *in, const reflector_t *r, int type, const objcache_entry_t *e,
                          msg_envelope_t *env, msg_event_t *ev);
 
-/* snapshot.c: answers every SnapshotRequest waiting on the ROUTER. */
+/* live.c: the reflectors' sink (adds the change to its resource's pending
+ * batch) and the end-of-turn flush of every pending batch. */
+void informer_publish_event(void *ctx, reflector_t *r, int type, const objcache_entry_t *e);
+void informer_flush_live(informer_t *in);
+int informer_index(const informer_t *in, const reflector_t *r);
+
+/* snapshot.c: answers every SnapshotRequest and ReplayRequest waiting on
+ * the ROUTER; the reply primitives ([id][bytes], [id][envelope]) and the
+ * check of requested resource names (NULL, or why not, written into buf). */
 void informer_serve_snapshots(informer_t *in);
+int informer_reply_raw(informer_t *in, const uint8_t *id, size_t idlen, const void *data, size_t len);
+int informer_reply(informer_t *in, const uint8_t *id, size_t idlen, const msg_envelope_t *env);
+const char *informer_check_resources(const informer_t *in, char *const *names, size_t n, char *buf, size_t buflen);
+/* replay.c: one ReplayRequest, answered from the ring. */
+void informer_answer_replay(informer_t *in, const uint8_t *id, size_t idlen, const Kubus__V1__ReplayRequest *req);
 /* status.c: InformerStatus heartbeat, the stats file, the 30 s log line. */
 void informer_send_status(informer_t *in);
 void informer_write_stats(const informer_t *in);

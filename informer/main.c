@@ -10,7 +10,8 @@ int main(int argc, char **argv)
         .name = "informer",
         .usage = "  --resources=LIST           resources to watch (default " INFORMER_DEFAULT_RESOURCES ")\n"
                  "  --page-size=N              list page size (default 500)\n"
-                 "  --stats-file=PATH          write request/sequence counters as JSON every second\n",
+                 "  --stats-file=PATH          write request/sequence counters as JSON every second\n"
+                 "  --replay-bytes=N           replay ring budget, all resources (default 33554432)\n",
         .parse_flag = informer_parse_flag,
         .init = informer_init,
         .run = informer_run,

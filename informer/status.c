@@ -75,7 +75,7 @@ static json_t *stats_json(const informer_t *in)
     totals(in, &lists, &watches, &bad);
     char epoch[24];
     snprintf(epoch, sizeof epoch, "%" PRIu64, in->epoch);
-    return json_pack("{s:s, s:{s:I, s:I}, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:b}",
+    json_t *j = json_pack("{s:s, s:{s:I, s:I}, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:b}",
                      "epoch", epoch, "requests", "list", (json_int_t)lists, "watch", (json_int_t)watches,
                      "seq", per_resource(in, "seq"), "synced", per_resource(in, "synced"),
                      "objects", per_resource(in, "objects"), "relists", per_resource(in, "relists"),
@@ -83,6 +83,13 @@ static json_t *stats_json(const informer_t *in)
                      "bad_input", per_resource(in, "bad_input"), "published", (json_int_t)in->published,
                      "dropped", (json_int_t)in->dropped, "snapshots", (json_int_t)in->snapshots,
                      "snapshot_events", (json_int_t)in->snapshot_events, "ready", in->ready);
+    json_t *more = json_pack("{s:I, s:I, s:I, s:I, s:I}", "batches", (json_int_t)in->batches, "replays",
+                             (json_int_t)in->replays, "replay_misses", (json_int_t)in->replay_misses,
+                             "replay_events", (json_int_t)in->replay_events, "replay_ring_bytes",
+                             (json_int_t)(in->ring ? replay_ring_bytes(in->ring) : 0));
+    if (j && more) json_object_update(j, more);
+    json_decref(more);
+    return j;
 }
 
 /* Written to PATH.tmp then renamed, so a reader never sees half a file. */
@@ -120,7 +127,7 @@ void informer_log_stats(const informer_t *in)
     uint64_t lists, watches, bad, objects = 0;
     totals(in, &lists, &watches, &bad);
     for (int i = 0; i < in->nrefl; i++) objects += objcache_count(reflector_cache(in->refl[i]));
-    char l[24], w[24], b[24], o[24], p[24], d[24], s[24];
+    char l[24], w[24], b[24], o[24], p[24], d[24], s[24], bt[24], rp[24], rm[24];
     snprintf(l, sizeof l, "%" PRIu64, lists);
     snprintf(w, sizeof w, "%" PRIu64, watches);
     snprintf(b, sizeof b, "%" PRIu64, bad);
@@ -128,6 +135,9 @@ void informer_log_stats(const informer_t *in)
     snprintf(p, sizeof p, "%" PRIu64, in->published);
     snprintf(d, sizeof d, "%" PRIu64, in->dropped);
     snprintf(s, sizeof s, "%" PRIu64, in->snapshots);
+    snprintf(bt, sizeof bt, "%" PRIu64, in->batches);
+    snprintf(rp, sizeof rp, "%" PRIu64, in->replays);
+    snprintf(rm, sizeof rm, "%" PRIu64, in->replay_misses);
     LOGI("informer stats", "listRequests", l, "watchRequests", w, "objects", o, "published", p, "dropped", d,
-         "badInput", b, "snapshots", s);
+         "badInput", b, "snapshots", s, "batches", bt, "replays", rp, "replayMisses", rm);
 }

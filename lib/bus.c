@@ -57,8 +57,14 @@ int bus_endpoint(const bus_config_t *cfg, bus_endpoint_t ep, char *out, size_t o
 }
 
 /* Options go before connect/bind: a pipe takes the HWM it is created with. */
+int bus_limit_inbound(void *sock, size_t max_bytes)
+{
+    int64_t max = (int64_t)max_bytes;
+    return zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &max, sizeof max);
+}
+
 static void *open_with(void *zctx, int type, const bus_config_t *cfg, bus_endpoint_t ep, bool bind, int sndhwm,
-                       bool mandatory)
+                       bool mandatory, size_t maxmsg)
 {
     char endpoint[512];
     if (bus_endpoint(cfg, ep, endpoint, sizeof endpoint) < 0) { errno = ENAMETOOLONG; return NULL; }
@@ -68,6 +74,7 @@ static void *open_with(void *zctx, int type, const bus_config_t *cfg, bus_endpoi
     bool ok = zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero) == 0 &&
               (sndhwm < 0 || zmq_setsockopt(s, ZMQ_SNDHWM, &sndhwm, sizeof sndhwm) == 0) &&
               (!mandatory || zmq_setsockopt(s, ZMQ_ROUTER_MANDATORY, &one, sizeof one) == 0) &&
+              bus_limit_inbound(s, maxmsg) == 0 &&
               (bind ? zmq_bind(s, endpoint) : zmq_connect(s, endpoint)) == 0;
     if (!ok) {
         int saved = errno;
@@ -85,12 +92,13 @@ const char *bus_endpoint_name(bus_endpoint_t ep)
 
 void *bus_open(void *zctx, int type, const bus_config_t *cfg, bus_endpoint_t ep, bool bind)
 {
-    return open_with(zctx, type, cfg, ep, bind, -1, false);
+    return open_with(zctx, type, cfg, ep, bind, -1, false, MSG_MAX_BYTES);
 }
 
 void *bus_open_server(void *zctx, int type, const bus_config_t *cfg, bus_endpoint_t ep, bool bind, int sndhwm)
 {
-    return open_with(zctx, type, cfg, ep, bind, sndhwm, type == ZMQ_ROUTER);
+    bool router = type == ZMQ_ROUTER;
+    return open_with(zctx, type, cfg, ep, bind, sndhwm, router, router ? BUS_REQUEST_MAX_BYTES : MSG_MAX_BYTES);
 }
 
 int bus_topic_event(char *out, size_t outlen, const char *resource, const char *ns)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "batch.h"
 #include "errfmt.h"
 
 static int empty(const char *s) { return s == NULL || s[0] == '\0'; }
@@ -18,6 +19,31 @@ static int valid_event(const msg_event_t *e, char *err, size_t errlen)
     if (e->type == KUBUS__V1__EVENT_TYPE__BOOKMARK) return 0;
     if (empty(e->name)) return errfmt(err, errlen, "event: no name");
     if (e->object.len == 0) return errfmt(err, errlen, "event: no object");
+    return 0;
+}
+
+/* A batch is a run of consecutive live changes of one resource and epoch:
+ * every event is checked, and so is every claim of the header. */
+static int valid_batch(const Kubus__V1__EventBatch *b, char *err, size_t errlen)
+{
+    if (b->epoch == 0 || b->first_seq == 0 || empty(b->resource))
+        return errfmt(err, errlen, "batch: header without epoch, first seq or resource");
+    if (!batch_resource_valid(b->resource, strlen(b->resource)))
+        return errfmt(err, errlen, "batch: bad resource name \"%.64s\"", b->resource);
+    if (b->count == 0 || b->count != b->n_events)
+        return errfmt(err, errlen, "batch: count %u but %zu events", b->count, b->n_events);
+    if (b->first_seq > UINT64_MAX - b->count) return errfmt(err, errlen, "batch: seqs overflow");
+    for (size_t i = 0; i < b->n_events; i++) {
+        const msg_event_t *e = b->events[i];
+        if (valid_event(e, err, errlen) < 0) return -1;
+        if (e->type > KUBUS__V1__EVENT_TYPE__DELETED)
+            return errfmt(err, errlen, "batch: event %zu is a %s, not a live change", i, msg_event_type_name(e->type));
+        if (e->epoch != b->epoch || strcmp(e->resource, b->resource) != 0)
+            return errfmt(err, errlen, "batch: event %zu of another epoch or resource", i);
+        if (e->seq != b->first_seq + i)
+            return errfmt(err, errlen, "batch: event %zu has seq %llu, want %llu", i, (unsigned long long)e->seq,
+                          (unsigned long long)(b->first_seq + i));
+    }
     return 0;
 }
 
@@ -73,6 +99,20 @@ static int valid_seqs(size_t n, Kubus__V1__ResourceSeq **seqs, char *err, size_t
     return 0;
 }
 
+static int valid_replay_request(const Kubus__V1__ReplayRequest *r, char *err, size_t errlen)
+{
+    if (r->epoch == 0) return errfmt(err, errlen, "replay request: epoch 0");
+    if (r->n_after == 0) return errfmt(err, errlen, "replay request: no resources");
+    return valid_seqs(r->n_after, r->after, err, errlen);
+}
+
+static int valid_replay_end(const Kubus__V1__ReplayEnd *e, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < e->n_missed; i++)
+        if (empty(e->missed[i])) return errfmt(err, errlen, "replay end: empty missed resource");
+    return valid_seqs(e->n_seqs, e->seqs, err, errlen);
+}
+
 int msg_validate(const msg_envelope_t *env, char *err, size_t errlen)
 {
     if (!env) return errfmt(err, errlen, "no envelope");
@@ -107,6 +147,12 @@ int msg_validate(const msg_envelope_t *env, char *err, size_t errlen)
         for (size_t i = 0; i < env->inflight_report->n_recent; i++)
             if (valid_result(env->inflight_report->recent[i], err, errlen) < 0) return -1;
         return 0;
+    case KUBUS__V1__ENVELOPE__BODY_EVENT_BATCH:
+        return valid_batch(env->event_batch, err, errlen);
+    case KUBUS__V1__ENVELOPE__BODY_REPLAY_REQUEST:
+        return valid_replay_request(env->replay_request, err, errlen);
+    case KUBUS__V1__ENVELOPE__BODY_REPLAY_END:
+        return valid_replay_end(env->replay_end, err, errlen);
     case KUBUS__V1__ENVELOPE__BODY_HEARTBEAT:
         if (empty(env->heartbeat->worker) || env->heartbeat->pid <= 0)
             return errfmt(err, errlen, "heartbeat: no worker or pid");
@@ -174,6 +220,9 @@ const char *msg_body_name(const msg_envelope_t *env)
     case KUBUS__V1__ENVELOPE__BODY_INFLIGHT_QUERY: return "inflight_query";
     case KUBUS__V1__ENVELOPE__BODY_INFLIGHT_REPORT: return "inflight_report";
     case KUBUS__V1__ENVELOPE__BODY_HEARTBEAT: return "heartbeat";
+    case KUBUS__V1__ENVELOPE__BODY_EVENT_BATCH: return "event_batch";
+    case KUBUS__V1__ENVELOPE__BODY_REPLAY_REQUEST: return "replay_request";
+    case KUBUS__V1__ENVELOPE__BODY_REPLAY_END: return "replay_end";
     default: return "?";
     }
 }

@@ -16,11 +16,14 @@
 
 #define MSG_VERSION 1u
 /* Largest envelope accepted: a Kubernetes object is at most ~1.5 MiB in etcd;
- * snapshots are streamed one object per message. */
+ * snapshots are streamed one object per message, live events in batches of
+ * at most 64 KiB (lib/batch.h) unless one object alone is bigger. Every
+ * receiving socket of the bus refuses larger frames (ZMQ_MAXMSGSIZE). */
 #define MSG_MAX_BYTES (8u * 1024u * 1024u)
 
 typedef Kubus__V1__Envelope msg_envelope_t;
 typedef Kubus__V1__WatchEvent msg_event_t;
+typedef Kubus__V1__EventBatch msg_batch_t;
 typedef Kubus__V1__Action msg_action_t;
 typedef Kubus__V1__ActionResult msg_result_t;
 typedef Kubus__V1__Heartbeat msg_heartbeat_t;

@@ -1,9 +1,11 @@
 /* subscriber.c - the Clone-pattern client state machine. See subscriber.h.
  *
  * States: WAIT_HB (no heartbeat yet, or the informer went silent) -> IDLE
- * (streaming; asks for a snapshot whenever a resource needs one) ->
- * SNAPSHOT (a request is out: its events and the live events of its
- * resources are buffered until SnapshotEnd, then delivered in one go).
+ * (streaming; asks for a snapshot whenever a resource needs one, else for
+ * a replay whenever one lost events) -> SNAPSHOT (a request is out: its
+ * events and the live events of its resources are buffered until
+ * SnapshotEnd, then delivered in one go) or REPLAY (the same for a
+ * ReplayRequest, subscriber_replay.c). One request is out at a time.
  * Invariant: for each resource, callbacks see seq strictly increasing by 1
  * within an epoch, with a begin/SNAPSHOT.../end bracket in between whenever
  * the stream was interrupted.
@@ -16,51 +18,15 @@
 #include <string.h>
 #include <time.h>
 
-#include "log.h"
+#include "subscriber_priv.h"
 #include "view.h"
 
 #define HB_SILENCE_MS 5000u       /* informer considered gone */
 #define AHEAD_GRACE_MS 2000u      /* heartbeat ahead of us this long: lost messages */
-#define SNAP_STALL_MS 10000u      /* no snapshot progress this long: retry on a fresh DEALER */
 #define UNSYNCED_RETRY_MS 500u
 #define REFUSED_RETRY_MS 2000u
-#define SNAP_MAX_EVENTS 5000000u
 #define LIVE_MAX_EVENTS 1000000u
-#define SUB_RCVHWM 1000000
-
-typedef enum { S_WAIT_HB, S_IDLE, S_SNAPSHOT } state_t;
-
-typedef struct {
-    char *name;
-    uint64_t seq;             /* last delivered */
-    bool have;                /* a snapshot was delivered in this epoch */
-    bool need;                /* wants a (re)snapshot */
-    bool in_request;          /* part of the snapshot in flight */
-    uint64_t ahead_since_ms;
-} res_t;
-
-typedef struct {
-    msg_envelope_t **v;
-    size_t n, cap;
-} envvec_t;
-
-struct subscriber {
-    void *zctx;
-    bus_config_t bus;
-    char *name;
-    char **extra;             /* NULL-terminated */
-    subscriber_callbacks_t cb;
-    void *sub, *dealer;
-    res_t *res;
-    size_t nres;
-    state_t state;
-    uint64_t epoch;
-    uint64_t last_hb_ms, retry_at_ms, snap_last_ms;
-    uint64_t request_id;
-    envvec_t snap, live;
-    subscriber_stats_t stats;
-    log_limit_t lim;
-};
+#define SUB_RCVHWM BUS_SUB_RCVHWM   /* batches: 256 MiB of them, lib/bus.h */
 
 /* ---- helpers ---- */
 
@@ -73,15 +39,28 @@ static uint64_t mono_ms(void)
 
 static const char *nz(const char *s) { return s ? s : ""; }
 
-static res_t *find_res(subscriber_t *s, const char *name)
+res_t *sub_find_res(subscriber_t *s, const char *name)
 {
     for (size_t i = 0; name && i < s->nres; i++)
         if (strcmp(s->res[i].name, name) == 0) return &s->res[i];
     return NULL;
 }
 
-static int vec_push(envvec_t *v, msg_envelope_t *e)
+size_t sub_env_events(const msg_envelope_t *env, msg_event_t *const **out)
 {
+    if (env->body_case == KUBUS__V1__ENVELOPE__BODY_EVENT_BATCH) {
+        *out = env->event_batch->events;
+        return env->event_batch->n_events;
+    }
+    *out = &env->event;
+    return env->body_case == KUBUS__V1__ENVELOPE__BODY_EVENT ? 1 : 0;
+}
+
+int sub_vec_push(envvec_t *v, msg_envelope_t *e, size_t max_events)
+{
+    msg_event_t *const *evs;
+    size_t k = sub_env_events(e, &evs);
+    if (v->n >= SUB_REPLY_MAX_MSGS || v->events + k > max_events) return -1;
     if (v->n == v->cap) {
         size_t cap = v->cap ? v->cap * 2 : 256;
         msg_envelope_t **p = realloc(v->v, cap * sizeof *p);
@@ -90,24 +69,26 @@ static int vec_push(envvec_t *v, msg_envelope_t *e)
         v->cap = cap;
     }
     v->v[v->n++] = e;
+    v->events += k;
     return 0;
 }
 
-static void vec_clear(envvec_t *v)
+void sub_vec_clear(envvec_t *v)
 {
     for (size_t i = 0; i < v->n; i++) msg_free(v->v[i]);
     v->n = 0;
+    v->events = 0;
 }
 
 static void vec_free(envvec_t *v)
 {
-    vec_clear(v);
+    sub_vec_clear(v);
     free(v->v);
     v->v = NULL;
     v->cap = 0;
 }
 
-static void refuse(subscriber_t *s, const char *what, const char *detail)
+void sub_refuse(subscriber_t *s, const char *what, const char *detail)
 {
     s->stats.refused++;
     if (log_limit_allow(&s->lim)) LOGW("subscriber refused a message", "subscriber", s->name, "what", what,
@@ -118,6 +99,7 @@ static void need_all(subscriber_t *s)
 {
     for (size_t i = 0; i < s->nres; i++) {
         s->res[i].need = true;
+        s->res[i].replay = false;
         s->res[i].have = false;
         s->res[i].seq = 0;
         s->res[i].ahead_since_ms = 0;
@@ -134,7 +116,8 @@ static void *open_dealer(subscriber_t *s)
     int zero = 0;
     if (!d) return NULL;
     if (zmq_setsockopt(d, ZMQ_LINGER, &zero, sizeof zero) < 0 ||
-        zmq_setsockopt(d, ZMQ_RCVHWM, &zero, sizeof zero) < 0 || zmq_connect(d, ep) < 0) {
+        zmq_setsockopt(d, ZMQ_RCVHWM, &zero, sizeof zero) < 0 || bus_limit_inbound(d, MSG_MAX_BYTES) < 0 ||
+        zmq_connect(d, ep) < 0) {
         zmq_close(d);
         return NULL;
     }
@@ -149,7 +132,7 @@ static void *open_sub(subscriber_t *s)
     int zero = 0, hwm = SUB_RCVHWM;
     if (!sock) return NULL;
     bool ok = zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof zero) == 0 &&
-              zmq_setsockopt(sock, ZMQ_RCVHWM, &hwm, sizeof hwm) == 0;
+              zmq_setsockopt(sock, ZMQ_RCVHWM, &hwm, sizeof hwm) == 0 && bus_limit_inbound(sock, MSG_MAX_BYTES) == 0;
     char topic[BUS_TOPIC_MAX];
     for (size_t i = 0; ok && i < s->nres; i++)
         ok = bus_topic_resource(topic, sizeof topic, s->res[i].name) > 0 &&
@@ -178,8 +161,9 @@ static void deliver(subscriber_t *s, const msg_event_t *ev, int type, uint64_t s
         return;
     }
     json_error_t jerr;
-    json_t *obj = json_loadb((const char *)ev->object.data, ev->object.len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!json_is_object(obj)) {
+    json_t *obj = s->defer_parse ? NULL
+                                 : json_loadb((const char *)ev->object.data, ev->object.len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!s->defer_parse && !json_is_object(obj)) {
         s->stats.parse_failures++;
         if (log_limit_allow(&s->lim))
             LOGW("event object is not a JSON object", "subscriber", s->name, "resource", ev->resource, "name",
@@ -198,22 +182,20 @@ static void deliver(subscriber_t *s, const msg_event_t *ev, int type, uint64_t s
     json_decref(obj);
 }
 
-/* A live event for a resource that is streaming: deliver in order or resync. */
-static void apply_live(subscriber_t *s, res_t *r, const msg_event_t *ev)
+void sub_apply_live(subscriber_t *s, res_t *r, const msg_event_t *ev)
 {
-    if (r->need || !r->have) return;       /* a snapshot will cover it */
-    if (ev->seq <= r->seq) return;          /* already covered */
+    if (r->need || !r->have || r->replay) return;   /* a snapshot or a replay will cover it */
+    if (ev->seq <= r->seq) return;                   /* already covered */
     if (ev->seq != r->seq + 1) {
         s->stats.gaps++;
-        char want[24], got[24];
-        snprintf(want, sizeof want, "%llu", (unsigned long long)r->seq + 1);
-        snprintf(got, sizeof got, "%llu", (unsigned long long)ev->seq);
-        LOGI("sequence gap, re-snapshotting", "subscriber", s->name, "resource", r->name, "want", want, "got", got);
-        r->need = true;
+        char why[80];
+        snprintf(why, sizeof why, "sequence gap: want %llu, got %llu", (unsigned long long)r->seq + 1,
+                 (unsigned long long)ev->seq);
+        sub_want_replay(s, r, why);
         return;
     }
     if (ev->type < KUBUS__V1__EVENT_TYPE__ADDED || ev->type > KUBUS__V1__EVENT_TYPE__DELETED) {
-        refuse(s, "live event of type", msg_event_type_name(ev->type));
+        sub_refuse(s, "live event of type", msg_event_type_name(ev->type));
         r->need = true; /* the informer said something we cannot apply: start over */
         return;
     }
@@ -221,20 +203,31 @@ static void apply_live(subscriber_t *s, res_t *r, const msg_event_t *ev)
     deliver(s, ev, ev->type, ev->seq);
 }
 
+void sub_apply_env(subscriber_t *s, res_t *r, const msg_envelope_t *env)
+{
+    msg_event_t *const *evs;
+    size_t n = sub_env_events(env, &evs);
+    for (size_t i = 0; i < n; i++) sub_apply_live(s, r, evs[i]);
+}
+
 static void reset_dealer(subscriber_t *s)
 {
-    for (size_t i = 0; i < s->nres; i++) s->res[i].in_request = false;
-    vec_clear(&s->snap);
-    vec_clear(&s->live);
+    for (size_t i = 0; i < s->nres; i++) {
+        res_t *r = &s->res[i];
+        if (r->in_replay) r->need = true;   /* a replay cut short: fall back to a snapshot */
+        r->in_request = r->in_replay = false;
+    }
+    sub_vec_clear(&s->snap);
+    sub_vec_clear(&s->live);
     if (s->dealer) zmq_close(s->dealer);
     /* A fresh identity: late replies to the old one are dropped by the informer. */
     s->dealer = open_dealer(s);
     if (!s->dealer) LOGE("cannot reopen the snapshot socket", "subscriber", s->name, "error", zmq_strerror(errno));
 }
 
-static void abort_snapshot(subscriber_t *s, state_t next)
+void sub_abort_request(subscriber_t *s, state_t next)
 {
-    if (s->state == S_SNAPSHOT) reset_dealer(s);
+    if (s->state == S_SNAPSHOT || s->state == S_REPLAY) reset_dealer(s);
     s->state = next;
 }
 
@@ -246,7 +239,7 @@ static void new_epoch(subscriber_t *s, uint64_t epoch)
     }
     s->epoch = epoch;
     need_all(s);
-    abort_snapshot(s, S_IDLE);
+    sub_abort_request(s, S_IDLE);
 }
 
 /* ---- inbound: events stream ---- */
@@ -258,54 +251,84 @@ static void on_status(subscriber_t *s, const Kubus__V1__InformerStatus *st, uint
     if (st->epoch != s->epoch && !(s->epoch == 0 && s->state == S_SNAPSHOT)) { new_epoch(s, st->epoch); return; }
     /* (During the first snapshot its SnapshotEnd settles the epoch.) */
     for (size_t i = 0; i < st->n_seqs; i++) {
-        res_t *r = find_res(s, st->seqs[i]->resource);
-        if (!r || !r->have || r->need || r->in_request) continue;
+        res_t *r = sub_find_res(s, st->seqs[i]->resource);
+        if (!r || !r->have || r->need || r->in_request || r->replay || r->in_replay) continue;
         if (st->seqs[i]->seq <= r->seq) { r->ahead_since_ms = 0; continue; }
         if (!r->ahead_since_ms) { r->ahead_since_ms = now; continue; }
         if (now - r->ahead_since_ms > AHEAD_GRACE_MS) {
             s->stats.gaps++;
-            LOGI("informer is ahead of us: messages were lost, re-snapshotting", "subscriber", s->name,
-                 "resource", r->name);
-            r->need = true;
+            sub_want_replay(s, r, "the informer's heartbeat is ahead of us: messages were lost");
             r->ahead_since_ms = 0;
         }
     }
 }
 
-/* Takes ownership of env. */
+/* Resource and epoch of a live envelope (a WatchEvent or an EventBatch). */
+static void live_head(const msg_envelope_t *env, const char **resource, uint64_t *epoch)
+{
+    bool batch = env->body_case == KUBUS__V1__ENVELOPE__BODY_EVENT_BATCH;
+    *resource = batch ? env->event_batch->resource : env->event->resource;
+    *epoch = batch ? env->event_batch->epoch : env->event->epoch;
+}
+
+/* A restarted informer, or a late event of a dead one: which, only its
+ * heartbeat or a SnapshotEnd can say, so do not adopt this epoch (a stale
+ * event would make us flip back); re-snapshot everything. */
+static void foreign_epoch(subscriber_t *s)
+{
+    if (log_limit_allow(&s->lim)) LOGI("event of another epoch, re-snapshotting", "subscriber", s->name);
+    s->stats.gaps++;
+    bool in_flight = s->state == S_SNAPSHOT;
+    for (size_t i = 0; i < s->nres; i++)
+        if (!(in_flight && s->res[i].in_request)) s->res[i].need = true; /* the reply in flight settles those */
+}
+
+/* Takes ownership of env: a WatchEvent or an EventBatch from the SUB. */
 static void on_event_msg(subscriber_t *s, msg_envelope_t *env)
 {
-    const msg_event_t *ev = env->event;
-    res_t *r = find_res(s, ev->resource);
-    if (!r || ev->type == KUBUS__V1__EVENT_TYPE__SNAPSHOT) {
-        refuse(s, r ? "SNAPSHOT event on the live stream" : "event of a resource not subscribed", ev->resource);
+    const char *resource;
+    uint64_t epoch;
+    live_head(env, &resource, &epoch);
+    res_t *r = sub_find_res(s, resource);
+    if (!r || (env->body_case == KUBUS__V1__ENVELOPE__BODY_EVENT && env->event->type == KUBUS__V1__EVENT_TYPE__SNAPSHOT)) {
+        sub_refuse(s, r ? "SNAPSHOT event on the live stream" : "event of a resource not subscribed", resource);
         msg_free(env);
         return;
     }
-    bool buffering = s->state == S_SNAPSHOT && r->in_request;
+    if (env->body_case == KUBUS__V1__ENVELOPE__BODY_EVENT_BATCH) s->stats.batches++;
+    bool buffering = (s->state == S_SNAPSHOT && r->in_request) || (s->state == S_REPLAY && r->in_replay);
     if (s->epoch == 0 && !buffering) { msg_free(env); return; } /* not started: the snapshot will cover it */
-    if (s->epoch != 0 && ev->epoch != s->epoch) {
-        /* A restarted informer, or a late event of a dead one: which, only its
-         * heartbeat or a SnapshotEnd can say, so do not adopt this epoch (a
-         * stale event would make us flip back); re-snapshot everything. */
-        if (log_limit_allow(&s->lim)) LOGI("event of another epoch, re-snapshotting", "subscriber", s->name);
-        s->stats.gaps++;
-        bool in_flight = s->state == S_SNAPSHOT;
-        for (size_t i = 0; i < s->nres; i++)
-            if (!(in_flight && s->res[i].in_request)) s->res[i].need = true; /* the reply in flight settles those */
+    if (s->epoch != 0 && epoch != s->epoch) {
+        foreign_epoch(s);
         msg_free(env);
         return;
     }
-    if (buffering) {   /* kept until SnapshotEnd says which epoch and seq they follow */
-        if (s->live.n >= LIVE_MAX_EVENTS || vec_push(&s->live, env) < 0) {
-            LOGW("too many events while a snapshot streams, starting over", "subscriber", s->name);
+    if (buffering) {   /* kept until the reply's end says which epoch and seq they follow */
+        if (sub_vec_push(&s->live, env, LIVE_MAX_EVENTS) < 0) {
+            LOGW("too many events while a reply streams, starting over", "subscriber", s->name);
             msg_free(env);
-            abort_snapshot(s, S_IDLE);
+            sub_abort_request(s, S_IDLE);
         }
         return;
     }
-    apply_live(s, r, ev);
+    sub_apply_env(s, r, env);
     msg_free(env);
+}
+
+/* A live message that was refused (undecodable, a batch whose counts or
+ * seqs do not add up): if its topic names one of our resources, events of
+ * it were lost, so repair at once instead of waiting for the next gap. */
+static void refused_live(subscriber_t *s, const char *topic, const char *err)
+{
+    sub_refuse(s, "undecodable message", err);
+    if (strncmp(topic, "E/", 2) != 0) return;
+    const char *name = topic + 2, *slash = strchr(name, '/');
+    for (size_t i = 0; slash && i < s->nres; i++) {
+        res_t *r = &s->res[i];
+        if (strlen(r->name) == (size_t)(slash - name) && strncmp(r->name, name, (size_t)(slash - name)) == 0 &&
+            r->have && !r->need && s->epoch)
+            sub_want_replay(s, r, "a refused message on its topic");
+    }
 }
 
 static bool topic_is_extra(const subscriber_t *s, const char *topic)
@@ -363,7 +386,7 @@ static const char *check_end(subscriber_t *s, const Kubus__V1__SnapshotEnd *end,
     *unsynced = false;
     if (end->error && end->error[0]) return end->error;
     if (end->epoch == 0) return "SnapshotEnd without epoch";
-    if (end->count != s->snap.n) return "SnapshotEnd count differs from the events received";
+    if (end->count != s->snap.events) return "SnapshotEnd count differs from the events received";
     for (size_t i = 0; i < s->nres; i++) {
         if (!s->res[i].in_request) continue;
         const Kubus__V1__ResourceSeq *rs = end_seq(end, s->res[i].name);
@@ -372,10 +395,21 @@ static const char *check_end(subscriber_t *s, const Kubus__V1__SnapshotEnd *end,
     }
     for (size_t i = 0; i < s->snap.n; i++) {
         const msg_event_t *ev = s->snap.v[i]->event;
-        res_t *r = find_res(s, ev->resource);
+        res_t *r = sub_find_res(s, ev->resource);
         if (ev->epoch != end->epoch || !r || !r->in_request) return "snapshot event of another epoch or resource";
     }
     return NULL;
+}
+
+void sub_apply_held_live(subscriber_t *s)
+{
+    for (size_t k = 0; k < s->live.n; k++) {
+        const char *resource;
+        uint64_t epoch;
+        live_head(s->live.v[k], &resource, &epoch);
+        res_t *r = sub_find_res(s, resource);
+        if (r && epoch == s->epoch) sub_apply_env(s, r, s->live.v[k]);
+    }
 }
 
 static void deliver_snapshot(subscriber_t *s, const Kubus__V1__SnapshotEnd *end)
@@ -392,17 +426,14 @@ static void deliver_snapshot(subscriber_t *s, const Kubus__V1__SnapshotEnd *end)
         r->seq = seq;
         r->have = true;
         r->need = false;
+        r->replay = false;
         r->in_request = false;
         r->ahead_since_ms = 0;
         s->stats.resyncs_done++;
         if (s->cb.on_resync_end) s->cb.on_resync_end(s->cb.ctx, r->name, s->epoch);
     }
     /* Then what arrived meanwhile, minus what the snapshot already holds. */
-    for (size_t k = 0; k < s->live.n; k++) {
-        const msg_event_t *ev = s->live.v[k]->event;
-        res_t *r = find_res(s, ev->resource);
-        if (r && ev->epoch == s->epoch) apply_live(s, r, ev);
-    }
+    sub_apply_held_live(s);
 }
 
 static void on_snapshot_end(subscriber_t *s, const Kubus__V1__SnapshotEnd *end, uint64_t now)
@@ -413,8 +444,8 @@ static void on_snapshot_end(subscriber_t *s, const Kubus__V1__SnapshotEnd *end, 
     if (why || unsynced) {
         if (why) LOGW("snapshot refused", "subscriber", s->name, "why", why);
         s->retry_at_ms = now + (why ? REFUSED_RETRY_MS : UNSYNCED_RETRY_MS);
-        vec_clear(&s->snap);
-        vec_clear(&s->live);
+        sub_vec_clear(&s->snap);
+        sub_vec_clear(&s->live);
         for (size_t i = 0; i < s->nres; i++) s->res[i].in_request = false;
         s->state = S_IDLE;
         return;
@@ -423,30 +454,40 @@ static void on_snapshot_end(subscriber_t *s, const Kubus__V1__SnapshotEnd *end, 
         if (s->epoch) s->stats.epoch_changes++;
         s->epoch = end->epoch;
         for (size_t i = 0; i < s->nres; i++)
-            if (!s->res[i].in_request) { s->res[i].need = true; s->res[i].have = false; s->res[i].seq = 0; }
+            if (!s->res[i].in_request) {
+                s->res[i].need = true;
+                s->res[i].replay = false;
+                s->res[i].have = false;
+                s->res[i].seq = 0;
+            }
     }
     deliver_snapshot(s, end);
-    vec_clear(&s->snap);
-    vec_clear(&s->live);
+    sub_vec_clear(&s->snap);
+    sub_vec_clear(&s->live);
     s->state = S_IDLE;
 }
 
 /* Takes ownership of env. */
 static void on_dealer_msg(subscriber_t *s, msg_envelope_t *env, uint64_t now)
 {
-    if (s->state == S_SNAPSHOT) s->snap_last_ms = now;
+    if (s->state == S_SNAPSHOT || s->state == S_REPLAY) s->snap_last_ms = now;
+    if (env->body_case == KUBUS__V1__ENVELOPE__BODY_EVENT_BATCH) {
+        sub_on_replay_batch(s, env, now);
+        return;
+    }
     if (env->body_case == KUBUS__V1__ENVELOPE__BODY_EVENT && env->event->type == KUBUS__V1__EVENT_TYPE__SNAPSHOT) {
         if (s->state != S_SNAPSHOT) { msg_free(env); return; }
-        if (s->snap.n >= SNAP_MAX_EVENTS || vec_push(&s->snap, env) < 0) {
+        if (sub_vec_push(&s->snap, env, SUB_REPLY_MAX_MSGS) < 0) {
             LOGW("snapshot too large to buffer, starting over", "subscriber", s->name);
             msg_free(env);
-            abort_snapshot(s, S_IDLE);
+            sub_abort_request(s, S_IDLE);
             s->retry_at_ms = now + REFUSED_RETRY_MS;
         }
         return;
     }
     if (env->body_case == KUBUS__V1__ENVELOPE__BODY_SNAPSHOT_END) on_snapshot_end(s, env->snapshot_end, now);
-    else refuse(s, "unexpected message on the snapshot socket", msg_body_name(env));
+    else if (env->body_case == KUBUS__V1__ENVELOPE__BODY_REPLAY_END) sub_on_replay_end(s, env->replay_end, now);
+    else sub_refuse(s, "unexpected message on the snapshot socket", msg_body_name(env));
     msg_free(env);
 }
 
@@ -460,7 +501,12 @@ static int drain(subscriber_t *s, void *sock, bool is_sub, uint64_t now)
         msg_envelope_t *env = bus_recv(sock, prefix, sizeof prefix, true, err, sizeof err);
         if (!env) {
             if (errno == EAGAIN) return n;
-            if (errno == EPROTO) { n++; refuse(s, "undecodable message", err); continue; }
+            if (errno == EPROTO) {
+                n++;
+                if (is_sub) refused_live(s, prefix, err);
+                else sub_refuse(s, "undecodable message on the snapshot socket", err);
+                continue;
+            }
             if (errno == EINTR) continue;
             return -1;
         }
@@ -469,13 +515,14 @@ static int drain(subscriber_t *s, void *sock, bool is_sub, uint64_t now)
         if (strcmp(prefix, BUS_TOPIC_INFORMER) == 0 &&
             env->body_case == KUBUS__V1__ENVELOPE__BODY_INFORMER_STATUS) {
             on_status(s, env->informer_status, now);
-        } else if (env->body_case == KUBUS__V1__ENVELOPE__BODY_EVENT && strncmp(prefix, "E/", 2) == 0) {
+        } else if ((env->body_case == KUBUS__V1__ENVELOPE__BODY_EVENT ||
+                    env->body_case == KUBUS__V1__ENVELOPE__BODY_EVENT_BATCH) && strncmp(prefix, "E/", 2) == 0) {
             on_event_msg(s, env);
             continue; /* owned */
         } else if (topic_is_extra(s, prefix)) {
             if (s->cb.on_other) s->cb.on_other(s->cb.ctx, prefix, env);
         } else {
-            refuse(s, "message does not match its topic", prefix);
+            sub_refuse(s, "message does not match its topic", prefix);
         }
         msg_free(env);
     }
@@ -490,8 +537,10 @@ static int drain(subscriber_t *s, void *sock, bool is_sub, uint64_t now)
  * After that, a lost informer (silence) is waited for by heartbeat. */
 static void maybe_request(subscriber_t *s, uint64_t now)
 {
-    if (now < s->retry_at_ms || s->state == S_SNAPSHOT) return;
-    if (s->epoch == 0 || s->state == S_IDLE) request_snapshot(s, now);
+    if (now < s->retry_at_ms || s->state == S_SNAPSHOT || s->state == S_REPLAY) return;
+    if (s->epoch != 0 && s->state != S_IDLE) return;
+    request_snapshot(s, now);
+    if (s->state == S_IDLE && s->epoch != 0) sub_request_replay(s, now);
 }
 
 int subscriber_process(subscriber_t *s)
@@ -507,11 +556,12 @@ void subscriber_tick(subscriber_t *s, uint64_t now)
 {
     if (s->state != S_WAIT_HB && s->last_hb_ms && now - s->last_hb_ms > HB_SILENCE_MS) {
         LOGW("no informer heartbeat for 5 s: treating the informer as gone", "subscriber", s->name);
-        abort_snapshot(s, S_WAIT_HB);
+        sub_abort_request(s, S_WAIT_HB);
     }
-    if (s->state == S_SNAPSHOT && now - s->snap_last_ms > SNAP_STALL_MS) {
-        LOGW("snapshot stalled, asking again", "subscriber", s->name);
-        abort_snapshot(s, S_IDLE);
+    if ((s->state == S_SNAPSHOT || s->state == S_REPLAY) && now - s->snap_last_ms > SUB_STALL_MS) {
+        LOGW(s->state == S_SNAPSHOT ? "snapshot stalled, asking again" : "replay stalled, re-snapshotting",
+             "subscriber", s->name);
+        sub_abort_request(s, S_IDLE);
     }
     maybe_request(s, now);
 }
@@ -527,7 +577,7 @@ int subscriber_poll_items(subscriber_t *s, zmq_pollitem_t *items, int max)
 bool subscriber_synced(const subscriber_t *s)
 {
     for (size_t i = 0; i < s->nres; i++)
-        if (!s->res[i].have || s->res[i].need) return false;
+        if (!s->res[i].have || s->res[i].need || s->res[i].replay) return false;
     return s->nres > 0;
 }
 
@@ -572,6 +622,7 @@ subscriber_t *subscriber_create(const subscriber_config_t *cfg, char *err, size_
     s->zctx = cfg->zctx;
     s->bus = *cfg->bus;
     s->cb = cfg->cb;
+    s->defer_parse = cfg->defer_parse;
     s->lim = (log_limit_t)LOG_LIMIT_INIT(1.0, 10.0);
     s->name = strdup(cfg->name ? cfg->name : "subscriber");
     size_t n = 0;

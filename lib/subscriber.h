@@ -20,8 +20,12 @@
  * - buffers live events while a snapshot streams in, drops those with
  *   seq <= the snapshot's seq, and delivers a snapshot only when complete
  *   (an aborted or timed-out snapshot never reaches the callbacks);
- * - re-snapshots a resource on a sequence gap or when the informer's
- *   heartbeat is ahead of us for more than 2 s; re-snapshots everything on
+ * - takes the live stream as EventBatches (and single WatchEvents); on a
+ *   sequence gap, when the informer's heartbeat is ahead of us for more
+ *   than 2 s, or when a message on a resource's topic was refused, asks
+ *   the informer for a replay of the lost events (subscriber_replay.c) and
+ *   re-snapshots the resource only when the replay cannot repair it (its
+ *   ring no longer holds them); re-snapshots everything on
  *   a new epoch, and after 5 s without heartbeats treats the informer as
  *   gone (it re-snapshots when one with a new epoch appears). The epoch is
  *   taken from heartbeats and SnapshotEnds only: an event of another epoch
@@ -64,7 +68,8 @@ typedef struct {
 } subscriber_event_t;
 
 typedef struct {
-    /* obj is the parsed object, borrowed for the call (json_incref to keep). */
+    /* obj is the parsed object, borrowed for the call (json_incref to keep);
+     * NULL when the config says defer_parse (parse ev->json yourself). */
     void (*on_event)(void *ctx, const subscriber_event_t *ev, json_t *obj);
     void (*on_resync_begin)(void *ctx, const char *resource, uint64_t epoch);
     void (*on_resync_end)(void *ctx, const char *resource, uint64_t epoch);
@@ -81,6 +86,11 @@ typedef struct {
     const char *const *resources;  /* NULL-terminated, e.g. {"pods","replicasets",NULL} */
     const char *const *extra_topics; /* NULL-terminated or NULL, e.g. {BUS_TOPIC_EXECUTOR,NULL} */
     subscriber_callbacks_t cb;
+    /* Hand on_event the object's bytes only (obj NULL): for consumers that
+     * parse some events or none. The parse (jansson, ~5 us per KiB) is
+     * most of a subscriber's CPU; deferred, an object that is not JSON is
+     * the consumer's to refuse (parse_failures stays 0). */
+    bool defer_parse;
 } subscriber_config_t;
 
 typedef struct {
@@ -89,6 +99,10 @@ typedef struct {
     uint64_t snapshots;            /* snapshot requests sent */
     uint64_t resyncs_done;         /* snapshots delivered (per resource) */
     uint64_t gaps;                 /* sequence gaps seen */
+    uint64_t batches;              /* EventBatch messages taken from the live stream */
+    uint64_t replays;              /* replay requests sent */
+    uint64_t replay_hits;          /* resources a replay repaired */
+    uint64_t replay_misses;        /* resources a replay could not repair (-> snapshot) */
     uint64_t epoch_changes;
     uint64_t refused;              /* messages dropped as malformed */
     uint64_t parse_failures;       /* event objects that were not JSON objects */

@@ -206,7 +206,7 @@ static void open_sockets(act_t *x)
     x->dealer = x->zctx ? zmq_socket(x->zctx, ZMQ_DEALER) : NULL;
     int zero = 0;
     if (!x->dealer || zmq_setsockopt(x->dealer, ZMQ_ROUTING_ID, x->id, strlen(x->id)) < 0 ||
-        zmq_setsockopt(x->dealer, ZMQ_LINGER, &zero, sizeof zero) < 0 ||
+        zmq_setsockopt(x->dealer, ZMQ_LINGER, &zero, sizeof zero) < 0 || bus_limit_inbound(x->dealer, MSG_MAX_BYTES) < 0 ||
         bus_endpoint(&x->o.bus, BUS_EP_ACTIONS, ep, sizeof ep) < 0 || zmq_connect(x->dealer, ep) < 0)
         die_usage("cannot connect to the broker's actions socket");
     x->sub = bus_open(x->zctx, ZMQ_SUB, &x->o.bus, BUS_EP_EVENTS, false);

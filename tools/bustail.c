@@ -180,9 +180,10 @@ static void tail_fini(worker_t *w, void *state)
         subscriber_stats(t->sub, &st);
         fprintf(stderr,
                 "bus-tail: events=%" PRIu64 " snapshot_events=%" PRIu64 " snapshots=%" PRIu64 " gaps=%" PRIu64
-                " epoch_changes=%" PRIu64 " refused=%" PRIu64 " parse_failures=%" PRIu64 "\n",
+                " epoch_changes=%" PRIu64 " refused=%" PRIu64 " parse_failures=%" PRIu64 " batches=%" PRIu64
+                " replays=%" PRIu64 " replay_hits=%" PRIu64 " replay_misses=%" PRIu64 "\n",
                 st.events, st.snapshot_events, st.snapshots, st.gaps, st.epoch_changes, st.refused,
-                st.parse_failures);
+                st.parse_failures, st.batches, st.replays, st.replay_hits, st.replay_misses);
     }
     if (t->dump_path[0] && t->cache) dump_cache(t);
     subscriber_destroy(&t->sub);

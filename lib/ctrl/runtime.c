@@ -434,7 +434,10 @@ static int open_dealer(ctrl_runtime_t *rt, const worker_opts_t *o)
     if (!s) return -1;
     int zero = 0;
     zmq_setsockopt(s, ZMQ_LINGER, &zero, sizeof zero);
-    if (zmq_setsockopt(s, ZMQ_ROUTING_ID, id, strlen(id)) < 0) { zmq_close(s); return -1; }
+    if (zmq_setsockopt(s, ZMQ_ROUTING_ID, id, strlen(id)) < 0 || bus_limit_inbound(s, MSG_MAX_BYTES) < 0) {
+        zmq_close(s);
+        return -1;
+    }
     rt->dealer = s;   /* closed by ctrl_runtime_destroy from here on */
     char ep[512];
     /* watched from before the connect, so the first handshake is known */

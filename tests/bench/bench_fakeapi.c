@@ -14,8 +14,10 @@
  * The whole stream is built in memory before the port is printed, so serving
  * it is write(2) calls only and leaves the CPUs to the informer.
  *
- * stdout: the port, one line. One process per connection (fork), each dies
- * with the parent (PR_SET_PDEATHSIG).
+ * stdout: the port, one line. With --kubeconfig=PATH, first a kubeconfig
+ * for it is written there (the informer's --kubeconfig), so the port line
+ * means both are ready. One process per connection (fork), each dies with
+ * the parent (PR_SET_PDEATHSIG).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -41,7 +43,7 @@ typedef struct {
 } buf_t;
 
 static long g_events = 200000, g_object_bytes = 1024;
-static const char *g_ns = "bench", *g_go_file;
+static const char *g_ns = "bench", *g_go_file, *g_kubeconfig;
 static buf_t g_stream;      /* the watch body, already chunk-framed */
 
 static int buf_add(buf_t *b, const void *p, size_t n)
@@ -177,7 +179,8 @@ static void serve(int fd)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: kubus-bench-fakeapi --go-file=PATH [--events=N] [--object-bytes=N] [--ns=NS]\n");
+    fprintf(stderr, "usage: kubus-bench-fakeapi --go-file=PATH [--events=N] [--object-bytes=N] [--ns=NS]"
+                    " [--kubeconfig=PATH]\n");
     exit(2);
 }
 
@@ -191,9 +194,21 @@ static void parse_args(int argc, char **argv)
         else if (strncmp(a, "--object-bytes=", 15) == 0) g_object_bytes = strtol(v, NULL, 10);
         else if (strncmp(a, "--ns=", 5) == 0) g_ns = v;
         else if (strncmp(a, "--go-file=", 10) == 0) g_go_file = v;
+        else if (strncmp(a, "--kubeconfig=", 13) == 0) g_kubeconfig = v;
         else usage();
     }
     if (!g_go_file || g_events < 1 || g_object_bytes < 1) usage();
+}
+
+/* A kubeconfig that points at our port (plain HTTP, no credentials). */
+static int write_kubeconfig(unsigned port)
+{
+    FILE *f = fopen(g_kubeconfig, "we");
+    if (!f) return -1;
+    fprintf(f, "apiVersion: v1\nkind: Config\ncurrent-context: fake\n"
+               "contexts: [{name: fake, context: {cluster: fake}}]\n"
+               "clusters: [{name: fake, cluster: {server: \"http://127.0.0.1:%u\"}}]\n", port);
+    return fclose(f) == 0 ? 0 : -1;
 }
 
 int main(int argc, char **argv)
@@ -209,6 +224,10 @@ int main(int argc, char **argv)
         bind(ls, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(ls, 16) < 0 ||
         getsockname(ls, (struct sockaddr *)&sa, &sl) < 0) {
         perror("kubus-bench-fakeapi: listen");
+        return 1;
+    }
+    if (g_kubeconfig && write_kubeconfig(ntohs(sa.sin_port)) < 0) {
+        perror("kubus-bench-fakeapi: --kubeconfig");
         return 1;
     }
     printf("%u\n", ntohs(sa.sin_port));

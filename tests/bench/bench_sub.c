@@ -11,9 +11,10 @@
  * --mode=latency --ns=NS [--progress-file=F]
  *     For every live pods event of namespace NS: now - WatchEvent.recv_unix_us
  *     (the informer's stamp) at the moment the subscriber calls back. The
- *     subscriber hands callbacks no recv_unix_us, so a second, raw SUB on the
- *     same topic reads the stamps and they are joined by seq afterwards (same
- *     epoch, one resource: seq identifies the event). Runs until stopped
+ *     subscriber hands callbacks no recv_unix_us, so a second, raw SUB on
+ *     "E/pods/" reads the stamps (of the batches' events of NS, and of single
+ *     events) and they are joined by seq afterwards (same epoch, one
+ *     resource: seq identifies the event). Runs until stopped
  *     (SIGTERM); F gets "EVENTS DELETED" counts every 200 ms. Prints
  *     PREFIX_events, _p50_ms, _p90_ms, _p99_ms, _max_ms.
  * --mode=snapshot
@@ -22,6 +23,9 @@
  *     waiting for the informer's next once-a-second heartbeat),
  *     _request_to_synced_ms (from the heartbeat that let it ask, i.e. the
  *     SnapshotRequest, to synced), _rss_kib and _peak_rss_kib of this process.
+ * --no-parse: the subscriber defers the objects' JSON parse (defer_parse) and
+ *     the callbacks do not parse either: the bus and the subscriber's stream
+ *     handling alone, without the per-event jansson parse a controller pays.
  * --prefix=P names the printed figures (default "sub").
  */
 #include <errno.h>
@@ -58,7 +62,7 @@ typedef struct {
     subscriber_t *sub;
     void *raw;                /* latency: the side SUB that reads stamps */
     struct timespec t_create, t_request, t_synced, t_first, t_last;
-    bool have_request, synced, have_first, done;
+    bool have_request, synced, have_first, done, no_parse;
     uint64_t live, snap_objects, bytes;
     u64map_t stamp, called;   /* latency: informer stamp and callback time (unix us) by seq */
     uint64_t ns_events, ns_deleted, next_progress_ms;
@@ -136,6 +140,11 @@ static int bsub_flag(void *state, const char *flag, const char *value, bool *use
     bsub_t *b = state;
     char err[256] = "";
     *used = value != NULL;
+    if (strcmp(flag, "no-parse") == 0) {
+        *used = false;
+        b->no_parse = true;
+        return WORKER_FLAG_OK;
+    }
     if (strcmp(flag, "mode") == 0) {
         if (value && strcmp(value, "throughput") == 0) b->mode = M_THROUGHPUT;
         else if (value && strcmp(value, "latency") == 0) b->mode = M_LATENCY;
@@ -192,8 +201,9 @@ static void *open_raw(bsub_t *b)
 {
     char topic[BUS_TOPIC_MAX];
     void *s = bus_open(worker_zctx(b->w), ZMQ_SUB, &worker_opts(b->w)->bus, BUS_EP_EVENTS, false);
-    int hwm = 1000000;
-    if (!s || bus_topic_event(topic, sizeof topic, "pods", b->ns) < 0 ||
+    int hwm = BUS_EVENTS_HWM;
+    /* Batches mix namespaces under the resource's topic: take it all, filter below. */
+    if (!s || bus_topic_resource(topic, sizeof topic, "pods") < 0 ||
         zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm) < 0 || zmq_setsockopt(s, ZMQ_SUBSCRIBE, topic, strlen(topic)) < 0) {
         if (s) zmq_close(s);
         return NULL;
@@ -206,8 +216,12 @@ static void drain_raw(bsub_t *b)
     msg_envelope_t *env;
     char prefix[BUS_TOPIC_MAX];
     while ((env = bus_recv(b->raw, prefix, sizeof prefix, true, NULL, 0)) != NULL) {
-        if (env->body_case == KUBUS__V1__ENVELOPE__BODY_EVENT && env->event->recv_unix_us)
-            map_set(&b->stamp, env->event->seq, env->event->recv_unix_us);
+        bool batch = env->body_case == KUBUS__V1__ENVELOPE__BODY_EVENT_BATCH;
+        size_t n = batch ? env->event_batch->n_events : env->body_case == KUBUS__V1__ENVELOPE__BODY_EVENT;
+        for (size_t i = 0; i < n; i++) {
+            const msg_event_t *ev = batch ? env->event_batch->events[i] : env->event;
+            if (ev->recv_unix_us && strcmp(ev->namespace_, b->ns) == 0) map_set(&b->stamp, ev->seq, ev->recv_unix_us);
+        }
         msg_free(env);
     }
 }
@@ -228,6 +242,7 @@ static int bsub_init(worker_t *w, void *state)
     subscriber_config_t cfg = {
         .zctx = worker_zctx(w), .bus = &worker_opts(w)->bus, .name = worker_opts(w)->name, .resources = resources,
         .cb = { .on_event = on_event, .on_resync_end = on_resync_end, .ctx = b },
+        .defer_parse = b->no_parse,
     };
     char err[256];
     clock_gettime(CLOCK_MONOTONIC, &b->t_create);
@@ -356,7 +371,8 @@ int main(int argc, char **argv)
                  "  --ready-file=PATH      written once synced\n"
                  "  --ns=NS                latency: the namespace whose events count\n"
                  "  --progress-file=PATH   latency: \"EVENTS DELETED\" of NS, every 200 ms\n"
-                 "  --prefix=P             name of the printed figures (default sub)\n",
+                 "  --prefix=P             name of the printed figures (default sub)\n"
+                 "  --no-parse             defer the objects' JSON parse (and skip it)\n",
         .parse_flag = bsub_flag,
         .init = bsub_init,
         .run = bsub_run,

@@ -4,7 +4,9 @@
 #
 #  1 bus       kubus-bench-pub (a synthetic informer: PUB + InformerStatus + snapshot
 #              ROUTER, no API server) -> kubus-broker -> kubus-bench-sub (lib/subscriber.c):
-#              BENCH_EVENTS ADDED events of 1024-byte pods, sent as fast as the PUB takes them.
+#              BENCH_EVENTS ADDED events of 1024-byte pods, sent as fast as the PUB takes them
+#              in EventBatches as the informer sends them, twice: the subscriber parsing every
+#              object (bus_), and with that JSON parse deferred (bus_noparse_: the transport).
 #  1b full     kubus-bench-fakeapi (plain-HTTP watch stream, the same events) -> the real
 #              kubus-informer -> kubus-broker -> kubus-bench-sub.
 #  2 latency   real cluster: BENCH_LAT_PODS pods (1 KiB annotation, nodeSelector that matches
@@ -196,13 +198,14 @@ header() {
 
 # ---- 1: bus throughput -----------------------------------------------------------------
 
-# run_throughput PREFIX PUBLISHER-NAME: the broker is up, the publisher waits for $D/go;
-# runs kubus-bench-sub until the pods seq reaches $EVENTS, reports its lines + CPU.
+# run_throughput PREFIX PUBLISHER-NAME [SUB-FLAGS...]: the broker is up, the publisher waits
+# for $D/go; runs kubus-bench-sub until the pods seq reaches $EVENTS, reports its lines + CPU.
 run_throughput() {
   local prefix=$1 pub=$2 t0 b0
+  shift 2
   b0=$(cpu_ticks "${PID[broker]}" "${PID[$pub]}")
   /usr/bin/time -f '%U %S' -o "$W/$prefix.time" timeout 300 "$TBIN/kubus-bench-sub" --bus-dir="$D/bus" \
-    --name="bench-$prefix" --mode=throughput --expect="$EVENTS" --ready-file="$D/go" --prefix="$prefix" \
+    --name="bench-$prefix" --mode=throughput --expect="$EVENTS" --ready-file="$D/go" --prefix="$prefix" "$@" \
     >"$W/$prefix.sub.out" 2>"$W/$prefix.sub.log" || die "kubus-bench-sub ($prefix) failed"
   grep -q "^${prefix}_seconds:" "$W/$prefix.sub.out" || die "$prefix: the subscriber did not reach seq $EVENTS"
   while read -r line; do res "$line"; done <"$W/$prefix.sub.out"
@@ -210,25 +213,38 @@ run_throughput() {
   res "${prefix}_cpu_broker_and_publisher: $(ticks_to_s $(($(cpu_ticks "${PID[broker]}" "${PID[$pub]}") - b0))) s"
 }
 
-phase_bus() {
-  D=$W/bus
+# bus_run PREFIX [SUB-FLAGS...]: one bus throughput run on a fresh broker.
+bus_run() {
+  local prefix=$1
+  shift
+  D=$W/$prefix
   mkdir -p "$D"
+  spawn broker "$BIN/kubus-broker" --bus-dir="$D/bus"
+  sleep 0.3
+  spawn pub "$TBIN/kubus-bench-pub" --bus-dir="$D/bus" --events="$EVENTS" --object-bytes=1024 --go-file="$D/go"
+  log "$prefix: $EVENTS events, synthetic informer -> broker -> subscriber"
+  run_throughput "$prefix" pub "$@"
+  stop pub
+  grep -E '^pub_' "$W/pub.out" | sed "s/^/${prefix}_/" | while read -r line; do res "$line"; done
+  stop broker
+}
+
+phase_bus() {
   note "1. bus throughput: kubus-bench-pub (synthetic informer: PUB to events-in with per-resource seqs,"
   note "   InformerStatus every second, a snapshot ROUTER; no API server) -> kubus-broker -> kubus-bench-sub"
   note "   (lib/subscriber.c, callbacks keep nothing). $EVENTS ADDED events of 1024-byte pod JSON, published as"
   note "   fast as the PUB takes them once the subscriber is synced. Rate = live callbacks / time from the first"
   note "   to the one that completes seq $EVENTS (a resync after lost messages counts inside that time)."
   note "   gaps/resyncs: messages lost on the way (a ZeroMQ PUB/XPUB drops at its high-water mark, e.g. the"
-  note "   broker's 100,000 messages towards a subscriber that lags) and the re-snapshots that repaired them."
+  note "   broker's 4096 batches towards a subscriber that lags, lib/bus.h) and what repaired them (a replay,"
+  note "   as deep as the informer's 32 MiB ring, else a re-snapshot)."
+  note "   bus_: EventBatches (64 KiB, 256 events per publisher turn), the subscriber parses every object's JSON"
+  note "   (jansson) as controllers need it; bus_noparse_: the same with the parse deferred (the transport:"
+  note "   broker, subscriber's decode and ordering)."
   res "load_average_before_bus: $(cut -d' ' -f1-3 /proc/loadavg)"
-  spawn broker "$BIN/kubus-broker" --bus-dir="$D/bus"
-  sleep 0.3
-  spawn pub "$TBIN/kubus-bench-pub" --bus-dir="$D/bus" --events="$EVENTS" --object-bytes=1024 --go-file="$D/go"
-  log "bus: $EVENTS events, synthetic informer -> broker -> subscriber"
-  run_throughput bus pub
-  stop pub
-  grep -E '^pub_' "$W/pub.out" | sed 's/^/bus_/' | while read -r line; do res "$line"; done
-  stop broker
+  bus_run bus
+  res "load_average_before_bus_noparse: $(cut -d' ' -f1-3 /proc/loadavg)"
+  bus_run bus_noparse --no-parse
 }
 
 phase_full() {
@@ -238,15 +254,9 @@ phase_full() {
   note "    ADDED lines of 1024-byte pods, written once the subscriber is synced) -> the real kubus-informer"
   note "    (--resources=pods) -> kubus-broker -> kubus-bench-sub. Same figures as 1."
   res "load_average_before_full: $(cut -d' ' -f1-3 /proc/loadavg)"
-  spawn fakeapi "$TBIN/kubus-bench-fakeapi" --events="$EVENTS" --object-bytes=1024 --go-file="$D/go"
+  spawn fakeapi "$TBIN/kubus-bench-fakeapi" --events="$EVENTS" --object-bytes=1024 --go-file="$D/go" \
+    --kubeconfig="$D/kubeconfig"
   wait_for 60 '[ -s "$W/fakeapi.out" ]' "the fake API server's port"
-  cat >"$D/kubeconfig" <<YAML
-apiVersion: v1
-kind: Config
-current-context: fake
-contexts: [{name: fake, context: {cluster: fake}}]
-clusters: [{name: fake, cluster: {server: "http://127.0.0.1:$(head -n1 "$W/fakeapi.out")"}}]
-YAML
   spawn broker "$BIN/kubus-broker" --bus-dir="$D/bus"
   sleep 0.3
   spawn informer "$BIN/kubus-informer" --bus-dir="$D/bus" --kubeconfig="$D/kubeconfig" --resources=pods \
@@ -254,6 +264,7 @@ YAML
   log "full: $EVENTS events, watch stream -> informer -> broker -> subscriber"
   run_throughput full informer
   res "full_informer_dropped: $(jq -r .dropped "$D/stats.json") events"
+  res "full_informer_batches: $(jq -r .batches "$D/stats.json")"
   stop informer
   stop broker
   stop fakeapi

@@ -1,8 +1,10 @@
 /* Unit tests for lib/subscriber.c against a scripted fake informer: a PUB
- * bound where the broker's XPUB would be and a ROUTER for snapshots, on a
- * private ipc bus directory. Checks the Clone-pattern contract: snapshot
- * delivered whole and in brackets, live events buffered and trimmed, gaps
- * and epoch changes re-snapshot, unsynced and refused snapshots retried. */
+ * bound where the broker's XPUB would be and a ROUTER for snapshots and
+ * replays, on a private ipc bus directory. Checks the Clone-pattern
+ * contract: snapshot delivered whole and in brackets, live events (single
+ * and batched) buffered and trimmed, gaps repaired by a replay or, when the
+ * replay cannot, by a snapshot, epoch changes re-snapshot, unsynced and
+ * refused snapshots retried, bad batches refused and repaired. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +17,7 @@
 #include <cmocka.h>
 #include <zmq.h>
 
+#include "batch.h"
 #include "subscriber.h"
 #include "view.h"
 
@@ -120,6 +123,63 @@ static void event(fx_t *f, bool reply, uint64_t epoch, uint64_t seq, int type, c
     event_view(f, reply, epoch, seq, type, name, json, view_version("pods"));
 }
 
+/* ADDED events "b<seq>" of pods, seqs first..last, as one batch on the live
+ * stream (topic "E/pods/") or as a replay reply. */
+static void batch(fx_t *f, bool reply, uint64_t epoch, uint64_t first, uint64_t last)
+{
+    batch_builder_t b;
+    batch_builder_init(&b);
+    char err[256], names[64][16];
+    for (uint64_t q = first; q <= last; q++) {
+        msg_event_t ev;
+        kubus__v1__watch_event__init(&ev);
+        snprintf(names[q % 64], sizeof names[0], "b%llu", (unsigned long long)q);
+        ev.epoch = epoch;
+        ev.seq = q;
+        ev.resource = "pods";
+        ev.namespace_ = "ns";
+        ev.name = names[q % 64];
+        ev.type = KUBUS__V1__EVENT_TYPE__ADDED;
+        ev.object.data = (uint8_t *)"{\"kind\":\"Pod\"}";
+        ev.object.len = 14;
+        ev.resource_version = "1";
+        ev.view = view_version("pods");
+        assert_int_equal(batch_add(&b, &ev, err, sizeof err), 0);
+    }
+    batch_frame_t fr;
+    assert_int_equal(batch_finish(&b, &fr), 0);
+    void *sock = reply ? f->router : f->pub;
+    if (reply) assert_true(zmq_send(sock, f->id, f->idlen, ZMQ_SNDMORE) >= 0);
+    else assert_true(zmq_send(sock, "E/pods/", 7, ZMQ_SNDMORE) >= 0);
+    assert_true(zmq_send(sock, batch_frame_data(&fr), fr.len, 0) >= 0);
+    batch_frame_free(&fr);
+    batch_builder_fini(&b);
+}
+
+/* ReplayEnd: pods replayed up to seq, or (missed) not at all. */
+static void replay_end(fx_t *f, uint64_t epoch, uint64_t seq, bool missed)
+{
+    Kubus__V1__ReplayEnd end;
+    Kubus__V1__ResourceSeq rs, *p = &rs;
+    char *m = "pods";
+    kubus__v1__replay_end__init(&end);
+    kubus__v1__resource_seq__init(&rs);
+    rs.resource = "pods";
+    rs.seq = seq;
+    end.epoch = epoch;
+    end.request_id = f->req_id;
+    end.seqs = &p;
+    end.n_seqs = missed ? 0 : 1;
+    end.missed = &m;
+    end.n_missed = missed ? 1 : 0;
+    msg_envelope_t env;
+    kubus__v1__envelope__init(&env);
+    env.version = MSG_VERSION;
+    env.body_case = KUBUS__V1__ENVELOPE__BODY_REPLAY_END;
+    env.replay_end = &end;
+    send_env(f->router, f->id, f->idlen, &env);
+}
+
 static void snapshot_end(fx_t *f, uint64_t epoch, uint64_t seq, bool synced, uint64_t count, const char *error)
 {
     Kubus__V1__SnapshotEnd end;
@@ -155,9 +215,10 @@ static void pump(fx_t *f, int ms)
     } while (now_ms() < until);
 }
 
-/* Until the subscriber asks for a snapshot; with beat, heartbeats (epoch,
- * seq) meanwhile. */
-static void await_request_beating(fx_t *f, bool beat, uint64_t epoch, uint64_t seq)
+/* Until the subscriber asks for something on the snapshot socket (with
+ * beat, heartbeats (epoch, seq) meanwhile); checks it is of body `want`
+ * and about pods, and returns the seq a replay asks after. */
+static uint64_t await_body(fx_t *f, int want, bool beat, uint64_t epoch, uint64_t seq)
 {
     uint64_t until = now_ms() + 5000;
     while (now_ms() < until) {
@@ -172,13 +233,34 @@ static void await_request_beating(fx_t *f, bool beat, uint64_t epoch, uint64_t s
         msg_envelope_t *env = msg_decode(zmq_msg_data(&m), zmq_msg_size(&m), NULL, 0);
         zmq_msg_close(&m);
         assert_non_null(env);
-        assert_int_equal(env->body_case, KUBUS__V1__ENVELOPE__BODY_SNAPSHOT_REQUEST);
-        assert_string_equal(env->snapshot_request->resources[0], "pods");
-        f->req_id = env->snapshot_request->request_id;
+        int got = (int)env->body_case;
+        uint64_t after = 0;
+        if (got == KUBUS__V1__ENVELOPE__BODY_SNAPSHOT_REQUEST) {
+            assert_string_equal(env->snapshot_request->resources[0], "pods");
+            f->req_id = env->snapshot_request->request_id;
+        } else if (got == KUBUS__V1__ENVELOPE__BODY_REPLAY_REQUEST) {
+            assert_int_equal(env->replay_request->n_after, 1);
+            assert_string_equal(env->replay_request->after[0]->resource, "pods");
+            assert_int_equal(env->replay_request->epoch, epoch);
+            after = env->replay_request->after[0]->seq;
+            f->req_id = env->replay_request->request_id;
+        }
         msg_free(env);
-        return;
+        assert_int_equal(got, want);
+        return after;
     }
-    fail_msg("no snapshot request within 5 s");
+    fail_msg("no request within 5 s");
+    return 0;
+}
+
+static void await_request_beating(fx_t *f, bool beat, uint64_t epoch, uint64_t seq)
+{
+    await_body(f, KUBUS__V1__ENVELOPE__BODY_SNAPSHOT_REQUEST, beat, epoch, seq);
+}
+
+static uint64_t await_replay(fx_t *f, uint64_t epoch, uint64_t seq)
+{
+    return await_body(f, KUBUS__V1__ENVELOPE__BODY_REPLAY_REQUEST, true, epoch, seq);
 }
 
 static void await_request(fx_t *f, uint64_t epoch, uint64_t seq) { await_request_beating(f, true, epoch, seq); }
@@ -266,12 +348,17 @@ static void test_snapshot_then_live(void **state)
     expect_log(f, want2);
 }
 
-static void test_gap_resnapshots(void **state)
+/* A gap the informer's ring can no longer fill: the replay answers
+ * "missed" and the subscriber falls back to a snapshot (in brackets). */
+static void test_replay_miss_resnapshots(void **state)
 {
     fx_t *f = *state;
     first_sync(f, 77);
     f->nlog = 0;
     event(f, false, 77, 8, KUBUS__V1__EVENT_TYPE__ADDED, "x", NULL); /* 7 was lost */
+    assert_int_equal(await_replay(f, 77, 8), 6);
+    assert_false(subscriber_synced(f->sub));
+    replay_end(f, 77, 0, true);
     await_request(f, 77, 8);
     event(f, true, 77, 8, KUBUS__V1__EVENT_TYPE__SNAPSHOT, "x", NULL);
     snapshot_end(f, 77, 8, true, 1, NULL);
@@ -281,7 +368,174 @@ static void test_gap_resnapshots(void **state)
     subscriber_stats_t st;
     subscriber_stats(f->sub, &st);
     assert_int_equal(st.gaps, 1);
+    assert_int_equal(st.replays, 1);
+    assert_int_equal(st.replay_misses, 1);
     assert_int_equal(st.snapshots, 2);
+    assert_true(subscriber_synced(f->sub));
+}
+
+/* A gap in a batched stream, repaired by a replay: the lost events come
+ * from the ring (the first batch overlaps what we have), live batches that
+ * arrive meanwhile are held and applied after; no snapshot, no brackets. */
+static void test_gap_replayed(void **state)
+{
+    fx_t *f = *state;
+    first_sync(f, 77);   /* pods at seq 6 */
+    f->nlog = 0;
+    batch(f, false, 77, 7, 8);
+    batch(f, false, 77, 11, 12);  /* 9, 10 lost */
+    assert_int_equal(await_replay(f, 77, 12), 8);
+    batch(f, false, 77, 13, 13);  /* held while the replay streams */
+    batch(f, true, 77, 5, 9);     /* a ring batch from before the gap */
+    batch(f, true, 77, 10, 12);
+    replay_end(f, 77, 12, false);
+    pump(f, 50);
+    const char *want[] = { "ADDED pods/b7 7", "ADDED pods/b8 8", "ADDED pods/b9 9", "ADDED pods/b10 10",
+                           "ADDED pods/b11 11", "ADDED pods/b12 12", "ADDED pods/b13 13", NULL };
+    expect_log(f, want);
+    subscriber_stats_t st;
+    subscriber_stats(f->sub, &st);
+    assert_int_equal(st.gaps, 1);
+    assert_int_equal(st.replays, 1);
+    assert_int_equal(st.replay_hits, 1);
+    assert_int_equal(st.snapshots, 1);
+    assert_int_equal(st.batches, 3);
+    assert_int_equal(subscriber_seq(f->sub, "pods"), 13);
+    assert_true(subscriber_synced(f->sub));
+}
+
+/* A replay that says it reached seq 12 but brings only up to 10: never
+ * trusted, the resource is re-snapshotted. */
+static void test_short_replay_resnapshots(void **state)
+{
+    fx_t *f = *state;
+    first_sync(f, 77);
+    f->nlog = 0;
+    batch(f, false, 77, 9, 9);
+    assert_int_equal(await_replay(f, 77, 9), 6);
+    batch(f, true, 77, 7, 10);
+    replay_end(f, 77, 12, false);
+    await_request(f, 77, 12);
+    snapshot_end(f, 77, 12, true, 0, NULL);
+    pump(f, 50);
+    const char *want[] = { "ADDED pods/b7 7", "ADDED pods/b8 8", "ADDED pods/b9 9", "ADDED pods/b10 10",
+                           "begin pods 77", "end pods 77", NULL };
+    expect_log(f, want);
+    subscriber_stats_t st;
+    subscriber_stats(f->sub, &st);
+    assert_int_equal(st.replay_misses, 1);
+    assert_int_equal(subscriber_seq(f->sub, "pods"), 12);
+}
+
+/* Sends a batch envelope built by hand (wrong counts or seqs) on "E/pods/". */
+static void bad_batch(fx_t *f, uint64_t epoch, uint64_t first, uint32_t count, uint64_t seq2)
+{
+    msg_event_t ev[2], *evp[2] = { &ev[0], &ev[1] };
+    for (int i = 0; i < 2; i++) {
+        kubus__v1__watch_event__init(&ev[i]);
+        ev[i].epoch = epoch;
+        ev[i].seq = i ? seq2 : first;
+        ev[i].resource = "pods";
+        ev[i].name = "bad";
+        ev[i].type = KUBUS__V1__EVENT_TYPE__ADDED;
+        ev[i].object.data = (uint8_t *)"{}";
+        ev[i].object.len = 2;
+    }
+    msg_batch_t b;
+    kubus__v1__event_batch__init(&b);
+    b.epoch = epoch;
+    b.resource = "pods";
+    b.first_seq = first;
+    b.count = count;
+    b.n_events = 2;
+    b.events = evp;
+    msg_envelope_t env;
+    kubus__v1__envelope__init(&env);
+    env.version = MSG_VERSION;
+    env.body_case = KUBUS__V1__ENVELOPE__BODY_EVENT_BATCH;
+    env.event_batch = &b;
+    uint8_t buf[512];
+    size_t len = kubus__v1__envelope__pack(&env, buf);
+    assert_true(zmq_send(f->pub, "E/pods/", 7, ZMQ_SNDMORE) >= 0);
+    assert_true(zmq_send(f->pub, buf, len, 0) >= 0);
+}
+
+/* Batches that do not add up (count, seqs) are refused and counted, never
+ * applied, and the subscriber repairs at once by a replay; a batch of a
+ * resource it does not follow is refused; a truncated one like a
+ * miscounted one. */
+static void test_bad_batches_refused(void **state)
+{
+    fx_t *f = *state;
+    first_sync(f, 77);   /* pods at seq 6 */
+    f->nlog = 0;
+    bad_batch(f, 77, 7, 3, 8);    /* count 3, 2 events */
+    bad_batch(f, 77, 7, 2, 9);    /* a hole inside */
+    batch_builder_t b;
+    batch_builder_init(&b);
+    msg_event_t ev;
+    kubus__v1__watch_event__init(&ev);
+    ev.epoch = 77;
+    ev.seq = 7;
+    ev.resource = "nodes";
+    ev.name = "n";
+    ev.type = KUBUS__V1__EVENT_TYPE__ADDED;
+    ev.object.data = (uint8_t *)"{}";
+    ev.object.len = 2;
+    char err[256];
+    assert_int_equal(batch_add(&b, &ev, err, sizeof err), 0);
+    batch_frame_t fr;
+    assert_int_equal(batch_finish(&b, &fr), 0);
+    /* a nodes batch under pods' topic (the broker refuses those; a
+     * subscriber must not take it either) */
+    assert_true(zmq_send(f->pub, "E/pods/", 7, ZMQ_SNDMORE) >= 0);
+    assert_true(zmq_send(f->pub, batch_frame_data(&fr), fr.len, 0) >= 0);
+    assert_true(zmq_send(f->pub, "E/pods/", 7, ZMQ_SNDMORE) >= 0);
+    assert_true(zmq_send(f->pub, batch_frame_data(&fr), fr.len / 2, 0) >= 0); /* truncated */
+    batch_frame_free(&fr);
+    batch_builder_fini(&b);
+    assert_int_equal(await_replay(f, 77, 6), 6);  /* no heartbeat ahead needed */
+    batch(f, true, 77, 7, 8);
+    replay_end(f, 77, 8, false);
+    pump(f, 50);
+    const char *want[] = { "ADDED pods/b7 7", "ADDED pods/b8 8", NULL };
+    expect_log(f, want);
+    subscriber_stats_t st;
+    subscriber_stats(f->sub, &st);
+    assert_int_equal(st.refused, 4);
+    assert_int_equal(st.replays, 1);
+    assert_int_equal(st.replay_hits, 1);
+    assert_int_equal(st.snapshots, 1);
+}
+
+/* A batch of another epoch re-snapshots (it never switches the epoch). */
+static void test_foreign_epoch_batch(void **state)
+{
+    fx_t *f = *state;
+    first_sync(f, 77);
+    f->nlog = 0;
+    batch(f, false, 78, 7, 8);
+    await_request(f, 77, 6);
+    snapshot_end(f, 77, 6, true, 0, NULL);
+    pump(f, 50);
+    const char *want[] = { "begin pods 77", "end pods 77", NULL };
+    expect_log(f, want);
+    assert_int_equal(subscriber_epoch(f->sub), 77);
+}
+
+/* The informer's heartbeat ahead of us for over 2 s (the tail of the
+ * stream was lost): a replay, not a snapshot. */
+static void test_ahead_replays(void **state)
+{
+    fx_t *f = *state;
+    first_sync(f, 77);
+    f->nlog = 0;
+    assert_int_equal(await_replay(f, 77, 9), 6);
+    batch(f, true, 77, 7, 9);
+    replay_end(f, 77, 9, false);
+    pump(f, 50);
+    assert_int_equal(f->nlog, 3);
+    assert_int_equal(subscriber_seq(f->sub, "pods"), 9);
 }
 
 static void test_new_epoch_resnapshots(void **state)
@@ -336,8 +590,12 @@ static void test_bad_messages_counted(void **state)
     assert_true(zmq_send(f->pub, "E/pods/ns/", 10, ZMQ_SNDMORE) >= 0);
     assert_true(zmq_send(f->pub, "garbage", 7, 0) >= 0);
     event(f, false, 77, 8, KUBUS__V1__EVENT_TYPE__ADDED, "k", NULL);
+    /* the garbage on pods' topic may have been an event: repaired at once */
+    assert_int_equal(await_replay(f, 77, 8), 7);
+    batch(f, true, 77, 8, 8);
+    replay_end(f, 77, 8, false);
     pump(f, 100);
-    const char *want[] = { "ADDED pods/k 8", NULL };
+    const char *want[] = { "ADDED pods/b8 8", NULL };
     expect_log(f, want);
     subscriber_stats_t st;
     subscriber_stats(f->sub, &st);
@@ -398,7 +656,12 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_snapshot_then_live, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_gap_resnapshots, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_replay_miss_resnapshots, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gap_replayed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_short_replay_resnapshots, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_batches_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_foreign_epoch_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ahead_replays, setup, teardown),
         cmocka_unit_test_setup_teardown(test_new_epoch_resnapshots, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unsynced_and_refused_are_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_messages_counted, setup, teardown),

@@ -1,0 +1,88 @@
+/* live.c - the informer's live event stream. See informer.h.
+ *
+ * Owns: the pending EventBatch of each resource and where a flushed batch
+ * goes: the PUB under "E/<resource>/" and, whether the PUB took it or not
+ * (a batch the PUB dropped at its high-water mark is exactly what a replay
+ * repairs), the replay ring.
+ * A batch is cut when the next event would take it past BATCH_MAX_BYTES, and
+ * at the end of every loop turn (informer_flush_live): latency stays that of
+ * one turn, and a burst (a relist, a busy watch) fills 64 KiB frames.
+ * Cost per event: one protobuf pack into the batch; per batch: one
+ * zmq_send (libzmq copies the frame) and one ring push (no copy).
+ */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <zmq.h>
+
+#include "informer.h"
+#include "view.h"
+
+/* For WatchEvent.recv_unix_us: the reflector publishes a watch event from inside
+ * the curl write callback that delivered its line, so this is when it was read. */
+static uint64_t unix_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+int informer_index(const informer_t *in, const reflector_t *r)
+{
+    for (int i = 0; i < in->nrefl; i++)
+        if (in->refl[i] == r) return i;
+    return -1;
+}
+
+static void flush_one(informer_t *in, int i)
+{
+    batch_builder_t *b = &in->live[i];
+    uint32_t count = batch_count(b);
+    if (count == 0) return;
+    uint64_t first = b->first_seq;
+    char topic[BUS_TOPIC_MAX];
+    batch_frame_t f;
+    if (bus_topic_resource(topic, sizeof topic, b->resource) < 0 || batch_finish(b, &f) < 0) {
+        in->dropped += count;   /* (cannot happen: a name batch_add took fits) */
+        replay_ring_forget(in->ring, i, first + count - 1);
+        return;
+    }
+    in->batches++;
+    /* A failed send is a gap subscribers detect by seq, and replay. */
+    if (bus_send_raw(in->pub, topic, batch_frame_data(&f), f.len, true) < 0) in->dropped += count;
+    if (replay_ring_push(in->ring, i, first, first + count - 1, &f) < 0 && log_limit_allow(&in->bad_log))
+        LOGW("out of memory keeping a batch for replays", "resource", topic);
+}
+
+void informer_flush_live(informer_t *in)
+{
+    for (int i = 0; i < in->nrefl; i++) flush_one(in, i);
+}
+
+/* An event that cannot be batched (not expected: the reflector only
+ * publishes validated objects) is lost: counted, and its seq forgotten by
+ * the ring so that a replay across it answers "missed" (-> snapshot). */
+static void lose(informer_t *in, int i, const msg_event_t *ev, const char *why)
+{
+    in->dropped++;
+    flush_one(in, i);
+    replay_ring_forget(in->ring, i, ev->seq);
+    if (log_limit_allow(&in->bad_log))
+        LOGW("event not published", "resource", ev->resource, "name", ev->name, "error", why);
+}
+
+void informer_publish_event(void *ctx, reflector_t *r, int type, const objcache_entry_t *e)
+{
+    informer_t *in = ctx;
+    int i = informer_index(in, r);
+    if (i < 0) return;
+    msg_envelope_t env;
+    msg_event_t ev;
+    informer_event_fill(in, r, type, e, &env, &ev);
+    ev.recv_unix_us = unix_us();
+    in->published++;
+    batch_builder_t *b = &in->live[i];
+    if (batch_count(b) && batch_size(b) + batch_event_size(&ev) > BATCH_MAX_BYTES) flush_one(in, i);
+    char err[256];
+    if (batch_add(b, &ev, err, sizeof err) < 0) lose(in, i, &ev, err);
+}
