@@ -526,8 +526,10 @@ int worker_main(int argc, char **argv, const worker_hooks_t *hooks)
      * glibc consolidated the fastbins on every such request: perf showed
      * malloc_consolidate + unlink_chunk at ~25% of the informer's start;
      * without fastbins its CPU to sync 10k pods went from 1.8-2.0 s to
-     * 1.25 s (bench scale). tcache still serves the small sizes. */
-    if (mallopt(M_MXFAST, 0) != 1) fprintf(stderr, "worker_main: mallopt(M_MXFAST) failed\n");
+     * 1.25 s (bench scale). tcache still serves the small sizes. Under
+     * ASan (its own allocator) mallopt does nothing and says so: a tuning,
+     * not a requirement, so its answer is not checked. */
+    (void)mallopt(M_MXFAST, 0);
     /* One worker per process; static so an early exit() leaks nothing. */
     static worker_t worker;
     worker_t *w = &worker;
