@@ -51,7 +51,9 @@ static const rule_t statefulset_rules[] = {
     { "statefulsets", "", P_GET }, OWNED_BY("statefulsets"),
     { "pods", "", P_GET | P_WRITE }, { "pods", "finalizers", P_UPDATE },
     { "controllerrevisions", "", P_GET | P_WRITE },
-    { "persistentvolumeclaims", "", P_GET | P_CREATE | P_UPDATE | P_DELETE }, EVENTS_RULE, END,
+    /* patch beyond the role: kubus sets claims' ownerReferences by a merge
+     * patch carrying the resourceVersion (upstream updates them) */
+    { "persistentvolumeclaims", "", P_GET | P_CREATE | P_UPDATE | P_PATCH | P_DELETE }, EVENTS_RULE, END,
 };
 static const rule_t daemonset_rules[] = {
     { "daemonsets", "", P_GET }, OWNED_BY("daemonsets"),

@@ -311,16 +311,12 @@ static void issue_claim_refs(sync_t *s, const sts_step_t *st)
     const json_t *claim = claim_get(s, name);
     if (!claim) return;
     json_t *refs = sts_claim_refs_wanted(claim, s->sts, s->spec, st->pod, st->in_range);
-    if (!refs) return;
-    /* An update, as upstream's: its role may update claims, not patch them. */
-    json_t *copy = json_deep_copy(claim);
-    json_t *meta = copy ? json_object_get(copy, "metadata") : NULL;
-    if (!meta || json_object_set_new(meta, "ownerReferences", refs) < 0) {
-        if (!meta) json_decref(refs);
-        json_decref(copy);
-        return;
-    }
-    ctrl_update(s->rt, s->key, PVC_RESOURCE, &copy, generic_done, s->c);
+    json_t *patch = refs ? json_pack("{s:{s:o, s:s}}", "metadata", "ownerReferences", refs, "resourceVersion",
+                                     kobj_resource_version(claim))
+                         : NULL;
+    if (patch)
+        ctrl_patch(s->rt, s->key, PVC_RESOURCE, kobj_namespace(claim), name, KUBUS__V1__PATCH_TYPE__MERGE, &patch,
+                   generic_done, s->c);
 }
 
 static void issue_fix_identity(sync_t *s, const sts_step_t *st)

@@ -56,6 +56,7 @@ static void test_what_kubus_sends(void **state)
     allowed("statefulset", C, "pods", NULL); allowed("statefulset", U, "pods", NULL);
     allowed("statefulset", C, "persistentvolumeclaims", NULL);
     allowed("statefulset", U, "persistentvolumeclaims", NULL);
+    allowed("statefulset", P, "persistentvolumeclaims", NULL); /* kubus's one grant beyond the role */
     allowed("statefulset", C, "controllerrevisions", NULL); allowed("statefulset", D, "controllerrevisions", NULL);
     allowed("statefulset", S, "statefulsets", NULL); allowed("statefulset", G, "statefulsets", NULL);
     allowed("daemonset", C, "pods", NULL); allowed("daemonset", D, "pods", NULL);
@@ -80,7 +81,6 @@ static void test_outside_the_roles(void **state)
     refused("deployment", P, "deployments", NULL, NULL);
     refused("deployment", C, "pods", NULL, NULL);
     refused("deployment", S, "replicasets", NULL, NULL);
-    refused("statefulset", P, "persistentvolumeclaims", NULL, NULL);
     refused("statefulset", U, "statefulsets", NULL, NULL);
     refused("daemonset", U, "daemonsets", NULL, NULL);
     refused("daemonset", U, "pods", NULL, NULL);
