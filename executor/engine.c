@@ -37,6 +37,7 @@
 #include "ratelimit.h"
 #include "strmap.h"
 #include "evcorr.h"
+#include "policy.h"
 #include "request.h"
 #include "retry.h"
 
@@ -209,34 +210,44 @@ static void send_result(engine_t *e, const char *reply_to, const msg_result_t *r
 
 static char *or_empty(const char *s) { return (char *)(s ? s : ""); }
 
-/* The one answer to action a: sent, journaled, counted. */
+static void fill_result(const engine_t *e, const msg_action_t *a, const outcome_t *o, msg_result_t *r)
+{
+    kubus__v1__action_result__init(r);
+    r->id = a->id;
+    r->controller = a->controller;
+    r->status = o->status;
+    r->reason = or_empty(o->reason);
+    r->message = or_empty(o->message);
+    if (o->object && o->object_len) {
+        r->object.data = (uint8_t *)o->object;
+        r->object.len = o->object_len;
+    }
+    r->causes = (char **)o->causes;
+    r->n_causes = o->n_causes;
+    r->executor_epoch = e->epoch;
+    r->verb = a->verb;
+    r->resource = a->resource;
+    r->namespace_ = a->namespace_;
+    r->name = a->name;
+    r->owner_key = a->owner_key;
+    /* The uid a DELETE targeted, also when the answer was a Status without
+     * the object: a restarted controller expects it to disappear. */
+    if (a->verb == KUBUS__V1__VERB__DELETE) r->uid = a->precondition_uid;
+}
+
+/* The one answer to action a: journaled, then sent, counted. Journaled
+ * first: an executor that dies between the two has the result on file (its
+ * successor re-sends it to a duplicate and reports it), never a controller
+ * told of an effect its successor does not know. */
 static void answer(engine_t *e, const char *reply_to, const msg_action_t *a, const outcome_t *o)
 {
     msg_result_t r;
-    kubus__v1__action_result__init(&r);
-    r.id = a->id;
-    r.controller = a->controller;
-    r.status = o->status;
-    r.reason = or_empty(o->reason);
-    r.message = or_empty(o->message);
-    if (o->object && o->object_len) {
-        r.object.data = (uint8_t *)o->object;
-        r.object.len = o->object_len;
-    }
-    r.causes = (char **)o->causes;
-    r.n_causes = o->n_causes;
-    r.executor_epoch = e->epoch;
-    r.verb = a->verb;
-    r.resource = a->resource;
-    r.namespace_ = a->namespace_;
-    r.name = a->name;
-    r.owner_key = a->owner_key;
-    /* The uid a DELETE targeted, also when the answer was a Status without
-     * the object: a restarted controller expects it to disappear. */
-    if (a->verb == KUBUS__V1__VERB__DELETE) r.uid = a->precondition_uid;
+    fill_result(e, a, o, &r);
+    msg_envelope_t *kept = NULL; /* a's envelope, which r borrows from */
+    journal_complete_keep(e->journal, reply_to, &r, e->now_ms, &kept);
     send_result(e, reply_to, &r);
     e->st.done++;
-    journal_complete(e->journal, reply_to, &r, e->now_ms); /* frees a */
+    msg_free(kept);
 }
 
 static void finish(job_t *j, const outcome_t *o)
@@ -701,13 +712,26 @@ int engine_wait(engine_t *e, struct curl_waitfd *extra, unsigned n_extra, int ti
 
 /* ---- admission ------------------------------------------------------------ */
 
-static void refuse(engine_t *e, job_t *j, const char *why)
+static void refuse_as(engine_t *e, job_t *j, uint32_t status, const char *reason, const char *why)
 {
-    e->st.refused++;
     if (log_limit_allow(&e->bad_log))
         LOGW("action refused", "controller", j->reply_to, "verb", msg_verb_name(j->a->verb),
              "resource", j->a->resource, "name", j->a->name, "reason", why);
-    finish_simple(j, 400, "BadRequest", why);
+    finish_simple(j, status, reason, why);
+}
+
+static void refuse(engine_t *e, job_t *j, const char *why)
+{
+    e->st.refused++;
+    refuse_as(e, j, 400, "BadRequest", why);
+}
+
+/* Outside the issuing controller's role (policy.h): 403, as the API server
+ * would answer that controller's own service account. */
+static void forbid(engine_t *e, job_t *j, const char *why)
+{
+    e->st.forbidden++;
+    refuse_as(e, j, 403, "Forbidden", why);
 }
 
 static bool check_event(job_t *j, char *err, size_t errlen)
@@ -737,6 +761,10 @@ static void admit_new(engine_t *e, const char *reply_to, const msg_action_t *a)
         refuse(e, j, err);
         return;
     }
+    if (policy_check(a, err, sizeof err) < 0) {
+        forbid(e, j, err);
+        return;
+    }
     if (j->ev && evcorr_admit(e->evcorr, j->ev, e->now_ms) == EVCORR_DROP) {
         /* over its object's budget, as client-go's spam filter would have it */
         e->st.events_dropped++;
@@ -750,11 +778,32 @@ static void admit_new(engine_t *e, const char *reply_to, const msg_action_t *a)
     if (fairq_push(e->queue, reply_to, j) < 0) finish_simple(j, 0, "InternalError", "executor out of memory");
 }
 
+/* A controller name that cannot be used (it reaches logs and an HTTP
+ * header): answered 400 before the journal sees the action. */
+static bool bad_controller(engine_t *e, const char *reply_to, const msg_action_t *a)
+{
+    char err[160];
+    if (policy_name_check(a->controller, err, sizeof err) == 0) return false;
+    e->st.refused++;
+    if (log_limit_allow(&e->bad_log)) LOGW("action refused", "reason", err);
+    outcome_t o = { .status = 400, .reason = "BadRequest", .message = err };
+    msg_result_t r;
+    fill_result(e, a, &o, &r);
+    r.controller = ""; /* not echoed back */
+    send_result(e, reply_to, &r);
+    return true;
+}
+
 void engine_submit(engine_t *e, const char *reply_to, msg_envelope_t **env, uint64_t now_ms)
 {
     e->now_ms = now_ms;
     const msg_action_t *a = (*env)->action;
     const msg_result_t *done = NULL;
+    if (bad_controller(e, reply_to, a)) {
+        msg_free(*env);
+        *env = NULL;
+        return;
+    }
     switch (journal_admit(e->journal, reply_to, env, now_ms, &done)) {
     case JOURNAL_ADMITTED:
         admit_new(e, reply_to, a);

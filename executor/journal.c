@@ -320,12 +320,15 @@ static msg_result_t *copy_result(const msg_result_t *res, size_t *bytes, uint8_t
     return copy;
 }
 
-/* Pending e of c becomes recent with result (taken), done at done_ms. */
-static void to_recent(journal_t *j, jctl_t *c, jentry_t *e, msg_result_t *result, size_t bytes, uint64_t done_ms)
+/* Pending e of c becomes recent with result (taken), done at done_ms. Its
+ * envelope goes to *env when env is given, else it is freed. */
+static void to_recent(journal_t *j, jctl_t *c, jentry_t *e, msg_result_t *result, size_t bytes, uint64_t done_ms,
+                      msg_envelope_t **env)
 {
     list_unlink(&c->pending, e);
     j->pending_total--;
-    msg_free(e->env);
+    if (env) *env = e->env;
+    else msg_free(e->env);
     e->env = NULL;
     e->result = result;
     e->result_bytes = bytes;
@@ -342,6 +345,13 @@ static void to_recent(journal_t *j, jctl_t *c, jentry_t *e, msg_result_t *result
 
 int journal_complete(journal_t *j, const char *controller, const msg_result_t *res, uint64_t now_ms)
 {
+    return journal_complete_keep(j, controller, res, now_ms, NULL);
+}
+
+int journal_complete_keep(journal_t *j, const char *controller, const msg_result_t *res, uint64_t now_ms,
+                          msg_envelope_t **env)
+{
+    if (env) *env = NULL;
     jctl_t *c = find_ctl(j, controller);
     jentry_t *e = c ? find_entry(c, res->id) : NULL;
     if (!e || !e->env) return -1;
@@ -352,7 +362,7 @@ int journal_complete(journal_t *j, const char *controller, const msg_result_t *r
     if (packed) file_append(j, JFILE_RESULT, controller, now_ms, packed, bytes);
     free(packed);
     int dups = e->dups;
-    to_recent(j, c, e, copy, bytes, now_ms);
+    to_recent(j, c, e, copy, bytes, now_ms, env);
     return dups;
 }
 
@@ -606,7 +616,7 @@ static void replay_result(journal_t *j, const jfile_rec_t *r, const char *ctl, u
         c->recent_bytes += e->result_bytes;
         enforce_bounds(j, c);
     } else {
-        to_recent(j, c, e, res, r->len, at_ms);
+        to_recent(j, c, e, res, r->len, at_ms, NULL);
         rp->pending--;
     }
     rp->recent++;

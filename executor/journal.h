@@ -67,6 +67,11 @@ journal_admit_t journal_admit(journal_t *j, const char *controller, msg_envelope
  * of res is kept) and frees its envelope. Returns how many duplicate
  * submissions it had absorbed, or -1 if it was not pending. */
 int journal_complete(journal_t *j, const char *controller, const msg_result_t *res, uint64_t now_ms);
+/* The same, but the action's envelope is handed to *env (the caller frees
+ * it) instead of freed: res may go on borrowing from it, e.g. to be sent
+ * after it is journaled. *env is NULL when the action was not pending. */
+int journal_complete_keep(journal_t *j, const char *controller, const msg_result_t *res, uint64_t now_ms,
+                          msg_envelope_t **env);
 /* Drops recent results older than the window and forgets idle controllers. */
 void journal_expire(journal_t *j, uint64_t now_ms);
 

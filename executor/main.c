@@ -320,10 +320,10 @@ static void log_metrics(executor_t *x)
                                       (unsigned long long)s->requests[v][c]);
     if (n >= sizeof line) n = sizeof line - 1;
     line[n] = '\0';
-    LOGFV(2, "executor stats: done=%llu retries=%llu throttled_ms=%llu duplicates=%llu refused=%llu "
+    LOGFV(2, "executor stats: done=%llu retries=%llu throttled_ms=%llu duplicates=%llu refused=%llu forbidden=%llu "
           "events_dropped=%llu malformed=%llu in_flight=%llu queued=%llu requests:%s",
           (unsigned long long)s->done, (unsigned long long)s->retries, (unsigned long long)s->throttled_ms,
-          (unsigned long long)s->duplicates, (unsigned long long)s->refused,
+          (unsigned long long)s->duplicates, (unsigned long long)s->refused, (unsigned long long)s->forbidden,
           (unsigned long long)s->events_dropped, (unsigned long long)x->malformed,
           (unsigned long long)engine_in_flight(x->eng), (unsigned long long)engine_queued(x->eng),
           n ? line : " none");

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "cj_core.h"
+#include "ctrl/claim.h"
 #include "ctrl/kobj.h"
 #include "strmap.h"
 #include "log.h"
@@ -156,42 +157,21 @@ static const json_t *current_cj(ctrl_runtime_t *rt, cj_state_t *s, const char *k
 
 /* ---- routing events to keys ------------------------------------------------------ */
 
-/* upstream resolveControllerRef: the CronJob the ref names, if known with that uid. */
-static const json_t *resolve_ref(ctrl_runtime_t *rt, const json_t *job, const kobj_ownerref_t *ref)
-{
-    if (strcmp(ref->kind, CJ_KIND) != 0) return NULL;
-    const json_t *cj = cache_get_ns(ctrl_cache(rt, CJ_RESOURCE), kobj_namespace(job), ref->name);
-    return cj && strcmp(kobj_uid(cj), ref->uid) == 0 ? cj : NULL;
-}
-
-static void enqueue_owner(ctrl_runtime_t *rt, const json_t *job)
-{
-    kobj_ownerref_t ref;
-    if (kobj_controller_ref(job, &ref) < 0) return;
-    const json_t *cj = resolve_ref(rt, job, &ref);
-    if (cj) ctrl_enqueue_obj(rt, cj);
-}
-
-static bool same_controller(const json_t *a, const json_t *b)
-{
-    kobj_ownerref_t ra, rb;
-    bool ha = kobj_controller_ref(a, &ra) == 0, hb = kobj_controller_ref(b, &rb) == 0;
-    if (ha != hb) return false;
-    return !ha || (strcmp(ra.uid, rb.uid) == 0 && strcmp(ra.name, rb.name) == 0 && strcmp(ra.kind, rb.kind) == 0);
-}
+/* CronJobs as owners of Jobs (lib/ctrl/claim.h): a Job's change reaches
+ * the CronJob its controller reference resolves to (upstream
+ * resolveControllerRef; on a changed reference the old one too). The
+ * controller never adopts: an orphan Job is nobody's business. */
+static const ctrl_owner_t cj_owner = { .resource = CJ_RESOURCE, .api_version = CJ_API_VERSION, .kind = CJ_KIND,
+                                       .no_orphans = true };
 
 static void on_job(ctrl_runtime_t *rt, const char *resource, cache_change_t change, const json_t *old_obj,
                    const json_t *new_obj, void *ud)
 {
     (void)resource;
     (void)ud;
-    if (change != CACHE_MODIFIED) {
-        enqueue_owner(rt, new_obj ? new_obj : old_obj);
+    if (change == CACHE_MODIFIED && strcmp(kobj_resource_version(old_obj), kobj_resource_version(new_obj)) == 0)
         return;
-    }
-    if (strcmp(kobj_resource_version(old_obj), kobj_resource_version(new_obj)) == 0) return;
-    if (!same_controller(old_obj, new_obj)) enqueue_owner(rt, old_obj);
-    enqueue_owner(rt, new_obj);
+    ctrl_route_owned(rt, &cj_owner, change, old_obj, new_obj);
 }
 
 static bool str_equal(const char *a, const char *b)

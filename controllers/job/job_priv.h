@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ctrl/claim.h"
 #include "ctrl/runtime.h"
 #include "strmap.h"
 #include "job_core.h"
@@ -49,6 +50,8 @@ typedef struct {
 
 struct job_ctrl {
     strmap_t *states;           /* job key -> job_state_t */
+    ctrl_owner_t owner;         /* Jobs as owners of pods: the tracking finalizer, batched routing */
+    ctrl_adopter_t *adopter;    /* orphan pods, adopted after a live GET */
     log_limit_t bad_log, fail_log;
 };
 

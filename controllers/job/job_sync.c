@@ -49,16 +49,23 @@ job_ctrl_t *job_ctrl_new(void)
 {
     job_ctrl_t *c = calloc(1, sizeof *c);
     if (!c) return NULL;
+    /* upstream's PodControllerRefManager for Jobs: adoption adds the
+     * tracking finalizer, a release removes it; pod events reach a Job
+     * after the batch period (enqueueSyncJobBatched) */
+    c->owner = (ctrl_owner_t){ .resource = JOB_RESOURCE, .api_version = JOB_API_VERSION, .kind = JOB_KIND,
+                               .finalizer = JOB_TRACKING_FINALIZER, .enqueue_after_ms = JOB_SYNC_BATCH_MS };
+    c->adopter = ctrl_adopter_new(&(ctrl_adopter_config_t){ .owner = &c->owner, .resync = true });
     c->states = strmap_new(state_free);
     c->bad_log = (log_limit_t)LOG_LIMIT_INIT(1, 20);
     c->fail_log = (log_limit_t)LOG_LIMIT_INIT(1, 20);
-    if (!c->states) { free(c); return NULL; }
+    if (!c->states || !c->adopter) job_ctrl_destroy(&c);
     return c;
 }
 
 void job_ctrl_destroy(job_ctrl_t **cp)
 {
     if (!cp || !*cp) return;
+    ctrl_adopter_destroy(&(*cp)->adopter);
     strmap_destroy(&(*cp)->states);
     free(*cp);
     *cp = NULL;
@@ -98,14 +105,6 @@ static job_state_t *state_for(job_ctrl_t *c, const char *key, const json_t *job)
 
 /* ---- routing events to keys --------------------------------------------------- */
 
-/* upstream resolveControllerRef: the Job the ref names, if the uid matches. */
-static const json_t *resolve_job(ctrl_runtime_t *rt, const char *ns, const kobj_ownerref_t *ref)
-{
-    if (strcmp(ref->kind, JOB_KIND) != 0) return NULL;
-    const json_t *job = cache_get_ns(ctrl_cache(rt, JOB_RESOURCE), ns, ref->name);
-    return job && strcmp(kobj_uid(job), ref->uid) == 0 ? job : NULL;
-}
-
 static void enqueue_batched(ctrl_runtime_t *rt, const json_t *job)
 {
     char key[512];
@@ -137,7 +136,7 @@ static void pod_gone(job_ctrl_t *c, ctrl_runtime_t *rt, const json_t *pod, bool 
         if (tracked) enqueue_orphan(rt, pod);
         return;
     }
-    const json_t *job = resolve_job(rt, kobj_namespace(pod), &ref);
+    const json_t *job = ctrl_owner_resolve(rt, &c->owner, kobj_namespace(pod), &ref);
     if (!job || job_is_finished(job)) {
         if (tracked) enqueue_orphan(rt, pod);
         return;
@@ -152,6 +151,13 @@ static bool same_ref(const json_t *a, const json_t *b)
     return (!x && !y) || (x && y && strcmp(x, y) == 0);
 }
 
+static bool same_labels(const json_t *a, const json_t *b)
+{
+    json_t *la = kobj_labels(a), *lb = kobj_labels(b);
+    if (!la || !lb) return json_object_size(la) == json_object_size(lb);
+    return json_equal(la, lb);
+}
+
 static void pod_changed(job_ctrl_t *c, ctrl_runtime_t *rt, const json_t *old_pod, const json_t *pod)
 {
     if (kobj_being_deleted(pod)) {
@@ -161,20 +167,22 @@ static void pod_changed(job_ctrl_t *c, ctrl_runtime_t *rt, const json_t *old_pod
     bool fin_gone = !job_pod_tracked(pod);
     kobj_ownerref_t ref;
     if (old_pod && !same_ref(old_pod, pod) && kobj_controller_ref(old_pod, &ref) == 0) {
-        const json_t *old_job = resolve_job(rt, kobj_namespace(old_pod), &ref);
+        const json_t *old_job = ctrl_owner_resolve(rt, &c->owner, kobj_namespace(old_pod), &ref);
         if (old_job) {
             if (fin_gone) observe_finalizer_gone(c, old_job, pod);
             enqueue_batched(rt, old_job);
         }
     }
     if (kobj_controller_ref(pod, &ref) == 0) {
-        const json_t *job = resolve_job(rt, kobj_namespace(pod), &ref);
+        const json_t *job = ctrl_owner_resolve(rt, &c->owner, kobj_namespace(pod), &ref);
         if (!job) return;
         if (fin_gone) observe_finalizer_gone(c, job, pod);
         enqueue_batched(rt, job);
         return;
     }
     if (!fin_gone) enqueue_orphan(rt, pod);   /* an orphan keeps no tracking finalizer */
+    /* the Jobs that select it may adopt it (new, relabelled or released) */
+    if (!old_pod || !same_ref(old_pod, pod) || !same_labels(old_pod, pod)) ctrl_enqueue_selecting(rt, &c->owner, pod);
 }
 
 static void on_pod(ctrl_runtime_t *rt, const char *resource, cache_change_t change, const json_t *old_obj,
@@ -233,7 +241,7 @@ int job_ctrl_attach(job_ctrl_t *c, ctrl_runtime_t *rt)
 
 /* upstream syncOrphanPod: the finalizer goes unless a live, unfinished Job
  * of ours controls the pod. */
-static int orphan_sync(ctrl_runtime_t *rt, const char *key)
+static int orphan_sync(job_ctrl_t *c, ctrl_runtime_t *rt, const char *key)
 {
     char ns[256], name[256];
     if (kobj_split_key(key + strlen(ORPHAN_KEY_PREFIX), ns, sizeof ns, name, sizeof name) < 0) return 0;
@@ -242,7 +250,7 @@ static int orphan_sync(ctrl_runtime_t *rt, const char *key)
     kobj_ownerref_t ref;
     if (kobj_controller_ref(pod, &ref) == 0) {
         if (strcmp(ref.kind, JOB_KIND) != 0 || strcmp(ref.api_version, JOB_API_VERSION) != 0) return 0;
-        const json_t *job = resolve_job(rt, ns, &ref);
+        const json_t *job = ctrl_owner_resolve(rt, &c->owner, ns, &ref);
         if (job && (job_managed_elsewhere(job) || !job_is_finished(job))) return 0;
     }
     job_act_remove_orphan_finalizer(rt, key, pod);
@@ -264,6 +272,7 @@ typedef struct {
     size_t n;
     const json_t **active;
     size_t n_active;
+    json_t *adopt;              /* uids of the orphans the Job selects (owned) */
     int32_t active_n, ready, terminating;
     json_t *status;             /* the status being built (owned) */
     strmap_t *unc_s, *unc_f;    /* uids uncounted at the start of the sync */
@@ -277,6 +286,7 @@ static void ctx_free(jctx_t *x)
 {
     free(x->pods);
     free(x->active);
+    json_decref(x->adopt);
     json_decref(x->status);
     strmap_destroy(&x->unc_s);
     strmap_destroy(&x->unc_f);
@@ -313,18 +323,35 @@ static bool index_valid(const jctx_t *x, const json_t *pod)
     return ix >= 0 && ix < x->spec.completions;
 }
 
+/* upstream getPodsForJob's ClaimPods: a pod the Job controls but no
+ * longer selects is released (its tracking finalizer with it), an orphan
+ * it selects is to be adopted; neither while the Job is being deleted.
+ * True if p is ours. */
+static bool claim_pod(jctx_t *x, const json_t *p)
+{
+    bool match = selector_matches(x->spec.selector, kobj_labels(p)), deleting = kobj_being_deleted(x->job);
+    if (strcmp(kobj_namespace(p), kobj_namespace(x->job)) != 0) return false;
+    if (!kobj_controller_uid(p)) {
+        if (match && !deleting && !kobj_being_deleted(p)) json_array_append_new(x->adopt, json_string(kobj_uid(p)));
+        return false;
+    }
+    if (!match && !deleting) ctrl_release_as(x->rt, x->key, &x->c->owner, x->job, POD_RESOURCE, p, ctrl_claim_done, NULL);
+    return match;
+}
+
 /* Lists our pods and counts them. 0 or -1 (OOM). */
 static int collect_pods(jctx_t *x)
 {
     cache_list_t l;
-    if (cache_list_controlled_by(ctrl_cache(x->rt, POD_RESOURCE), kobj_uid(x->job), &l) < 0) return -1;
+    if (cache_list_claimable(ctrl_cache(x->rt, POD_RESOURCE), kobj_namespace(x->job), kobj_uid(x->job), &l) < 0)
+        return -1;
     x->pods = malloc((l.n ? l.n : 1) * sizeof *x->pods);
     x->active = malloc((l.n ? l.n : 1) * sizeof *x->active);
-    if (!x->pods || !x->active) { cache_list_free(&l); return -1; }
+    x->adopt = json_array();
+    if (!x->pods || !x->active || !x->adopt) { cache_list_free(&l); return -1; }
     for (size_t i = 0; i < l.n; i++) {
         const json_t *p = l.items[i];
-        if (strcmp(kobj_namespace(p), kobj_namespace(x->job)) != 0 || !selector_matches(x->spec.selector, kobj_labels(p)))
-            continue;
+        if (!claim_pod(x, p)) continue;
         x->pods[x->n++] = p;
         if (kpod_is_active(p)) {
             x->active[x->n_active++] = p;
@@ -814,7 +841,14 @@ static int sync_job(jctx_t *x)
     x->unc_s = uid_set(uncounted_list(x->status, "succeeded"));
     x->unc_f = uid_set(uncounted_list(x->status, "failed"));
     x->satisfied = expectations_satisfied(ctrl_expectations(x->rt), x->key);
-    if (!x->unc_s || !x->unc_f || collect_pods(x) < 0 || count_finished(x) < 0) return -1;
+    if (!x->unc_s || !x->unc_f || collect_pods(x) < 0) return -1;
+    if (json_array_size(x->adopt) > 0) {
+        /* the adopted pods (with their finalizer) are counted by the sync
+         * the adopter queues once the live GET confirmed the Job */
+        ctrl_adopter_start(x->c->adopter, x->rt, x->key, x->job, POD_RESOURCE, &x->adopt);
+        return 0;
+    }
+    if (count_finished(x) < 0) return -1;
     if (!json_object_get(x->status, "startTime") && !x->spec.suspend) {
         char ts[32];
         if (kobj_time_format(x->now_s, ts, sizeof ts) > 0) json_object_set_new(x->status, "startTime", json_string(ts));
@@ -831,7 +865,7 @@ static int sync_job(jctx_t *x)
 int job_sync(ctrl_runtime_t *rt, const char *key, void *ud)
 {
     job_ctrl_t *c = ud;
-    if (strncmp(key, ORPHAN_KEY_PREFIX, strlen(ORPHAN_KEY_PREFIX)) == 0) return orphan_sync(rt, key);
+    if (strncmp(key, ORPHAN_KEY_PREFIX, strlen(ORPHAN_KEY_PREFIX)) == 0) return orphan_sync(c, rt, key);
     const json_t *job = cache_get(ctrl_cache(rt, JOB_RESOURCE), key);
     if (!job) {
         expectations_forget(ctrl_expectations(rt), key);

@@ -55,19 +55,27 @@ const json_t *ctrl_owner_of(ctrl_runtime_t *rt, const ctrl_owner_t *o, const jso
     return ctrl_owner_resolve(rt, o, kobj_namespace(obj), &ref);
 }
 
+/* Queues owner, after o's batch period if it has one. */
+static void enqueue_owner(ctrl_runtime_t *rt, const ctrl_owner_t *o, const json_t *owner)
+{
+    char key[512];
+    if (!o->enqueue_after_ms) ctrl_enqueue_obj(rt, owner);
+    else if (kobj_key(owner, key, sizeof key) > 0) ctrl_enqueue_after(rt, key, o->enqueue_after_ms);
+}
+
 void ctrl_enqueue_controller(ctrl_runtime_t *rt, const ctrl_owner_t *o, const json_t *obj)
 {
     const json_t *owner = ctrl_owner_of(rt, o, obj);
-    if (owner) ctrl_enqueue_obj(rt, owner);
+    if (owner) enqueue_owner(rt, o, owner);
 }
 
 void ctrl_enqueue_selecting(ctrl_runtime_t *rt, const ctrl_owner_t *o, const json_t *obj)
 {
     cache_list_t l;
     cache_t *cache = ctrl_cache(rt, o->resource);
-    if (!obj || !cache || cache_list_namespace(cache, kobj_namespace(obj), &l) < 0) return;
+    if (!obj || o->no_orphans || !cache || cache_list_namespace(cache, kobj_namespace(obj), &l) < 0) return;
     for (size_t i = 0; i < l.n; i++)
-        if (ctrl_owner_selects(o, l.items[i], obj)) ctrl_enqueue_obj(rt, l.items[i]);
+        if (ctrl_owner_selects(o, l.items[i], obj)) enqueue_owner(rt, o, l.items[i]);
     cache_list_free(&l);
 }
 
@@ -99,17 +107,35 @@ void ctrl_route_owned(ctrl_runtime_t *rt, const ctrl_owner_t *o, cache_change_t 
 
 /* ---- adopting and releasing ----------------------------------------------------- */
 
+/* Adds {field: [finalizer]} to patch's metadata (a NULL finalizer: none).
+ * patch, or NULL (freed) on OOM. */
+static json_t *with_finalizer(json_t *patch, const char *field, const char *finalizer)
+{
+    if (!patch || !finalizer) return patch;
+    if (json_object_set_new(json_object_get(patch, "metadata"), field, json_pack("[s]", finalizer)) < 0) {
+        json_decref(patch);
+        return NULL;
+    }
+    return patch;
+}
+
 json_t *ctrl_adopt_patch(const ctrl_owner_t *o, const json_t *owner, const json_t *obj)
 {
     json_t *ref = kobj_new_controller_ref(o->api_version, o->kind, owner);
     if (!ref) return NULL;
-    return json_pack("{s:{s:[o], s:s}}", "metadata", "ownerReferences", ref, "uid", kobj_uid(obj));
+    json_t *p = json_pack("{s:{s:[o], s:s}}", "metadata", "ownerReferences", ref, "uid", kobj_uid(obj));
+    return with_finalizer(p, "finalizers", o->finalizer);
 }
 
 json_t *ctrl_release_patch(const json_t *owner, const json_t *obj)
 {
     return json_pack("{s:{s:[{s:s, s:s}], s:s}}", "metadata", "ownerReferences", "$patch", "delete", "uid",
                      kobj_uid(owner), "uid", kobj_uid(obj));
+}
+
+json_t *ctrl_release_patch_as(const ctrl_owner_t *o, const json_t *owner, const json_t *obj)
+{
+    return with_finalizer(ctrl_release_patch(owner, obj), "$deleteFromPrimitiveList/finalizers", o->finalizer);
 }
 
 static uint64_t issue(ctrl_runtime_t *rt, const char *key, const char *resource, const json_t *obj, json_t *patch,
@@ -130,6 +156,12 @@ uint64_t ctrl_release(ctrl_runtime_t *rt, const char *key, const json_t *owner, 
                       const json_t *obj, ctrl_result_fn cb, void *ud)
 {
     return issue(rt, key, resource, obj, ctrl_release_patch(owner, obj), cb, ud);
+}
+
+uint64_t ctrl_release_as(ctrl_runtime_t *rt, const char *key, const ctrl_owner_t *o, const json_t *owner,
+                         const char *resource, const json_t *obj, ctrl_result_fn cb, void *ud)
+{
+    return issue(rt, key, resource, obj, ctrl_release_patch_as(o, owner, obj), cb, ud);
 }
 
 void ctrl_claim_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)

@@ -13,7 +13,10 @@
  *     namespace that selects it (they may adopt it);
  *   - the two patches: adopt (add our controller reference) and release
  *     (delete it), strategic merge, both carrying the object's uid so that
- *     an object replaced under the same name refuses them;
+ *     an object replaced under the same name refuses them; an owner with a
+ *     finalizer (the Job's tracking finalizer) adds it with the reference
+ *     and removes it with the release, as upstream's PodControllerRefManager
+ *     does with its finalizers;
  *   - adoption after a live GET (upstream RecheckDeletionTimestamp): the
  *     orphans a sync found are adopted only once a fresh read shows the
  *     owner still there with the same uid and not being deleted, each one
@@ -46,6 +49,9 @@ struct ctrl_owner {
     const char *kind;          /* "ReplicaSet" */
     ctrl_selects_fn selects;   /* NULL: ctrl_spec_selects */
     void *ud;                  /* for selects */
+    const char *finalizer;     /* added on adoption, removed on release (NULL: none) */
+    uint32_t enqueue_after_ms; /* routing queues owners this much later (a batch period; 0: at once) */
+    bool no_orphans;           /* the owners never adopt: orphans are routed to nobody */
 };
 
 /* ---- owners and routing ------------------------------------------------------ */
@@ -79,7 +85,8 @@ void ctrl_route_owned(ctrl_runtime_t *rt, const ctrl_owner_t *o, cache_change_t 
 /* ---- adopting and releasing ----------------------------------------------------- */
 
 /* {"metadata":{"ownerReferences":[<controller ref to owner>],"uid":<obj's>}}
- * (new reference; NULL on OOM). */
+ * plus "finalizers":[o->finalizer] when o has one (new reference; NULL on
+ * OOM). */
 json_t *ctrl_adopt_patch(const ctrl_owner_t *o, const json_t *owner, const json_t *obj);
 /* {"metadata":{"ownerReferences":[{"$patch":"delete","uid":<owner's>}],"uid":<obj's>}} */
 json_t *ctrl_release_patch(const json_t *owner, const json_t *obj);
@@ -88,6 +95,11 @@ uint64_t ctrl_adopt(ctrl_runtime_t *rt, const char *key, const ctrl_owner_t *o, 
                     const char *resource, const json_t *obj, ctrl_result_fn cb, void *ud);
 uint64_t ctrl_release(ctrl_runtime_t *rt, const char *key, const json_t *owner, const char *resource,
                       const json_t *obj, ctrl_result_fn cb, void *ud);
+/* The release patch plus "$deleteFromPrimitiveList/finalizers":[o->finalizer]
+ * when o has one; ctrl_release_as issues it. */
+json_t *ctrl_release_patch_as(const ctrl_owner_t *o, const json_t *owner, const json_t *obj);
+uint64_t ctrl_release_as(ctrl_runtime_t *rt, const char *key, const ctrl_owner_t *o, const json_t *owner,
+                         const char *resource, const json_t *obj, ctrl_result_fn cb, void *ud);
 /* A result callback for them: the object gone (404), replaced (409) or
  * refusing the reference (422) needs nothing; other failures are logged
  * and re-queue the key with back-off. */

@@ -293,7 +293,7 @@ act() {
   c0=$(cpu_ticks "${PID[executor]}")
   a0=$(cpu_ticks "$api")
   t0=$(now_us)
-  "$BIN/kubus-act" --bus-dir="$D/bus" --controller=bench --timeout=600s --resend-after=600s <"$W/$1.in" >"$W/$1.out" 2>"$W/$1.log" ||
+  "$BIN/kubus-act" --bus-dir="$D/bus" --controller=replicaset --timeout=600s --resend-after=600s <"$W/$1.in" >"$W/$1.out" 2>"$W/$1.log" ||
     die "kubus-act $1 failed"
   ACT_SECS=$(secs_since "$t0")
   ACT_CPU="executor $(ticks_to_s $(($(cpu_ticks "${PID[executor]}") - c0))) s, kube-apiserver $(ticks_to_s $(($(cpu_ticks "$api") - a0))) s"

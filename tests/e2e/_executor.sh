@@ -5,7 +5,7 @@
 #   exec_start [flags...]         (re)start only the executor
 #   exec_kill                     SIGKILL the executor (no clean exit)
 #   exec_epoch                    the running executor's epoch, from its log
-#   act [kubus-act flags...]      kubus-act on this bus as controller "e2e"
+#   act [kubus-act flags...]      kubus-act on this bus as controller "deployment"
 # Everything is stopped when the test exits; logs stay in $EXEC_DIR when the
 # test failed (or KUBUS_KEEP_LOGS=1), and are removed when it passed.
 
@@ -61,7 +61,9 @@ exec_kill() {
 
 exec_epoch() { grep 'executor ready' "$EXEC_DIR/executor.log" | tail -n 1 | sed -n 's/.*epoch="\([0-9a-f]*\)".*/\1/p'; }
 
-act() { "$KUBUS_BIN/kubus-act" --bus-dir="$EXEC_BUS" --controller=e2e "$@"; }
+# As "deployment" (its role may create, update, patch, get and delete
+# ReplicaSets; executor/policy.c), or $ACT_CONTROLLER.
+act() { "$KUBUS_BIN/kubus-act" --bus-dir="$EXEC_BUS" --controller="${ACT_CONTROLLER:-deployment}" "$@"; }
 
 # exec_owner NAME: a ConfigMap in $NS to own the test's ReplicaSets; prints its
 # uid. A real owner, so that a garbage collector (kubus's may be running on a

@@ -1,7 +1,9 @@
 /* Unit tests for lib/ctrl/claim.c on the runtime's test mode: the adopt
  * and release patches, resolving controller references (kind, group,
  * uid), routing owned objects' changes to owner keys, and adoption after a
- * live GET (confirmed, refused, failed; each orphan re-checked). The
+ * live GET (confirmed, refused, failed; each orphan re-checked), and the
+ * owner options: a finalizer carried by both patches, a batch period
+ * for routing, owners that never adopt orphans. The
  * ReplicaSet, Deployment, DaemonSet and StatefulSet controllers build on
  * these; their own tests cover what they decide. */
 #include <setjmp.h>
@@ -129,6 +131,35 @@ static void test_patches(void **state)
     json_decref(p);
 }
 
+static void test_patches_with_finalizer(void **state)
+{
+    (void)state;
+    static const ctrl_owner_t jobs = { .resource = "replicasets", .api_version = "batch/v1", .kind = "Job",
+                                       .finalizer = "batch.kubernetes.io/job-tracking" };
+    json_t *job = owner("pi", "pi", false), *p = pod("p", "pi", NULL);
+    json_t *patch = ctrl_adopt_patch(&jobs, job, p);
+    assert_string_equal(kobj_controller_uid(patch), "pi-uid");
+    assert_string_equal(json_string_value(json_array_get(kobj_get(patch, "metadata.finalizers"), 0)),
+                        "batch.kubernetes.io/job-tracking");
+    assert_int_equal(json_array_size(kobj_get(patch, "metadata.finalizers")), 1);
+    json_decref(patch);
+    patch = ctrl_release_patch_as(&jobs, job, p);
+    char *txt = json_dumps(patch, JSON_COMPACT | JSON_SORT_KEYS);
+    assert_string_equal(txt, "{\"metadata\":{\"$deleteFromPrimitiveList/finalizers\":[\"batch.kubernetes.io/job-tracking\"],"
+                             "\"ownerReferences\":[{\"$patch\":\"delete\",\"uid\":\"pi-uid\"}],\"uid\":\"p-uid\"}}");
+    free(txt);
+    json_decref(patch);
+    /* without a finalizer: the plain release */
+    patch = ctrl_release_patch_as(&owners, job, p);
+    assert_null(kobj_get(patch, "metadata.$deleteFromPrimitiveList/finalizers"));
+    json_decref(patch);
+    patch = ctrl_adopt_patch(&owners, job, p);
+    assert_null(kobj_get(patch, "metadata.finalizers"));
+    json_decref(patch);
+    json_decref(job);
+    json_decref(p);
+}
+
 static void test_issue_patches(void **state)
 {
     (void)state;
@@ -246,6 +277,43 @@ static void test_route_custom_selects(void **state)
     fx_apply(rt, "replicasets", owner("b", "web", false));
     step(rt);
     fx_apply(rt, "pods", pod("p", "web", NULL));
+    assert_string_equal(step(rt), "ns/a");
+    fx_runtime_destroy(&rt, &sent);
+}
+
+static void test_route_batched(void **state)
+{
+    (void)state;
+    static const ctrl_owner_t batched = { .resource = "replicasets", .api_version = "apps/v1", .kind = "ReplicaSet",
+                                          .enqueue_after_ms = 1000 };
+    ctrl_runtime_t *rt = runtime(&batched);
+    ctrl_test_set_mono_ms(rt, 5000);
+    fx_apply(rt, "replicasets", owner("a", "web", false));
+    fx_apply(rt, "replicasets", owner("b", "db", false));
+    step(rt);
+    fx_apply(rt, "pods", pod("p1", "web", "b"));   /* controlled: b, a second later */
+    fx_apply(rt, "pods", pod("p2", "web", NULL));  /* orphan: a, a second later */
+    assert_string_equal(step(rt), "");
+    ctrl_test_set_mono_ms(rt, 5999);
+    assert_string_equal(step(rt), "");
+    ctrl_test_set_mono_ms(rt, 6000);
+    assert_string_equal(step(rt), "ns/a ns/b");
+    fx_runtime_destroy(&rt, &sent);
+}
+
+static void test_route_no_orphans(void **state)
+{
+    (void)state;
+    static const ctrl_owner_t never = { .resource = "replicasets", .api_version = "apps/v1", .kind = "ReplicaSet",
+                                        .no_orphans = true };
+    ctrl_runtime_t *rt = runtime(&never);
+    fx_apply(rt, "replicasets", owner("a", "web", false));
+    step(rt);
+    fx_apply(rt, "pods", pod("p1", "web", NULL));   /* an orphan: nobody */
+    assert_string_equal(step(rt), "");
+    fx_apply(rt, "pods", pod_of("p1", "web", "a", "ReplicaSet", "apps/v1", "2"));   /* now controlled */
+    assert_string_equal(step(rt), "ns/a");
+    fx_apply(rt, "pods", pod_of("p1", "web", NULL, NULL, NULL, "3"));   /* released: the old controller */
     assert_string_equal(step(rt), "ns/a");
     fx_runtime_destroy(&rt, &sent);
 }
@@ -401,10 +469,13 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_patches),
+        cmocka_unit_test(test_patches_with_finalizer),
         cmocka_unit_test(test_issue_patches),
         cmocka_unit_test(test_resolve),
         cmocka_unit_test(test_route_owned),
         cmocka_unit_test(test_route_custom_selects),
+        cmocka_unit_test(test_route_batched),
+        cmocka_unit_test(test_route_no_orphans),
         cmocka_unit_test(test_adopt_after_get),
         cmocka_unit_test(test_adopt_refused),
         cmocka_unit_test(test_adopt_hooks),

@@ -9,8 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include "engine.h"
+#include "journal.h"
 #include "khttp.h"
 
 typedef struct {
@@ -43,7 +46,7 @@ static int sink_send(const char *reply_to, const msg_envelope_t *env, void *ud)
     return 0;
 }
 
-static msg_envelope_t *get_action(uint64_t id, const char *resource)
+static msg_envelope_t *get_action_by(const char *controller, uint64_t id, const char *resource)
 {
     msg_envelope_t env;
     msg_action_t a;
@@ -53,7 +56,7 @@ static msg_envelope_t *get_action(uint64_t id, const char *resource)
     env.body_case = KUBUS__V1__ENVELOPE__BODY_ACTION;
     env.action = &a;
     a.id = id;
-    a.controller = "replicaset";
+    a.controller = (char *)controller;
     a.verb = KUBUS__V1__VERB__GET;
     a.resource = (char *)resource;
     a.namespace_ = "ns";
@@ -83,9 +86,12 @@ static engine_t *closed_port_engine(kubeconfig_t *kc, engine_opts_t *o, sink_t *
     return e;
 }
 
+/* A GET from the controller whose routing id reply_to is ("<name>.<n>"). */
 static void submit_as(engine_t *e, const char *reply_to, uint64_t id, const char *resource, uint64_t now)
 {
-    msg_envelope_t *env = get_action(id, resource);
+    char controller[64];
+    snprintf(controller, sizeof controller, "%.*s", (int)strcspn(reply_to, "."), reply_to);
+    msg_envelope_t *env = get_action_by(controller, id, resource);
     engine_submit(e, reply_to, &env, now);
     assert_null(env); /* always taken */
 }
@@ -232,12 +238,138 @@ static void test_same_event_key_parks_without_a_slot(void **state)
     kubeconfig_free(&kc);
 }
 
+/* A GET outside the controller's role (replicaset may get replicasets,
+ * not deployments) is answered 403 without a request, and counted. */
+static void test_outside_the_role_forbidden(void **state)
+{
+    (void)state;
+    kubeconfig_t kc;
+    sink_t s = { 0 };
+    engine_opts_t o = { .qps = 100, .burst = 10, .max_in_flight = 4, .epoch = 3 };
+    engine_t *e = closed_port_engine(&kc, &o, &s);
+    submit_as(e, "replicaset.0", 1, "deployments", 1000);
+    assert_int_equal(s.results, 1);
+    assert_int_equal(s.last_status, 403);
+    assert_string_equal(s.last_reason, "Forbidden");
+    assert_int_equal(engine_stats(e)->forbidden, 1);
+    engine_step(e, 1001, 100);
+    assert_int_equal(engine_in_flight(e), 0);
+    assert_int_equal(engine_queued(e), 0);
+    submit_as(e, "deployment.0", 2, "deployments", 1002); /* its own: goes out */
+    engine_step(e, 1003, 100);
+    assert_int_equal(engine_in_flight(e), 1);
+    assert_int_equal(engine_stats(e)->forbidden, 1);
+    engine_destroy(&e);
+    kubeconfig_free(&kc);
+}
+
+/* A controller name with CR/LF (it would end the User-Agent header and
+ * start another) is refused before the journal or the network sees it. */
+static void test_controller_name_injection_refused(void **state)
+{
+    (void)state;
+    kubeconfig_t kc;
+    sink_t s = { 0 };
+    engine_opts_t o = { .qps = 100, .burst = 10, .max_in_flight = 4, .epoch = 3 };
+    engine_t *e = closed_port_engine(&kc, &o, &s);
+    for (int i = 0; i < 2; i++) {
+        msg_envelope_t *env = get_action_by("replicaset\r\nImpersonate-User: system:admin", 9, "replicasets");
+        engine_submit(e, "replicaset.0", &env, 1000);
+        assert_null(env);
+    }
+    assert_int_equal(s.results, 2);
+    assert_int_equal(s.last_status, 400);
+    assert_string_equal(s.last_reason, "BadRequest");
+    assert_int_equal(engine_stats(e)->refused, 2);
+    assert_int_equal(engine_stats(e)->duplicates, 0); /* never journaled */
+    engine_step(e, 1001, 100);
+    assert_int_equal(engine_in_flight(e), 0);
+    Kubus__V1__InflightQuery q;
+    kubus__v1__inflight_query__init(&q);
+    q.controller = "replicaset";
+    engine_query(e, "replicaset.0", &q);
+    assert_int_equal(s.report_pending + s.report_recent, 0);
+    engine_destroy(&e);
+    kubeconfig_free(&kc);
+}
+
+/* The result of an action is on file before it is sent: the send callback
+ * replays a copy of the journal file and finds it there. */
+typedef struct {
+    sink_t sink;
+    char path[256], copy[300];
+    size_t recent_at_send;
+} journal_sink_t;
+
+static void copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    assert_non_null(in);
+    assert_non_null(out);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0) assert_int_equal(fwrite(buf, 1, n, out), n);
+    fclose(in);
+    assert_int_equal(fclose(out), 0);
+}
+
+static int journal_sink_send(const char *reply_to, const msg_envelope_t *env, void *ud)
+{
+    journal_sink_t *js = ud;
+    if (env->body_case == KUBUS__V1__ENVELOPE__BODY_ACTION_RESULT) {
+        copy_file(js->path, js->copy);
+        journal_t *j = journal_new(JOURNAL_MAX_RECENT, JOURNAL_MAX_RECENT_BYTES, JOURNAL_RECENT_MS);
+        journal_replay_t rp;
+        char err[256];
+        assert_int_equal(journal_open_file(j, js->copy, "http://127.0.0.1:1", 1000, 1700000000000ull, &rp, err,
+                                           sizeof err), 0);
+        js->recent_at_send = rp.recent;
+        journal_destroy(&j);
+    }
+    return sink_send(reply_to, env, &js->sink);
+}
+
+static void test_result_journaled_before_sent(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/kubus-engine-test.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    journal_sink_t js = { .recent_at_send = 99 };
+    snprintf(js.path, sizeof js.path, "%s/executor.journal", dir);
+    snprintf(js.copy, sizeof js.copy, "%s/copy.journal", dir);
+    kubeconfig_t kc;
+    memset(&kc, 0, sizeof kc);
+    kc.server = strdup("http://127.0.0.1:1");
+    assert_int_equal(khttp_global_init(), 0);
+    engine_opts_t o = { .kc = &kc, .qps = 100, .burst = 10, .max_in_flight = 4, .epoch = 3,
+                        .send = journal_sink_send, .send_ud = &js, .journal_path = js.path,
+                        .now_ms = 1000, .now_unix_ms = 1700000000000ull };
+    char err[256];
+    engine_t *e = engine_new(&o, err, sizeof err);
+    assert_non_null(e);
+    submit(e, 1, "widgets", 1000); /* refused at once: 400 */
+    assert_int_equal(js.sink.results, 1);
+    assert_int_equal(js.recent_at_send, 1);
+    engine_destroy(&e);
+    kubeconfig_free(&kc);
+    char p[320];
+    const char *names[] = { "executor.journal", "executor.journal.lock", "copy.journal", "copy.journal.lock" };
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, names[i]);
+        unlink(p);
+    }
+    assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dedup_and_report),
         cmocka_unit_test(test_bucket_per_controller),
         cmocka_unit_test(test_same_event_key_parks_without_a_slot),
+        cmocka_unit_test(test_outside_the_role_forbidden),
+        cmocka_unit_test(test_controller_name_injection_refused),
+        cmocka_unit_test(test_result_journaled_before_sent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

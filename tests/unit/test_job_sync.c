@@ -5,8 +5,10 @@
  * reach the cache, the pod-failure back-off holding creates back, and
  * BackoffLimitExceeded deleting nothing more and creating nothing,
  * status.active during the back-off, suspend clearing startTime, the
- * podFailurePolicy (FailJob, Ignore), and the work queue's back-off on
- * failed syncs (1 s doubling to 60 s). */
+ * podFailurePolicy (FailJob, Ignore), the work queue's back-off on
+ * failed syncs (1 s doubling to 60 s), and claiming pods: an orphan the Job
+ * selects is adopted (with the tracking finalizer) after a live GET, a pod
+ * it no longer selects is released (its finalizer removed). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -432,6 +434,113 @@ static void test_queue_backoff(void **state)
     }
 }
 
+/* A pod "name" labelled app=<app> ("" none), controlled by the Job "pi"
+ * (uid j1) or an orphan, Running. */
+static void put_claim_pod(ctrl_runtime_t *rt, const char *name, const char *app, bool owned, const char *rv)
+{
+    char uid[64];
+    snprintf(uid, sizeof uid, "%s-uid", name);
+    json_t *p = json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:{}}, s:{s:s}}", "metadata", "name", name, "namespace",
+                          "ns", "uid", uid, "resourceVersion", rv, "creationTimestamp", "2023-11-14T22:13:00Z",
+                          "labels", "status", "phase", "Running");
+    if (*app) json_object_set_new(kobj_get(p, "metadata.labels"), "app", json_string(app));
+    if (owned) {
+        json_object_set_new(json_object_get(p, "metadata"), "ownerReferences",
+                            json_pack("[{s:s, s:s, s:s, s:s, s:b}]", "apiVersion", "batch/v1", "kind", "Job", "name",
+                                      "pi", "uid", "j1", "controller", 1));
+        json_object_set_new(json_object_get(p, "metadata"), "finalizers", json_pack("[s]", JOB_TRACKING_FINALIZER));
+    }
+    ctrl_test_apply(rt, "pods", &p, false);
+}
+
+/* The Job "pi" with manualSelector app=train, parallelism 2. */
+static json_t *manual_job(ctrl_runtime_t *rt)
+{
+    json_t *o = json_loads("{\"apiVersion\":\"batch/v1\",\"kind\":\"Job\",\"metadata\":{\"name\":\"pi\","
+                           "\"namespace\":\"ns\",\"uid\":\"j1\",\"generation\":1,\"resourceVersion\":\"1\"},"
+                           "\"spec\":{\"parallelism\":2,\"completions\":2,\"manualSelector\":true,"
+                           "\"selector\":{\"matchLabels\":{\"app\":\"train\"}},\"template\":{\"metadata\":"
+                           "{\"labels\":{\"app\":\"train\"}},\"spec\":{\"restartPolicy\":\"Never\","
+                           "\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]}}},\"status\":{}}",
+                           0, NULL);
+    assert_non_null(o);
+    json_t *copy = json_deep_copy(o);
+    ctrl_test_apply(rt, "jobs", &copy, false);
+    return o;
+}
+
+static void test_adopt_orphans(void **state)
+{
+    fx_t *fx = *state;
+    put_claim_pod(fx->rt, "stray", "train", false, "1");   /* selected: adopted */
+    put_claim_pod(fx->rt, "other", "web", false, "1");     /* not selected: left alone */
+    ctrl_test_set_mono_ms(fx->rt, 1000);
+    json_t *job = manual_job(fx->rt);
+    ctrl_test_step(fx->rt);
+    /* nothing is created or written before the live GET */
+    assert_int_equal(sent.n, 1);
+    const fx_action_t *get = fx_find(&sent, KUBUS__V1__VERB__GET, "jobs");
+    assert_string_equal(get->name, "pi");
+    fx_answer_with(fx->rt, get, 200, NULL, job);
+    const fx_action_t *a = fx_find(&sent, KUBUS__V1__VERB__PATCH, "pods");
+    assert_string_equal(a->name, "stray");
+    assert_string_equal(kobj_controller_uid(a->body), "j1");
+    assert_string_equal(json_string_value(json_array_get(kobj_get(a->body, "metadata.finalizers"), 0)),
+                        JOB_TRACKING_FINALIZER);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__PATCH, "pods"), 1);
+    fx_answer(fx->rt, a, 200);
+    /* adopted: the Job counts it as active and creates one pod more */
+    put_claim_pod(fx->rt, "stray", "train", true, "2");
+    fx_reset(&sent);
+    ctrl_test_set_mono_ms(fx->rt, 3000);
+    ctrl_test_step(fx->rt);
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, "pods"), 1);
+    json_t *st = status_of(fx_find(&sent, KUBUS__V1__VERB__UPDATE_STATUS, "jobs"));
+    assert_int_equal(json_integer_value(json_object_get(st, "active")), 2);
+    json_decref(job);
+}
+
+static void test_release_unselected(void **state)
+{
+    fx_t *fx = *state;
+    put_claim_pod(fx->rt, "mine", "train", true, "1");
+    put_claim_pod(fx->rt, "gone", "web", true, "1");   /* relabelled */
+    json_t *job = manual_job(fx->rt);
+    ctrl_test_step(fx->rt);
+    const fx_action_t *r = fx_named(&sent, KUBUS__V1__VERB__PATCH, "gone");
+    assert_non_null(r);
+    assert_string_equal(kobj_str(json_array_get(kobj_get(r->body, "metadata.ownerReferences"), 0), "$patch"),
+                        "delete");
+    assert_string_equal(json_string_value(json_array_get(
+                            kobj_get(r->body, "metadata.$deleteFromPrimitiveList/finalizers"), 0)),
+                        JOB_TRACKING_FINALIZER);
+    assert_null(fx_named(&sent, KUBUS__V1__VERB__PATCH, "mine"));
+    /* the released pod is not counted: one active, one to create */
+    assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, "pods"), 1);
+    json_t *st = status_of(fx_find(&sent, KUBUS__V1__VERB__UPDATE_STATUS, "jobs"));
+    assert_int_equal(json_integer_value(json_object_get(st, "active")), 2);
+    json_decref(job);
+}
+
+static void test_orphan_routed_batched(void **state)
+{
+    fx_t *fx = *state;
+    json_t *job = manual_job(fx->rt);
+    ctrl_test_set_mono_ms(fx->rt, 1000);
+    ctrl_test_step(fx->rt);
+    fx_answer_pending(fx->rt, &sent, 200);
+    fx_reset(&sent);
+    ctrl_test_set_mono_ms(fx->rt, 1500);
+    assert_int_equal(ctrl_test_step(fx->rt), 0);   /* nothing else queued */
+    put_claim_pod(fx->rt, "stray", "train", false, "1");
+    put_claim_pod(fx->rt, "other", "web", false, "1");   /* selected by nobody */
+    ctrl_test_set_mono_ms(fx->rt, 2499);
+    assert_int_equal(ctrl_test_step(fx->rt), 0);   /* batched: a second later */
+    ctrl_test_set_mono_ms(fx->rt, 2500);
+    assert_int_equal(ctrl_test_step(fx->rt), 1);
+    json_decref(job);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -443,6 +552,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pfp_fail_job, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pfp_ignore, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queue_backoff, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_adopt_orphans, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_release_unselected, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_orphan_routed_batched, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
