@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,7 +146,9 @@ static int open_store(informer_t *in, const bus_config_t *bus)
     int n = 0;
     for (int i = 0; i < in->nrefl; i++) {
         in->stored[i] = view_version(reflector_resource(in->refl[i])) != 0;
-        if (in->stored[i]) names[n++] = reflector_resource(in->refl[i]);
+        if (!in->stored[i]) continue;
+        names[n++] = reflector_resource(in->refl[i]);
+        reflector_forget_bytes(in->refl[i]);   /* one copy: the store's */
     }
     names[n] = NULL;
     if (n == 0) return 0;
@@ -251,13 +254,21 @@ static void finish_transfers(informer_t *in, uint64_t now)
 
 static void update_readiness(informer_t *in)
 {
-    uint64_t total = 0;
+    uint64_t total = 0, lists = 0;
     bool all = true;
     for (int i = 0; i < in->nrefl; i++) {
         total += reflector_seq(in->refl[i]);
+        lists += reflector_stats(in->refl[i])->relists;
         all = all && reflector_synced(in->refl[i]);
     }
     worker_set_progress(in->w, total);
+    /* A list passes every page through jansson trees and leaves the heap
+     * fragmented: give the free pages back once the lists are done, so the
+     * process's memory is its state, not that peak (a few ms). */
+    if (all && (!in->ready || lists != in->trimmed_relists)) {
+        in->trimmed_relists = lists;
+        malloc_trim(0);
+    }
     if (all && !in->ready) {
         in->ready = true;
         worker_set_ready(in->w, true);

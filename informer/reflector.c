@@ -51,6 +51,7 @@ struct reflector {
     int bad_streams;
     uint64_t rng;
     reflector_stats_t stats;
+    bool forget_bytes;   /* reflector_forget_bytes */
 };
 
 /* ---- small helpers ---- */
@@ -220,6 +221,11 @@ static int apply_object(reflector_t *r, json_t *obj, source_t src)
     if (created) ch.old_len = 0;
     publish_change(r, &ch);
     free(old);
+    if (r->forget_bytes) {
+        free(e->json);
+        e->json = NULL;
+        e->json_len = 0;
+    }
     return 0;
 }
 
@@ -622,4 +628,9 @@ uint64_t reflector_seq(const reflector_t *r) { return r->seq; }
 uint64_t reflector_due_ms(const reflector_t *r) { return r->phase == PH_IDLE ? r->due_ms : UINT64_MAX; }
 bool reflector_synced(const reflector_t *r) { return r->synced; }
 const objcache_t *reflector_cache(const reflector_t *r) { return r->cache; }
+void reflector_forget_bytes(reflector_t *r)
+{
+    if (r) r->forget_bytes = true;
+}
+
 const reflector_stats_t *reflector_stats(const reflector_t *r) { return &r->stats; }

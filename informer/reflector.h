@@ -85,5 +85,10 @@ uint64_t reflector_seq(const reflector_t *r);
 bool reflector_synced(const reflector_t *r);
 const objcache_t *reflector_cache(const reflector_t *r);
 const reflector_stats_t *reflector_stats(const reflector_t *r);
+/* From now on an added or modified object's bytes are freed once the sink
+ * has had them: the sink keeps them (the informer's store), the cache keeps
+ * what relists and routing need (key, uid, resourceVersion). Entries then
+ * have json NULL, except a deleted object's final state for its call. */
+void reflector_forget_bytes(reflector_t *r);
 
 #endif

@@ -69,6 +69,16 @@ static int send_object(void *ctx, const objcache_entry_t *e)
     msg_envelope_t env;
     msg_event_t ev;
     informer_event_fill(rp->in, rp->r, KUBUS__V1__EVENT_TYPE__SNAPSHOT, e, &env, &ev);
+    if (!e->json) {   /* kept in the store only (a requester that does not read the store) */
+        const char *json;
+        size_t len;
+        if (informer_stored_bytes(rp->in, rp->r, e, &json, &len) < 0) {
+            rp->failed = EIO;
+            return 1;
+        }
+        ev.object.data = (uint8_t *)json;
+        ev.object.len = len;
+    }
     if (send_to(rp, &env) < 0) {
         rp->failed = errno ? errno : EIO;
         return 1;
