@@ -40,6 +40,7 @@ pass "tools/deploy-shards.sh: committed sets match, 3 shards render, count 0 ref
 
 # ---- apply ----
 kubus_start || fail "kubus did not start"
+wait_until 90 '! kubectl get namespace kubus-system >/dev/null 2>&1' "an earlier kubus-system to be gone"
 on_exit "kubectl delete -k '$deploy' --ignore-not-found --wait=false >/dev/null 2>&1"
 kubectl apply -k "$deploy" >"$tmp/apply.out" 2>&1 || fail "kubectl apply -k deploy/ failed: $(cat "$tmp/apply.out")"
 pass "kubectl apply -k deploy/: $(wc -l <"$tmp/apply.out") objects"
