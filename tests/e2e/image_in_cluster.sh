@@ -222,17 +222,7 @@ for i in $(seq -w 1 20); do
   nss+=("$ns")
   kubectl create namespace "$ns" >/dev/null
   on_exit "kubectl delete namespace '$ns' --wait=false --ignore-not-found >/dev/null 2>&1"
-  kubectl -n "$ns" apply -f - >/dev/null <<YAML
-apiVersion: apps/v1
-kind: ReplicaSet
-metadata: {name: web}
-spec:
-  replicas: 3
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: web, image: nginx}]}
-YAML
+  kubectl -n "$ns" apply -f "$KUBUS_ROOT/tests/e2e/manifests/web-rs.yaml" >/dev/null
 done
 all_at() { local ns; for ns in "${nss[@]}"; do [ "$(pods_ready "$ns" app=web)" = "$1" ] || return 1; done; }
 wait_until 120 'all_at 3' "20 ReplicaSets at 3 ready pods"

@@ -21,6 +21,7 @@
 #include "informer.h"
 #include "kapi.h"
 #include "policy.h"
+#include "policy_fixture.h"
 
 #define MAX_DOCS 16
 
@@ -132,12 +133,7 @@ static const char *const subs[] = { "", "status", "finalizers", "binding", "scal
 
 static bool policy_allows(const char *c, int verb, const char *resource, const char *sub)
 {
-    msg_action_t a;
-    kubus__v1__action__init(&a);
-    a.controller = (char *)c;
-    a.verb = verb;
-    a.resource = (char *)resource;
-    a.subresource = (char *)sub;
+    msg_action_t a = policy_fx_action(c, verb, resource, sub);
     char err[256];
     return policy_check(&a, err, sizeof err) == 0;
 }
