@@ -365,6 +365,7 @@ static void on_swept(void *ctx, const objcache_entry_t *e)
 static void finish_list(reflector_t *r, const char *rv, uint64_t now)
 {
     size_t gone = objcache_sweep(r->cache, r->gen, on_swept, r);
+    khttp_buf_free(&r->body);   /* a page's buffer (up to MiBs) is not needed while watching */
     set_rv(r, rv);
     bool first = !r->synced;
     r->synced = true;

@@ -14,7 +14,8 @@ static int create(ctrl_config_t *cfg, void **state)
     static const char *const resources[] = { DS_RESOURCE, DS_POD_RESOURCE, DS_NODE_RESOURCE, DS_CR_RESOURCE, NULL };
     ds_ctrl_t *c = ds_ctrl_new();
     *cfg = (ctrl_config_t){ .controller = "daemonset", .resources = resources,
-                            .primary = DS_RESOURCE, .sync = ds_sync, .ud = c };
+                            .primary = DS_RESOURCE, .sync = ds_sync, .ud = c,
+                            .stored_routes_only = true };   /* pod handlers route to owners only */
     *state = c;
     return c ? 0 : -1;
 }

@@ -13,7 +13,8 @@ static int create(ctrl_config_t *cfg, void **state)
     static const char *const resources[] = { "deployments", "replicasets", "pods", NULL };
     dep_ctrl_t *c = dep_ctrl_new();
     *cfg = (ctrl_config_t){ .controller = "deployment", .resources = resources,
-                            .primary = "deployments", .sync = dep_sync, .ud = c };
+                            .primary = "deployments", .sync = dep_sync, .ud = c,
+                            .stored_routes_only = true };   /* pod handlers route to owners only */
     *state = c;
     return c ? 0 : -1;
 }

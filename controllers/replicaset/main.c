@@ -13,7 +13,8 @@ static int create(ctrl_config_t *cfg, void **state)
     static const char *const resources[] = { "replicasets", "pods", NULL };
     rs_ctrl_t *c = rs_ctrl_new();
     *cfg = (ctrl_config_t){ .controller = "replicaset", .resources = resources,
-                            .primary = "replicasets", .sync = rs_sync, .ud = c };
+                            .primary = "replicasets", .sync = rs_sync, .ud = c,
+                            .stored_routes_only = true };   /* pod handlers route to owners only */
     *state = c;
     return c ? 0 : -1;
 }

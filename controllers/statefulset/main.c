@@ -14,7 +14,8 @@ static int create(ctrl_config_t *cfg, void **state)
     static const char *const resources[] = { "statefulsets", "pods", "persistentvolumeclaims", "controllerrevisions", NULL };
     sts_ctrl_t *c = sts_ctrl_new();
     *cfg = (ctrl_config_t){ .controller = "statefulset", .resources = resources,
-                            .primary = "statefulsets", .sync = sts_sync, .ud = c };
+                            .primary = "statefulsets", .sync = sts_sync, .ud = c,
+                            .stored_routes_only = true };   /* pod handlers route to owners only */
     *state = c;
     return c ? 0 : -1;
 }

@@ -74,6 +74,10 @@ typedef struct {
      * object (upstream's metadata-only informers, as its garbage collector
      * uses): for a controller that never reads spec or status. */
     bool metadata_only;
+    /* The handlers of stored resources (cache_new_stored) only route
+     * objects to primaries: after a stored resync, which queues every
+     * primary, they are not called for each object in the store. */
+    bool stored_routes_only;
 } ctrl_config_t;
 
 /* Builds the runtime (sockets connected, nothing received yet). NULL on
