@@ -8,7 +8,10 @@
 #   handed-out key is observed in workqueue_queue_duration_seconds and
 #   workqueue_work_duration_seconds (their _count grows, buckets are
 #   cumulative and end at _count), and once everything settled every
-#   queue's depth is back to 0 with no unfinished work.
+#   queue's depth is back to 0 with no unfinished work; the executor's
+#   rest_client_requests_total{code,host,method} counts the pod creates
+#   (code 201, method POST, host = the API server's host:port) and
+#   rest_client_request_duration_seconds{host,verb} observed them.
 . "$(dirname "$0")/lib.sh"
 . "$KUBUS_ROOT/tests/e2e/kubus.sh"
 
@@ -30,6 +33,10 @@ all_queues() {
   for n in "${queues[@]}"; do [ -n "$(q workqueue_adds_total "$n")" ] || return 1; done
 }
 wait_until 30 all_queues "workqueue metrics of ${queues[*]}"
+host=$(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}' | sed -E 's#^[a-z]+://##; s#/.*##')
+posts() { int "$(value "rest_client_requests_total{code=\"201\",host=\"$host\",method=\"POST\"}")"; }
+post_secs() { int "$(value "rest_client_request_duration_seconds_count{host=\"$host\",verb=\"POST\"}")"; }
+posts0=$(posts)
 declare -A adds0 got0
 for n in "${queues[@]}"; do
   adds0[$n]=$(int "$(q workqueue_adds_total "$n")")
@@ -78,6 +85,16 @@ for n in replicaset deployment job garbage_collector_attempt_to_delete; do
   info "queue $n: adds ${adds0[$n]} -> $adds, observed $got, finished $done_n, depth 0"
 done
 pass "work queue metrics moved with the tutorial: adds counted, each key observed once handed out and finished, depth back to 0"
+
+# ---- the executor's REST client metrics -------------------------------------------
+created=$(audit_count create pods "$NS" 201)
+[ "$created" -ge 17 ] || fail "the audit log shows only $created pod creates"
+posts_now() { scrape && [ "$(posts)" -ge $((posts0 + created)) ]; }
+wait_until 10 posts_now "rest_client_requests_total{code=\"201\",host=\"$host\",method=\"POST\"} >= $posts0 + $created pods (is: $(posts))"
+[ "$(post_secs)" -ge "$(posts)" ] || fail "rest_client_request_duration_seconds{verb=POST} observed $(post_secs) requests, fewer than the $(posts) POSTs answered 201"
+grep -q '^# TYPE rest_client_requests_total counter$' "$M" && grep -q '^# TYPE rest_client_request_duration_seconds histogram$' "$M" ||
+  fail "rest_client families without their TYPE lines"
+pass "rest_client_requests_total counted the $created pod creates (201 POST to $host, $(posts) in all) and their durations"
 
 k delete deploy mydeploy >/dev/null
 k delete job myjob >/dev/null

@@ -2,7 +2,8 @@
  * writes them, histograms, merging worker texts with garbage in them),
  * lib/metricsfd.c (publish/read, busy, malformed, stale sizes) and the work
  * queue's upstream metrics (lib/ctrl/wqmetrics.c through workqueue.c):
- * adds, depth back to 0, retries, queue and work durations, unfinished work. */
+ * adds, depth back to 0, retries, queue and work durations, unfinished work;
+ * and the executor's rest_client_* metrics (executor/restmetrics.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 #include "ctrl/wqmetrics.h"
 #include "metricsfd.h"
 #include "promtext.h"
+#include "restmetrics.h"
 
 /* The value of the sample line that starts with `series ` in text; fails if none. */
 static double sample(const char *text, const char *series)
@@ -220,6 +222,35 @@ static void test_queue_metrics(void **state)
     workqueue_destroy(&q);
 }
 
+static void test_rest_metrics(void **state)
+{
+    (void)state;
+    restmetrics_t *m = restmetrics_new("https://127.0.0.1:6443/prefix");
+    assert_non_null(m);
+    restmetrics_observe(m, "POST", 201, 0.003);
+    restmetrics_observe(m, "POST", 201, 0.2);
+    restmetrics_observe(m, "POST", 409, 0.01);
+    restmetrics_observe(m, "DELETE", 0, 30);         /* no response */
+    sbuf_t s = { 0 };
+    restmetrics_render(m, &s);
+    char *t = sbuf_take(&s);
+    assert_non_null(t);
+    assert_true(sample(t, "rest_client_requests_total{code=\"201\",host=\"127.0.0.1:6443\",method=\"POST\"}") == 2);
+    assert_true(sample(t, "rest_client_requests_total{code=\"409\",host=\"127.0.0.1:6443\",method=\"POST\"}") == 1);
+    assert_true(sample(t, "rest_client_requests_total{code=\"<error>\",host=\"127.0.0.1:6443\",method=\"DELETE\"}") == 1);
+    assert_true(sample(t, "rest_client_request_duration_seconds_bucket{host=\"127.0.0.1:6443\",verb=\"POST\",le=\"0.005\"}") == 1);
+    assert_true(sample(t, "rest_client_request_duration_seconds_bucket{host=\"127.0.0.1:6443\",verb=\"POST\",le=\"0.025\"}") == 2);
+    assert_true(sample(t, "rest_client_request_duration_seconds_count{host=\"127.0.0.1:6443\",verb=\"POST\"}") == 3);
+    assert_true(sample(t, "rest_client_request_duration_seconds_bucket{host=\"127.0.0.1:6443\",verb=\"DELETE\",le=\"15\"}") == 0);
+    assert_true(sample(t, "rest_client_request_duration_seconds_bucket{host=\"127.0.0.1:6443\",verb=\"DELETE\",le=\"30\"}") == 1);
+    assert_int_equal(count_lines(t, "rest_client_request_duration_seconds_bucket{host=\"127.0.0.1:6443\",verb=\"POST\","), 13);
+    assert_int_equal(count_lines(t, "# TYPE rest_client_requests_total counter"), 1);
+    assert_int_equal(count_lines(t, "# TYPE rest_client_request_duration_seconds histogram"), 1);
+    assert_int_equal(count_lines(t, "rest_client_request_duration_seconds_count{"), 2);   /* GET never used */
+    free(t);
+    restmetrics_destroy(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -228,6 +259,7 @@ int main(void)
         cmocka_unit_test(test_merge),
         cmocka_unit_test(test_metricsfd),
         cmocka_unit_test(test_queue_metrics),
+        cmocka_unit_test(test_rest_metrics),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
