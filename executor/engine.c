@@ -377,6 +377,15 @@ typedef struct {
     bool has_kst;
 } response_t;
 
+/* again() for a request worth sending again after rs: counted as client-go
+ * counts its retries (rest_client_request_retries_total). */
+static bool retry(job_t *j, const response_t *rs, phase_t phase, uint64_t delay_ms)
+{
+    if (j->attempts >= RETRY_MAX_ATTEMPTS) return false;
+    restmetrics_retry(j->eng->rest, j->req.method, rs->status);
+    return again(j, phase, delay_ms);
+}
+
 static void outcome_of(const job_t *j, const response_t *rs, outcome_t *o)
 {
     memset(o, 0, sizeof *o);
@@ -425,7 +434,7 @@ static void after_lookup(job_t *j, const response_t *rs)
         return;
     }
     if (rs->status == 404 && again(j, PH_MAIN, delay_for(j, rs))) return; /* not there (any more): create it */
-    if (decide(j, rs) == RETRY_AGAIN && again(j, j->phase, delay_for(j, rs))) return;
+    if (decide(j, rs) == RETRY_AGAIN && retry(j, rs, j->phase, delay_for(j, rs))) return;
     if (j->phase == PH_EXISTING) { /* someone else's object, or we cannot tell: the 409 stands */
         finish_simple(j, 409, j->conflict.reason, j->conflict.message);
         return;
@@ -460,7 +469,7 @@ static void after_event(job_t *j, const response_t *rs)
         j->planned = false;
         evagg_plan_clear(&j->plan);
         if (again(j, PH_MAIN, 0)) return;
-    } else if (decide(j, rs) == RETRY_AGAIN && again(j, PH_MAIN, delay_for(j, rs))) {
+    } else if (decide(j, rs) == RETRY_AGAIN && retry(j, rs, PH_MAIN, delay_for(j, rs))) {
         return; /* the same plan again: the key stays busy */
     }
     outcome_t o;
@@ -473,7 +482,7 @@ static void after_main(job_t *j, const response_t *rs)
     outcome_t o;
     switch (decide(j, rs)) {
     case RETRY_AGAIN:
-        if (again(j, PH_MAIN, delay_for(j, rs))) return;
+        if (retry(j, rs, PH_MAIN, delay_for(j, rs))) return;
         break;
     case RETRY_VERIFY_CREATE:
         if (again(j, PH_VERIFY, 0)) return;

@@ -231,6 +231,9 @@ static void test_rest_metrics(void **state)
     restmetrics_observe(m, "POST", 201, 0.2);
     restmetrics_observe(m, "POST", 409, 0.01);
     restmetrics_observe(m, "DELETE", 0, 30);         /* no response */
+    restmetrics_retry(m, "DELETE", 0);
+    restmetrics_retry(m, "PUT", 429);
+    restmetrics_retry(m, "PUT", 429);
     sbuf_t s = { 0 };
     restmetrics_render(m, &s);
     char *t = sbuf_take(&s);
@@ -244,6 +247,9 @@ static void test_rest_metrics(void **state)
     assert_true(sample(t, "rest_client_request_duration_seconds_bucket{host=\"127.0.0.1:6443\",verb=\"DELETE\",le=\"15\"}") == 0);
     assert_true(sample(t, "rest_client_request_duration_seconds_bucket{host=\"127.0.0.1:6443\",verb=\"DELETE\",le=\"30\"}") == 1);
     assert_int_equal(count_lines(t, "rest_client_request_duration_seconds_bucket{host=\"127.0.0.1:6443\",verb=\"POST\","), 13);
+    assert_true(sample(t, "rest_client_request_retries_total{code=\"<error>\",host=\"127.0.0.1:6443\",verb=\"DELETE\"}") == 1);
+    assert_true(sample(t, "rest_client_request_retries_total{code=\"429\",host=\"127.0.0.1:6443\",verb=\"PUT\"}") == 2);
+    assert_int_equal(count_lines(t, "# TYPE rest_client_request_retries_total counter"), 1);
     assert_int_equal(count_lines(t, "# TYPE rest_client_requests_total counter"), 1);
     assert_int_equal(count_lines(t, "# TYPE rest_client_request_duration_seconds histogram"), 1);
     assert_int_equal(count_lines(t, "rest_client_request_duration_seconds_count{"), 2);   /* GET never used */
