@@ -5,12 +5,13 @@
 #   make cluster-up    the local control plane (kubeconfig: build/cluster/kubeconfig)
 #   make cluster-down
 #   make bench         benchmarks (not part of make test)
+#   make image         container image (OCI layout + docker-archive under build/image)
 BUILD      ?= build
 TEST_BUILD ?= build-test
 JOBS       ?= $(shell nproc)
 CTEST_ARGS ?=
 
-.PHONY: all build test unit run cluster-up cluster-down bench deps clean
+.PHONY: all build test unit run cluster-up cluster-down bench image deps clean
 
 all: build
 
@@ -53,6 +54,10 @@ run: deps
 
 bench: build
 	bash tests/bench/run.sh
+
+# Built from Debian packages (no image is pulled); see tools/image.sh.
+image: build
+	bash tools/image.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(TEST_BUILD)

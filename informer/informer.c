@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,6 +135,32 @@ static int pick_epoch(informer_t *in)
     return 0;
 }
 
+/* On an ipc bus the resources that travel as views (view.h) are kept in
+ * the shard's store too, which the controllers map instead of caching
+ * copies (store.h). A tcp bus may reach other machines: no store there.
+ * An informer that cannot create its store does not start. */
+static int open_store(informer_t *in, const bus_config_t *bus)
+{
+    if (bus->tcp_host[0]) return 0;
+    const char *names[INFORMER_MAX_RESOURCES + 1];
+    int n = 0;
+    for (int i = 0; i < in->nrefl; i++) {
+        in->stored[i] = view_version(reflector_resource(in->refl[i])) != 0;
+        if (!in->stored[i]) continue;
+        names[n++] = reflector_resource(in->refl[i]);
+        reflector_forget_bytes(in->refl[i]);   /* one copy: the store's */
+    }
+    names[n] = NULL;
+    if (n == 0) return 0;
+    char err[512];
+    in->store = store_create(bus->dir, in->epoch, names, err, sizeof err);
+    if (!in->store) {
+        LOGE("cannot create the store", "error", err);
+        return -1;
+    }
+    return 0;
+}
+
 int informer_init(worker_t *w, void *state)
 {
     informer_t *in = state;
@@ -161,6 +188,7 @@ int informer_init(worker_t *w, void *state)
         LOGE("--test-stale-rv-resource is not among --resources");
         return -1;
     }
+    if (open_store(in, &o->bus) < 0) return -1;
     in->pub = open_socket(in, ZMQ_PUB, BUS_EP_EVENTS_IN, false);
     in->router = open_socket(in, ZMQ_ROUTER, BUS_EP_SNAPSHOT, true);
     if (!in->pub || !in->router) return -1;
@@ -181,6 +209,7 @@ void informer_fini(worker_t *w, void *state)
         batch_builder_fini(&in->live[i]);
     }
     replay_ring_destroy(&in->ring);
+    store_close(&in->store);
     in->nrefl = 0;
     if (in->multi) curl_multi_cleanup(in->multi);
     in->multi = NULL;
@@ -225,13 +254,21 @@ static void finish_transfers(informer_t *in, uint64_t now)
 
 static void update_readiness(informer_t *in)
 {
-    uint64_t total = 0;
+    uint64_t total = 0, lists = 0;
     bool all = true;
     for (int i = 0; i < in->nrefl; i++) {
         total += reflector_seq(in->refl[i]);
+        lists += reflector_stats(in->refl[i])->relists;
         all = all && reflector_synced(in->refl[i]);
     }
     worker_set_progress(in->w, total);
+    /* A list passes every page through jansson trees and leaves the heap
+     * fragmented: give the free pages back once the lists are done, so the
+     * process's memory is its state, not that peak (a few ms). */
+    if (all && (!in->ready || lists != in->trimmed_relists)) {
+        in->trimmed_relists = lists;
+        malloc_trim(0);
+    }
     if (all && !in->ready) {
         in->ready = true;
         worker_set_ready(in->w, true);
@@ -243,6 +280,7 @@ static void periodic(informer_t *in, uint64_t now)
 {
     update_readiness(in);
     if (now >= in->next_status_ms) {
+        store_reap_readers(in->store);   /* a reader killed mid-transaction pins pages */
         informer_send_status(in);
         if (in->stats_file[0]) informer_write_stats(in);
         in->next_status_ms = now + 1000;
@@ -295,5 +333,5 @@ int informer_run(worker_t *w, void *state)
         periodic(in, now);
         if (!reflectors_due(in, now_mono_ms())) wait_for_work(in);
     }
-    return 0;
+    return in->fatal ? 1 : 0;
 }

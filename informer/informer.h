@@ -27,10 +27,14 @@
 #include "batch.h"
 #include "reflector.h"
 #include "ring.h"
+#include "store.h"
 #include "worker.h"
 
 #define INFORMER_MAX_RESOURCES 32
-#define INFORMER_REPLAY_BYTES (32u * 1024u * 1024u)
+/* The replay ring's default budget. Replays repair gaps of resources
+ * that travel whole; a stored resource's re-snapshot costs only a scan of
+ * the store, so the ring need not hold a cluster's worth of pods. */
+#define INFORMER_REPLAY_BYTES (8u * 1024u * 1024u)
 #define INFORMER_DEFAULT_RESOURCES \
     "pods,nodes,namespaces,persistentvolumeclaims,replicasets,deployments,statefulsets,daemonsets," \
     "controllerrevisions,jobs,cronjobs"
@@ -54,6 +58,10 @@ typedef struct {
     int nrefl;
     batch_builder_t live[INFORMER_MAX_RESOURCES];   /* pending batch of refl[i] */
     replay_ring_t *ring;
+    store_t *store;                               /* NULL on a tcp bus (store.h) */
+    bool stored[INFORMER_MAX_RESOURCES];          /* refl[i] is kept in the store */
+    bool fatal;                                   /* the store failed: stop */
+    uint64_t trimmed_relists;                     /* relists when the heap was last trimmed */
     log_limit_t bad_log;
     uint64_t started_ms, next_status_ms, next_stats_ms, next_log_ms;
     bool test_stale_done, ready;
@@ -73,8 +81,14 @@ void informer_event_fill(const informer_t *in, const reflector_t *r, int type, c
 
 /* live.c: the reflectors' sink (adds the change to its resource's pending
  * batch) and the end-of-turn flush of every pending batch. */
-void informer_publish_event(void *ctx, reflector_t *r, int type, const objcache_entry_t *e);
+void informer_publish_event(void *ctx, reflector_t *r, const reflector_change_t *ch);
 void informer_flush_live(informer_t *in);
+/* The stored bytes of e (a resource kept in the store), pointing into the
+ * store's map until its next commit. 0, or -1 when not there. */
+int informer_stored_bytes(informer_t *in, const reflector_t *r, const objcache_entry_t *e, const char **json,
+                          size_t *len);
+/* Commits the store's pending changes (before anything names their seqs). */
+void informer_commit_store(informer_t *in);
 int informer_index(const informer_t *in, const reflector_t *r);
 
 /* snapshot.c: answers every SnapshotRequest and ReplayRequest waiting on

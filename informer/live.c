@@ -11,6 +11,7 @@
  * zmq_send (libzmq copies the frame) and one ring push (no copy).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <zmq.h>
@@ -34,11 +35,26 @@ int informer_index(const informer_t *in, const reflector_t *r)
     return -1;
 }
 
+/* The store's pending changes become visible before any event naming
+ * them leaves (store.h, writer protocol). A store that cannot commit no
+ * longer matches what was published: the informer stops (a new one starts
+ * a new epoch and a new store, and every subscriber re-snapshots). */
+void informer_commit_store(informer_t *in)
+{
+    char err[256];
+    if (!in->store || store_commit(in->store, err, sizeof err) == 0) return;
+    LOGE("cannot commit the store: stopping", "error", err);
+    in->fatal = true;
+    worker_request_stop(in->w);
+}
+
 static void flush_one(informer_t *in, int i)
 {
     batch_builder_t *b = &in->live[i];
     uint32_t count = batch_count(b);
     if (count == 0) return;
+    informer_commit_store(in);
+    if (in->fatal) return;   /* never publish what the store does not hold */
     uint64_t first = b->first_seq;
     char topic[BUS_TOPIC_MAX];
     batch_frame_t f;
@@ -71,18 +87,98 @@ static void lose(informer_t *in, int i, const msg_event_t *ev, const char *why)
         LOGW("event not published", "resource", ev->resource, "name", ev->name, "error", why);
 }
 
-void informer_publish_event(void *ctx, reflector_t *r, int type, const objcache_entry_t *e)
+/* "ns/name" ("name" cluster-scoped): the key controllers look objects up by. */
+static int store_key(char *out, size_t outlen, const objcache_entry_t *e)
+{
+    int n = *e->ns ? snprintf(out, outlen, "%s/%s", e->ns, e->name) : snprintf(out, outlen, "%s", e->name);
+    return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
+int informer_stored_bytes(informer_t *in, const reflector_t *r, const objcache_entry_t *e, const char **json,
+                          size_t *len)
+{
+    char key[512], err[256];
+    store_rec_t rec;
+    if (!in->store || store_key(key, sizeof key, e) < 0 || store_read_begin(in->store, err, sizeof err) < 0) return -1;
+    if (store_get(in->store, reflector_resource(r), key, &rec, err, sizeof err) != 1) return -1;
+    *json = rec.json;
+    *len = rec.json_len;
+    return 0;
+}
+
+/* The bytes the cache no longer keeps (reflector_forget_bytes), copied out
+ * of the store before the change overwrites them: a MODIFIED's previous
+ * state, or a DELETED's last state when the relist sweep found it gone.
+ * NULL when not needed or not found (logged: the store and the cache
+ * disagree, which only a bug can cause). */
+static char *bytes_before_change(informer_t *in, reflector_t *r, const reflector_change_t *ch, size_t *len)
+{
+    bool need = (ch->type == KUBUS__V1__EVENT_TYPE__MODIFIED && !ch->old_json) ||
+                (ch->type == KUBUS__V1__EVENT_TYPE__DELETED && !ch->e->json);
+    const char *json;
+    if (!need) return NULL;
+    if (informer_stored_bytes(in, r, ch->e, &json, len) < 0) {
+        if (log_limit_allow(&in->bad_log))
+            LOGW("object missing from the store", "resource", reflector_resource(r), "name", ch->e->name);
+        return NULL;
+    }
+    char *copy = malloc(*len ? *len : 1);
+    if (copy) memcpy(copy, json, *len);
+    return copy;
+}
+
+/* Writes the change into the store (resources it keeps). A failure leaves
+ * the store behind the stream: fatal, as in informer_commit_store. */
+static void store_change(informer_t *in, const reflector_change_t *ch, const msg_event_t *ev)
+{
+    char key[512], err[256];
+    const objcache_entry_t *e = ch->e;
+    int rc;
+    if (store_key(key, sizeof key, e) < 0) {
+        rc = -1;
+        snprintf(err, sizeof err, "key too long");
+    } else if (ch->type == KUBUS__V1__EVENT_TYPE__DELETED) {
+        rc = store_del(in->store, ev->resource, key, ev->seq, err, sizeof err);
+    } else {
+        const char *owner = ch->owner_uid ? ch->owner_uid : "";
+        store_rec_t rec = { .key = key, .key_len = strlen(key), .uid = e->uid, .uid_len = strlen(e->uid),
+                            .owner = owner, .owner_len = strlen(owner), .rv = e->rv, .rv_len = strlen(e->rv),
+                            .json = e->json, .json_len = e->json_len };
+        rc = store_put(in->store, ev->resource, &rec, ev->seq, err, sizeof err);
+    }
+    if (rc == 0) return;
+    LOGE("cannot write the store: stopping", "resource", ev->resource, "name", e->name, "error", err);
+    in->fatal = true;
+    worker_request_stop(in->w);
+}
+
+void informer_publish_event(void *ctx, reflector_t *r, const reflector_change_t *ch)
 {
     informer_t *in = ctx;
     int i = informer_index(in, r);
-    if (i < 0) return;
+    if (i < 0 || in->fatal) return;
     msg_envelope_t env;
     msg_event_t ev;
-    informer_event_fill(in, r, type, e, &env, &ev);
+    informer_event_fill(in, r, ch->type, ch->e, &env, &ev);
     ev.recv_unix_us = unix_us();
+    char *before = NULL;
+    size_t before_len = 0;
+    if (in->stored[i]) {
+        before = bytes_before_change(in, r, ch, &before_len);
+        if (before && ch->type == KUBUS__V1__EVENT_TYPE__DELETED) {
+            ev.object.data = (uint8_t *)before;
+            ev.object.len = before_len;
+        }
+        store_change(in, ch, &ev);
+        if (ch->old_json || (before && ch->type == KUBUS__V1__EVENT_TYPE__MODIFIED)) {
+            ev.old_object.data = (uint8_t *)(ch->old_json ? ch->old_json : before);
+            ev.old_object.len = ch->old_json ? ch->old_len : before_len;
+        }
+    }
     in->published++;
     batch_builder_t *b = &in->live[i];
     if (batch_count(b) && batch_size(b) + batch_event_size(&ev) > BATCH_MAX_BYTES) flush_one(in, i);
     char err[256];
     if (batch_add(b, &ev, err, sizeof err) < 0) lose(in, i, &ev, err);
+    free(before);
 }

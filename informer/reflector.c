@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "ctrl/kobj.h"
 #include "hash.h"
 #include "khttp.h"
 #include "kubus.pb-c.h"
@@ -50,6 +51,7 @@ struct reflector {
     int bad_streams;
     uint64_t rng;
     reflector_stats_t stats;
+    bool forget_bytes;   /* reflector_forget_bytes */
 };
 
 /* ---- small helpers ---- */
@@ -134,15 +136,22 @@ static bool other_shard(const reflector_t *r, const char *ns)
     return fnv1a32_str(ns) % (uint32_t)r->env.shard_count != (uint32_t)r->env.shard_index;
 }
 
-static void publish(reflector_t *r, int type, const objcache_entry_t *e)
+static void publish_change(reflector_t *r, const reflector_change_t *ch)
 {
+    int type = ch->type;
     r->seq++;
     if (r->relisting) {
         if (type == KUBUS__V1__EVENT_TYPE__ADDED) r->stats.relist_added++;
         if (type == KUBUS__V1__EVENT_TYPE__MODIFIED) r->stats.relist_modified++;
         if (type == KUBUS__V1__EVENT_TYPE__DELETED) r->stats.relist_deleted++;
     }
-    r->env.sink.publish(r->env.sink.ctx, r, type, e);
+    r->env.sink.publish(r->env.sink.ctx, r, ch);
+}
+
+static void publish(reflector_t *r, int type, const objcache_entry_t *e)
+{
+    reflector_change_t ch = { .type = type, .e = e };
+    publish_change(r, &ch);
 }
 
 /* List items come without kind/apiVersion; give every cached object both so
@@ -190,13 +199,33 @@ static int apply_object(reflector_t *r, json_t *obj, source_t src)
         free(json);
         return 0;
     }
+    /* the previous bytes live until the change is published: subscribers
+     * that read objects from the store get them in the event */
+    reflector_change_t ch = { .owner_uid = kobj_controller_uid(obj) };
+    char *old = NULL;
+    if (e) {
+        old = e->json;
+        ch.old_len = e->json_len;
+        e->json = NULL;
+    }
     int created = 0;
     e = objcache_put(r->cache, ns, name, json, len, uid, rv, r->gen, &created);
     if (!e) {
+        free(old);
         LOGE("out of memory caching an object", "resource", r->res->resource, "name", name);
         return -1;
     }
-    publish(r, created ? KUBUS__V1__EVENT_TYPE__ADDED : KUBUS__V1__EVENT_TYPE__MODIFIED, e);
+    ch.type = created ? KUBUS__V1__EVENT_TYPE__ADDED : KUBUS__V1__EVENT_TYPE__MODIFIED;
+    ch.e = e;
+    ch.old_json = created ? NULL : old;
+    if (created) ch.old_len = 0;
+    publish_change(r, &ch);
+    free(old);
+    if (r->forget_bytes) {
+        free(e->json);
+        e->json = NULL;
+        e->json_len = 0;
+    }
     return 0;
 }
 
@@ -599,4 +628,9 @@ uint64_t reflector_seq(const reflector_t *r) { return r->seq; }
 uint64_t reflector_due_ms(const reflector_t *r) { return r->phase == PH_IDLE ? r->due_ms : UINT64_MAX; }
 bool reflector_synced(const reflector_t *r) { return r->synced; }
 const objcache_t *reflector_cache(const reflector_t *r) { return r->cache; }
+void reflector_forget_bytes(reflector_t *r)
+{
+    if (r) r->forget_bytes = true;
+}
+
 const reflector_stats_t *reflector_stats(const reflector_t *r) { return &r->stats; }

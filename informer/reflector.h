@@ -32,10 +32,17 @@
 
 typedef struct reflector reflector_t;
 
+/* One change as the reflector applied it; everything borrowed for the call. */
 typedef struct {
-    /* type: KUBUS__V1__EVENT_TYPE__{ADDED,MODIFIED,DELETED}; e is the entry
-     * as it is now (for DELETED: its last state, removed after the call). */
-    void (*publish)(void *ctx, reflector_t *r, int type, const objcache_entry_t *e);
+    int type;                    /* KUBUS__V1__EVENT_TYPE__{ADDED,MODIFIED,DELETED} */
+    const objcache_entry_t *e;   /* the entry as it is now (DELETED: its last state, removed after the call) */
+    const char *old_json;        /* MODIFIED: the previous state's bytes; else NULL */
+    size_t old_len;
+    const char *owner_uid;       /* ADDED/MODIFIED: the controller ownerReference's uid, NULL if none */
+} reflector_change_t;
+
+typedef struct {
+    void (*publish)(void *ctx, reflector_t *r, const reflector_change_t *ch);
     void *ctx;
 } reflector_sink_t;
 
@@ -78,5 +85,10 @@ uint64_t reflector_seq(const reflector_t *r);
 bool reflector_synced(const reflector_t *r);
 const objcache_t *reflector_cache(const reflector_t *r);
 const reflector_stats_t *reflector_stats(const reflector_t *r);
+/* From now on an added or modified object's bytes are freed once the sink
+ * has had them: the sink keeps them (the informer's store), the cache keeps
+ * what relists and routing need (key, uid, resourceVersion). Entries then
+ * have json NULL, except a deleted object's final state for its call. */
+void reflector_forget_bytes(reflector_t *r);
 
 #endif

@@ -4,6 +4,9 @@
  * replies) and answering SnapshotRequests on it:
  *   [id][WatchEvent SNAPSHOT]... then [id][SnapshotEnd{epoch, request_id, seqs, count}]
  * or only [id][SnapshotEnd{error}] when a resource is not watched here.
+ * Resources the requester reads from the store (SnapshotRequest.stored)
+ * get no objects: the SnapshotEnd's seqs say which committed state of the
+ * store the stream continues from.
  * ReplayRequests are read here and answered by replay.c.
  * Snapshots stay one object per message: they go straight to one DEALER
  * (no broker), and a subscriber parses each object's JSON anyway, which
@@ -66,6 +69,16 @@ static int send_object(void *ctx, const objcache_entry_t *e)
     msg_envelope_t env;
     msg_event_t ev;
     informer_event_fill(rp->in, rp->r, KUBUS__V1__EVENT_TYPE__SNAPSHOT, e, &env, &ev);
+    if (!e->json) {   /* kept in the store only (a requester that does not read the store) */
+        const char *json;
+        size_t len;
+        if (informer_stored_bytes(rp->in, rp->r, e, &json, &len) < 0) {
+            rp->failed = EIO;
+            return 1;
+        }
+        ev.object.data = (uint8_t *)json;
+        ev.object.len = len;
+    }
     if (send_to(rp, &env) < 0) {
         rp->failed = errno ? errno : EIO;
         return 1;
@@ -117,12 +130,39 @@ const char *informer_check_resources(const informer_t *in, char *const *names, s
     return NULL;
 }
 
+/* Is resource among req->stored? */
+static bool wants_stored(const Kubus__V1__SnapshotRequest *req, const char *resource)
+{
+    for (size_t i = 0; i < req->n_stored; i++)
+        if (strcmp(req->stored[i], resource) == 0) return true;
+    return false;
+}
+
+/* Every stored resource asked for must be one of the request's resources
+ * and kept in this informer's store. NULL, or why not (into buf). */
+static const char *check_stored(const informer_t *in, const Kubus__V1__SnapshotRequest *req, char *buf,
+                                size_t buflen)
+{
+    for (size_t i = 0; i < req->n_stored; i++) {
+        bool listed = false;
+        for (size_t j = 0; j < req->n_resources; j++) listed = listed || strcmp(req->stored[i], req->resources[j]) == 0;
+        int k = informer_index(in, informer_find(in, req->stored[i]));
+        if (!listed || k < 0 || !in->stored[k]) {
+            snprintf(buf, buflen, "resource \"%s\" is not kept in this informer's store", req->stored[i]);
+            return buf;
+        }
+    }
+    return NULL;
+}
+
 static void answer(informer_t *in, const uint8_t *id, size_t idlen, const Kubus__V1__SnapshotRequest *req)
 {
     reply_t rp = { .in = in, .id = id, .idlen = idlen };
     char why[256];
     const char *error = informer_check_resources(in, req->resources, req->n_resources, why, sizeof why);
+    if (!error) error = check_stored(in, req, why, sizeof why);
     if (error) in->refused_requests++;
+    informer_commit_store(in);   /* the SnapshotEnd's seqs name the store's state too */
     /* Before a resource's first list is complete the requester will ask
      * again (SnapshotEnd synced=false): the objects so far would be thrown
      * away, so only the end is sent. */
@@ -130,6 +170,7 @@ static void answer(informer_t *in, const uint8_t *id, size_t idlen, const Kubus_
     for (size_t i = 0; !error && i < req->n_resources; i++)
         complete = complete && reflector_synced(informer_find(in, req->resources[i]));
     for (size_t i = 0; !error && complete && !rp.failed && i < req->n_resources; i++) {
+        if (wants_stored(req, req->resources[i])) continue;   /* the requester reads the store */
         rp.r = informer_find(in, req->resources[i]);
         objcache_each(reflector_cache(rp.r), send_object, &rp);
     }

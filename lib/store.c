@@ -39,6 +39,7 @@ struct store {
     MDB_txn *wtxn;     /* writer: open between the first change and commit */
     MDB_txn *rtxn;     /* reader: kept for renew */
     bool reading;
+    uint64_t read_gen;  /* reader: read transactions begun so far */
     uint64_t epoch;
 };
 
@@ -62,6 +63,7 @@ static table_t *table_of(store_t *s, const char *resource)
 
 uint64_t store_epoch(const store_t *s) { return s ? s->epoch : 0; }
 bool store_reading(const store_t *s) { return s && s->reading; }
+uint64_t store_read_generation(const store_t *s) { return s ? s->read_gen : 0; }
 
 /* ---- opening ---- */
 
@@ -388,6 +390,7 @@ int store_read_begin(store_t *s, char *err, size_t errlen)
     int rc = s->rtxn ? mdb_txn_renew(s->rtxn) : mdb_txn_begin(s->env, NULL, MDB_RDONLY, &s->rtxn);
     if (rc) return lmdb_fail(err, errlen, "begin read", rc);
     s->reading = true;
+    s->read_gen++;
     return 0;
 }
 

@@ -80,6 +80,9 @@ void store_reap_readers(store_t *s);
 int store_read_begin(store_t *s, char *err, size_t errlen);
 void store_read_end(store_t *s);
 bool store_reading(const store_t *s);
+/* Counts read transactions begun: what was read under another generation
+ * may be older than what the store holds now. */
+uint64_t store_read_generation(const store_t *s);
 /* The resource's seq in the open read transaction (0 if none yet). */
 uint64_t store_seq(const store_t *s, const char *resource);
 /* 1 found (rec filled), 0 absent, -1 error or corrupt record (err). */

@@ -175,6 +175,7 @@ static void deliver(subscriber_t *s, const msg_event_t *ev, int type, uint64_t s
         .resource = nz(ev->resource), .type = type, .ns = nz(ev->namespace_), .name = nz(ev->name),
         .uid = nz(ev->uid), .resource_version = nz(ev->resource_version), .epoch = ev->epoch, .seq = seq,
         .json = (const char *)ev->object.data, .json_len = ev->object.len,
+        .old_json = ev->old_object.len ? (const char *)ev->old_object.data : NULL, .old_len = ev->old_object.len,
     };
     if (type == KUBUS__V1__EVENT_TYPE__SNAPSHOT) s->stats.snapshot_events++;
     else s->stats.events++;
@@ -347,13 +348,21 @@ static void request_snapshot(subscriber_t *s, uint64_t now)
     if (n == 0 || !s->dealer) return;
     char **names = calloc(n, sizeof *names);
     if (!names) { s->retry_at_ms = now + UNSYNCED_RETRY_MS; return; }
+    char **stored = calloc(n, sizeof *stored);
+    if (!stored) { free(names); s->retry_at_ms = now + UNSYNCED_RETRY_MS; return; }
     n = 0;
-    for (size_t i = 0; i < s->nres; i++)
-        if (s->res[i].need) names[n++] = s->res[i].name;
+    size_t n_stored = 0;
+    for (size_t i = 0; i < s->nres; i++) {
+        if (!s->res[i].need) continue;
+        names[n++] = s->res[i].name;
+        if (s->res[i].stored) stored[n_stored++] = s->res[i].name;
+    }
     Kubus__V1__SnapshotRequest req;
     kubus__v1__snapshot_request__init(&req);
     req.resources = names;
     req.n_resources = n;
+    req.stored = stored;
+    req.n_stored = n_stored;
     req.requester = s->name;
     req.request_id = ++s->request_id;
     msg_envelope_t env;
@@ -363,6 +372,7 @@ static void request_snapshot(subscriber_t *s, uint64_t now)
     env.snapshot_request = &req;
     int rc = bus_send(s->dealer, NULL, &env, true);
     free(names);
+    free(stored);
     if (rc < 0) {
         s->retry_at_ms = now + UNSYNCED_RETRY_MS;
         return;
@@ -639,6 +649,15 @@ subscriber_t *subscriber_create(const subscriber_config_t *cfg, char *err, size_
     for (size_t i = 0; i < n; i++) s->res[i] = (res_t){ .name = names[i], .need = true };
     s->nres = n;
     free(names);
+    for (size_t i = 0; cfg->stored && cfg->stored[i]; i++) {
+        res_t *r = sub_find_res(s, cfg->stored[i]);
+        if (!r) {
+            snprintf(err, errlen, "subscriber: stored resource %s is not among the resources", cfg->stored[i]);
+            subscriber_destroy(&s);
+            return NULL;
+        }
+        r->stored = true;
+    }
     s->sub = open_sub(s);
     s->dealer = open_dealer(s);
     if (!s->sub || !s->dealer) {

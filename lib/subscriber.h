@@ -65,6 +65,8 @@ typedef struct {
     uint64_t epoch, seq;           /* for SNAPSHOT: seq is the snapshot's seq of the resource */
     const char *json;              /* the object's JSON bytes (not NUL-terminated) */
     size_t json_len;
+    const char *old_json;          /* MODIFIED of a stored resource: the previous state; else NULL */
+    size_t old_len;
 } subscriber_event_t;
 
 typedef struct {
@@ -91,6 +93,11 @@ typedef struct {
      * most of a subscriber's CPU; deferred, an object that is not JSON is
      * the consumer's to refuse (parse_failures stays 0). */
     bool defer_parse;
+    /* NULL-terminated subset of resources (or NULL) read from the shard's
+     * store (store.h): their snapshots bring seqs only (begin and end with
+     * no SNAPSHOT events between: the store at those seqs is the state),
+     * and their MODIFIED events carry old_json. */
+    const char *const *stored;
 } subscriber_config_t;
 
 typedef struct {

@@ -21,6 +21,7 @@ typedef struct {
     bool replay;              /* lost events after seq: wants a replay (need wins) */
     bool in_request;          /* part of the snapshot in flight */
     bool in_replay;           /* part of the replay in flight */
+    bool stored;              /* read from the store: snapshots carry seqs only */
     uint64_t ahead_since_ms;
 } res_t;
 

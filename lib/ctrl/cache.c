@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctrl/cache_store.h"
 #include "ctrl/kobj.h"
 #include "log.h"
 #include "strmap.h"
@@ -36,6 +37,7 @@ typedef struct {
 struct cache {
     char *resource;
     bool compact;
+    cache_store_t *st;   /* store-backed (cache_store.h): every call goes there */
     strmap_t *objs;      /* key -> entry_t */
     strmap_t *by_uid;    /* uid -> char *key */
     strmap_t *by_ns;     /* ns -> strmap set of keys */
@@ -85,9 +87,21 @@ static cache_t *cache_make(const char *resource, bool compact)
 cache_t *cache_new(const char *resource) { return cache_make(resource, false); }
 cache_t *cache_new_compact(const char *resource) { return cache_make(resource, true); }
 
+cache_t *cache_new_stored(const char *resource)
+{
+    cache_t *c = cache_make(resource, true);
+    if (c && !(c->st = cs_new(resource))) cache_destroy(&c);
+    return c;
+}
+
+bool cache_is_stored(const cache_t *c) { return c && c->st; }
+void cache_attach_store(cache_t *c, store_t *store) { if (c) cs_attach(c->st, store); }
+store_t *cache_store(const cache_t *c) { return c ? cs_store(c->st) : NULL; }
+
 void cache_release_parsed(cache_t *c)
 {
     if (!c) return;
+    cs_release(c->st);
     for (size_t i = 0; i < c->n_parsed; i++) json_decref(c->parsed[i]);
     c->n_parsed = 0;
     c->turn++;   /* every entry's memo is stale now */
@@ -98,6 +112,7 @@ void cache_destroy(cache_t **cp)
     if (!cp || !*cp) return;
     cache_t *c = *cp;
     cache_release_parsed(c);
+    cs_destroy(&c->st);
     free(c->parsed);
     strmap_destroy(&c->objs);
     strmap_destroy(&c->by_uid);
@@ -110,7 +125,11 @@ void cache_destroy(cache_t **cp)
 }
 
 const char *cache_resource(const cache_t *c) { return c ? c->resource : ""; }
-size_t cache_size(const cache_t *c) { return c ? strmap_size(c->objs) : 0; }
+size_t cache_size(const cache_t *c)
+{
+    if (c && c->st) return cs_size(c->st);
+    return c ? strmap_size(c->objs) : 0;
+}
 
 static char *dup_or_null(const char *s) { return s && *s ? strdup(s) : NULL; }
 
@@ -318,7 +337,7 @@ int cache_apply_json(cache_t *c, json_t **objp, const char *json, size_t len, bo
     json_t *obj = *objp;
     *objp = NULL;
     char key[512];
-    if (!c || !json_is_object(obj) || kobj_key(obj, key, sizeof key) < 0) {
+    if (!c || c->st || !json_is_object(obj) || kobj_key(obj, key, sizeof key) < 0) {
         json_decref(obj);
         return -1;
     }
@@ -334,6 +353,7 @@ int cache_apply(cache_t *c, json_t **objp, bool deleted, cache_change_fn fn, voi
  * cache changes, the objects do not, hence the const interface. */
 const json_t *cache_get(const cache_t *c, const char *key)
 {
+    if (c && c->st) return cs_get(c->st, key);
     entry_t *e = c ? strmap_get(c->objs, key) : NULL;
     return e ? entry_obj((cache_t *)c, e) : NULL;
 }
@@ -348,6 +368,7 @@ const json_t *cache_get_ns(const cache_t *c, const char *ns, const char *name)
 
 const json_t *cache_get_by_uid(const cache_t *c, const char *uid)
 {
+    if (c && c->st) return cs_get_by_uid(c->st, uid);
     const char *key = c && uid ? strmap_get(c->by_uid, uid) : NULL;
     return key ? cache_get(c, key) : NULL;
 }
@@ -383,6 +404,7 @@ int cache_list_all(const cache_t *c, cache_list_t *l)
     l->items = NULL;
     l->n = 0;
     if (!c) return 0;
+    if (c->st) return cs_list(c->st, CS_ALL, NULL, NULL, l);
     size_t n = strmap_size(c->objs);
     if (n == 0) return 0;
     l->items = malloc(n * sizeof *l->items);
@@ -399,11 +421,13 @@ int cache_list_all(const cache_t *c, cache_list_t *l)
 
 int cache_list_namespace(const cache_t *c, const char *ns, cache_list_t *l)
 {
+    if (c && c->st) return cs_list(c->st, CS_NAMESPACE, ns, NULL, l);
     return list_keys(c, c ? strmap_get(c->by_ns, ns ? ns : "") : NULL, l);
 }
 
 int cache_list_controlled_by(const cache_t *c, const char *owner_uid, cache_list_t *l)
 {
+    if (c && c->st) return cs_list(c->st, CS_OWNED, NULL, owner_uid, l);
     return list_keys(c, c && owner_uid ? strmap_get(c->by_owner, owner_uid) : NULL, l);
 }
 
@@ -412,6 +436,7 @@ int cache_list_claimable(const cache_t *c, const char *ns, const char *owner_uid
     l->items = NULL;
     l->n = 0;
     if (!c) return 0;
+    if (c->st) return cs_list(c->st, CS_CLAIMABLE, ns, owner_uid, l);
     const strmap_t *owned = owner_uid ? strmap_get(c->by_owner, owner_uid) : NULL;
     const strmap_t *orphans = strmap_get(c->orphans, ns ? ns : "");
     size_t n = strmap_size(owned) + strmap_size(orphans);
@@ -437,6 +462,7 @@ int cache_list_claimable(const cache_t *c, const char *ns, const char *owner_uid
 void cache_foreach(const cache_t *c, cache_visit_fn fn, void *ud)
 {
     if (!c || !fn) return;
+    if (c->st) { cs_foreach(c->st, fn, ud); return; }
     strmap_iter_t it;
     const char *key;
     void *v;

@@ -40,6 +40,17 @@ typedef enum {
 cache_t *cache_new(const char *resource);
 /* A cache that keeps objects as JSON bytes, parsed on demand (above). */
 cache_t *cache_new_compact(const char *resource);
+/* A cache that holds nothing itself and reads the shard's store
+ * (store.h, cache_store.h): lookups and lists as below, read through a
+ * transaction that cache_release_parsed ends. It is never applied to
+ * (cache_apply refuses; rebuilds are no-ops): the runtime hands events to
+ * handlers itself. Empty until a store is attached. */
+typedef struct store store_t;
+cache_t *cache_new_stored(const char *resource);
+bool cache_is_stored(const cache_t *c);
+/* Attaches (NULL: detaches) the store it reads; borrowed. */
+void cache_attach_store(cache_t *c, store_t *store);
+store_t *cache_store(const cache_t *c);
 /* Frees the trees a compact cache parsed since the last call (no-op for a
  * full cache): every object pointer it handed out is dead after this. */
 void cache_release_parsed(cache_t *c);

@@ -153,6 +153,35 @@ const char *expectations_observe_delete(expectations_t *e, const char *uid)
     return e ? observe(e, e->delete_owner, false, uid) : NULL;
 }
 
+int expectations_delete_uids(const expectations_t *e, char ***out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    size_t total = e ? strmap_size(e->delete_owner) : 0;
+    if (total == 0) return 0;
+    char **uids = calloc(total, sizeof *uids);
+    if (!uids) return -1;
+    strmap_iter_t it;
+    const char *uid;
+    strmap_iter_init(&it, e->delete_owner);
+    while (*n < total && strmap_next(&it, &uid, NULL)) {
+        if (!(uids[*n] = strdup(uid))) {
+            expectations_free_uids(uids, *n);
+            *n = 0;
+            return -1;
+        }
+        (*n)++;
+    }
+    *out = uids;
+    return 0;
+}
+
+void expectations_free_uids(char **uids, size_t n)
+{
+    for (size_t i = 0; uids && i < n; i++) free(uids[i]);
+    free(uids);
+}
+
 static bool expired(const expectations_t *e, const record_t *r)
 {
     uint64_t now = e->clock(e->clock_ud);

@@ -60,6 +60,11 @@ int64_t expectations_expires_in_ms(const expectations_t *e, const char *owner_ke
 /* Is this particular create / delete still expected? */
 bool expectations_expects_create(const expectations_t *e, const char *create_id);
 bool expectations_expects_delete(const expectations_t *e, const char *uid);
+/* A copy of every uid some owner expects to see deleted (for a check
+ * against a state that arrived without events: the store after a resync).
+ * Free with expectations_free_uids. 0, or -1 on OOM (nothing returned). */
+int expectations_delete_uids(const expectations_t *e, char ***uids, size_t *n);
+void expectations_free_uids(char **uids, size_t n);
 /* Forget an owner entirely (the owner was deleted). */
 void expectations_forget(expectations_t *e, const char *owner_key);
 

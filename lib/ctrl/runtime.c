@@ -14,6 +14,7 @@
 #include "ctrl/kobj.h"
 #include "ctrl/linkwatch.h"
 #include "log.h"
+#include "store.h"
 #include "strmap.h"
 #include "subscriber.h"
 #include "view.h"
@@ -34,6 +35,7 @@ typedef struct {
     handler_t handlers[MAX_HANDLERS];
     int n_handlers;
     bool rebuilding;
+    bool stored;              /* read from the shard's store (cache_new_stored) */
 } slot_t;
 
 struct ctrl_runtime {
@@ -44,6 +46,11 @@ struct ctrl_runtime {
     slot_t slots[MAX_RESOURCES];
     int n_slots;
     const char *resource_names[MAX_RESOURCES + 1];
+    const char *stored_names[MAX_RESOURCES + 1];   /* the stored slots' resources */
+    int n_stored;
+    store_t *store;           /* the shard's store of the epoch followed (NULL: none yet) */
+    char bus_dir[256];
+    bool store_pending;       /* a stored resync ended but its store could not be opened */
     subscriber_t *sub;
     void *dealer;
     linkwatch_t *link;        /* reconnects of the dealer to the broker */
@@ -202,13 +209,49 @@ static void apply_event(ctrl_runtime_t *rt, const char *resource, json_t **obj, 
         LOGFV(1, "%s: event without a usable object dropped", resource);
 }
 
+/* A live event of a stored resource: the store already holds it (the
+ * informer commits before it publishes), so only the handlers and the
+ * expectations hear of it, with the previous state from the event. A read
+ * transaction older than the event is ended first, so whatever the
+ * handlers look up is at least as new as the event. */
+static void stored_event(ctrl_runtime_t *rt, slot_t *s, const subscriber_event_t *ev, json_t *obj)
+{
+    if (ev->type == KUBUS__V1__EVENT_TYPE__SNAPSHOT || s->rebuilding || !rt->store) return;
+    if (store_reading(rt->store) && ev->seq > store_seq(rt->store, s->resource)) store_read_end(rt->store);
+    if (ev->type == KUBUS__V1__EVENT_TYPE__DELETED) {
+        on_change(CACHE_DELETED, obj, NULL, s);
+        return;
+    }
+    json_t *old = NULL;
+    if (ev->type == KUBUS__V1__EVENT_TYPE__MODIFIED && ev->old_json) {
+        json_error_t jerr;
+        old = json_loadb(ev->old_json, ev->old_len, 0, &jerr);
+        if (!json_is_object(old)) {
+            json_decref(old);
+            old = NULL;
+            LOGFV(1, "%s: previous state of %s/%s does not parse: handled as added", s->resource, ev->ns, ev->name);
+        }
+    }
+    /* (a MODIFIED without its previous state is told as an ADDED: handlers
+     * then look at the new state alone) */
+    on_change(old ? CACHE_MODIFIED : CACHE_ADDED, old, obj, s);
+    json_decref(old);
+}
+
 static void sub_on_event(void *ctx, const subscriber_event_t *ev, json_t *obj)
 {
     ctrl_runtime_t *rt = ctx;
     if (!json_is_object(obj)) return;
+    slot_t *s = slot_of(rt, ev->resource);
+    if (s && s->stored) {
+        stored_event(rt, s, ev, obj);
+        return;
+    }
     json_t *own = json_incref(obj);
     apply_event(rt, ev->resource, &own, ev->json, ev->json_len, ev->type == KUBUS__V1__EVENT_TYPE__DELETED);
 }
+
+static void release_parsed(ctrl_runtime_t *rt);
 
 static void queue_all_primary(ctrl_runtime_t *rt)
 {
@@ -228,12 +271,99 @@ static void sub_on_resync_begin(void *ctx, const char *resource, uint64_t epoch)
     cache_rebuild_begin(s->cache);
 }
 
+/* What a stored resync implies, told as upstream's informers tell a
+ * (re)list: every object as ADDED (so expectations of creates are met and
+ * handlers route every object, orphans included), and each expected
+ * delete whose uid the store no longer has is observed. Costs one parse per
+ * object, freed at once. */
+typedef struct {
+    slot_t *s;
+} replay_t;
+
+static bool replay_one(const store_rec_t *rec, void *ud)
+{
+    replay_t *r = ud;
+    json_error_t jerr;
+    json_t *obj = json_loadb(rec->json, rec->json_len, 0, &jerr);
+    if (json_is_object(obj)) on_change(CACHE_ADDED, NULL, obj, r->s);
+    json_decref(obj);
+    return true;
+}
+
+static void recheck_deletes(ctrl_runtime_t *rt)
+{
+    char **uids = NULL;
+    size_t n = 0;
+    if (expectations_delete_uids(rt->exp, &uids, &n) < 0) return;
+    for (size_t i = 0; i < n; i++) {
+        bool present = false;
+        for (int k = 0; k < rt->n_slots && !present; k++) {
+            const json_t *o = cache_get_by_uid(rt->slots[k].cache, uids[i]);
+            present = o && !kobj_being_deleted(o);
+        }
+        if (!present) expectations_observe_delete(rt->exp, uids[i]);
+    }
+    expectations_free_uids(uids, n);
+}
+
+/* Opens the store of epoch (closing another epoch's) and attaches it to
+ * every stored slot. 0, or -1 (logged; retried every turn). */
+static int attach_store(ctrl_runtime_t *rt, uint64_t epoch)
+{
+    if (rt->store && store_epoch(rt->store) == epoch) return 0;
+    for (int i = 0; i < rt->n_slots; i++)
+        if (rt->slots[i].stored) cache_attach_store(rt->slots[i].cache, NULL);
+    store_close(&rt->store);
+    char err[512];
+    rt->store = store_open(rt->bus_dir, epoch, rt->stored_names, err, sizeof err);
+    if (!rt->store) {
+        LOGFW("cannot open the shard's store (retrying): %s", err);
+        return -1;
+    }
+    for (int i = 0; i < rt->n_slots; i++)
+        if (rt->slots[i].stored) cache_attach_store(rt->slots[i].cache, rt->store);
+    return 0;
+}
+
+/* The stored slots whose resync ended: attached and replayed. */
+static void finish_stored_resyncs(ctrl_runtime_t *rt)
+{
+    if (!rt->store_pending) return;
+    uint64_t epoch = subscriber_epoch(rt->sub);
+    if (epoch == 0 || attach_store(rt, epoch) < 0) return;
+    rt->store_pending = false;
+    char err[256];
+    for (int i = 0; i < rt->n_slots; i++) {
+        slot_t *s = &rt->slots[i];
+        if (!s->stored || !s->rebuilding) continue;
+        replay_t r = { s };
+        if (store_read_begin(rt->store, err, sizeof err) < 0 ||
+            store_scan(rt->store, s->resource, NULL, replay_one, &r, err, sizeof err) < 0) {
+            LOGFW("%s: cannot read the shard's store (retrying): %s", s->resource, err);
+            store_read_end(rt->store);
+            rt->store_pending = true;
+            return;
+        }
+        s->rebuilding = false;
+        LOGFI("%s: reading the shard's store (epoch %llu, %zu objects)", s->resource, (unsigned long long)epoch,
+              store_count(rt->store, s->resource));
+    }
+    recheck_deletes(rt);
+    release_parsed(rt);
+    queue_all_primary(rt);
+}
+
 static void sub_on_resync_end(void *ctx, const char *resource, uint64_t epoch)
 {
     ctrl_runtime_t *rt = ctx;
     slot_t *s = slot_of(rt, resource);
     rt->trim_pending = true;
     if (!s) return;
+    if (s->stored) {
+        rt->store_pending = true;
+        finish_stored_resyncs(rt);
+        return;
+    }
     cache_rebuild_end(s->cache, on_change, s);
     s->rebuilding = false;
     LOGFI("%s: cache rebuilt from snapshot (epoch %llu, %zu objects)", resource,
@@ -389,8 +519,10 @@ static int run_syncs(ctrl_runtime_t *rt)
 
 /* ---- construction ------------------------------------------------------------------ */
 
+/* use_store: resources that travel as views are read from the shard's
+ * store (on an ipc bus: the store is a file beside its sockets). */
 static int init_common(ctrl_runtime_t *rt, const ctrl_config_t *cfg, int max_active, uint32_t generation,
-                       uint32_t shard)
+                       uint32_t shard, bool use_store)
 {
     if (!cfg->controller || !*cfg->controller || !cfg->resources || !cfg->sync) return -1;
     rt->controller = strdup(cfg->controller);
@@ -405,13 +537,18 @@ static int init_common(ctrl_runtime_t *rt, const ctrl_config_t *cfg, int max_act
         slot_t *s = &rt->slots[rt->n_slots];
         s->rt = rt;
         s->resource = strdup(cfg->resources[i]);
-        /* Resources that travel as compact views are kept as bytes too. */
-        s->cache = view_version(cfg->resources[i]) ? cache_new_compact(cfg->resources[i])
-                                                   : cache_new(cfg->resources[i]);
+        /* Resources that travel as compact views are read from the store;
+         * the others are kept as bytes and parsed when read (a 1.5 KiB
+         * ReplicaSet is ~10 KiB as a tree; a parse costs ~8 us). */
+        bool view = view_version(cfg->resources[i]) != 0;
+        s->stored = view && use_store;   /* (metadata_only too: handlers read metadata of the views) */
+        s->cache = s->stored ? cache_new_stored(cfg->resources[i]) : cache_new_compact(cfg->resources[i]);
         if (!s->resource || !s->cache) return -1;
+        if (s->stored) rt->stored_names[rt->n_stored++] = s->resource;
         rt->resource_names[rt->n_slots++] = s->resource;
     }
     rt->resource_names[rt->n_slots] = NULL;
+    rt->stored_names[rt->n_stored] = NULL;
     workqueue_opts_t wo = { .max_active = max_active, .base_delay_ms = cfg->rate_limit.base_delay_ms,
                             .max_delay_ms = cfg->rate_limit.max_delay_ms, .no_bucket = cfg->rate_limit.no_bucket,
                             .clock = mono_ms, .clock_ud = rt };
@@ -454,7 +591,8 @@ ctrl_runtime_t *ctrl_runtime_new(worker_t *w, const ctrl_config_t *cfg)
     if (!rt) return NULL;
     rt->w = w;
     int conc = cfg->concurrent_syncs > 0 ? cfg->concurrent_syncs : o->concurrent_syncs;
-    if (init_common(rt, cfg, conc > 0 ? conc : 5, o->generation, (uint32_t)o->shard_index) < 0) {
+    snprintf(rt->bus_dir, sizeof rt->bus_dir, "%s", o->bus.dir);
+    if (init_common(rt, cfg, conc > 0 ? conc : 5, o->generation, (uint32_t)o->shard_index, !o->bus.tcp_host[0]) < 0) {
         LOGE("controller runtime: bad config or out of memory", "controller", cfg->controller ? cfg->controller : "");
         ctrl_runtime_destroy(&rt);
         return NULL;
@@ -462,7 +600,7 @@ ctrl_runtime_t *ctrl_runtime_new(worker_t *w, const ctrl_config_t *cfg)
     static const char *const extra[] = { BUS_TOPIC_EXECUTOR, NULL };
     subscriber_config_t sc = {
         .zctx = worker_zctx(w), .bus = &o->bus, .name = rt->controller,
-        .resources = rt->resource_names, .extra_topics = extra,
+        .resources = rt->resource_names, .extra_topics = extra, .stored = rt->stored_names,
         .cb = { .on_event = sub_on_event, .on_resync_begin = sub_on_resync_begin,
                 .on_resync_end = sub_on_resync_end, .on_other = sub_on_other, .ctx = rt },
     };
@@ -484,7 +622,7 @@ ctrl_runtime_t *ctrl_runtime_new_test(const ctrl_config_t *cfg, actions_send_fn 
     rt->test_mode = true;
     rt->test_send = send;
     rt->test_send_ud = send_ud;
-    if (init_common(rt, cfg, cfg->concurrent_syncs > 0 ? cfg->concurrent_syncs : 5, 1, 0) < 0)
+    if (init_common(rt, cfg, cfg->concurrent_syncs > 0 ? cfg->concurrent_syncs : 5, 1, 0, false) < 0)
         ctrl_runtime_destroy(&rt);
     return rt;
 }
@@ -504,6 +642,7 @@ void ctrl_runtime_destroy(ctrl_runtime_t **rtp)
         cache_destroy(&rt->slots[i].cache);
         free(rt->slots[i].resource);
     }
+    store_close(&rt->store);   /* after the caches that read it */
     free(rt->controller);
     free(rt->component);
     free(rt->primary);
@@ -545,6 +684,7 @@ int ctrl_run(ctrl_runtime_t *rt)
             actions_on_link_restored(rt->actions);
         }
         drain_dealer(rt);
+        finish_stored_resyncs(rt);
         subscriber_tick(rt->sub, now_mono_ms());
         actions_tick(rt->actions);
         check_ready(rt);

@@ -237,11 +237,15 @@ await 60 etcd "etcd /health" http_ok "http://127.0.0.1:$P_ETCD/health"
 # Audit log of every write (Metadata level): the ground truth tests and the
 # yardstick use to count what a controller manager did to the API server
 # (pods created, requests by user agent), independent of kubus's own word.
+# Every request of kubus's in-cluster identities (ServiceAccounts of
+# kubus-system) is logged too, reads included: a 403 shows in the log.
 cat >"$D/audit-policy.yaml" <<'YAML'
 apiVersion: audit.k8s.io/v1
 kind: Policy
 omitStages: [RequestReceived]
 rules:
+- level: Metadata
+  userGroups: ["system:serviceaccounts:kubus-system"]
 - level: Metadata
   verbs: [create, update, patch, delete, deletecollection]
 - level: None

@@ -10,21 +10,11 @@
 #include <cmocka.h>
 
 #include "policy.h"
-
-static msg_action_t act(const char *controller, int verb, const char *resource, const char *sub)
-{
-    msg_action_t a;
-    kubus__v1__action__init(&a);
-    a.controller = (char *)controller;
-    a.verb = verb;
-    a.resource = (char *)resource;
-    a.subresource = (char *)(sub ? sub : "");
-    return a;
-}
+#include "policy_fixture.h"
 
 static void allowed(const char *c, int verb, const char *res, const char *sub)
 {
-    msg_action_t a = act(c, verb, res, sub);
+    msg_action_t a = policy_fx_action(c, verb, res, sub);
     char err[256] = "";
     if (policy_check(&a, err, sizeof err) != 0)
         fail_msg("%s %s %s/%s should be allowed: %s", c, msg_verb_name(verb), res, sub ? sub : "", err);
@@ -32,7 +22,7 @@ static void allowed(const char *c, int verb, const char *res, const char *sub)
 
 static void refused(const char *c, int verb, const char *res, const char *sub, const char *msg)
 {
-    msg_action_t a = act(c, verb, res, sub);
+    msg_action_t a = policy_fx_action(c, verb, res, sub);
     char err[256] = "";
     if (policy_check(&a, err, sizeof err) != -1)
         fail_msg("%s %s %s/%s should be refused", c, msg_verb_name(verb), res, sub ? sub : "");

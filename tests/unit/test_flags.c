@@ -364,6 +364,8 @@ static void test_sup_bad(void **state)
     expect_sup_error("--controllers=-bogus", "unknown controller \"-bogus\"");
     expect_sup_error("--bin-dir=/nonexistent/kubus", "not a directory");
     expect_sup_error("--shard-index=5", "less than --shard-count");
+    expect_sup_error("--shard-count=0", "--shard-count=0: must be between 1");
+    expect_sup_error("--shard-index=-1", "--shard-index=-1: must be between 0");
     expect_sup_error("--logging-format=yaml", "text or json");
     expect_sup_error("--kubeconfig", "needs a value");
     expect_sup_error("--config=/nonexistent.yaml", "/nonexistent.yaml");
