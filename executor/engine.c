@@ -39,6 +39,7 @@
 #include "evcorr.h"
 #include "policy.h"
 #include "request.h"
+#include "restmetrics.h"
 #include "retry.h"
 
 #define JOURNAL_EXPIRE_EVERY_MS 1000u
@@ -86,6 +87,7 @@ struct engine {
     journal_t *journal;
     evagg_t *evagg;
     evcorr_t *evcorr;
+    restmetrics_t *rest;         /* rest_client_* metrics */
     jlist_t ready, waiting, parked;
     size_t nparked;
     job_t *all;
@@ -375,6 +377,15 @@ typedef struct {
     bool has_kst;
 } response_t;
 
+/* again() for a request worth sending again after rs: counted as client-go
+ * counts its retries (rest_client_request_retries_total). */
+static bool retry(job_t *j, const response_t *rs, phase_t phase, uint64_t delay_ms)
+{
+    if (j->attempts >= RETRY_MAX_ATTEMPTS) return false;
+    restmetrics_retry(j->eng->rest, j->req.method, rs->status);
+    return again(j, phase, delay_ms);
+}
+
 static void outcome_of(const job_t *j, const response_t *rs, outcome_t *o)
 {
     memset(o, 0, sizeof *o);
@@ -423,7 +434,7 @@ static void after_lookup(job_t *j, const response_t *rs)
         return;
     }
     if (rs->status == 404 && again(j, PH_MAIN, delay_for(j, rs))) return; /* not there (any more): create it */
-    if (decide(j, rs) == RETRY_AGAIN && again(j, j->phase, delay_for(j, rs))) return;
+    if (decide(j, rs) == RETRY_AGAIN && retry(j, rs, j->phase, delay_for(j, rs))) return;
     if (j->phase == PH_EXISTING) { /* someone else's object, or we cannot tell: the 409 stands */
         finish_simple(j, 409, j->conflict.reason, j->conflict.message);
         return;
@@ -458,7 +469,7 @@ static void after_event(job_t *j, const response_t *rs)
         j->planned = false;
         evagg_plan_clear(&j->plan);
         if (again(j, PH_MAIN, 0)) return;
-    } else if (decide(j, rs) == RETRY_AGAIN && again(j, PH_MAIN, delay_for(j, rs))) {
+    } else if (decide(j, rs) == RETRY_AGAIN && retry(j, rs, PH_MAIN, delay_for(j, rs))) {
         return; /* the same plan again: the key stays busy */
     }
     outcome_t o;
@@ -471,7 +482,7 @@ static void after_main(job_t *j, const response_t *rs)
     outcome_t o;
     switch (decide(j, rs)) {
     case RETRY_AGAIN:
-        if (again(j, PH_MAIN, delay_for(j, rs))) return;
+        if (retry(j, rs, PH_MAIN, delay_for(j, rs))) return;
         break;
     case RETRY_VERIFY_CREATE:
         if (again(j, PH_VERIFY, 0)) return;
@@ -531,6 +542,9 @@ static void on_done(engine_t *e, CURL *h, CURLcode code)
     if (rs.status && !is_2xx(rs.status))
         rs.has_kst = j->resp.data && khttp_parse_status(j->resp.data, j->resp.len, &rs.kst) == 0;
     count_request(e, j, rs.status);
+    curl_off_t us = 0;
+    curl_easy_getinfo(h, CURLINFO_TOTAL_TIME_T, &us);
+    restmetrics_observe(e->rest, j->req.method, rs.status, (double)us / 1e6);
     if (log_v_enabled_at(4, __FILE__)) {
         long httpv = 0;
         char st[16], proto[16];
@@ -902,7 +916,8 @@ engine_t *engine_new(const engine_opts_t *o, char *err, size_t errlen)
     e->journal = journal_new(JOURNAL_MAX_RECENT, JOURNAL_MAX_RECENT_BYTES, JOURNAL_RECENT_MS);
     e->evagg = evagg_new(EVAGG_CAPACITY, EVAGG_WINDOW_MS);
     e->evcorr = evcorr_new(EVCORR_CAPACITY);
-    if (!e->buckets || !e->multi || !e->queue || !e->journal || !e->evagg || !e->evcorr ||
+    e->rest = restmetrics_new(o->kc ? o->kc->server : NULL);
+    if (!e->buckets || !e->multi || !e->queue || !e->journal || !e->evagg || !e->evcorr || !e->rest ||
         curl_multi_setopt(e->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX) != CURLM_OK ||
         curl_multi_setopt(e->multi, CURLMOPT_MAX_CONCURRENT_STREAMS, (long)e->max_in_flight) != CURLM_OK) {
         snprintf(err, errlen, "cannot set up libcurl multi or the executor's tables");
@@ -931,6 +946,7 @@ void engine_destroy(engine_t **ep)
     journal_destroy(&e->journal);
     evagg_destroy(&e->evagg);
     evcorr_destroy(&e->evcorr);
+    restmetrics_destroy(&e->rest);
     if (e->multi) curl_multi_cleanup(e->multi);
     free(e);
     *ep = NULL;
@@ -940,3 +956,4 @@ const journal_replay_t *engine_replayed(const engine_t *e) { return &e->replayed
 uint64_t engine_in_flight(const engine_t *e) { return e->started; }
 uint64_t engine_queued(const engine_t *e) { return fairq_len(e->queue) + e->nparked; }
 const engine_stats_t *engine_stats(const engine_t *e) { return &e->st; }
+void engine_metrics_render(const engine_t *e, sbuf_t *out) { if (e) restmetrics_render(e->rest, out); }

@@ -21,6 +21,7 @@
 #include "journal.h"
 #include "kubeconfig.h"
 #include "msg.h"
+#include "sbuf.h"
 
 #define ENGINE_MAX_QUEUED 100000u      /* actions waiting for a slot, all controllers */
 #define ENGINE_REQUEST_TIMEOUT_MS 20000L
@@ -80,5 +81,7 @@ const journal_replay_t *engine_replayed(const engine_t *e);
 uint64_t engine_in_flight(const engine_t *e);
 uint64_t engine_queued(const engine_t *e);
 const engine_stats_t *engine_stats(const engine_t *e);
+/* Its rest_client_* metrics (restmetrics.h) as Prometheus text. */
+void engine_metrics_render(const engine_t *e, sbuf_t *out);
 
 #endif

@@ -145,6 +145,7 @@ static void fini(worker_t *w, void *state);
 /* A failed init cleans up after itself (worker.h): an open socket would
  * keep zmq_ctx_term from returning, and the process from exiting. */
 static int init_or_clean(worker_t *w, void *state);
+static void render_metrics(void *ud, sbuf_t *out) { engine_metrics_render(ud, out); }
 
 static int init(worker_t *w, void *state)
 {
@@ -174,6 +175,7 @@ static int init_or_clean(worker_t *w, void *state)
                          .journal_path = jpath, .now_ms = now_mono_ms(), .now_unix_ms = now_unix_ms() };
     x->eng = engine_new(&eo, err, sizeof err);
     if (!x->eng) return LOGE("cannot start the engine", "error", err), -1;
+    if (worker_add_metrics(w, render_metrics, x->eng) < 0) LOGW("no REST client metrics");
     /* Connect only once the journal lock is ours: a second executor that
      * connected first would take over the "executor" routing id at the
      * broker and, when it then exits, leave the real one unreachable. */
@@ -199,8 +201,8 @@ static int init_or_clean(worker_t *w, void *state)
 
 static void fini(worker_t *w, void *state)
 {
-    (void)w;
     executor_t *x = state;
+    worker_clear_metrics(w); /* they read the engine */
     engine_destroy(&x->eng);
     if (x->dealer) zmq_close(x->dealer);
     if (x->pub) zmq_close(x->pub);

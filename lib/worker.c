@@ -18,6 +18,7 @@
 
 #include "errfmt.h"
 #include "flags.h"
+#include "metricsfd.h"
 
 struct worker {
     worker_opts_t opts;
@@ -31,6 +32,9 @@ struct worker {
     uint64_t progress;
     uint64_t next_heartbeat_ms;
     uint64_t dropped_heartbeats;
+    struct { worker_metrics_fn fn; void *ud; } metrics[WORKER_METRICS_MAX];
+    int n_metrics;
+    bool metrics_broken;       /* a write to --metrics-fd failed for good */
 };
 
 /* Set from signal handlers; read and cleared only by the main thread. */
@@ -68,6 +72,7 @@ void worker_opts_defaults(worker_opts_t *o, const char *name)
     snprintf(o->name, sizeof o->name, "%s", name ? name : "worker");
     o->generation = 1;
     o->status_fd = -1;
+    o->metrics_fd = -1;
     char dir[256];
     if (worker_default_bus_dir(dir, sizeof dir) == 0) bus_config_parse(&o->bus, dir);
     o->kube_api_qps = 20.0;
@@ -125,6 +130,11 @@ static int parse_common(worker_opts_t *o, flags_iter_t *it, const flags_arg_t *a
         if (rc == 0 && v >= 0 && v <= 2)
             rc = errfmt(err, errlen, "--status-fd=%ld: must not be stdin, stdout or stderr", v);
         o->status_fd = (int)v;
+    } else if (strcmp(f, "metrics-fd") == 0) {
+        rc = parse_int_flag(a, -1, INT_MAX, &v, err, errlen);
+        if (rc == 0 && v >= 0 && v <= 2)
+            rc = errfmt(err, errlen, "--metrics-fd=%ld: must not be stdin, stdout or stderr", v);
+        o->metrics_fd = (int)v;
     } else if (strcmp(f, "bus-dir") == 0) {
         rc = flags_need_value(a, err, errlen);
         if (rc == 0 && bus_config_parse(&o->bus, a->value) < 0)
@@ -207,6 +217,7 @@ static void print_usage(FILE *to, const char *prog, const worker_hooks_t *hooks)
             "  --name=NAME               worker name (default %s)\n"
             "  --generation=N            start count given by the supervisor (default 1)\n"
             "  --status-fd=FD            heartbeat pipe to the supervisor (default -1: none)\n"
+            "  --metrics-fd=FD           file for this process's metrics text (default -1: none)\n"
             "  --bus-dir=DIR|tcp://H:P   bus location (default $XDG_RUNTIME_DIR/kubus or /tmp/kubus-UID)\n"
             "  --kubeconfig=PATH         kubeconfig file\n"
             "  --master=URL              API server URL (overrides the kubeconfig)\n"
@@ -290,11 +301,41 @@ static void heartbeat_write_failed(worker_t *w, int err)
     LOGE("status pipe write failed; no more heartbeats", "error", strerror(err));
 }
 
+/* Every source's text into --metrics-fd; a busy file (the supervisor reads
+ * it now) waits for the next beat. */
+static void publish_metrics(worker_t *w)
+{
+    if (w->opts.metrics_fd < 0 || w->metrics_broken || !w->n_metrics) return;
+    sbuf_t b = { 0 };
+    for (int i = 0; i < w->n_metrics; i++) w->metrics[i].fn(w->metrics[i].ud, &b);
+    char *text = sbuf_take(&b);
+    if (!text) return;
+    if (metricsfd_publish(w->opts.metrics_fd, text, strlen(text), now_mono_ms()) < 0) {
+        LOGE("cannot write --metrics-fd; no more metrics", "error", strerror(errno));
+        w->metrics_broken = true;
+    }
+    free(text);
+}
+
+int worker_add_metrics(worker_t *w, worker_metrics_fn fn, void *ud)
+{
+    if (!w || !fn || w->n_metrics >= WORKER_METRICS_MAX) return -1;
+    w->metrics[w->n_metrics].fn = fn;
+    w->metrics[w->n_metrics++].ud = ud;
+    return 0;
+}
+
+void worker_clear_metrics(worker_t *w)
+{
+    if (w) w->n_metrics = 0;
+}
+
 static void send_heartbeat(worker_t *w)
 {
     w->next_heartbeat_ms = now_mono_ms() + WORKER_HEARTBEAT_MS;
     if (w->opts.status_fd < 0 || w->status_broken) return;
     if (w->hang && w->sent_ready) return;
+    publish_metrics(w);
     msg_heartbeat_t hb;
     kubus__v1__heartbeat__init(&hb);
     hb.worker = w->opts.name;
@@ -384,6 +425,17 @@ static int prepare_status_fd(const worker_opts_t *o, char *err, size_t errlen)
     return 0;
 }
 
+static int prepare_metrics_fd(const worker_opts_t *o, char *err, size_t errlen)
+{
+    int fd = o->metrics_fd;
+    if (fd < 0) return 0;
+    int fdflags = fcntl(fd, F_GETFD);
+    if (fdflags < 0) return errfmt(err, errlen, "--metrics-fd=%d: not an open file descriptor", fd);
+    if (fcntl(fd, F_SETFD, fdflags | FD_CLOEXEC) < 0)
+        return errfmt(err, errlen, "--metrics-fd=%d: fcntl: %s", fd, strerror(errno));
+    return 0;
+}
+
 /* ---- the worker object ---- */
 
 bool worker_tick(worker_t *w)
@@ -466,6 +518,7 @@ static void worker_setup(worker_t *w, int argc, char **argv, const worker_hooks_
         exit(0);
     }
     if (rc == 0) rc = prepare_status_fd(&w->opts, err, sizeof err);
+    if (rc == 0) rc = prepare_metrics_fd(&w->opts, err, sizeof err);
     if (rc < 0) {
         fprintf(stderr, "%s: %s\n", base_name(argv[0]), err);
         print_usage(stderr, base_name(argv[0]), hooks);

@@ -7,6 +7,7 @@
  *   --name=NAME              worker name as the supervisor knows it
  *   --generation=N           how many times the supervisor has started it (1..)
  *   --status-fd=FD           pipe to the supervisor for heartbeats (-1: none)
+ *   --metrics-fd=FD          file for the process's metrics text (metricsfd.h; -1: none)
  *   --bus-dir=DIR|tcp://H:P  bus location (bus.h)
  *   --kubeconfig=PATH --master=URL
  *   --kube-api-qps=F --kube-api-burst=N
@@ -40,6 +41,7 @@
 #include "featuregate.h"
 #include "log.h"
 #include "logcfg.h"
+#include "sbuf.h"
 
 typedef struct worker worker_t;
 
@@ -47,6 +49,7 @@ typedef struct {
     char name[64];
     uint32_t generation;
     int status_fd;
+    int metrics_fd;           /* --metrics-fd, -1: none */
     bus_config_t bus;
     char kubeconfig[1024];
     char master[512];
@@ -92,6 +95,15 @@ void worker_request_stop(worker_t *w);
 bool worker_reload_requested(worker_t *w);
 
 void worker_set_ready(worker_t *w, bool ready);
+
+/* Metrics: with --metrics-fd, every source's Prometheus text (promtext.h)
+ * is published there with each heartbeat, sources in the order added (at
+ * most WORKER_METRICS_MAX; -1 beyond). worker_clear_metrics drops them all
+ * (before what they render is freed). */
+#define WORKER_METRICS_MAX 8
+typedef void (*worker_metrics_fn)(void *ud, sbuf_t *out);
+int worker_add_metrics(worker_t *w, worker_metrics_fn fn, void *ud);
+void worker_clear_metrics(worker_t *w);
 void worker_set_progress(worker_t *w, uint64_t sequence);
 
 void *worker_zctx(worker_t *w);          /* the process's one ZeroMQ context */

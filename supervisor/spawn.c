@@ -9,10 +9,14 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "metricsfd.h"
 
 /* Runs in the child between fork and exec: async-signal-safe calls only. */
-static void exec_child(const char *path, char *const argv[], int status_wr)
+static void exec_child(const char *path, char *const argv[], int status_wr, int metrics)
 {
+    /* out of the way first: the status pipe's dup2 may land on its number */
+    int m = metrics >= 0 ? fcntl(metrics, F_DUPFD_CLOEXEC, 10) : -1;
+    if (metrics >= 0 && m < 0) _exit(126);
     (void)setpgid(0, 0);
     sigset_t none;
     sigemptyset(&none);
@@ -26,33 +30,54 @@ static void exec_child(const char *path, char *const argv[], int status_wr)
     } else if (dup2(status_wr, SUP_STATUS_FD) < 0) {
         _exit(126);
     }
+    if (m >= 0 && dup2(m, SUP_METRICS_FD) < 0) _exit(126);
     execv(path, argv);
     _exit(127);
+}
+
+/* A new metrics file for this run (the last run's series go with its file). */
+static void new_metrics_file(sup_worker_t *w)
+{
+    if (w->metrics_fd >= 0) close(w->metrics_fd);
+    w->metrics_fd = metricsfd_create(w->comp->name);
+    if (w->metrics_fd < 0)
+        LOGW("no metrics file for the worker; it runs without metrics", "worker", w->comp->name, "error",
+             strerror(errno));
+}
+
+static void drop_metrics_file(sup_worker_t *w)
+{
+    if (w->metrics_fd >= 0) close(w->metrics_fd);
+    w->metrics_fd = -1;
 }
 
 int sup_spawn(sup_worker_t *w, const sup_config_t *c, uint64_t now_ms)
 {
     sup_argv_t args;
     w->generation++;
+    new_metrics_file(w);
     if (sup_argv_build(&args, c, w, SUP_STATUS_FD) < 0) {
         LOGE("worker command line too long", "worker", w->comp->name);
         w->generation--;
+        drop_metrics_file(w);
         return -1;
     }
     int p[2];
     if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0) {
         LOGE("pipe2 failed", "worker", w->comp->name, "error", strerror(errno));
         w->generation--;
+        drop_metrics_file(w);
         return -1;
     }
     pid_t pid = fork();
-    if (pid == 0) exec_child(w->path, args.argv, p[1]);
+    if (pid == 0) exec_child(w->path, args.argv, p[1], w->metrics_fd);
     int saved = errno;
     close(p[1]);
     if (pid < 0) {
         close(p[0]);
         LOGE("fork failed", "worker", w->comp->name, "error", strerror(saved));
         w->generation--;
+        drop_metrics_file(w);
         return -1;
     }
     w->pid = pid;

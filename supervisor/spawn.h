@@ -2,8 +2,9 @@
  *
  * Owns: fork+exec of a worker with its status pipe. The pipe is made with
  * pipe2(O_CLOEXEC|O_NONBLOCK); in the child its write end is dup2'ed to
- * SUP_STATUS_FD (dup2 clears close-on-exec, so it is the only fd of ours the
- * worker inherits besides stdio), the signal mask and SIGPIPE disposition are
+ * SUP_STATUS_FD and a new metrics file (metricsfd.h) to SUP_METRICS_FD
+ * (dup2 clears close-on-exec, so these are the only fds of ours the worker
+ * inherits besides stdio; without a memfd the worker runs without metrics), the signal mask and SIGPIPE disposition are
  * reset (both survive exec), and the child gets its own process group so a
  * terminal's Ctrl-C reaches only the supervisor, which stops workers in
  * order. Between fork and exec only async-signal-safe calls are made: the
@@ -18,9 +19,10 @@
 #include "table.h"
 
 #define SUP_STATUS_FD 3
+_Static_assert(SUP_METRICS_FD == SUP_STATUS_FD + 1, "table.h's SUP_METRICS_FD");
 
-/* Increments w's generation and starts it. On success sets pid, status_fd
- * and the start timers and returns 0; -1 (logged) if nothing was started. */
+/* Increments w's generation and starts it. On success sets pid, status_fd,
+ * metrics_fd and the start timers and returns 0; -1 (logged) if nothing was started. */
 int sup_spawn(sup_worker_t *w, const sup_config_t *c, uint64_t now_ms);
 
 #endif

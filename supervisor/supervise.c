@@ -24,6 +24,7 @@
 #include "spawn.h"
 #include "table.h"
 #include "worker.h"
+#include "wmetrics.h"
 
 typedef enum { MODE_RUN, MODE_RELOAD, MODE_STOP } sup_mode_t;
 
@@ -45,6 +46,7 @@ typedef struct {
     uint32_t generation_base;   /* first generation of this life, see count_life */
     sup_leader_t *leader;       /* --leader-elect: the election thread */
     bool leading;               /* executor and controllers may run */
+    sup_wmetrics_t wm;          /* the workers' metrics */
 } sup_t;
 
 static char *fmt_u64(char *buf, size_t len, uint64_t v)
@@ -125,6 +127,13 @@ static void close_status(sup_worker_t *w)
     w->hblen = 0;
 }
 
+/* Its series end with its run. */
+static void close_metrics(sup_worker_t *w)
+{
+    if (w->metrics_fd >= 0) close(w->metrics_fd);
+    w->metrics_fd = -1;
+}
+
 static void note_ready(sup_worker_t *w, uint64_t now)
 {
     if (w->state != SUP_W_STARTING || !w->reported_ready) return;
@@ -195,6 +204,7 @@ static void worker_exited(sup_t *s, sup_worker_t *w, int status, uint64_t now)
 {
     read_status(s, w, now); /* last words first */
     close_status(w);
+    close_metrics(w);
     log_exit(w, status, now - w->started_ms);
     w->last_exit_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
     w->last_exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -510,8 +520,10 @@ static void publish(sup_t *s, uint64_t now)
     sup_checks_healthz(&s->t, &x, &health.healthz);
     sup_checks_livez(&health.livez);
     sup_checks_readyz(&s->t, &x, &health.readyz);
+    sup_wmetrics_refresh(&s->wm, &s->t, now, x.stale_ms);
     sup_http_publish(s->http, sup_report_statusz_ex(&s->t, now, &ld),
-                     sup_report_metrics_ex(&s->t, &ld, &s->cfg.feature_gates), &health);
+                     sup_wmetrics_append(&s->wm, sup_report_metrics_ex(&s->t, &ld, &s->cfg.feature_gates)),
+                     &health);
     sup_http_alive(s->http, now);
 }
 
@@ -637,7 +649,11 @@ static void teardown(sup_t *s)
 {
     sup_leader_stop(&s->leader); /* workers are down: release the lease */
     sup_http_stop(&s->http);
-    for (size_t i = 0; i < s->t.n; i++) close_status(&s->t.w[i]);
+    for (size_t i = 0; i < s->t.n; i++) {
+        close_status(&s->t.w[i]);
+        close_metrics(&s->t.w[i]);
+    }
+    sup_wmetrics_free(&s->wm);
     if (s->sigfd >= 0) close(s->sigfd);
     if (s->lock_fd >= 0) close(s->lock_fd);
 }

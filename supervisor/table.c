@@ -13,6 +13,7 @@ static void worker_reset(sup_worker_t *w, const sup_component_t *comp)
     memset(w, 0, sizeof *w);
     w->comp = comp;
     w->status_fd = -1;
+    w->metrics_fd = -1;
     w->last_exit_code = -1;
     w->initial = true;
 }
@@ -92,6 +93,7 @@ int sup_argv_build(sup_argv_t *a, const sup_config_t *c, const sup_worker_t *w, 
     rc |= add_arg(a, "--name=%s", w->comp->name);
     rc |= add_arg(a, "--generation=%u", w->generation);
     rc |= add_arg(a, "--status-fd=%d", status_fd);
+    if (w->metrics_fd >= 0) rc |= add_arg(a, "--metrics-fd=%d", SUP_METRICS_FD);
     rc |= add_arg(a, "--bus-dir=%s", c->bus_dir);
     if (c->kubeconfig[0]) rc |= add_arg(a, "--kubeconfig=%s", c->kubeconfig);
     if (c->master[0]) rc |= add_arg(a, "--master=%s", c->master);

@@ -25,6 +25,7 @@ typedef struct {
     sup_wstate_t state;
     pid_t pid;                     /* 0 when no process */
     int status_fd;                 /* our end of its status pipe, -1 */
+    int metrics_fd;                /* its metrics file (metricsfd.h) for this run, -1 */
     uint8_t hb[2 * WORKER_HB_FRAME_MAX];
     size_t hblen;
     uint32_t generation;           /* starts so far; passed as --generation */
@@ -64,8 +65,11 @@ typedef struct {
     size_t used;
 } sup_argv_t;
 
+/* The fd a worker finds its metrics file at (--metrics-fd). */
+#define SUP_METRICS_FD 4
+
 /* The command line for w's next start (its generation must already be the
- * new one). 0, or -1 if it would not fit. */
+ * new one; --metrics-fd when w has a metrics file). 0, or -1 if it would not fit. */
 int sup_argv_build(sup_argv_t *a, const sup_config_t *c, const sup_worker_t *w, int status_fd);
 
 /* Feeds bytes read from w's status pipe. Every complete, valid heartbeat

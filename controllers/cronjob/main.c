@@ -29,7 +29,7 @@ static void destroy(void *state)
 int main(int argc, char **argv)
 {
     static const ctrl_process_t proc = {
-        .name = "cronjob", .component = "cronjob-controller",
+        .name = "cronjob", .component = "cronjob-controller", .queue_name = "cronjob",
         .concurrent_flag = "concurrent-cron-job-syncs",
         .usage = "  --concurrent-cron-job-syncs=N  CronJobs synced at once (default: --concurrent-syncs, 5)\n",
         .create = create, .attach = attach, .destroy = destroy,

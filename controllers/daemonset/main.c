@@ -31,7 +31,7 @@ static void destroy(void *state)
 int main(int argc, char **argv)
 {
     static const ctrl_process_t proc = {
-        .name = "daemonset", .component = "daemonset-controller",
+        .name = "daemonset", .component = "daemonset-controller", .queue_name = "daemonset",
         .concurrent_flag = "concurrent-daemonset-syncs",
         .usage = "  --concurrent-daemonset-syncs=N  DaemonSets synced at once (default: --concurrent-syncs, 5)\n",
         .create = create, .attach = attach, .destroy = destroy,

@@ -30,7 +30,7 @@ static void destroy(void *state)
 int main(int argc, char **argv)
 {
     static const ctrl_process_t proc = {
-        .name = "deployment", .component = "deployment-controller",
+        .name = "deployment", .component = "deployment-controller", .queue_name = "deployment",
         .concurrent_flag = "concurrent-deployment-syncs",
         .usage = "  --concurrent-deployment-syncs=N  Deployments synced at once (default: --concurrent-syncs, 5)\n",
         .create = create, .attach = attach, .destroy = destroy,

@@ -29,6 +29,7 @@ int main(int argc, char **argv)
 {
     static const ctrl_process_t proc = {
         .name = GC_CONTROLLER, .component = GC_COMPONENT, .concurrent_flag = "concurrent-gc-syncs",
+        .queue_name = "garbage_collector_attempt_to_delete",
         .usage = "  --concurrent-gc-syncs=N   same as --concurrent-syncs (default 20 here)\n",
         .default_concurrent = GC_DEFAULT_CONCURRENT_SYNCS,
         .create = create, .attach = attach, .destroy = destroy,

@@ -28,7 +28,7 @@ static void destroy(void *state)
 int main(int argc, char **argv)
 {
     static const ctrl_process_t proc = {
-        .name = "job", .component = "job-controller",
+        .name = "job", .component = "job-controller", .queue_name = "job",
         .concurrent_flag = "concurrent-job-syncs",
         .usage = "  --concurrent-job-syncs=N  Jobs synced at once (default: --concurrent-syncs, 5)\n",
         .create = create, .attach = attach, .destroy = destroy,

@@ -30,7 +30,7 @@ static void destroy(void *state)
 int main(int argc, char **argv)
 {
     static const ctrl_process_t proc = {
-        .name = "replicaset", .component = "replicaset-controller",
+        .name = "replicaset", .component = "replicaset-controller", .queue_name = "replicaset",
         .concurrent_flag = "concurrent-replicaset-syncs",
         .usage = "  --concurrent-replicaset-syncs=N  ReplicaSets synced at once (default: --concurrent-syncs, 5)\n",
         .create = create, .attach = attach, .destroy = destroy,

@@ -31,7 +31,7 @@ static void destroy(void *state)
 int main(int argc, char **argv)
 {
     static const ctrl_process_t proc = {
-        .name = "statefulset", .component = "statefulset-controller",
+        .name = "statefulset", .component = "statefulset-controller", .queue_name = "statefulset",
         .concurrent_flag = "concurrent-statefulset-syncs",
         .usage = "  --concurrent-statefulset-syncs=N  StatefulSets synced at once (default: --concurrent-syncs, 5)\n",
         .create = create, .attach = attach, .destroy = destroy,

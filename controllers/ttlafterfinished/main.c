@@ -28,6 +28,7 @@ int main(int argc, char **argv)
 {
     static const ctrl_process_t proc = {
         .name = "ttl-after-finished", .component = "ttl-after-finished-controller",
+        .queue_name = "ttl_jobs_to_delete",
         .concurrent_flag = "concurrent-ttl-after-finished-syncs",
         .usage = "  --concurrent-ttl-after-finished-syncs=N  finished Jobs checked at once (default: "
                  "--concurrent-syncs, 5)\n",

@@ -24,6 +24,16 @@ static int parse_flag(void *state, const char *flag, const char *value, bool *us
     return WORKER_FLAG_OK;
 }
 
+static void render_queue(void *ud, sbuf_t *out) { workqueue_metrics_render(ud, out); }
+
+/* The queue's metrics from now on; a failure costs the metrics only. */
+static void queue_metrics(worker_t *w, ctrl_runtime_t *rt, const char *name)
+{
+    if (!name) return;
+    if (workqueue_set_name(ctrl_queue(rt), name) < 0 || worker_add_metrics(w, render_queue, ctrl_queue(rt)) < 0)
+        LOGW("no work queue metrics", "queue", name);
+}
+
 static int run(worker_t *w, void *state)
 {
     app_t *app = state;
@@ -38,7 +48,9 @@ static int run(worker_t *w, void *state)
     if (!cfg.component) cfg.component = p->component;
     ctrl_runtime_t *rt = ctrl_runtime_new(w, &cfg);
     int rc = 1;
+    if (rt) queue_metrics(w, rt, p->queue_name);
     if (rt && (!p->attach || p->attach(st, rt) == 0)) rc = ctrl_run(rt);
+    worker_clear_metrics(w);     /* they read the queue */
     ctrl_runtime_destroy(&rt);   /* first: no result callback may run after this */
     if (p->destroy) p->destroy(st);
     return rc;

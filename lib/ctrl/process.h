@@ -3,7 +3,8 @@
  * Owns: the shell every controller process shares - its
  * --concurrent-<kind>-syncs flag (kube-controller-manager's spelling of the
  * worker's --concurrent-syncs), building the controller's state and the
- * runtime over it, running the loop, and tearing both down in the safe
+ * runtime over it, its work queue's metrics (published with the worker's
+ * heartbeats, worker.h), running the loop, and tearing both down in the safe
  * order (runtime first: no result callback may reach a freed state).
  * A controller's main.c only says what it is:
  *
@@ -21,6 +22,10 @@ typedef struct {
      * name of every line the process writes (as upstream's controllers are
      * named) and, unless create() sets another, its Events' source */
     const char *component;
+    /* upstream's name of the controller's work queue, the label of its
+     * workqueue_* metrics: "replicaset", "garbage_collector_attempt_to_delete"
+     * (NULL: no metrics) */
+    const char *queue_name;
     const char *concurrent_flag;  /* "concurrent-replicaset-syncs" (NULL: none) */
     const char *usage;            /* usage lines of that flag */
     int default_concurrent;       /* > 0: the default when neither flag is given */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ctrl/wqmetrics.h"
 #include "strmap.h"
 #include "worker.h"
 
@@ -33,6 +34,7 @@ struct workqueue {
     strmap_t *failures;    /* key -> int * */
     double tokens;
     uint64_t tokens_at;
+    wq_metrics_t *metrics;  /* upstream's workqueue_* metrics once named, else NULL */
 };
 
 static uint64_t default_clock(void *ud) { (void)ud; return now_mono_ms(); }
@@ -71,6 +73,7 @@ void workqueue_destroy(workqueue_t **qp)
     strmap_destroy(&q->processing);
     strmap_destroy(&q->delay_at);
     strmap_destroy(&q->failures);
+    wq_metrics_destroy(&q->metrics);
     free(q);
     *qp = NULL;
 }
@@ -177,6 +180,7 @@ int workqueue_add(workqueue_t *q, const char *key)
     if (!q || !key) return -1;
     if (strmap_has(q->dirty, key)) return 0;
     if (strmap_put(q->dirty, key, NULL) < 0) return -1;
+    wq_metrics_add(q->metrics, key);
     if (strmap_has(q->processing, key)) return 0;   /* re-queued by done() */
     if (fifo_push(q, key) < 0) {
         strmap_del(q->dirty, key);
@@ -188,6 +192,7 @@ int workqueue_add(workqueue_t *q, const char *key)
 int workqueue_add_after(workqueue_t *q, const char *key, uint64_t delay_ms)
 {
     if (!q || !key) return -1;
+    wq_metrics_retry(q->metrics);   /* client-go counts every AddAfter as a retry */
     if (delay_ms == 0) return workqueue_add(q, key);
     uint64_t due = now_of(q) + delay_ms;
     uint64_t *at = strmap_get(q->delay_at, key);
@@ -292,6 +297,7 @@ const char *workqueue_get(workqueue_t *q)
         free(k);
         return NULL;
     }
+    wq_metrics_get(q->metrics, k);
     return k;
 }
 
@@ -300,6 +306,7 @@ void workqueue_done(workqueue_t *q, const char *key)
     if (!q || !key) return;
     char *own = strmap_take(q->processing, key);
     if (!own) return;
+    wq_metrics_done(q->metrics, own);
     if (strmap_has(q->dirty, own) && fifo_push(q, own) < 0) strmap_del(q->dirty, own);
     free(own);
 }
@@ -322,3 +329,20 @@ int64_t workqueue_next_due_ms(workqueue_t *q)
     uint64_t now = now_of(q);
     return q->heap[0].due > now ? (int64_t)(q->heap[0].due - now) : 0;
 }
+
+int workqueue_set_name(workqueue_t *q, const char *name)
+{
+    if (!q) return -1;
+    wq_metrics_t *m = wq_metrics_new(name);
+    if (!m) return -1;
+    wq_metrics_destroy(&q->metrics);
+    q->metrics = m;
+    return 0;
+}
+
+void workqueue_metrics_render(const workqueue_t *q, sbuf_t *out)
+{
+    if (q) wq_metrics_render(q->metrics, out);
+}
+
+struct wq_metrics *workqueue_metrics(workqueue_t *q) { return q ? q->metrics : NULL; }

@@ -17,6 +17,10 @@
  *     (--concurrent-syncs). Our syncs are asynchronous: the runtime keeps a
  *     key processing while it has actions outstanding.
  *
+ *   - metrics: once named (workqueue_set_name), upstream's workqueue_*
+ *     metrics with label name="<name>" (ctrl/wqmetrics.h); unnamed queues
+ *     have none, as in client-go.
+ *
  * Time comes from a clock function (milliseconds, monotonic) so tests can
  * drive it. Cost: add/get/done O(1) average, delayed add O(log n).
  */
@@ -26,6 +30,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "sbuf.h"
 
 typedef struct workqueue workqueue_t;
 typedef uint64_t (*workqueue_clock_fn)(void *ud);
@@ -73,5 +79,14 @@ size_t workqueue_active(const workqueue_t *q);
 /* Milliseconds until the earliest delayed key is due (0 if a key is ready
  * to hand out now, -1 if nothing is queued or delayed). For poll timeouts. */
 int64_t workqueue_next_due_ms(workqueue_t *q);
+
+/* Names the queue for its metrics (upstream's queue name: "replicaset",
+ * "garbage_collector_attempt_to_delete", ...; [a-z0-9_-]). Counting starts
+ * now. 0, or -1 on a bad name or no memory. */
+int workqueue_set_name(workqueue_t *q, const char *name);
+/* Appends the queue's metrics (Prometheus text); nothing when unnamed. */
+void workqueue_metrics_render(const workqueue_t *q, sbuf_t *out);
+/* The queue's metrics (tests set their clock), NULL when unnamed. */
+struct wq_metrics *workqueue_metrics(workqueue_t *q);
 
 #endif

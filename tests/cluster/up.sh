@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Starts the kubus reference control plane on 127.0.0.1:
 #   etcd, kube-apiserver (TLS, RBAC, client certificates), kube-scheduler,
-#   kube-controller-manager (without the controllers kubus replaces) and kwok
-#   with two fake nodes, `master` and `worker`.
+#   kube-controller-manager (without the controllers kubus replaces, with the
+#   host-path volume provisioner) and kwok with two fake nodes, `master` and
+#   `worker`; a default StorageClass `local-path` that provisions volumes.
 # State, certificates and logs go to $KUBUS_CLUSTER_DIR (default build/cluster);
 # the admin kubeconfig is $KUBUS_CLUSTER_DIR/kubeconfig.
 #
@@ -311,7 +312,24 @@ start kube-controller-manager $(common_flags kube-controller-manager) \
   --service-account-private-key-file "$PKI/sa.key" \
   --use-service-account-credentials \
   --cluster-signing-cert-file "$PKI/ca.crt" \
-  --cluster-signing-key-file "$PKI/ca.key"
+  --cluster-signing-key-file "$PKI/ca.key" \
+  --enable-hostpath-provisioner
+
+# The default StorageClass: a claim without a class (the tutorial's
+# StatefulSet) gets `local-path`, and kube-controller-manager's
+# persistentvolume-binder provisions a hostPath volume under /tmp for it
+# (--enable-hostpath-provisioner: one machine, tests and development only).
+cl_kubectl apply -f - >/dev/null <<'YAML' || cl_die "could not create the StorageClass local-path"
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: local-path
+  annotations:
+    storageclass.kubernetes.io/is-default-class: "true"
+provisioner: kubernetes.io/host-path
+reclaimPolicy: Delete
+volumeBindingMode: Immediate
+YAML
 
 cp "$KUBUS_CLUSTER_SCRIPTS/kwok.yaml" "$D/kwok.yaml"
 start kwok \

@@ -2,9 +2,10 @@
 # Sourced by tests/e2e/statefulset_*.sh (after lib.sh): storage and audit
 # helpers for StatefulSet tests.
 #   sts_pvs NAME... : one 1Gi ReadWriteOnce hostPath PersistentVolume per claim
-#       NAME of namespace $NS, pre-bound to it (spec.claimRef), so that the
-#       binder of the reference cluster binds exactly these claims (there is
-#       no provisioner and no StorageClass); deleted when the test exits.
+#       NAME of namespace $NS, pre-bound to it (spec.claimRef), of the local
+#       cluster's default class local-path (the class a claim without one is
+#       given), so that the binder binds exactly these claims instead of
+#       provisioning new volumes; deleted when the test exits.
 #   sts_audit_writes VERB RESOURCE : "name" lines of the successful VERB
 #       requests kubus-statefulset made on RESOURCE in $NS, in the order the
 #       API server completed them (its audit log).
@@ -25,6 +26,7 @@ spec:
   capacity: {storage: 1Gi}
   accessModes: [ReadWriteOnce]
   persistentVolumeReclaimPolicy: Retain
+  storageClassName: local-path
   hostPath: {path: /tmp/kubus-e2e-$pv}
   claimRef: {namespace: $NS, name: $claim}
 YAML

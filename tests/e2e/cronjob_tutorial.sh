@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Scenario 5.3 and 5.4 of shared/scenarios/README.md, the CronJob part:
+# Section 5.3 and 5.4 of the tutorial (examples/README.md), the CronJob part:
 #   3. apply cronjob.yaml ("*/1 * * * *") -> at the next minute boundary a Job
 #      hello-<minutes since the epoch> made from the template, owned by the
 #      CronJob (controller ownerReference), annotated with its scheduled time;

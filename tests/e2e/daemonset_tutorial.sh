@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Scenario 4 of shared/scenarios/README.md (fluentd.yaml), against kubus
+# Section 4 of the tutorial (examples/README.md) (fluentd.yaml), against kubus
 # (--controllers=daemonset,garbagecollector):
 #   with nodes master and worker: exactly one fluentd pod per node, named
 #   fluentd-xxxxx with a controller ownerReference, bound to its node by a

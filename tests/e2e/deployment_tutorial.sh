@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Scenario 2 of shared/scenarios/README.md, the Deployment walkthrough:
+# Section 2 of the tutorial (examples/README.md), the Deployment walkthrough:
 #   1. apply mydeploy.yaml -> one ReplicaSet mydeploy-<pod-template-hash> owned by
 #      the Deployment, 10 pods, READY 10/10, UP-TO-DATE 10, AVAILABLE 10;
 #   2. set image nginx:1.9.1 -> rollout status "successfully rolled out";

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Garbage collector with the ReplicaSet controller: the tutorial ReplicaSet
-# (../shared/scenarios/myreplicaset.yaml) deleted the three ways kubectl can.
+# (examples/myreplicaset.yaml) deleted the three ways kubectl can.
 #   kubectl delete rs --all                  RS and all its pods gone
 #   kubectl delete rs --cascade=foreground   the RS disappears only after its
 #       pods: while a pod exists the RS exists with a deletionTimestamp, and

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Scenario 5.1 and 5.2 of shared/scenarios/README.md against kubus-job:
+# Section 5.1 and 5.2 of the tutorial (examples/README.md) against kubus-job:
 #   job.yaml -> one pod myjob-xxxxx (generateName myjob-, controller
 #   ownerReference, the Job's labels, the job-tracking finalizer while it
 #   runs); it completes -> SuccessCriteriaMet then Complete, succeeded 1,

@@ -26,7 +26,7 @@
 #   pods_ready NS SELECTOR      of those, how many have condition Ready=True
 #   pod_names NS SELECTOR       their names, one per line, sorted
 #   pod_phase NS NAME           .status.phase of one pod (empty if absent)
-#   tutorial_manifest FILE      path of a tutorial manifest (mydeploy.yaml, ...)
+#   tutorial_manifest FILE      path of a tutorial manifest in examples/ (mydeploy.yaml, ...)
 #   audit_count VERB RES NS [CODE]  writes of the API server's audit log
 
 set -euo pipefail
@@ -187,11 +187,10 @@ audit_count() {
 
 # tutorial_manifest FILE: the tutorial's manifest FILE (myreplicaset.yaml,
 # mydeploy.yaml, mysts.yaml, fluentd.yaml, job.yaml, job-bug.yaml,
-# cronjob.yaml): the scenarios next to the repository when they are there,
-# else the copy in tests/e2e/manifests; fails when neither has it.
+# cronjob.yaml) in examples/, the copies README's commands use; fails when
+# it is not there.
 tutorial_manifest() {
-  local m="$KUBUS_ROOT/../shared/scenarios/$1"
-  [ -f "$m" ] || m="$KUBUS_ROOT/tests/e2e/manifests/$1"
-  [ -f "$m" ] || fail "no $1 in shared/scenarios nor tests/e2e/manifests"
+  local m="$KUBUS_ROOT/examples/$1"
+  [ -f "$m" ] || fail "no $1 in examples/"
   echo "$m"
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Scenario 1 of shared/scenarios/README.md (the ReplicaSet part kubus-replicaset
+# Section 1 of the tutorial (examples/README.md) (the ReplicaSet part kubus-replicaset
 # owns; cascading deletion is the garbage collector's test):
 #   apply myreplicaset.yaml -> 2 pods myreplicaset-xxxxx (generateName
 #   myreplicaset-, controller ownerReference), status 2/2/2;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Scenario 3 of shared/scenarios/README.md (StatefulSet), against kubus with
+# Section 3 of the tutorial (examples/README.md) (StatefulSet), against kubus with
 # --controllers=statefulset,garbagecollector:
 #   apply mysts.yaml -> mysts-0, -1, -2 created in that order, each only once
 #   the one before is Running and Ready; hostname = pod name, subdomain mysts;
@@ -7,8 +7,9 @@
 #   delete mysts-1 -> a new mysts-1 with the same claim;
 #   scale to 0 -> deleted 2, 1, 0, each only after the higher one is gone;
 #   the claims stay; then sts, svc and claims are deleted.
-# The cluster has no provisioner: the test brings one pre-bound hostPath
-# PersistentVolume per claim (and removes them at the end).
+# From examples/mysts.yaml as the tutorial types it: the claims get the local
+# cluster's default StorageClass local-path and volumes provisioned for them
+# (kubectl get pvc: Bound, STORAGECLASS local-path).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/_statefulset.sh"
 . "$KUBUS_ROOT/tests/e2e/kubus.sh"
@@ -16,7 +17,6 @@
 manifest=$(tutorial_manifest mysts.yaml)
 
 kns_new sts-tutorial
-sts_pvs vol-mysts-0 vol-mysts-1 vol-mysts-2
 kubus_start --controllers=statefulset,garbagecollector || fail "kubus did not start"
 
 pod_json() { kubectl -n "$NS" get pod "$1" -o json 2>/dev/null || echo '{}'; }
@@ -73,10 +73,25 @@ done
 pass "identity: hostname = pod name, subdomain mysts, pod-name/pod-index/revision labels, controller ownerReference"
 
 # ---- 2. claims ------------------------------------------------------------------
+claim_state() { kjq '.metadata.labels.run + " " + .status.phase + " " + (.spec.storageClassName // "")' pvc "$1" 2>/dev/null; }
 for n in 0 1 2; do
-  kjq '.metadata.labels.run + " " + .status.phase' pvc "vol-mysts-$n" | grep -qx "nginx Bound" \
-    || fail "vol-mysts-$n is not labelled run=nginx and Bound: $(kjq -c '{l: .metadata.labels, s: .status}' pvc "vol-mysts-$n")"
+  wait_until 60 '[ "$(claim_state "vol-mysts-$n")" = "nginx Bound local-path" ]' \
+    "vol-mysts-$n labelled run=nginx, Bound, of class local-path (is: $(claim_state "vol-mysts-$n"))"
+  pv=$(kjq .spec.volumeName pvc "vol-mysts-$n")
+  kubectl get pv "$pv" -o json | jq -e --arg ns "$NS" --arg c "vol-mysts-$n" '
+      .spec.storageClassName == "local-path" and .spec.claimRef.namespace == $ns and .spec.claimRef.name == $c
+      and .metadata.annotations["pv.kubernetes.io/provisioned-by"] == "kubernetes.io/host-path"
+      and .spec.capacity.storage == "1Gi" and (.spec.hostPath.path | startswith("/tmp/"))' >/dev/null \
+    || fail "the volume $pv of vol-mysts-$n was not provisioned for it by kubernetes.io/host-path: $(kubectl get pv "$pv" -o json | jq -c '{a: .metadata.annotations, s: .spec}')"
 done
+# As typed: `kubectl get pvc` shows them Bound, 1Gi, RWO, STORAGECLASS local-path.
+table=$(k get pvc)
+got=$(awk 'NR == 1 { sub(/ACCESS MODES/, "ACCESS_MODES"); for (i = 1; i <= NF; i++) col[$i] = i; next }
+           { print $col["NAME"], $col["STATUS"], $col["CAPACITY"], $col["ACCESS_MODES"], $col["STORAGECLASS"] }' <<<"$table")
+[ "$got" = "vol-mysts-0 Bound 1Gi RWO local-path
+vol-mysts-1 Bound 1Gi RWO local-path
+vol-mysts-2 Bound 1Gi RWO local-path" ] || fail "kubectl get pvc shows
+$table"
 [ "$(kget pvc | jq '.items | length')" = 3 ] || fail "expected exactly 3 claims: $(kget pvc | jq -r '[.items[].metadata.name] | join(" ")')"
 claims_before=$(sts_audit_writes create persistentvolumeclaims | tr '\n' ' ')
 [ "$claims_before" = "vol-mysts-0 vol-mysts-1 vol-mysts-2 " ] || fail "claims created: $claims_before"
@@ -92,7 +107,7 @@ for n in 0 1 2; do
 done
 wait_until 30 '[ "$(sts_status)" = "3 3 3 3 3" ]' "status 3/3/3/3/3 (is: $(sts_status))"
 [ "$(kjq .status.currentRevision sts mysts)" = "$rev" ] || fail "currentRevision differs from updateRevision"
-pass "claims vol-mysts-0..2 Bound, one per pod, each mounted by its pod; status 3 ready/current/updated/available"
+pass "claims vol-mysts-0..2 Bound to volumes provisioned with class local-path, one per pod, each mounted by its pod; status 3 ready/current/updated/available"
 
 wait_until 30 '[ "$(kget events --field-selector involvedObject.name=mysts,reason=SuccessfulCreate | jq "[.items[].message] | map(select(. == \"Create Pod mysts-2 in StatefulSet mysts successful\" or . == \"Create Claim vol-mysts-2 Pod mysts-2 in StatefulSet mysts success\")) | length")" = 2 ]' \
   "SuccessfulCreate events for pod mysts-2 and claim vol-mysts-2"
@@ -142,4 +157,7 @@ k delete sts mysts >/dev/null
 k delete svc mysts >/dev/null
 k delete pvc --all --wait=false >/dev/null
 wait_until 60 '[ "$(kget sts,pvc,controllerrevisions | jq ".items | length")" = 0 ]' "sts, claims and revisions gone"
-pass "delete sts/svc/pvc: everything gone (revisions by the garbage collector)"
+# The provisioned volumes go with their claims (reclaim policy Delete of local-path).
+ns_pvs() { kubectl get pv -o json | jq -r --arg ns "$NS" '[.items[] | select(.spec.claimRef.namespace == $ns) | .metadata.name] | join(" ")'; }
+wait_until 60 '[ -z "$(ns_pvs)" ]' "the provisioned volumes deleted (left: $(ns_pvs))"
+pass "delete sts/svc/pvc: everything gone (revisions by the garbage collector, volumes by their reclaim policy)"

@@ -1,11 +1,11 @@
-/* sbuf.h - a growing string for the supervisor's HTTP texts.
+/* sbuf.h - a growing string (the supervisor's HTTP texts, metrics text).
  *
  * Owns: appending formatted text to a malloc'd buffer that doubles as it
  * grows. On allocation failure the buffer stays failed: further appends do
  * nothing and sbuf_take yields NULL, so callers check once, at the end.
  */
-#ifndef KUBUS_SUP_SBUF_H
-#define KUBUS_SUP_SBUF_H
+#ifndef KUBUS_SBUF_H
+#define KUBUS_SBUF_H
 
 #include <stdbool.h>
 #include <stddef.h>
