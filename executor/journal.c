@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hash.h"
 #include "jfile.h"
 #include "log.h"
 
@@ -38,6 +39,7 @@ typedef struct jentry {
     uint64_t done_ms;
     uint64_t admit_ms;
     int dups;              /* duplicate submissions absorbed while pending */
+    uint64_t digest;       /* FNV-1a 64 of the packed Action; 0: unknown */
     struct jentry *hnext, *prev, *next;
 } jentry_t;
 
@@ -261,6 +263,29 @@ static void append_action(journal_t *j, const char *ctl, const msg_envelope_t *e
 
 /* ---- admission and completion ------------------------------------------------ */
 
+/* What makes two submissions of one id the same action: every field, as
+ * packed (protobuf-c packs a message the same way every time; a re-send
+ * is the same bytes). Never 0, which means "unknown". */
+static uint64_t action_digest(const msg_action_t *a)
+{
+    size_t n = kubus__v1__action__get_packed_size(a);
+    uint8_t stack[4096], *buf = n <= sizeof stack ? stack : malloc(n);
+    if (!buf) return 0;
+    kubus__v1__action__pack(a, buf);
+    uint64_t h = fnv1a64_update(FNV64_OFFSET, buf, n);
+    if (buf != stack) free(buf);
+    return h ? h : 1;
+}
+
+/* A repeat of e's id: the same action, unless both digests are known and
+ * differ. */
+static bool same_action(const jentry_t *e, const msg_action_t *a)
+{
+    if (!e->digest) return true;
+    uint64_t d = action_digest(a);
+    return !d || d == e->digest;
+}
+
 static jentry_t *insert_pending(journal_t *j, jctl_t *c, msg_envelope_t *env, uint64_t admit_ms)
 {
     jentry_t *e;
@@ -268,6 +293,7 @@ static jentry_t *insert_pending(journal_t *j, jctl_t *c, msg_envelope_t *env, ui
     e->id = env->action->id;
     e->env = env;
     e->admit_ms = admit_ms;
+    e->digest = action_digest(env->action);
     size_t b = bucket_of(c, e->id);
     e->hnext = c->buckets[b];
     c->buckets[b] = e;
@@ -283,6 +309,7 @@ journal_admit_t journal_admit(journal_t *j, const char *controller, msg_envelope
     jctl_t *c = get_ctl(j, controller);
     if (!c) return JOURNAL_ERROR;
     jentry_t *e = find_entry(c, (*env)->action->id);
+    if (e && !same_action(e, (*env)->action)) return JOURNAL_ID_REUSED;
     if (e && e->env) { e->dups++; return JOURNAL_DUP_PENDING; }
     if (e) { *done = e->result; return JOURNAL_DUP_DONE; }
     if (!insert_pending(j, c, *env, now_ms)) return JOURNAL_ERROR;
@@ -533,6 +560,29 @@ static int w_packed_result(writer_t *w, const journal_t *j, const char *id, cons
     return rc;
 }
 
+static void put_le64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get_le64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+/* A recent result's digest, so that a replayed journal still tells a
+ * re-send from an id reused with other content. */
+static int w_digest(writer_t *w, const journal_t *j, const char *id, const jentry_t *e)
+{
+    if (!e->digest) return 0;
+    uint8_t p[16];
+    put_le64(p, e->id);
+    put_le64(p + 8, e->digest);
+    return w_record(w, JFILE_DIGEST, unix_of(j, e->done_ms), id, p, sizeof p);
+}
+
 static char *suffixed(const char *path, const char *suffix)
 {
     size_t n = strlen(path) + strlen(suffix) + 1;
@@ -554,7 +604,8 @@ int journal_compact(journal_t *j, uint64_t now_ms)
     w_record(&w, JFILE_HEADER, unix_of(j, now_ms), "", (const uint8_t *)server, strlen(server));
     for (const jctl_t *c = j->ctls; c && !w.err; c = c->next) {
         for (const jentry_t *e = c->pending.head; e && !w.err; e = e->next) w_packed_env(&w, j, c->name, e);
-        for (const jentry_t *e = c->recent.head; e && !w.err; e = e->next) w_packed_result(&w, j, c->name, e);
+        for (const jentry_t *e = c->recent.head; e && !w.err; e = e->next)
+            if (w_packed_result(&w, j, c->name, e) == 0) w_digest(&w, j, c->name, e);
     }
     w_flush(&w);
     /* No fsync before the rename either: see the top of this file. */
@@ -626,6 +677,14 @@ skip:
     rp->skipped++;
 }
 
+/* One replayed DIGEST: the content of a recent result's action. */
+static void replay_digest(journal_t *j, const jfile_rec_t *r, const char *ctl)
+{
+    jctl_t *c = r->len == 16 ? find_ctl(j, ctl) : NULL;
+    jentry_t *e = c ? find_entry(c, get_le64(r->payload)) : NULL;
+    if (e && !e->env && !e->digest) e->digest = get_le64(r->payload + 8);
+}
+
 static void replay(journal_t *j, const uint8_t *data, size_t len, uint64_t now_ms, uint64_t now_unix_ms,
                    journal_replay_t *rp)
 {
@@ -639,8 +698,8 @@ static void replay(journal_t *j, const uint8_t *data, size_t len, uint64_t now_m
     }
     while (rc == JFILE_OK) {
         char ctl[256];
-        rp->records++;
-        if (r.type == JFILE_ACTION || r.type == JFILE_RESULT) {
+        if (r.type != JFILE_DIGEST) rp->records++;   /* a digest annotates its result */
+        if (r.type == JFILE_ACTION || r.type == JFILE_RESULT || r.type == JFILE_DIGEST) {
             uint64_t age = now_unix_ms > r.unix_ms ? now_unix_ms - r.unix_ms : 0;
             /* Our clock in the record's time; a monotonic clock younger than
              * the record (a machine booted under a minute ago) clamps to 0:
@@ -652,7 +711,8 @@ static void replay(journal_t *j, const uint8_t *data, size_t len, uint64_t now_m
                 memcpy(ctl, r.id, r.idlen);
                 ctl[r.idlen] = '\0';
                 if (r.type == JFILE_ACTION) replay_action(j, &r, ctl, at, age, rp);
-                else replay_result(j, &r, ctl, at, age, rp);
+                else if (r.type == JFILE_RESULT) replay_result(j, &r, ctl, at, age, rp);
+                else replay_digest(j, &r, ctl);
             }
         }
         rc = jfile_next(data, len, &off, &r);

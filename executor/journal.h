@@ -6,7 +6,11 @@
  *
  * An action is admitted once: a repeat of an id still pending is not applied
  * again (its one result will go out when it completes), a repeat of an id
- * with a recent result gets that result re-sent. The journal owns the
+ * with a recent result gets that result re-sent. "A repeat" means the same
+ * content too (a digest of the packed Action, kept with the result and in
+ * the file): an id known with other content (another life of the
+ * controller that drew the same id) is JOURNAL_ID_REUSED, neither applied
+ * nor answered with the other action's result. The journal owns the
  * envelope of every pending action; the engine borrows the Action until
  * journal_complete().
  *
@@ -52,6 +56,7 @@ typedef enum {
     JOURNAL_ADMITTED = 0,  /* new: the journal took the envelope */
     JOURNAL_DUP_PENDING,   /* already in flight: not applied twice */
     JOURNAL_DUP_DONE,      /* already done: re-send *done */
+    JOURNAL_ID_REUSED,     /* the id is known with other content: refuse */
     JOURNAL_ERROR,         /* out of memory */
 } journal_admit_t;
 
@@ -90,7 +95,7 @@ void journal_report_clear(Kubus__V1__InflightReport *r);
 /* ---- the file ---- */
 
 typedef struct {
-    size_t records;     /* whole records read */
+    size_t records;     /* whole records read (a result's digest not counted) */
     size_t pending;     /* actions pending again (their outcome is unknown) */
     size_t recent;      /* results within the window */
     size_t skipped;     /* too old, duplicate or undecodable */

@@ -273,6 +273,38 @@ static void test_recent_window_across_restart(void **state)
     journal_destroy(&j);
 }
 
+static journal_admit_t try_admit(journal_t *j, uint64_t id, const char *name)
+{
+    msg_envelope_t *env = action_env(id, KUBUS__V1__VERB__CREATE, name);
+    const msg_result_t *done = NULL;
+    journal_admit_t rc = journal_admit(j, "replicaset.0", &env, T0 + 2000, &done);
+    msg_free(env);
+    return rc;
+}
+
+/* The content of a recent result's action survives restarts, also once
+ * the journal was compacted (the action record is gone, its digest stays):
+ * a re-send is still a duplicate, the id with another action is refused. */
+static void test_content_known_across_restarts(void **state)
+{
+    (void)state;
+    journal_replay_t rp;
+    journal_t *j = open_at(T0, U0, &rp);
+    admit(j, "replicaset.0", 5, KUBUS__V1__VERB__CREATE, "a", T0);
+    complete(j, "replicaset.0", 5, KUBUS__V1__VERB__CREATE, 201, T0);
+    admit(j, "replicaset.0", 6, KUBUS__V1__VERB__CREATE, "b", T0);
+    journal_destroy(&j);
+    for (int life = 0; life < 2; life++) {   /* replayed raw, then compacted */
+        j = open_at(T0 + 1000, U0 + 1000, &rp);
+        assert_int_equal(journal_recent_count(j, "replicaset.0"), 1);
+        assert_int_equal(try_admit(j, 5, "a"), JOURNAL_DUP_DONE);
+        assert_int_equal(try_admit(j, 5, "other"), JOURNAL_ID_REUSED);
+        assert_int_equal(try_admit(j, 6, "b"), JOURNAL_DUP_PENDING);
+        assert_int_equal(try_admit(j, 6, "other"), JOURNAL_ID_REUSED);
+        journal_destroy(&j);
+    }
+}
+
 static void test_old_pending_not_replayed(void **state)
 {
     (void)state;
@@ -430,6 +462,7 @@ int main(void)
         cmocka_unit_test(test_framing),
         cmocka_unit_test_setup_teardown(test_replay_pending_and_recent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recent_window_across_restart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_content_known_across_restarts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_old_pending_not_replayed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_torn_tail, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crc_mismatch_stops_replay, setup, teardown),
