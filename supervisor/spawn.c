@@ -6,12 +6,24 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "log.h"
 
+/* Closes every descriptor above SUP_STATUS_FD: whatever the supervisor
+ * holds or inherited without close-on-exec (its Lease connection, clients of
+ * its port, a descriptor its own parent leaked) is none of a worker's
+ * business. close_range(2), or a loop up to max_fd where the kernel lacks it
+ * (before 5.9). Async-signal-safe. */
+static void close_inherited(unsigned max_fd)
+{
+    if (close_range(SUP_STATUS_FD + 1, ~0U, 0) == 0) return;
+    for (unsigned fd = SUP_STATUS_FD + 1; fd < max_fd; fd++) (void)close((int)fd);
+}
+
 /* Runs in the child between fork and exec: async-signal-safe calls only. */
-static void exec_child(const char *path, char *const argv[], int status_wr)
+static void exec_child(const char *path, char *const argv[], int status_wr, unsigned max_fd)
 {
     (void)setpgid(0, 0);
     sigset_t none;
@@ -26,6 +38,7 @@ static void exec_child(const char *path, char *const argv[], int status_wr)
     } else if (dup2(status_wr, SUP_STATUS_FD) < 0) {
         _exit(126);
     }
+    close_inherited(max_fd);
     execv(path, argv);
     _exit(127);
 }
@@ -45,8 +58,11 @@ int sup_spawn(sup_worker_t *w, const sup_config_t *c, uint64_t now_ms)
         w->generation--;
         return -1;
     }
+    struct rlimit rl;   /* for close_inherited's fallback: not callable after fork */
+    unsigned max_fd = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 65536
+                          ? (unsigned)rl.rlim_cur : 65536u;
     pid_t pid = fork();
-    if (pid == 0) exec_child(w->path, args.argv, p[1]);
+    if (pid == 0) exec_child(w->path, args.argv, p[1], max_fd);
     int saved = errno;
     close(p[1]);
     if (pid < 0) {

@@ -2,8 +2,9 @@
  *
  * Owns: fork+exec of a worker with its status pipe. The pipe is made with
  * pipe2(O_CLOEXEC|O_NONBLOCK); in the child its write end is dup2'ed to
- * SUP_STATUS_FD (dup2 clears close-on-exec, so it is the only fd of ours the
- * worker inherits besides stdio), the signal mask and SIGPIPE disposition are
+ * SUP_STATUS_FD (dup2 clears close-on-exec) and every descriptor above it is
+ * closed (close_range), so a worker inherits stdio and its status pipe only,
+ * whatever the supervisor holds or inherited; the signal mask and SIGPIPE disposition are
  * reset (both survive exec), and the child gets its own process group so a
  * terminal's Ctrl-C reaches only the supervisor, which stops workers in
  * order. Between fork and exec only async-signal-safe calls are made: the
