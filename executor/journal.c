@@ -29,7 +29,9 @@
 
 #include "hash.h"
 #include "jfile.h"
+#include "errfmt.h"
 #include "log.h"
+#include "trusted.h"
 
 typedef struct jentry {
     uint64_t id;
@@ -64,7 +66,9 @@ struct journal {
     size_t pending_total;
     /* the file; fd < 0: memory only */
     int fd, lock_fd;
+    int dir_fd;                /* the journal's directory (trusted.h) */
     char *path, *server;
+    char *dir, *name;          /* path split: every file is opened at dir_fd */
     int64_t unix_offset;       /* unix ms = our clock + unix_offset */
     uint64_t file_bytes;       /* bytes in the file */
     uint64_t live_bytes;       /* bytes of the last compaction's output */
@@ -153,7 +157,7 @@ journal_t *journal_new(size_t max_recent, size_t max_recent_bytes, uint64_t rece
     j->max_recent = max_recent ? max_recent : 1;
     j->max_recent_bytes = max_recent_bytes;
     j->recent_ms = recent_ms;
-    j->fd = j->lock_fd = -1;
+    j->fd = j->lock_fd = j->dir_fd = -1;
     j->compact_bytes = JOURNAL_FILE_COMPACT_BYTES;
     j->io_log = (log_limit_t)LOG_LIMIT_INIT(0.1, 3.0);
     return j;
@@ -199,7 +203,10 @@ void journal_destroy(journal_t **jp)
     journal_t *j = *jp;
     if (j->fd >= 0) close(j->fd);
     if (j->lock_fd >= 0) close(j->lock_fd); /* releases the flock */
+    if (j->dir_fd >= 0) close(j->dir_fd);
     free(j->path);
+    free(j->dir);
+    free(j->name);
     free(j->server);
     free(j);
     *jp = NULL;
@@ -591,15 +598,25 @@ static char *suffixed(const char *path, const char *suffix)
     return s;
 }
 
+/* A fresh temporary file next to the journal: a leftover one (ours or
+ * planted) is removed, never written through. */
+static int open_tmp(const journal_t *j, const char *tmp, char *why, size_t whylen)
+{
+    if (unlinkat(j->dir_fd, tmp, 0) < 0 && errno != ENOENT)
+        return errfmt(why, whylen, "%s/%s: cannot remove: %s", j->dir, tmp, strerror(errno));
+    return trusted_openat(j->dir_fd, j->dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_APPEND, why, whylen);
+}
+
 int journal_compact(journal_t *j, uint64_t now_ms)
 {
     if (!j->path) return 0;
-    char *tmp = suffixed(j->path, ".tmp");
+    char *tmp = suffixed(j->name, ".tmp");
     writer_t w = { .fd = -1, .cap = 1u << 20 };
     w.buf = malloc(w.cap);
     if (!tmp || !w.buf) { free(tmp); free(w.buf); return -1; }
-    w.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
-    if (w.fd < 0) w.err = errno;
+    char why[1200] = "";
+    w.fd = open_tmp(j, tmp, why, sizeof why);
+    if (w.fd < 0) w.err = errno ? errno : EIO;
     const char *server = j->server ? j->server : "";
     w_record(&w, JFILE_HEADER, unix_of(j, now_ms), "", (const uint8_t *)server, strlen(server));
     for (const jctl_t *c = j->ctls; c && !w.err; c = c->next) {
@@ -609,12 +626,12 @@ int journal_compact(journal_t *j, uint64_t now_ms)
     }
     w_flush(&w);
     /* No fsync before the rename either: see the top of this file. */
-    if (!w.err && rename(tmp, j->path) < 0) w.err = errno;
+    if (!w.err && renameat(j->dir_fd, tmp, j->dir_fd, j->name) < 0) w.err = errno;
     free(w.buf);
     if (w.err) {
         if (log_limit_allow(&j->io_log))
-            LOGE("cannot rewrite the journal", "path", tmp, "error", strerror(w.err));
-        if (w.fd >= 0) close(w.fd), unlink(tmp);
+            LOGE("cannot rewrite the journal", "dir", j->dir, "file", tmp, "error", why[0] ? why : strerror(w.err));
+        if (w.fd >= 0) close(w.fd), unlinkat(j->dir_fd, tmp, 0);
         free(tmp);
         j->broken = true;
         return -1;
@@ -721,69 +738,66 @@ static void replay(journal_t *j, const uint8_t *data, size_t len, uint64_t now_m
     journal_expire_recent(j, now_ms);
 }
 
-int journal_open_file(journal_t *j, const char *path, const char *server, uint64_t now_ms, uint64_t now_unix_ms,
-                      journal_replay_t *rp, char *err, size_t errlen)
+/* j->dir and j->name from path ("dir/name"; a bare name is in "."), and
+ * j->dir_fd, the directory checked (trusted.h). */
+static int open_dir(journal_t *j, const char *path, char *err, size_t errlen)
 {
-    journal_replay_t dummy;
-    if (!rp) rp = &dummy;
-    memset(rp, 0, sizeof *rp);
-    if (j->path) return snprintf(err, errlen, "the journal already has a file"), -1;
-    char *lock = suffixed(path, ".lock");
-    j->path = strdup(path);
-    j->server = strdup(server ? server : "");
-    if (!lock || !j->path || !j->server) goto oom;
-    j->unix_offset = (int64_t)now_unix_ms - (int64_t)now_ms;
-    /* Two executors on one journal would apply every pending action twice
-     * and interleave their records: the second one refuses to start. A lock
-     * file of its own, because compaction replaces the journal's inode. */
-    j->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (j->lock_fd < 0) {
-        snprintf(err, errlen, "cannot open %s: %s", lock, strerror(errno));
-        goto fail;
-    }
-    if (flock(j->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+    const char *slash = strrchr(path, '/');
+    j->dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+    j->name = strdup(slash ? slash + 1 : path);
+    if (!j->dir || !j->name) return errfmt(err, errlen, "out of memory");
+    if (!j->name[0]) return errfmt(err, errlen, "%s: not a file name", path);
+    j->dir_fd = trusted_dir_open(j->dir, false, err, errlen);
+    return j->dir_fd < 0 ? -1 : 0;
+}
+
+/* Two executors on one journal would apply every pending action twice
+ * and interleave their records: the second one refuses to start. A lock
+ * file of its own, because compaction replaces the journal's inode. */
+static int take_lock(journal_t *j, char *err, size_t errlen)
+{
+    char *lock = suffixed(j->name, ".lock");
+    if (!lock) return errfmt(err, errlen, "out of memory");
+    j->lock_fd = trusted_openat(j->dir_fd, j->dir, lock, O_RDWR | O_CREAT, err, errlen);
+    int rc = j->lock_fd < 0 ? -1 : 0;
+    if (rc == 0 && flock(j->lock_fd, LOCK_EX | LOCK_NB) < 0) {
         if (errno == EWOULDBLOCK)
-            snprintf(err, errlen, "another kubus-executor holds the journal %s (lock %s): one executor per bus",
-                     path, lock);
+            errfmt(err, errlen, "another kubus-executor holds the journal %s (lock %s/%s): one executor per bus",
+                   j->path, j->dir, lock);
         else
-            snprintf(err, errlen, "cannot lock %s: %s", lock, strerror(errno));
-        goto fail;
+            errfmt(err, errlen, "cannot lock %s/%s: %s", j->dir, lock, strerror(errno));
+        rc = -1;
     }
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 && errno != ENOENT) {
-        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
-        goto fail;
-    }
-    if (fd >= 0) {
-        struct stat st;
-        if (fstat(fd, &st) < 0) {
-            snprintf(err, errlen, "cannot stat %s: %s", path, strerror(errno));
-            close(fd);
-            goto fail;
-        }
-        if (st.st_size > 0) {
-            void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-            if (m == MAP_FAILED) {
-                snprintf(err, errlen, "cannot map %s: %s", path, strerror(errno));
-                close(fd);
-                goto fail;
-            }
+    free(lock);
+    return rc;
+}
+
+/* Replays the journal file, if there is one. */
+static int read_existing(journal_t *j, uint64_t now_ms, uint64_t now_unix_ms, journal_replay_t *rp, char *err,
+                         size_t errlen)
+{
+    int fd = trusted_openat(j->dir_fd, j->dir, j->name, O_RDONLY, err, errlen);
+    if (fd < 0) return errno == ENOENT ? 0 : -1;
+    struct stat st;
+    int rc = 0;
+    if (fstat(fd, &st) < 0) {
+        rc = errfmt(err, errlen, "cannot stat %s: %s", j->path, strerror(errno));
+    } else if (st.st_size > 0) {
+        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (m == MAP_FAILED) {
+            rc = errfmt(err, errlen, "cannot map %s: %s", j->path, strerror(errno));
+        } else {
             replay(j, m, (size_t)st.st_size, now_ms, now_unix_ms, rp);
             munmap(m, (size_t)st.st_size);
         }
-        close(fd);
     }
-    free(lock);
-    lock = NULL;
-    if (journal_compact(j, now_ms) < 0) {
-        snprintf(err, errlen, "cannot write the journal %s (see the log)", path);
-        goto fail;
-    }
-    return 0;
-oom:
-    snprintf(err, errlen, "out of memory");
-fail:
-    free(lock);
+    close(fd);
+    return rc;
+}
+
+/* Back to memory-only, as before journal_open_file. */
+static void forget_file(journal_t *j)
+{
     /* Forget what was replayed: the caller does not start. */
     for (jctl_t *c = j->ctls, *next; c; c = next) {
         next = c->next;
@@ -792,12 +806,33 @@ fail:
     j->ctls = NULL;
     j->pending_total = 0;
     if (j->lock_fd >= 0) close(j->lock_fd);
-    j->lock_fd = -1;
+    if (j->dir_fd >= 0) close(j->dir_fd);
+    j->lock_fd = j->dir_fd = -1;
     free(j->path);
     free(j->server);
-    j->path = j->server = NULL;
+    free(j->dir);
+    free(j->name);
+    j->path = j->server = j->dir = j->name = NULL;
     j->broken = false;
-    return -1;
+}
+
+int journal_open_file(journal_t *j, const char *path, const char *server, uint64_t now_ms, uint64_t now_unix_ms,
+                      journal_replay_t *rp, char *err, size_t errlen)
+{
+    journal_replay_t dummy;
+    if (!rp) rp = &dummy;
+    memset(rp, 0, sizeof *rp);
+    if (j->path) return snprintf(err, errlen, "the journal already has a file"), -1;
+    j->path = strdup(path);
+    j->server = strdup(server ? server : "");
+    j->unix_offset = (int64_t)now_unix_ms - (int64_t)now_ms;
+    int rc = !j->path || !j->server ? errfmt(err, errlen, "out of memory") : open_dir(j, path, err, errlen);
+    if (rc == 0) rc = take_lock(j, err, errlen);
+    if (rc == 0) rc = read_existing(j, now_ms, now_unix_ms, rp, err, errlen);
+    if (rc == 0 && journal_compact(j, now_ms) < 0)
+        rc = errfmt(err, errlen, "cannot write the journal %s (see the log)", path);
+    if (rc < 0) forget_file(j);
+    return rc;
 }
 
 void journal_foreach_pending(const journal_t *j, journal_pending_fn fn, void *ud)

@@ -103,8 +103,11 @@ typedef struct {
     bool foreign;       /* written for another API server: ignored */
 } journal_replay_t;
 
-/* Makes j persistent at path (j must be new and empty): takes the exclusive
- * lock path.lock (an executor holding it: -1, err says so), replays path
+/* Makes j persistent at path (j must be new and empty): its directory must
+ * exist, and it, path, path.lock and path.tmp are opened as trusted.h says
+ * (no symbolic link, ours, 0700/0600: else -1, err says which and why);
+ * takes the exclusive lock path.lock (an executor holding it: -1, err says
+ * so), replays path
  * (records of another server are ignored), rewrites it with the live
  * records, and from then on appends every admission and completion.
  * now_unix_ms is the wall clock at now_ms (the file holds wall-clock times).

@@ -3,6 +3,7 @@
  * and clean teardown with requests in flight. The "server" is a closed port,
  * so every request fails to connect and is retried with back-off. */
 #include <setjmp.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -311,6 +312,7 @@ static void copy_file(const char *from, const char *to)
     while ((n = fread(buf, 1, sizeof buf, in)) > 0) assert_int_equal(fwrite(buf, 1, n, out), n);
     fclose(in);
     assert_int_equal(fclose(out), 0);
+    assert_int_equal(chmod(to, 0600), 0);   /* a journal must not be readable by others */
 }
 
 static int journal_sink_send(const char *reply_to, const msg_envelope_t *env, void *ud)
