@@ -48,32 +48,27 @@ static int open_failed(const char *path, char *err, size_t errlen)
     return -1;
 }
 
+/* fd (just opened at path, -1 if that failed) once checked, or -1. */
+static int checked(int fd, const char *path, bool dir, char *err, size_t errlen)
+{
+    if (fd < 0) return open_failed(path, err, errlen);
+    if (check(fd, path, dir, err, errlen) == 0) return fd;
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return -1;
+}
+
 int trusted_dir_open(const char *path, bool create, char *err, size_t errlen)
 {
     if (create && mkdir(path, 0700) < 0 && errno != EEXIST)
         return errfmt(err, errlen, "%s: cannot create: %s", path, strerror(errno));
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return open_failed(path, err, errlen);
-    if (check(fd, path, true, err, errlen) < 0) {
-        int saved = errno;
-        close(fd);
-        errno = saved;
-        return -1;
-    }
-    return fd;
+    return checked(open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), path, true, err, errlen);
 }
 
 int trusted_openat(int dirfd, const char *dir, const char *name, int flags, char *err, size_t errlen)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    int fd = openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) return open_failed(path, err, errlen);
-    if (check(fd, path, false, err, errlen) < 0) {
-        int saved = errno;
-        close(fd);
-        errno = saved;
-        return -1;
-    }
-    return fd;
+    return checked(openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC, 0600), path, false, err, errlen);
 }
