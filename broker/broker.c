@@ -63,12 +63,10 @@ static void *open_bound(void *zctx, int type, const bus_config_t *bus, bus_endpo
 static int lock_bus_dir(broker_t *b, const bus_config_t *bus)
 {
     if (bus->tcp_host[0]) return 0; /* tcp: the second bind fails by itself */
-    char path[512];
-    int n = snprintf(path, sizeof path, "%s/broker.lock", bus->dir);
-    if (n < 0 || (size_t)n >= sizeof path) return -1;
-    b->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    char err[1200];
+    b->lock_fd = bus_open_file(bus, "broker.lock", O_RDWR | O_CREAT, err, sizeof err);
     if (b->lock_fd < 0) {
-        LOGE("cannot open the broker lock", "path", path, "error", strerror(errno));
+        LOGE("cannot open the broker lock", "error", err);
         return -1;
     }
     if (flock(b->lock_fd, LOCK_EX | LOCK_NB) < 0) {

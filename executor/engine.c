@@ -22,6 +22,7 @@
 #include "engine.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -808,6 +809,24 @@ static bool bad_controller(engine_t *e, const char *reply_to, const msg_action_t
     return true;
 }
 
+/* An id this controller already used for another action (another life drew
+ * the same id): answered 400 and not applied. Re-sending the other action's
+ * result would tell the controller that this one was done. */
+static void id_reused(engine_t *e, const char *reply_to, const msg_action_t *a)
+{
+    char err[200];
+    snprintf(err, sizeof err,
+             "action id %" PRIx64 " was already used by controller %s for another action: refused, not applied "
+             "(issue it again under a new id)", a->id, reply_to);
+    e->st.refused++;
+    e->st.id_reused++;
+    if (log_limit_allow(&e->bad_log)) LOGW("action refused", "reason", err);
+    outcome_t o = { .status = 400, .reason = "BadRequest", .message = err };
+    msg_result_t r;
+    fill_result(e, a, &o, &r);
+    send_result(e, reply_to, &r);
+}
+
 void engine_submit(engine_t *e, const char *reply_to, msg_envelope_t **env, uint64_t now_ms)
 {
     e->now_ms = now_ms;
@@ -830,6 +849,9 @@ void engine_submit(engine_t *e, const char *reply_to, msg_envelope_t **env, uint
         e->st.duplicates++;
         LOGV(2, "duplicate of a finished action: result re-sent", "controller", reply_to);
         send_result(e, reply_to, done);
+        break;
+    case JOURNAL_ID_REUSED:
+        id_reused(e, reply_to, a);
         break;
     case JOURNAL_ERROR:
         LOGE("journal out of memory: action dropped (the controller re-sends it)", "controller", reply_to);

@@ -58,6 +58,7 @@ typedef struct {
     uint64_t duplicates;      /* re-sent ids absorbed or answered from the journal */
     uint64_t refused;         /* answered 400 without a request */
     uint64_t forbidden;       /* answered 403: outside the controller's role (policy.h) */
+    uint64_t id_reused;       /* answered 400: an id known with other content (journal.h) */
     uint64_t events_dropped;  /* Events over their object's budget (evcorr.h) */
 } engine_stats_t;
 

@@ -24,6 +24,8 @@ enum {
     JFILE_HEADER = 1,   /* payload: the API server URL the journal is about */
     JFILE_ACTION = 2,   /* payload: a packed Action, id: its controller routing id */
     JFILE_RESULT = 3,   /* payload: a packed ActionResult */
+    JFILE_DIGEST = 4,   /* payload: u64 action id, u64 digest of its Action (LE);
+                         * after a compacted RESULT, whose Action is gone */
 };
 
 #define JFILE_FRAME_BYTES 8u       /* len + crc */

@@ -27,8 +27,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hash.h"
 #include "jfile.h"
+#include "errfmt.h"
 #include "log.h"
+#include "trusted.h"
 
 typedef struct jentry {
     uint64_t id;
@@ -38,6 +41,7 @@ typedef struct jentry {
     uint64_t done_ms;
     uint64_t admit_ms;
     int dups;              /* duplicate submissions absorbed while pending */
+    uint64_t digest;       /* FNV-1a 64 of the packed Action; 0: unknown */
     struct jentry *hnext, *prev, *next;
 } jentry_t;
 
@@ -62,7 +66,9 @@ struct journal {
     size_t pending_total;
     /* the file; fd < 0: memory only */
     int fd, lock_fd;
+    int dir_fd;                /* the journal's directory (trusted.h) */
     char *path, *server;
+    char *dir, *name;          /* path split: every file is opened at dir_fd */
     int64_t unix_offset;       /* unix ms = our clock + unix_offset */
     uint64_t file_bytes;       /* bytes in the file */
     uint64_t live_bytes;       /* bytes of the last compaction's output */
@@ -151,7 +157,7 @@ journal_t *journal_new(size_t max_recent, size_t max_recent_bytes, uint64_t rece
     j->max_recent = max_recent ? max_recent : 1;
     j->max_recent_bytes = max_recent_bytes;
     j->recent_ms = recent_ms;
-    j->fd = j->lock_fd = -1;
+    j->fd = j->lock_fd = j->dir_fd = -1;
     j->compact_bytes = JOURNAL_FILE_COMPACT_BYTES;
     j->io_log = (log_limit_t)LOG_LIMIT_INIT(0.1, 3.0);
     return j;
@@ -197,7 +203,10 @@ void journal_destroy(journal_t **jp)
     journal_t *j = *jp;
     if (j->fd >= 0) close(j->fd);
     if (j->lock_fd >= 0) close(j->lock_fd); /* releases the flock */
+    if (j->dir_fd >= 0) close(j->dir_fd);
     free(j->path);
+    free(j->dir);
+    free(j->name);
     free(j->server);
     free(j);
     *jp = NULL;
@@ -261,6 +270,29 @@ static void append_action(journal_t *j, const char *ctl, const msg_envelope_t *e
 
 /* ---- admission and completion ------------------------------------------------ */
 
+/* What makes two submissions of one id the same action: every field, as
+ * packed (protobuf-c packs a message the same way every time; a re-send
+ * is the same bytes). Never 0, which means "unknown". */
+static uint64_t action_digest(const msg_action_t *a)
+{
+    size_t n = kubus__v1__action__get_packed_size(a);
+    uint8_t stack[4096], *buf = n <= sizeof stack ? stack : malloc(n);
+    if (!buf) return 0;
+    kubus__v1__action__pack(a, buf);
+    uint64_t h = fnv1a64_update(FNV64_OFFSET, buf, n);
+    if (buf != stack) free(buf);
+    return h ? h : 1;
+}
+
+/* A repeat of e's id: the same action, unless both digests are known and
+ * differ. */
+static bool same_action(const jentry_t *e, const msg_action_t *a)
+{
+    if (!e->digest) return true;
+    uint64_t d = action_digest(a);
+    return !d || d == e->digest;
+}
+
 static jentry_t *insert_pending(journal_t *j, jctl_t *c, msg_envelope_t *env, uint64_t admit_ms)
 {
     jentry_t *e;
@@ -268,6 +300,7 @@ static jentry_t *insert_pending(journal_t *j, jctl_t *c, msg_envelope_t *env, ui
     e->id = env->action->id;
     e->env = env;
     e->admit_ms = admit_ms;
+    e->digest = action_digest(env->action);
     size_t b = bucket_of(c, e->id);
     e->hnext = c->buckets[b];
     c->buckets[b] = e;
@@ -283,6 +316,7 @@ journal_admit_t journal_admit(journal_t *j, const char *controller, msg_envelope
     jctl_t *c = get_ctl(j, controller);
     if (!c) return JOURNAL_ERROR;
     jentry_t *e = find_entry(c, (*env)->action->id);
+    if (e && !same_action(e, (*env)->action)) return JOURNAL_ID_REUSED;
     if (e && e->env) { e->dups++; return JOURNAL_DUP_PENDING; }
     if (e) { *done = e->result; return JOURNAL_DUP_DONE; }
     if (!insert_pending(j, c, *env, now_ms)) return JOURNAL_ERROR;
@@ -533,6 +567,29 @@ static int w_packed_result(writer_t *w, const journal_t *j, const char *id, cons
     return rc;
 }
 
+static void put_le64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get_le64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+/* A recent result's digest, so that a replayed journal still tells a
+ * re-send from an id reused with other content. */
+static int w_digest(writer_t *w, const journal_t *j, const char *id, const jentry_t *e)
+{
+    if (!e->digest) return 0;
+    uint8_t p[16];
+    put_le64(p, e->id);
+    put_le64(p + 8, e->digest);
+    return w_record(w, JFILE_DIGEST, unix_of(j, e->done_ms), id, p, sizeof p);
+}
+
 static char *suffixed(const char *path, const char *suffix)
 {
     size_t n = strlen(path) + strlen(suffix) + 1;
@@ -541,29 +598,40 @@ static char *suffixed(const char *path, const char *suffix)
     return s;
 }
 
+/* A fresh temporary file next to the journal: a leftover one (ours or
+ * planted) is removed, never written through. */
+static int open_tmp(const journal_t *j, const char *tmp, char *why, size_t whylen)
+{
+    if (unlinkat(j->dir_fd, tmp, 0) < 0 && errno != ENOENT)
+        return errfmt(why, whylen, "%s/%s: cannot remove: %s", j->dir, tmp, strerror(errno));
+    return trusted_openat(j->dir_fd, j->dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_APPEND, why, whylen);
+}
+
 int journal_compact(journal_t *j, uint64_t now_ms)
 {
     if (!j->path) return 0;
-    char *tmp = suffixed(j->path, ".tmp");
+    char *tmp = suffixed(j->name, ".tmp");
     writer_t w = { .fd = -1, .cap = 1u << 20 };
     w.buf = malloc(w.cap);
     if (!tmp || !w.buf) { free(tmp); free(w.buf); return -1; }
-    w.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
-    if (w.fd < 0) w.err = errno;
+    char why[1200] = "";
+    w.fd = open_tmp(j, tmp, why, sizeof why);
+    if (w.fd < 0) w.err = errno ? errno : EIO;
     const char *server = j->server ? j->server : "";
     w_record(&w, JFILE_HEADER, unix_of(j, now_ms), "", (const uint8_t *)server, strlen(server));
     for (const jctl_t *c = j->ctls; c && !w.err; c = c->next) {
         for (const jentry_t *e = c->pending.head; e && !w.err; e = e->next) w_packed_env(&w, j, c->name, e);
-        for (const jentry_t *e = c->recent.head; e && !w.err; e = e->next) w_packed_result(&w, j, c->name, e);
+        for (const jentry_t *e = c->recent.head; e && !w.err; e = e->next)
+            if (w_packed_result(&w, j, c->name, e) == 0) w_digest(&w, j, c->name, e);
     }
     w_flush(&w);
     /* No fsync before the rename either: see the top of this file. */
-    if (!w.err && rename(tmp, j->path) < 0) w.err = errno;
+    if (!w.err && renameat(j->dir_fd, tmp, j->dir_fd, j->name) < 0) w.err = errno;
     free(w.buf);
     if (w.err) {
         if (log_limit_allow(&j->io_log))
-            LOGE("cannot rewrite the journal", "path", tmp, "error", strerror(w.err));
-        if (w.fd >= 0) close(w.fd), unlink(tmp);
+            LOGE("cannot rewrite the journal", "dir", j->dir, "file", tmp, "error", why[0] ? why : strerror(w.err));
+        if (w.fd >= 0) close(w.fd), unlinkat(j->dir_fd, tmp, 0);
         free(tmp);
         j->broken = true;
         return -1;
@@ -626,6 +694,14 @@ skip:
     rp->skipped++;
 }
 
+/* One replayed DIGEST: the content of a recent result's action. */
+static void replay_digest(journal_t *j, const jfile_rec_t *r, const char *ctl)
+{
+    jctl_t *c = r->len == 16 ? find_ctl(j, ctl) : NULL;
+    jentry_t *e = c ? find_entry(c, get_le64(r->payload)) : NULL;
+    if (e && !e->env && !e->digest) e->digest = get_le64(r->payload + 8);
+}
+
 static void replay(journal_t *j, const uint8_t *data, size_t len, uint64_t now_ms, uint64_t now_unix_ms,
                    journal_replay_t *rp)
 {
@@ -639,8 +715,8 @@ static void replay(journal_t *j, const uint8_t *data, size_t len, uint64_t now_m
     }
     while (rc == JFILE_OK) {
         char ctl[256];
-        rp->records++;
-        if (r.type == JFILE_ACTION || r.type == JFILE_RESULT) {
+        if (r.type != JFILE_DIGEST) rp->records++;   /* a digest annotates its result */
+        if (r.type == JFILE_ACTION || r.type == JFILE_RESULT || r.type == JFILE_DIGEST) {
             uint64_t age = now_unix_ms > r.unix_ms ? now_unix_ms - r.unix_ms : 0;
             /* Our clock in the record's time; a monotonic clock younger than
              * the record (a machine booted under a minute ago) clamps to 0:
@@ -652,13 +728,92 @@ static void replay(journal_t *j, const uint8_t *data, size_t len, uint64_t now_m
                 memcpy(ctl, r.id, r.idlen);
                 ctl[r.idlen] = '\0';
                 if (r.type == JFILE_ACTION) replay_action(j, &r, ctl, at, age, rp);
-                else replay_result(j, &r, ctl, at, age, rp);
+                else if (r.type == JFILE_RESULT) replay_result(j, &r, ctl, at, age, rp);
+                else replay_digest(j, &r, ctl);
             }
         }
         rc = jfile_next(data, len, &off, &r);
     }
     if (rc != JFILE_END) rp->torn_bytes = len - off;
     journal_expire_recent(j, now_ms);
+}
+
+/* j->dir and j->name from path ("dir/name"; a bare name is in "."), and
+ * j->dir_fd, the directory checked (trusted.h). */
+static int open_dir(journal_t *j, const char *path, char *err, size_t errlen)
+{
+    const char *slash = strrchr(path, '/');
+    j->dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+    j->name = strdup(slash ? slash + 1 : path);
+    if (!j->dir || !j->name) return errfmt(err, errlen, "out of memory");
+    if (!j->name[0]) return errfmt(err, errlen, "%s: not a file name", path);
+    j->dir_fd = trusted_dir_open(j->dir, false, err, errlen);
+    return j->dir_fd < 0 ? -1 : 0;
+}
+
+/* Two executors on one journal would apply every pending action twice
+ * and interleave their records: the second one refuses to start. A lock
+ * file of its own, because compaction replaces the journal's inode. */
+static int take_lock(journal_t *j, char *err, size_t errlen)
+{
+    char *lock = suffixed(j->name, ".lock");
+    if (!lock) return errfmt(err, errlen, "out of memory");
+    j->lock_fd = trusted_openat(j->dir_fd, j->dir, lock, O_RDWR | O_CREAT, err, errlen);
+    int rc = j->lock_fd < 0 ? -1 : 0;
+    if (rc == 0 && flock(j->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+        if (errno == EWOULDBLOCK)
+            errfmt(err, errlen, "another kubus-executor holds the journal %s (lock %s/%s): one executor per bus",
+                   j->path, j->dir, lock);
+        else
+            errfmt(err, errlen, "cannot lock %s/%s: %s", j->dir, lock, strerror(errno));
+        rc = -1;
+    }
+    free(lock);
+    return rc;
+}
+
+/* Replays the journal file, if there is one. */
+static int read_existing(journal_t *j, uint64_t now_ms, uint64_t now_unix_ms, journal_replay_t *rp, char *err,
+                         size_t errlen)
+{
+    int fd = trusted_openat(j->dir_fd, j->dir, j->name, O_RDONLY, err, errlen);
+    if (fd < 0) return errno == ENOENT ? 0 : -1;
+    struct stat st;
+    int rc = 0;
+    if (fstat(fd, &st) < 0) {
+        rc = errfmt(err, errlen, "cannot stat %s: %s", j->path, strerror(errno));
+    } else if (st.st_size > 0) {
+        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (m == MAP_FAILED) {
+            rc = errfmt(err, errlen, "cannot map %s: %s", j->path, strerror(errno));
+        } else {
+            replay(j, m, (size_t)st.st_size, now_ms, now_unix_ms, rp);
+            munmap(m, (size_t)st.st_size);
+        }
+    }
+    close(fd);
+    return rc;
+}
+
+/* Back to memory-only, as before journal_open_file. */
+static void forget_file(journal_t *j)
+{
+    /* Forget what was replayed: the caller does not start. */
+    for (jctl_t *c = j->ctls, *next; c; c = next) {
+        next = c->next;
+        ctl_free(c);
+    }
+    j->ctls = NULL;
+    j->pending_total = 0;
+    if (j->lock_fd >= 0) close(j->lock_fd);
+    if (j->dir_fd >= 0) close(j->dir_fd);
+    j->lock_fd = j->dir_fd = -1;
+    free(j->path);
+    free(j->server);
+    free(j->dir);
+    free(j->name);
+    j->path = j->server = j->dir = j->name = NULL;
+    j->broken = false;
 }
 
 int journal_open_file(journal_t *j, const char *path, const char *server, uint64_t now_ms, uint64_t now_unix_ms,
@@ -668,76 +823,16 @@ int journal_open_file(journal_t *j, const char *path, const char *server, uint64
     if (!rp) rp = &dummy;
     memset(rp, 0, sizeof *rp);
     if (j->path) return snprintf(err, errlen, "the journal already has a file"), -1;
-    char *lock = suffixed(path, ".lock");
     j->path = strdup(path);
     j->server = strdup(server ? server : "");
-    if (!lock || !j->path || !j->server) goto oom;
     j->unix_offset = (int64_t)now_unix_ms - (int64_t)now_ms;
-    /* Two executors on one journal would apply every pending action twice
-     * and interleave their records: the second one refuses to start. A lock
-     * file of its own, because compaction replaces the journal's inode. */
-    j->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (j->lock_fd < 0) {
-        snprintf(err, errlen, "cannot open %s: %s", lock, strerror(errno));
-        goto fail;
-    }
-    if (flock(j->lock_fd, LOCK_EX | LOCK_NB) < 0) {
-        if (errno == EWOULDBLOCK)
-            snprintf(err, errlen, "another kubus-executor holds the journal %s (lock %s): one executor per bus",
-                     path, lock);
-        else
-            snprintf(err, errlen, "cannot lock %s: %s", lock, strerror(errno));
-        goto fail;
-    }
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 && errno != ENOENT) {
-        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
-        goto fail;
-    }
-    if (fd >= 0) {
-        struct stat st;
-        if (fstat(fd, &st) < 0) {
-            snprintf(err, errlen, "cannot stat %s: %s", path, strerror(errno));
-            close(fd);
-            goto fail;
-        }
-        if (st.st_size > 0) {
-            void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-            if (m == MAP_FAILED) {
-                snprintf(err, errlen, "cannot map %s: %s", path, strerror(errno));
-                close(fd);
-                goto fail;
-            }
-            replay(j, m, (size_t)st.st_size, now_ms, now_unix_ms, rp);
-            munmap(m, (size_t)st.st_size);
-        }
-        close(fd);
-    }
-    free(lock);
-    lock = NULL;
-    if (journal_compact(j, now_ms) < 0) {
-        snprintf(err, errlen, "cannot write the journal %s (see the log)", path);
-        goto fail;
-    }
-    return 0;
-oom:
-    snprintf(err, errlen, "out of memory");
-fail:
-    free(lock);
-    /* Forget what was replayed: the caller does not start. */
-    for (jctl_t *c = j->ctls, *next; c; c = next) {
-        next = c->next;
-        ctl_free(c);
-    }
-    j->ctls = NULL;
-    j->pending_total = 0;
-    if (j->lock_fd >= 0) close(j->lock_fd);
-    j->lock_fd = -1;
-    free(j->path);
-    free(j->server);
-    j->path = j->server = NULL;
-    j->broken = false;
-    return -1;
+    int rc = !j->path || !j->server ? errfmt(err, errlen, "out of memory") : open_dir(j, path, err, errlen);
+    if (rc == 0) rc = take_lock(j, err, errlen);
+    if (rc == 0) rc = read_existing(j, now_ms, now_unix_ms, rp, err, errlen);
+    if (rc == 0 && journal_compact(j, now_ms) < 0)
+        rc = errfmt(err, errlen, "cannot write the journal %s (see the log)", path);
+    if (rc < 0) forget_file(j);
+    return rc;
 }
 
 void journal_foreach_pending(const journal_t *j, journal_pending_fn fn, void *ud)

@@ -6,7 +6,11 @@
  *
  * An action is admitted once: a repeat of an id still pending is not applied
  * again (its one result will go out when it completes), a repeat of an id
- * with a recent result gets that result re-sent. The journal owns the
+ * with a recent result gets that result re-sent. "A repeat" means the same
+ * content too (a digest of the packed Action, kept with the result and in
+ * the file): an id known with other content (another life of the
+ * controller that drew the same id) is JOURNAL_ID_REUSED, neither applied
+ * nor answered with the other action's result. The journal owns the
  * envelope of every pending action; the engine borrows the Action until
  * journal_complete().
  *
@@ -52,6 +56,7 @@ typedef enum {
     JOURNAL_ADMITTED = 0,  /* new: the journal took the envelope */
     JOURNAL_DUP_PENDING,   /* already in flight: not applied twice */
     JOURNAL_DUP_DONE,      /* already done: re-send *done */
+    JOURNAL_ID_REUSED,     /* the id is known with other content: refuse */
     JOURNAL_ERROR,         /* out of memory */
 } journal_admit_t;
 
@@ -90,7 +95,7 @@ void journal_report_clear(Kubus__V1__InflightReport *r);
 /* ---- the file ---- */
 
 typedef struct {
-    size_t records;     /* whole records read */
+    size_t records;     /* whole records read (a result's digest not counted) */
     size_t pending;     /* actions pending again (their outcome is unknown) */
     size_t recent;      /* results within the window */
     size_t skipped;     /* too old, duplicate or undecodable */
@@ -98,8 +103,11 @@ typedef struct {
     bool foreign;       /* written for another API server: ignored */
 } journal_replay_t;
 
-/* Makes j persistent at path (j must be new and empty): takes the exclusive
- * lock path.lock (an executor holding it: -1, err says so), replays path
+/* Makes j persistent at path (j must be new and empty): its directory must
+ * exist, and it, path, path.lock and path.tmp are opened as trusted.h says
+ * (no symbolic link, ours, 0700/0600: else -1, err says which and why);
+ * takes the exclusive lock path.lock (an executor holding it: -1, err says
+ * so), replays path
  * (records of another server are ignored), rewrites it with the live
  * records, and from then on appends every admission and completion.
  * now_unix_ms is the wall clock at now_ms (the file holds wall-clock times).

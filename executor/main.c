@@ -27,6 +27,7 @@
 #include "khttp.h"
 #include "kubeconfig.h"
 #include "log.h"
+#include "trusted.h"
 #include "msg.h"
 #include "worker.h"
 
@@ -127,15 +128,18 @@ static int send_to_controller(const char *reply_to, const msg_envelope_t *env, v
 /* ---- init / fini ------------------------------------------------------------ */
 
 /* The journal lives next to the bus it serves: --journal-dir, else the ipc
- * bus dir, else (tcp) the default bus dir. The dir is created 0700. */
+ * bus dir, else (tcp) the default bus dir. The dir is created 0700, or
+ * must be ours and 0700 (trusted.h). */
 static int journal_path(const executor_t *x, const bus_config_t *bus, char *out, size_t outlen)
 {
     char dir[256];
     if (x->journal_dir[0]) snprintf(dir, sizeof dir, "%s", x->journal_dir);
     else if (!bus->tcp_host[0]) snprintf(dir, sizeof dir, "%s", bus->dir);
     else if (worker_default_bus_dir(dir, sizeof dir) < 0) return -1;
-    if (mkdir(dir, 0700) < 0 && errno != EEXIST) return LOGE("cannot create the journal dir", "dir", dir,
-                                                             "error", strerror(errno)), -1;
+    char err[1200];
+    int fd = trusted_dir_open(dir, true, err, sizeof err);
+    if (fd < 0) return LOGE("cannot use the journal dir", "error", err), -1;
+    close(fd);
     int n = snprintf(out, outlen, "%s/%s", dir, JOURNAL_FILE);
     return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }

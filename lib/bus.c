@@ -9,6 +9,8 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "trusted.h"
+
 static const char *ep_names[BUS_EP_COUNT] = { "events-in", "events", "actions", "exec", "snapshot" };
 
 int bus_config_parse(bus_config_t *cfg, const char *spec)
@@ -34,15 +36,24 @@ int bus_config_parse(bus_config_t *cfg, const char *spec)
     return 0;
 }
 
-int bus_dir_prepare(const bus_config_t *cfg)
+int bus_dir_prepare(const bus_config_t *cfg, char *err, size_t errlen)
 {
     if (cfg->tcp_host[0]) return 0;
-    if (mkdir(cfg->dir, 0700) < 0 && errno != EEXIST) return -1;
-    struct stat st;
-    if (stat(cfg->dir, &st) < 0) return -1;
-    if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid()) { errno = EPERM; return -1; }
-    if ((st.st_mode & 077) && chmod(cfg->dir, 0700) < 0) return -1;
+    int fd = trusted_dir_open(cfg->dir, true, err, errlen);
+    if (fd < 0) return -1;
+    close(fd);
     return 0;
+}
+
+int bus_open_file(const bus_config_t *cfg, const char *name, int flags, char *err, size_t errlen)
+{
+    int dfd = trusted_dir_open(cfg->dir, false, err, errlen);
+    if (dfd < 0) return -1;
+    int fd = trusted_openat(dfd, cfg->dir, name, flags, err, errlen);
+    int saved = errno;
+    close(dfd);
+    errno = saved;
+    return fd;
 }
 
 int bus_endpoint(const bus_config_t *cfg, bus_endpoint_t ep, char *out, size_t outlen)

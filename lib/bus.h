@@ -87,9 +87,14 @@ typedef struct {
 
 /* Fills cfg from a --bus-dir value or a "tcp://host:port" base. 0 or -1. */
 int bus_config_parse(bus_config_t *cfg, const char *spec);
-/* Creates the ipc directory with mode 0700 (and checks an existing one is
- * ours and not group/world accessible). No-op for tcp. 0 or -1 with errno. */
-int bus_dir_prepare(const bus_config_t *cfg);
+/* Creates the ipc directory with mode 0700, or checks an existing one
+ * (trusted.h: not a symbolic link, ours, 0700). No-op for tcp. 0, or -1
+ * with a message in err (errno set). */
+int bus_dir_prepare(const bus_config_t *cfg, char *err, size_t errlen);
+/* Opens (flags, O_CREAT makes it 0600) the file name in the ipc directory,
+ * both checked as trusted.h says: a lock file of the bus. fd, or -1 with a
+ * message in err. */
+int bus_open_file(const bus_config_t *cfg, const char *name, int flags, char *err, size_t errlen);
 /* Writes the ZeroMQ endpoint string for ep into out. 0 or -1 if too long. */
 int bus_endpoint(const bus_config_t *cfg, bus_endpoint_t ep, char *out, size_t outlen);
 /* "events-in", "snapshot", ... ("?" out of range): for messages. */

@@ -8,6 +8,13 @@ uint32_t fnv1a32_update(uint32_t h, const void *data, size_t len)
     return h;
 }
 
+uint64_t fnv1a64_update(uint64_t h, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++) h = (h ^ p[i]) * FNV64_PRIME;
+    return h;
+}
+
 uint32_t fnv1_32_update(uint32_t h, const void *data, size_t len)
 {
     const unsigned char *p = data;

@@ -23,6 +23,8 @@
 
 /* FNV-1a (xor, then multiply) over len bytes, continuing from h. */
 uint32_t fnv1a32_update(uint32_t h, const void *data, size_t len);
+/* FNV-1a 64 over len bytes, continuing from h. */
+uint64_t fnv1a64_update(uint64_t h, const void *data, size_t len);
 /* FNV-1 (multiply, then xor) over len bytes, continuing from h. */
 uint32_t fnv1_32_update(uint32_t h, const void *data, size_t len);
 

@@ -24,6 +24,7 @@
 #include <yaml.h>
 
 #include "errfmt.h"
+#include "log.h"
 
 /* A kubeconfig is a few KiB; refuse anything absurd before parsing it. */
 #define KC_MAX_FILE (4u * 1024u * 1024u)
@@ -318,7 +319,25 @@ static int parse_cluster(kc_doc_t *d, yaml_node_t *c, kubeconfig_t *kc)
     strip_trailing_slashes(kc->server);
     if (get_bool(d, c, "insecure-skip-tls-verify", &kc->insecure) < 0) return -1;
     if (resolve_path(d, c, "certificate-authority", &kc->ca_file) < 0) return -1;
-    return get_pem_data(d, c, "certificate-authority-data", &kc->ca_data, &kc->ca_data_len);
+    if (get_pem_data(d, c, "certificate-authority-data", &kc->ca_data, &kc->ca_data_len) < 0) return -1;
+    /* client-go's rule (its TLS config refuses the pair): a CA given and
+     * verification off is a mistake, not a choice to honour either way. */
+    if (kc->insecure && (kc->ca_file || kc->ca_data)) {
+        yaml_node_t *v;
+        map_get(d, c, "insecure-skip-tls-verify", &v);
+        return node_fail(d, v, "specifying a root certificates file with the insecure flag is not allowed "
+                               "(certificate-authority%s and insecure-skip-tls-verify: true)",
+                         kc->ca_data ? "-data" : "");
+    }
+    return 0;
+}
+
+/* A token goes into an HTTP header: one line of visible characters. */
+static bool token_ok(const char *t)
+{
+    for (const unsigned char *p = (const unsigned char *)t; *p; p++)
+        if (*p < 0x20 || *p == 0x7f) return false;
+    return true;
 }
 
 static int parse_user(kc_doc_t *d, yaml_node_t *u, kubeconfig_t *kc)
@@ -334,6 +353,12 @@ static int parse_user(kc_doc_t *d, yaml_node_t *u, kubeconfig_t *kc)
     if (get_pem_data(d, u, "client-certificate-data", &kc->cert_data, &kc->cert_data_len) < 0) return -1;
     if (get_pem_data(d, u, "client-key-data", &kc->key_data, &kc->key_data_len) < 0) return -1;
     if (get_str(d, u, "token", &kc->token) < 0) return -1;
+    if (kc->token && !token_ok(kc->token)) {
+        yaml_node_t *v;
+        map_get(d, u, "token", &v);
+        return node_fail(d, v, "'token' contains a control character (CR, LF, tab...): it would break the "
+                               "Authorization header");
+    }
     if (resolve_path(d, u, "tokenFile", &kc->token_file) < 0) return -1;
     if (!kc->token && kc->token_file) {
         char why[256];
@@ -519,10 +544,18 @@ static int load_any(const char *path, const char *master, kubeconfig_t *out, cha
                                 "or run in a pod (%s)", why);
 }
 
+bool kubeconfig_token_in_clear(const kubeconfig_t *kc)
+{
+    return kc->token && kc->server && strncmp(kc->server, "http://", 7) == 0;
+}
+
 int kubeconfig_load(const char *path, const char *master, kubeconfig_t *out, char *err, size_t errlen)
 {
     if (load_any(path, master, out, err, errlen) < 0) return -1;
     if (apply_master(out, master, err, errlen) < 0) { kubeconfig_free(out); return -1; }
+    if (kubeconfig_token_in_clear(out))
+        LOGW("the bearer token will be sent over plain http: anyone on the path can read and reuse it",
+             "server", out->server, "kubeconfig", out->source ? out->source : "");
     return 0;
 }
 

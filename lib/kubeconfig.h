@@ -10,7 +10,10 @@
  * Supported: current-context -> context -> cluster (server,
  * certificate-authority, certificate-authority-data, insecure-skip-tls-verify)
  * and user (client-certificate[-data], client-key[-data], token, tokenFile).
- * TLS verification is on unless insecure-skip-tls-verify: true.
+ * TLS verification is on unless insecure-skip-tls-verify: true, which is
+ * refused together with a CA (as client-go does). An inline token must be
+ * one line without control characters (it goes into a header). A token for
+ * an http:// server is logged as a warning when loaded.
  * Errors name the file, the line and what was expected.
  */
 #ifndef KUBUS_KUBECONFIG_H
@@ -36,6 +39,9 @@ typedef struct {
 /* path may be NULL (search order above); master may be NULL.
  * Returns 0, or -1 with a message in err. */
 int kubeconfig_load(const char *path, const char *master, kubeconfig_t *out, char *err, size_t errlen);
+/* True when kc would send its bearer token over plain http (kubeconfig_load
+ * warns). */
+bool kubeconfig_token_in_clear(const kubeconfig_t *kc);
 /* Parses kubeconfig YAML text (for tests). name is used in messages. */
 int kubeconfig_parse(const char *yaml, size_t len, const char *name, kubeconfig_t *out, char *err,
                      size_t errlen);

@@ -539,8 +539,9 @@ static void worker_setup(worker_t *w, int argc, char **argv, const worker_hooks_
 
 static int worker_run(worker_t *w, const worker_hooks_t *hooks)
 {
-    if (bus_dir_prepare(&w->opts.bus) < 0) {
-        LOGE("cannot prepare the bus directory", "dir", w->opts.bus.dir, "error", strerror(errno));
+    char err[1200];
+    if (bus_dir_prepare(&w->opts.bus, err, sizeof err) < 0) {
+        LOGE("cannot prepare the bus directory", "dir", w->opts.bus.dir, "error", err);
         return 1;
     }
     w->zctx = new_zctx();

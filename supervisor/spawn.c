@@ -6,13 +6,25 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "metricsfd.h"
 
+/* Closes every descriptor above last (the highest one passed on):
+ * whatever the supervisor holds or inherited without close-on-exec (its
+ * Lease connection, clients of its port, a descriptor its own parent
+ * leaked) is none of a worker's business. close_range(2), or a loop up to
+ * max_fd where the kernel lacks it (before 5.9). Async-signal-safe. */
+static void close_inherited(unsigned last, unsigned max_fd)
+{
+    if (close_range(last + 1, ~0U, 0) == 0) return;
+    for (unsigned fd = last + 1; fd < max_fd; fd++) (void)close((int)fd);
+}
+
 /* Runs in the child between fork and exec: async-signal-safe calls only. */
-static void exec_child(const char *path, char *const argv[], int status_wr, int metrics)
+static void exec_child(const char *path, char *const argv[], int status_wr, int metrics, unsigned max_fd)
 {
     /* out of the way first: the status pipe's dup2 may land on its number */
     int m = metrics >= 0 ? fcntl(metrics, F_DUPFD_CLOEXEC, 10) : -1;
@@ -31,6 +43,7 @@ static void exec_child(const char *path, char *const argv[], int status_wr, int 
         _exit(126);
     }
     if (m >= 0 && dup2(m, SUP_METRICS_FD) < 0) _exit(126);
+    close_inherited(m >= 0 ? SUP_METRICS_FD : SUP_STATUS_FD, max_fd);
     execv(path, argv);
     _exit(127);
 }
@@ -69,8 +82,11 @@ int sup_spawn(sup_worker_t *w, const sup_config_t *c, uint64_t now_ms)
         drop_metrics_file(w);
         return -1;
     }
+    struct rlimit rl;   /* for close_inherited's fallback: not callable after fork */
+    unsigned max_fd = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < 65536
+                          ? (unsigned)rl.rlim_cur : 65536u;
     pid_t pid = fork();
-    if (pid == 0) exec_child(w->path, args.argv, p[1], w->metrics_fd);
+    if (pid == 0) exec_child(w->path, args.argv, p[1], w->metrics_fd, max_fd);
     int saved = errno;
     close(p[1]);
     if (pid < 0) {

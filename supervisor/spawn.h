@@ -3,8 +3,10 @@
  * Owns: fork+exec of a worker with its status pipe. The pipe is made with
  * pipe2(O_CLOEXEC|O_NONBLOCK); in the child its write end is dup2'ed to
  * SUP_STATUS_FD and a new metrics file (metricsfd.h) to SUP_METRICS_FD
- * (dup2 clears close-on-exec, so these are the only fds of ours the worker
- * inherits besides stdio; without a memfd the worker runs without metrics), the signal mask and SIGPIPE disposition are
+ * (dup2 clears close-on-exec; without a memfd the worker runs without
+ * metrics) and every descriptor above them is closed (close_range), so a
+ * worker inherits stdio, its status pipe and its metrics file only,
+ * whatever the supervisor holds or inherited; the signal mask and SIGPIPE disposition are
  * reset (both survive exec), and the child gets its own process group so a
  * terminal's Ctrl-C reaches only the supervisor, which stops workers in
  * order. Between fork and exec only async-signal-safe calls are made: the

@@ -605,11 +605,10 @@ static int setup_signals(sup_t *s)
     return s->sigfd < 0 ? -1 : 0;
 }
 
-/* Action ids are (generation << 32 | counter) and the executor's journal
- * in the bus dir keeps the results of the last 60 s by id, across restarts.
- * A new supervisor on the same bus dir (a restart, a standby that returns)
- * must not start its workers at generation 1 again, or a new action could
- * get an old action's result. The lock file (ours alone while we hold the
+/* Generations tell a worker's lives apart (heartbeats, logs); action ids
+ * carry a random part of their own (lib/ctrl/actions.h), but a new
+ * supervisor on the same bus dir (a restart, a standby that returns) still
+ * should not start its workers at generation 1 again. The lock file (ours alone while we hold the
  * lock) counts the lives on this bus dir; life N starts generations at
  * N << 16 (the first life at 0, as before). Failures cost only the count. */
 static void count_life(sup_t *s)
@@ -628,15 +627,18 @@ static void count_life(sup_t *s)
 static int lock_bus(sup_t *s)
 {
     bus_config_t bus;
-    if (bus_config_parse(&bus, s->cfg.bus_dir) < 0 || bus_dir_prepare(&bus) < 0) {
-        LOGE("cannot prepare the bus directory", "dir", s->cfg.bus_dir, "error", strerror(errno));
+    char err[1200] = "not a bus dir or tcp:// address";
+    if (bus_config_parse(&bus, s->cfg.bus_dir) < 0 || bus_dir_prepare(&bus, err, sizeof err) < 0) {
+        LOGE("cannot prepare the bus directory", "dir", s->cfg.bus_dir, "error", err);
         return -1;
     }
     if (bus.tcp_host[0]) return 0;
-    char path[512];
-    snprintf(path, sizeof path, "%s/supervisor.lock", bus.dir);
-    s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (s->lock_fd < 0 || flock(s->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+    s->lock_fd = bus_open_file(&bus, "supervisor.lock", O_RDWR | O_CREAT, err, sizeof err);
+    if (s->lock_fd < 0) {
+        LOGE("cannot open the supervisor lock", "error", err);
+        return -1;
+    }
+    if (flock(s->lock_fd, LOCK_EX | LOCK_NB) < 0) {
         LOGE("another kubus-controller-manager is using this --bus-dir", "dir", bus.dir, "error",
              strerror(errno));
         return -1;

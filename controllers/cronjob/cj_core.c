@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ctrl/kobj.h"
+#include "ctrl/satint.h"
 
 /* ---- spec ----------------------------------------------------------------------- */
 
@@ -85,7 +86,7 @@ int cj_most_recent(const cj_sched_t *s, const cj_spec_t *spec, int64_t now_ms, b
     memset(out, 0, sizeof *out);
     out->earliest_ms = (spec->has_last_schedule ? spec->last_schedule : spec->creation) * 1000;
     if (with_deadline && spec->has_deadline) {
-        int64_t deadline_ms = now_ms - spec->starting_deadline * 1000;
+        int64_t deadline_ms = sat_sub64(now_ms, sat_ms(spec->starting_deadline));
         if (deadline_ms > out->earliest_ms) out->earliest_ms = deadline_ms;
     }
     int64_t t1 = cj_sched_next(s, floor_sec(out->earliest_ms));

@@ -31,6 +31,7 @@
 #include "ctrl/kobj.h"
 #include "strmap.h"
 #include "log.h"
+#include "ctrl/satint.h"
 
 #define CJ_RESOURCE "cronjobs"
 #define JOB_RESOURCE "jobs"
@@ -604,7 +605,7 @@ static void decide_schedule(cj_ctrl_t *c, ctrl_runtime_t *rt, cj_state_t *s, con
     if (r.missed == CJ_MISSED_MANY)
         ctrl_event(rt, cj, "Warning", "TooManyMissedTimes",
                    "too many missed start times. Set or decrease .spec.startingDeadlineSeconds or check clock skew");
-    if (spec->has_deadline && (r.recent + spec->starting_deadline) * 1000 < now_ms) {
+    if (spec->has_deadline && sat_ms(sat_add64(r.recent, spec->starting_deadline)) < now_ms) {
         char when[64];
         cj_format_rfc1123z(r.recent, when, sizeof when);
         ctrl_event(rt, cj, "Warning", "MissSchedule", "Missed scheduled time to start a job: %s", when);

@@ -13,6 +13,7 @@
 #include "ds_priv.h"
 #include "log.h"
 #include "strmap.h"
+#include "ctrl/satint.h"
 
 /* ---- history -------------------------------------------------------------------------------- */
 
@@ -66,10 +67,11 @@ const json_t *ds_construct_history(ctrl_runtime_t *rt, const char *key, const js
         old[(*n_old)++] = cr;
         if (ds_history_revision(cr) > max_old) max_old = ds_history_revision(cr);
     }
+    int64_t next = sat_add64(max_old, 1);
     if (cur) {
-        if (ds_history_revision(cur) < max_old + 1) {   /* a rollback: the revision moves to the top */
+        if (ds_history_revision(cur) < next) {   /* a rollback: the revision moves to the top */
             json_t *copy = json_deep_copy(cur);
-            if (copy && json_object_set_new(copy, "revision", json_integer(max_old + 1)) == 0)
+            if (copy && json_object_set_new(copy, "revision", json_integer(next)) == 0)
                 ctrl_update(rt, key, DS_CR_RESOURCE, &copy, history_done, NULL);
             json_decref(copy);
         }
@@ -88,7 +90,7 @@ const json_t *ds_construct_history(ctrl_runtime_t *rt, const char *key, const js
         bump_collision(rt, key, ds);
         return NULL;
     }
-    json_t *cr = ds_history_new(ds, hash, max_old + 1);
+    json_t *cr = ds_history_new(ds, hash, next);
     if (cr) ctrl_create(rt, key, DS_CR_RESOURCE, &cr, history_done, NULL);
     json_decref(cr);
     return NULL;

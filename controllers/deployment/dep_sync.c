@@ -27,6 +27,7 @@
 #include "dep_status.h"
 #include "dep_template.h"
 #include "log.h"
+#include "ctrl/satint.h"
 
 /* How soon a sync that had to wait (unobserved writes of ours) looks again. */
 #define DEP_BLOCKED_RECHECK_MS 1000u
@@ -296,7 +297,7 @@ static int create_new_rs(dep_sync_t *s, int64_t revision)
  * -1: error. */
 static int sync_revision(dep_sync_t *s, bool create)
 {
-    int64_t revision = dep_max_revision(s->old, s->n_old) + 1;
+    int64_t revision = sat_add64(dep_max_revision(s->old, s->n_old), 1);
     if (s->new_rs) {
         sync_existing_new_rs(s, revision);
         return 0;

@@ -7,6 +7,7 @@
 
 #include "ctrl/kobj.h"
 #include "job_pfp.h"
+#include "ctrl/satint.h"
 
 /* ---- spec ---------------------------------------------------------------- */
 
@@ -240,7 +241,7 @@ int64_t job_pod_finish_ms(const json_t *pod)
     if (t == 0) t = finish_from_ready_false(pod);
     if (t == 0 && kobj_being_deleted(pod)) {
         t = time_ms(kobj_str(pod, "metadata.deletionTimestamp"));
-        if (t) t -= kobj_int(pod, "metadata.deletionGracePeriodSeconds", 0) * 1000;
+        if (t) t = sat_sub64(t, sat_ms(kobj_int(pod, "metadata.deletionGracePeriodSeconds", 0)));
     }
     if (t == 0) t = kobj_creation_time(pod) * 1000;
     return t;

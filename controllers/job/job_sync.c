@@ -27,6 +27,7 @@
 #include "ctrl/kobj.h"
 #include "job_pfp.h"
 #include "job_priv.h"
+#include "ctrl/satint.h"
 
 #define SCM "SuccessCriteriaMet"
 
@@ -226,7 +227,7 @@ static void on_job(ctrl_runtime_t *rt, const char *resource, cache_change_t chan
     int64_t start;
     if (json_is_integer(ads) && kobj_time_parse(kobj_str(new_obj, "status.startTime"), &start) == 0 &&
         !json_equal(ads, kobj_get(old_obj, "spec.activeDeadlineSeconds"))) {
-        int64_t left_ms = (start + json_integer_value(ads)) * 1000 - (int64_t)ctrl_now_unix_ms(rt);
+        int64_t left_ms = sat_sub64(sat_ms(sat_add64(start, json_integer_value(ads))), (int64_t)ctrl_now_unix_ms(rt));
         ctrl_enqueue_after(rt, key, left_ms > 0 ? (uint64_t)left_ms : 0);
     }
 }
@@ -502,10 +503,10 @@ static void decide_finished(jctx_t *x)
         job_past_backoff_on_failure(&x->spec, x->pods, x->n)) {
         x->finished = failure_target("BackoffLimitExceeded", "Job has reached the specified backoff limit", x->now_s);
     } else if (x->spec.has_deadline && start && !x->spec.suspend &&
-               x->now_ms - start * 1000 >= x->spec.active_deadline_s * 1000) {
+               x->now_ms - start * 1000 >= sat_ms(x->spec.active_deadline_s)) {
         x->finished = failure_target("DeadlineExceeded", "Job was active longer than specified deadline", x->now_s);
     } else if (x->spec.has_deadline && !x->spec.suspend && start) {
-        int64_t left = x->spec.active_deadline_s * 1000 - (x->now_ms - start * 1000);
+        int64_t left = sat_sub64(sat_ms(x->spec.active_deadline_s), x->now_ms - start * 1000);
         ctrl_enqueue_after(x->rt, x->key, left > 0 ? (uint64_t)left : 0);
     }
 }

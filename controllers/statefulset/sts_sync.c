@@ -29,6 +29,7 @@
 #include "sts_pvc.h"
 #include "sts_revision.h"
 #include "sts_spec.h"
+#include "ctrl/satint.h"
 
 #define STS_RESOURCE "statefulsets"
 #define POD_RESOURCE "pods"
@@ -462,7 +463,7 @@ static int pick_revisions(sync_t *s, revs_t *r)
     json_t *data = sts_revision_data(s->sts);
     if (!data || list_revisions(s, r) < 0) { json_decref(data); return -1; }
     size_t n = r->list.n;
-    int64_t next = n ? kobj_int(r->list.items[n - 1], "revision", 0) + 1 : 1;
+    int64_t next = n ? sat_add64(kobj_int(r->list.items[n - 1], "revision", 0), 1) : 1;
     ssize_t eq = -1;
     for (size_t i = 0; i < n; i++)
         if (json_equal(json_object_get(r->list.items[i], "data"), data)) eq = (ssize_t)i;

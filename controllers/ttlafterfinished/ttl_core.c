@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ctrl/kobj.h"
+#include "ctrl/satint.h"
 
 static bool ttl_of(const json_t *job, int64_t *ttl)
 {
@@ -44,6 +45,6 @@ int ttl_time_left_ms(const json_t *job, int64_t now_ms, int64_t *left_ms)
 {
     int64_t ttl, finish;
     if (!ttl_of(job, &ttl) || ttl_finish_time(job, &finish) < 0) return -1;
-    *left_ms = (finish + ttl) * 1000 - now_ms;
+    *left_ms = sat_sub64(sat_ms(sat_add64(finish, ttl)), now_ms);
     return 0;
 }

@@ -38,6 +38,7 @@ typedef struct {
 struct actions {
     actions_opts_t o;
     char *controller;
+    uint32_t life;          /* upper half of every id of this life */
     uint32_t counter;
     strmap_t *table;        /* id (hex) -> pending_t */
     strmap_t *owner_count;  /* owner -> size_t * */
@@ -73,6 +74,8 @@ actions_t *actions_new(const actions_opts_t *opts)
     a->o = *opts;
     if (!a->o.clock) a->o.clock = default_clock;
     if (a->o.generation == 0) a->o.generation = 1;
+    a->life = opts->life;
+    while (a->life == 0) ctrl_random_bytes((uint8_t *)&a->life, sizeof a->life);
     a->controller = strdup(opts->controller);
     a->o.controller = a->controller;
     a->table = strmap_new(pending_free);
@@ -221,7 +224,11 @@ static bool spec_valid(const ctrl_action_spec_t *sp)
 static uint64_t next_id(actions_t *a)
 {
     if (++a->counter == 0) a->counter = 1;   /* 2^32 actions in one life: wrap, skip 0 */
-    return ((uint64_t)a->o.generation << 32) | a->counter;
+    /* Random, not the generation: generations restart where a supervisor
+     * cannot count its lives (a new bus dir on an old journal, a second
+     * kubus on the same executor), and an id the executor already knows
+     * would be answered with another action's result. */
+    return ((uint64_t)a->life << 32) | a->counter;
 }
 
 uint64_t actions_issue(actions_t *a, ctrl_action_spec_t *sp)

@@ -1,7 +1,10 @@
 /* actions.h - asking the executor to change the cluster, and hearing back.
  *
  * Owns: the controller's side of the action contract (DEVELOPERS.md):
- *   - ids (generation << 32 | counter), unique per process life;
+ *   - ids (random life tag << 32 | counter): unique per process life, and
+ *     two lives (of one controller, or of two supervisors on one executor)
+ *     share a tag with odds of 2^-32; the executor refuses an id it knows
+ *     with other content (journal.h), so even then nothing is mixed up;
  *   - the table of outstanding actions with their result callbacks, counted
  *     per owner key (a key stays "in sync" while it has any outstanding);
  *   - re-sending: every outstanding action when the ExecutorStatus epoch
@@ -134,6 +137,8 @@ int ctrl_event(ctrl_runtime_t *rt, const json_t *involved, const char *type, con
  * getrandom(2) (a xorshift stream seeded from it if getrandom fails).
  * Length, or -1 if out is too small. */
 int ctrl_name_generate(const char *prefix, char *out, size_t outlen);
+/* n random bytes from getrandom(2) (the xorshift stream above if it fails). */
+void ctrl_random_bytes(uint8_t *out, size_t n);
 
 /* Actions outstanding for owner_key (issued, no final result yet). */
 size_t ctrl_outstanding(ctrl_runtime_t *rt, const char *owner_key);
@@ -152,6 +157,7 @@ typedef struct {
     const char *controller;  /* "replicaset" */
     uint32_t shard;
     uint32_t generation;     /* the worker's generation (>= 1) */
+    uint32_t life;           /* the ids' upper half; 0: random (tests set it) */
     expectations_t *expectations;  /* borrowed; may be NULL */
     actions_send_fn send; void *send_ud;
     actions_idle_fn idle; void *idle_ud;

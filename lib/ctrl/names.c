@@ -1,5 +1,6 @@
 /* names.c - client-side generateName: <prefix><5 chars> from the API
- * server's alphabet, so a create can carry its final name (DEVELOPERS.md). */
+ * server's alphabet, so a create can carry its final name (DEVELOPERS.md),
+ * and the random part of action ids (ctrl_random_u32). */
 #include <stdint.h>
 #include <string.h>
 #include <sys/random.h>
@@ -8,7 +9,7 @@
 #include "ctrl/actions.h"
 #include "worker.h"
 
-static void random_bytes(uint8_t *out, size_t n)
+void ctrl_random_bytes(uint8_t *out, size_t n)
 {
     ssize_t got = getrandom(out, n, GRND_NONBLOCK);
     if (got == (ssize_t)n) return;
@@ -31,7 +32,7 @@ int ctrl_name_generate(const char *prefix, char *out, size_t outlen)
     memcpy(out, prefix, pl);
     for (size_t i = 0; i < CTRL_NAME_SUFFIX_LEN; i++) {
         uint8_t b;
-        do random_bytes(&b, 1); while (b >= 256 - (256 % na));   /* no modulo bias */
+        do ctrl_random_bytes(&b, 1); while (b >= 256 - (256 % na));   /* no modulo bias */
         out[pl + i] = alphabet[b % na];
     }
     out[pl + CTRL_NAME_SUFFIX_LEN] = '\0';

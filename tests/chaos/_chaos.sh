@@ -14,7 +14,10 @@
 #                           running worker of those named (kubus_worker_pid);
 #                           "unix-time.ms victim" lines go to $CHAOS_KILLS;
 #                           stopped on exit.
-#   chaos_stop              stop the kill loop (waits for it)
+#   chaos_stop              stop the kill loop (waits for it) and fail unless
+#                           kills happened: at least one per two periods of
+#                           the loop's life (a draw that finds a worker still
+#                           restarting, without a pid, kills nothing)
 #   chaos_kill_count        kills so far
 #   chaos_kills_by_victim P "P: killed VICTIM xN" lines, one per victim
 #   api_get PATH            GET PATH from the API server (JSON on stdout):
@@ -72,6 +75,7 @@ chaos_start() {
     fail "chaos_start: the period must be a positive number of seconds, not '$_chaos_period'"
   (($# > 0)) || fail "chaos_start: no victims named"
   _chaos_victims=("$@")
+  _chaos_started_ms=$(($(date +%s%N) / 1000000))
   _chaos_loop &
   _chaos_pid=$!
   on_exit "kill $_chaos_pid 2>/dev/null"
@@ -82,6 +86,11 @@ chaos_stop() {
   kill "$_chaos_pid" 2>/dev/null || true
   wait "$_chaos_pid" 2>/dev/null || true
   _chaos_pid=
+  local ms=$(($(date +%s%N) / 1000000 - _chaos_started_ms)) n want
+  n=$(chaos_kill_count)
+  want=$(awk -v ms="$ms" -v p="$_chaos_period" 'BEGIN { printf "%d", ms / 1000 / p / 2 }')
+  ((n >= want)) ||
+    fail "chaos: only $n kills in $((ms / 1000))s at one draw per ${_chaos_period}s (want at least $want): the test did not test what it says"
 }
 
 chaos_kill_count() { grep -c . "$CHAOS_KILLS" || true; }

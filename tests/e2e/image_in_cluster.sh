@@ -25,7 +25,6 @@
 . "$KUBUS_ROOT/tests/e2e/_statefulset.sh"
 
 export CONTAINERS_CONF=$KUBUS_ROOT/tests/e2e/podman/containers.conf
-skip() { echo "SKIP: $KUBUS_TEST_NAME: $*" >&2; exit 77; }
 command -v podman >/dev/null 2>&1 || skip "podman is not installed (apt-get install -y podman runc)"
 command -v runc >/dev/null 2>&1 || skip "runc is not installed (apt-get install -y runc)"
 

@@ -18,7 +18,10 @@
 #   on_exit 'CMD'               run CMD when the test exits (LIFO, all run)
 #   kns_new [PREFIX]            create a unique namespace, export NS, delete it on exit
 #   wait_until SECS 'COND' [MSG]  poll COND (shell code) every 0.2 s; fail on timeout
-#   never_within SECS 'COND' [MSG] fail if COND becomes true within SECS
+#   never_within SECS 'COND' [MSG] fail if COND becomes true within SECS, and
+#                               if a kubectl in COND fails (but for NotFound):
+#                               an error is not "false"
+#   skip WHY                    print SKIP and exit 77 (ctest: skipped)
 #   k ARGS...                   kubectl -n "$NS" ARGS...
 #   kget ARGS...                kubectl get -o json ARGS... (-n "$NS" unless -n/-A given)
 #   kjq 'JQ' ARGS...            kget ARGS... | jq -r 'JQ'
@@ -116,16 +119,52 @@ wait_until() {
 }
 
 # never_within SECS 'COND' [WHAT]: COND must stay false for SECS seconds.
+# "Could not tell" must not pass for "did not happen": every kubectl that
+# COND runs (directly or through k, kget, kjq, pods_count...) is watched,
+# and one that fails for any reason but NotFound fails the test, whatever
+# COND then made of its empty output.
 never_within() {
-  local secs=$1 cond=$2 what=${3:-$2} deadline
+  local secs=$1 cond=$2 what=${3:-$2} deadline rc flag
+  flag=$(mktemp /tmp/kubus-never-within.XXXXXX)
   deadline=$(($(date +%s%N) / 1000000 + secs * 1000))
   while (($(date +%s%N) / 1000000 < deadline)); do
-    if eval "$cond"; then
+    : >"$flag"
+    rc=0
+    (
+      _NW_FLAG=$flag
+      kubectl() { _nw_kubectl "$@"; }
+      eval "$cond"
+    ) || rc=$?
+    if [ -s "$flag" ]; then
+      local why
+      why=$(head -c 2000 "$flag")
+      rm -f "$flag"
+      fail "within ${secs}s: could not check '$what': $why"
+    fi
+    if ((rc == 0)); then
+      rm -f "$flag"
       fail "within ${secs}s, this should not have happened: $what"
     fi
     sleep 0.2
   done
+  rm -f "$flag"
 }
+
+# kubectl for never_within: the same output and status, and a line in
+# $_NW_FLAG when it failed other than with NotFound.
+_nw_kubectl() {
+  local rc=0 errf
+  errf=$(mktemp "$_NW_FLAG.err.XXXXXX")
+  command kubectl "$@" 2>"$errf" || rc=$?
+  cat "$errf" >&2
+  if ((rc != 0)) && ! grep -q '(NotFound)' "$errf"; then
+    echo "kubectl $* exited $rc: $(tail -n 2 "$errf" | tr '\n' ' ')" >>"$_NW_FLAG"
+  fi
+  rm -f "$errf"
+  return "$rc"
+}
+
+skip() { echo "SKIP: $KUBUS_TEST_NAME: $*"; exit 77; }
 
 k() { kubectl -n "${NS:?k: no namespace (call kns_new)}" "$@"; }
 

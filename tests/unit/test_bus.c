@@ -1,5 +1,6 @@
 /* Unit tests for lib/bus.c: bus locations, endpoint names, topics, and the
  * bus directory's permissions. */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -91,22 +92,55 @@ static void test_dir_prepare(void **state)
     (void)state;
     char base[] = "/tmp/kubus-test-bus-XXXXXX";
     assert_non_null(mkdtemp(base));
-    char dir[128];
+    char dir[128], link[128], err[1200];
     snprintf(dir, sizeof dir, "%s/bus", base);
+    snprintf(link, sizeof link, "%s/link", base);
     bus_config_t c;
     assert_int_equal(bus_config_parse(&c, dir), 0);
-    assert_int_equal(bus_dir_prepare(&c), 0);
+    assert_int_equal(bus_dir_prepare(&c, err, sizeof err), 0);
     struct stat st;
     assert_int_equal(stat(dir, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0700);
-    assert_int_equal(chmod(dir, 0755), 0);
-    assert_int_equal(bus_dir_prepare(&c), 0); /* tightened again */
+    assert_int_equal(bus_dir_prepare(&c, err, sizeof err), 0);   /* an existing one of ours */
+    /* a lock file in it: created 0600; a symlink or a 0644 file refused */
+    int fd = bus_open_file(&c, "x.lock", O_RDWR | O_CREAT, err, sizeof err);
+    assert_true(fd >= 0);
+    close(fd);
+    char p[256], q[256];
+    snprintf(p, sizeof p, "%s/x.lock", dir);
+    assert_int_equal(stat(p, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(chmod(p, 0644), 0);
+    assert_int_equal(bus_open_file(&c, "x.lock", O_RDWR | O_CREAT, err, sizeof err), -1);
+    assert_non_null(strstr(err, "mode 0644"));
+    snprintf(q, sizeof q, "%s/y.lock", dir);
+    assert_int_equal(symlink(p, q), 0);
+    assert_int_equal(bus_open_file(&c, "y.lock", O_RDWR | O_CREAT, err, sizeof err), -1);
+    assert_non_null(strstr(err, "symbolic link"));
+    unlink(q);
+    unlink(p);
+    /* group or world access: refused, not silently changed */
+    assert_int_equal(chmod(dir, 0777), 0);
+    assert_int_equal(bus_dir_prepare(&c, err, sizeof err), -1);
+    assert_non_null(strstr(err, "mode 0777"));
     assert_int_equal(stat(dir, &st), 0);
-    assert_int_equal(st.st_mode & 0777, 0700);
+    assert_int_equal(st.st_mode & 0777, 0777);
+    assert_int_equal(bus_open_file(&c, "x.lock", O_RDWR | O_CREAT, err, sizeof err), -1);
+    assert_int_equal(chmod(dir, 0750), 0);
+    assert_int_equal(bus_dir_prepare(&c, err, sizeof err), -1);
+    assert_int_equal(chmod(dir, 0700), 0);
+    /* a symlink to a good directory: refused too (another user's link in /tmp) */
+    assert_int_equal(symlink(dir, link), 0);
+    bus_config_t l;
+    assert_int_equal(bus_config_parse(&l, link), 0);
+    assert_int_equal(bus_dir_prepare(&l, err, sizeof err), -1);
+    assert_non_null(strstr(err, "symbolic link"));
+    assert_int_equal(bus_open_file(&l, "x.lock", O_RDWR | O_CREAT, err, sizeof err), -1);
+    unlink(link);
     rmdir(dir);
     rmdir(base);
     assert_int_equal(bus_config_parse(&c, "tcp://127.0.0.1:7000"), 0);
-    assert_int_equal(bus_dir_prepare(&c), 0);
+    assert_int_equal(bus_dir_prepare(&c, err, sizeof err), 0);
 }
 
 int main(void)

@@ -29,6 +29,21 @@ static cj_sched_t sched(const char *spec)
     return s;
 }
 
+/* startingDeadlineSeconds is an int64 the user sets: at its limit it means
+ * "any missed time still counts", not an overflow. */
+static void test_huge_starting_deadline(void **state)
+{
+    (void)state;
+    cj_sched_t s = sched("*/1 * * * *");
+    cj_spec_t sp = { .creation = utc(2024, 1, 15, 10, 0, 30), .has_deadline = true, .starting_deadline = INT64_MAX };
+    cj_recent_t r;
+    char err[128];
+    int64_t now = utc(2024, 1, 15, 10, 5, 30) * 1000;
+    assert_int_equal(cj_most_recent(&s, &sp, now, true, &r, err, sizeof err), 0);
+    assert_int_equal(r.recent, utc(2024, 1, 15, 10, 5, 0));
+    assert_int_equal(r.missed_count, 5);
+}
+
 static void test_most_recent(void **state)
 {
     (void)state;
@@ -291,6 +306,7 @@ int main(void)
     setenv("TZ", "UTC", 1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_most_recent),
+        cmocka_unit_test(test_huge_starting_deadline),
         cmocka_unit_test(test_too_many_missed),
         cmocka_unit_test(test_starting_deadline),
         cmocka_unit_test(test_irregular_and_invalid),

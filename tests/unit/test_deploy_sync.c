@@ -295,10 +295,10 @@ static void test_conflict_retries(void **state)
     json_decref(rs2);
 }
 
-static void test_rollback_takes_new_revision(void **state)
+/* rev 1 (nginx, at 0), rev rev2 (nginx:1.9.1, active); the template goes
+ * back to nginx: the old ReplicaSet becomes the new one at revision want. */
+static void rollback_case(fx_t *fx, const char *rev2, const char *want)
 {
-    fx_t *fx = *state;
-    /* rev 1 (nginx, at 0), rev 2 (nginx:1.9.1, active); the template goes back to nginx */
     json_t *tmpl1 = json_loads(TMPL("nginx"), 0, NULL), *tmpl2 = json_loads(TMPL("nginx:1.9.1"), 0, NULL);
     json_t *rs1 = json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s, s:s}, s:[{s:s, s:s, s:s, s:s, s:b}]},"
                             " s:{s:i, s:{s:{s:s, s:s}}, s:O}, s:{}}",
@@ -317,7 +317,7 @@ static void test_rollback_takes_new_revision(void **state)
     json_object_set_new(json_object_get(rs2, "metadata"), "uid", json_string("rs2-uid"));
     json_object_set_new(json_object_get(rs2, "metadata"), "creationTimestamp",
                         json_string("2023-11-14T22:10:00Z"));
-    json_object_set_new(kobj_annotations(rs2), "deployment.kubernetes.io/revision", json_string("2"));
+    json_object_set_new(kobj_annotations(rs2), "deployment.kubernetes.io/revision", json_string(rev2));
     json_object_set_new(json_object_get(rs2, "spec"), "replicas", json_integer(10));
     json_object_set(json_object_get(rs2, "spec"), "template", tmpl2);
     json_object_set_new(rs2, "status", json_pack("{s:i, s:i, s:i}", "replicas", 10,
@@ -329,14 +329,23 @@ static void test_rollback_takes_new_revision(void **state)
     /* the old ReplicaSet is the new one again: revision 3, history "1", and it grows by the surge */
     const fx_action_t *u = fx_named(&sent, KUBUS__V1__VERB__UPDATE, "mydeploy-old");
     assert_non_null(u);
-    assert_string_equal(ann(u->body, "deployment.kubernetes.io/revision"), "3");
+    assert_string_equal(ann(u->body, "deployment.kubernetes.io/revision"), want);
     assert_string_equal(ann(u->body, "deployment.kubernetes.io/revision-history"), "1");
     assert_int_equal(kobj_int(u->body, "spec.replicas", -1), 3);
     assert_int_equal(fx_count(&sent, KUBUS__V1__VERB__CREATE, NULL), 0);
     const fx_action_t *st = fx_nth(&sent, KUBUS__V1__VERB__UPDATE_STATUS, "deployments", 0);
-    assert_string_equal(ann(st->body, "deployment.kubernetes.io/revision"), "3");
+    assert_string_equal(ann(st->body, "deployment.kubernetes.io/revision"), want);
     json_decref(tmpl1);
     json_decref(tmpl2);
+}
+
+static void test_rollback_takes_new_revision(void **state) { rollback_case(*state, "2", "3"); }
+
+/* A revision annotation (anyone who may edit the ReplicaSet sets it) at the
+ * int64 limit: the next one stays there, no signed overflow. */
+static void test_rollback_at_max_revision(void **state)
+{
+    rollback_case(*state, "9223372036854775807", "9223372036854775807");
 }
 
 static void test_collision_bumps_count(void **state)
@@ -654,6 +663,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rolling_update_steps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conflict_retries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_takes_new_revision, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rollback_at_max_revision, setup, teardown),
         cmocka_unit_test_setup_teardown(test_collision_bumps_count, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_cleanup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paused_scales_but_does_not_roll, setup, teardown),

@@ -3,6 +3,7 @@
  * and clean teardown with requests in flight. The "server" is a closed port,
  * so every request fails to connect and is retried with back-off. */
 #include <setjmp.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -169,13 +170,23 @@ static void test_dedup_and_report(void **state)
     assert_int_equal(s.report_pending, 1);
     assert_int_equal(s.report_recent, 1);
 
+    /* The same id with another action (another life of the controller drew
+     * it): answered 400 at once, neither absorbed nor applied. */
+    submit(e, 2, "pods", 1004);
+    assert_int_equal(s.results, 3);
+    assert_int_equal(s.last_id, 2);
+    assert_int_equal(s.last_status, 400);
+    assert_int_equal(engine_stats(e)->id_reused, 1);
+    assert_int_equal(engine_stats(e)->duplicates, 2);
+    assert_int_equal(engine_queued(e) + engine_in_flight(e), 1);
+
     /* Let the connection failure come back and schedule a retry. */
     for (int i = 0; i < 20 && engine_stats(e)->retries == 0; i++) {
         engine_wait(e, NULL, 0, 50);
         engine_step(e, 1005 + (uint64_t)i, 100);
     }
     assert_true(engine_stats(e)->retries >= 1);
-    assert_int_equal(s.results, 2); /* still owed: it is retried, not failed */
+    assert_int_equal(s.results, 3); /* still owed: it is retried, not failed */
     engine_destroy(&e); /* ASan: nothing leaks with a retry pending */
     assert_null(e);
     kubeconfig_free(&kc);
@@ -311,6 +322,7 @@ static void copy_file(const char *from, const char *to)
     while ((n = fread(buf, 1, sizeof buf, in)) > 0) assert_int_equal(fwrite(buf, 1, n, out), n);
     fclose(in);
     assert_int_equal(fclose(out), 0);
+    assert_int_equal(chmod(to, 0600), 0);   /* a journal must not be readable by others */
 }
 
 static int journal_sink_send(const char *reply_to, const msg_envelope_t *env, void *ud)

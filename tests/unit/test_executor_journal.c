@@ -59,6 +59,29 @@ static journal_admit_t admit(journal_t *j, const char *ctl, uint64_t id, uint64_
     return rc;
 }
 
+/* The same id with other content is not the same action: refused, neither
+ * absorbed as a duplicate nor answered with the other action's result. */
+static void test_reused_id_refused(void **state)
+{
+    (void)state;
+    journal_t *j = journal_new(JOURNAL_MAX_RECENT, JOURNAL_MAX_RECENT_BYTES, JOURNAL_RECENT_MS);
+    const msg_result_t *done = NULL;
+    assert_int_equal(admit(j, "replicaset.0", 7, 0, &done), JOURNAL_ADMITTED);
+    msg_envelope_t *other = action_env(7, "q");
+    assert_int_equal(journal_admit(j, "replicaset.0", &other, 1, &done), JOURNAL_ID_REUSED);
+    assert_non_null(other);   /* the caller keeps it */
+    assert_int_equal(journal_pending_count(j, "replicaset.0"), 1);
+    msg_result_t r;
+    result_for(&r, 7, 201);
+    assert_int_equal(journal_complete(j, "replicaset.0", &r, 10), 0);   /* no duplicate was absorbed */
+    done = NULL;
+    assert_int_equal(journal_admit(j, "replicaset.0", &other, 11, &done), JOURNAL_ID_REUSED);
+    assert_null(done);
+    msg_free(other);
+    assert_int_equal(admit(j, "replicaset.0", 7, 12, &done), JOURNAL_DUP_DONE);   /* a true re-send */
+    journal_destroy(&j);
+}
+
 static void test_dedup_of_repeated_ids(void **state)
 {
     (void)state;
@@ -201,7 +224,9 @@ static void test_result_borrowing_from_action(void **state)
     r.name = a->name;
     r.resource = a->resource;
     assert_int_equal(journal_complete(j, "replicaset.0", &r, 1), 0);
-    assert_int_equal(admit(j, "replicaset.0", 42, 2, &done), JOURNAL_DUP_DONE);
+    env = action_env(42, "web-abcde");   /* the same action re-sent */
+    assert_int_equal(journal_admit(j, "replicaset.0", &env, 2, &done), JOURNAL_DUP_DONE);
+    msg_free(env);
     assert_string_equal(done->controller, "replicaset");
     assert_string_equal(done->name, "web-abcde");
     assert_string_equal(done->resource, "pods");
@@ -212,6 +237,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dedup_of_repeated_ids),
+        cmocka_unit_test(test_reused_id_refused),
         cmocka_unit_test(test_expiry_forgets),
         cmocka_unit_test(test_bounds),
         cmocka_unit_test(test_report),

@@ -273,6 +273,38 @@ static void test_recent_window_across_restart(void **state)
     journal_destroy(&j);
 }
 
+static journal_admit_t try_admit(journal_t *j, uint64_t id, const char *name)
+{
+    msg_envelope_t *env = action_env(id, KUBUS__V1__VERB__CREATE, name);
+    const msg_result_t *done = NULL;
+    journal_admit_t rc = journal_admit(j, "replicaset.0", &env, T0 + 2000, &done);
+    msg_free(env);
+    return rc;
+}
+
+/* The content of a recent result's action survives restarts, also once
+ * the journal was compacted (the action record is gone, its digest stays):
+ * a re-send is still a duplicate, the id with another action is refused. */
+static void test_content_known_across_restarts(void **state)
+{
+    (void)state;
+    journal_replay_t rp;
+    journal_t *j = open_at(T0, U0, &rp);
+    admit(j, "replicaset.0", 5, KUBUS__V1__VERB__CREATE, "a", T0);
+    complete(j, "replicaset.0", 5, KUBUS__V1__VERB__CREATE, 201, T0);
+    admit(j, "replicaset.0", 6, KUBUS__V1__VERB__CREATE, "b", T0);
+    journal_destroy(&j);
+    for (int life = 0; life < 2; life++) {   /* replayed raw, then compacted */
+        j = open_at(T0 + 1000, U0 + 1000, &rp);
+        assert_int_equal(journal_recent_count(j, "replicaset.0"), 1);
+        assert_int_equal(try_admit(j, 5, "a"), JOURNAL_DUP_DONE);
+        assert_int_equal(try_admit(j, 5, "other"), JOURNAL_ID_REUSED);
+        assert_int_equal(try_admit(j, 6, "b"), JOURNAL_DUP_PENDING);
+        assert_int_equal(try_admit(j, 6, "other"), JOURNAL_ID_REUSED);
+        journal_destroy(&j);
+    }
+}
+
 static void test_old_pending_not_replayed(void **state)
 {
     (void)state;
@@ -408,6 +440,62 @@ static void test_one_executor_per_journal(void **state)
     journal_destroy(&k);
 }
 
+static int open_err(char *err, size_t errlen)
+{
+    journal_t *j = journal_new(JOURNAL_MAX_RECENT, JOURNAL_MAX_RECENT_BYTES, JOURNAL_RECENT_MS);
+    journal_replay_t rp;
+    int rc = journal_open_file(j, path, SERVER, T0, U0, &rp, err, errlen);
+    journal_destroy(&j);
+    return rc;
+}
+
+/* The journal, its lock and its directory are opened without following
+ * links and must be ours, closed to others; a leftover temporary file
+ * (or a link planted in its place) is replaced, never written through. */
+static void test_untrusted_files_refused(void **state)
+{
+    (void)state;
+    char err[1200], other[160], p[160];
+    snprintf(other, sizeof other, "%s/elsewhere", dir);
+    int fd = open(other, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    assert_true(fd >= 0);
+    close(fd);
+
+    assert_int_equal(symlink(other, path), 0);   /* the journal a link */
+    assert_int_equal(open_err(err, sizeof err), -1);
+    assert_non_null(strstr(err, "symbolic link"));
+    unlink(path);
+
+    snprintf(p, sizeof p, "%s.lock", path);       /* the lock a link */
+    unlink(p);
+    assert_int_equal(symlink(other, p), 0);
+    assert_int_equal(open_err(err, sizeof err), -1);
+    assert_non_null(strstr(err, "symbolic link"));
+    unlink(p);
+
+    assert_int_equal(open_err(err, sizeof err), 0);   /* fine now: made 0600 */
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(chmod(path, 0644), 0);           /* readable by others */
+    assert_int_equal(open_err(err, sizeof err), -1);
+    assert_non_null(strstr(err, "mode 0644"));
+    assert_int_equal(chmod(path, 0600), 0);
+
+    snprintf(p, sizeof p, "%s.tmp", path);             /* a planted temporary link */
+    assert_int_equal(symlink(other, p), 0);
+    assert_int_equal(open_err(err, sizeof err), 0);
+    assert_int_equal(stat(other, &st), 0);
+    assert_int_equal(st.st_size, 0);                   /* not written through */
+    assert_int_equal(lstat(p, &st), -1);               /* and gone */
+
+    assert_int_equal(chmod(dir, 0777), 0);             /* the directory open to all */
+    assert_int_equal(open_err(err, sizeof err), -1);
+    assert_non_null(strstr(err, "mode 0777"));
+    assert_int_equal(chmod(dir, 0700), 0);
+    unlink(other);
+}
+
 static void test_other_server_ignored(void **state)
 {
     (void)state;
@@ -430,11 +518,13 @@ int main(void)
         cmocka_unit_test(test_framing),
         cmocka_unit_test_setup_teardown(test_replay_pending_and_recent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_recent_window_across_restart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_content_known_across_restarts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_old_pending_not_replayed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_torn_tail, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crc_mismatch_stops_replay, setup, teardown),
         cmocka_unit_test_setup_teardown(test_compaction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_executor_per_journal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_untrusted_files_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_server_ignored, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -152,6 +152,11 @@ static void test_pod_predicates(void **state)
     int64_t t;
     kobj_time_parse("2023-11-14T00:00:00Z", &t);
     assert_int_equal(job_pod_finish_ms(p), t * 1000);
+    /* a user-set grace period at the int64 limits: clamped, not overflowed */
+    json_object_set_new(json_object_get(p, "metadata"), "deletionGracePeriodSeconds", json_integer(INT64_MAX));
+    assert_true(job_pod_finish_ms(p) < 0);
+    json_object_set_new(json_object_get(p, "metadata"), "deletionGracePeriodSeconds", json_integer(INT64_MIN));
+    assert_int_equal(job_pod_finish_ms(p), INT64_MAX);
     json_decref(p);
 }
 

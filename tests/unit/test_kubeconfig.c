@@ -128,6 +128,49 @@ static void test_insecure(void **state)
     kubeconfig_free(&kc);
 }
 
+static void expect_refused(const char *yaml, const char *line_tag, const char *what);
+
+/* client-go refuses a CA together with insecure-skip-tls-verify; so do we. */
+static void test_insecure_with_ca_refused(void **state)
+{
+    (void)state;
+    expect_refused(HEAD("    insecure-skip-tls-verify: true\n    certificate-authority-data: " PEM_B64 "\n", ""),
+                   "13:", "specifying a root certificates file with the insecure flag is not allowed");
+    expect_refused(HEAD("    certificate-authority: ca.crt\n    insecure-skip-tls-verify: true\n", ""), "14:",
+                   "certificate-authority and insecure-skip-tls-verify");
+    kubeconfig_t kc;
+    char err[512];
+    /* false with a CA is the usual case */
+    assert_int_equal(parse(HEAD("    insecure-skip-tls-verify: false\n    certificate-authority: ca.crt\n", "    token: t\n"), &kc, err,
+                           sizeof err), 0);
+    kubeconfig_free(&kc);
+}
+
+/* A token reaches an HTTP header: CR/LF would inject headers. */
+static void test_token_control_chars_refused(void **state)
+{
+    (void)state;
+    expect_refused(HEAD("", "    token: \"abc\\r\\nImpersonate-User: admin\"\n"), "16:", "control character");
+    expect_refused(HEAD("", "    token: \"abc\\ndef\"\n"), "16:", "control character");
+    expect_refused(HEAD("", "    token: \"abc\\tdef\"\n"), "16:", "control character");
+}
+
+static void test_token_over_http(void **state)
+{
+    (void)state;
+    kubeconfig_t kc;
+    char err[512];
+    assert_int_equal(parse(HEAD("", "    token: t\n"), &kc, err, sizeof err), 0);
+    assert_false(kubeconfig_token_in_clear(&kc));   /* https */
+    free(kc.server);
+    kc.server = strdup("http://127.0.0.1:8080");
+    assert_true(kubeconfig_token_in_clear(&kc));
+    free(kc.token);
+    kc.token = NULL;
+    assert_false(kubeconfig_token_in_clear(&kc));   /* anonymous: nothing to leak */
+    kubeconfig_free(&kc);
+}
+
 static void test_kubeconfig_env_list(void **state)
 {
     (void)state;
@@ -254,6 +297,9 @@ int main(void)
         cmocka_unit_test(test_client_cert_data),
         cmocka_unit_test(test_ca_file_relative_and_token_file),
         cmocka_unit_test(test_insecure),
+        cmocka_unit_test(test_insecure_with_ca_refused),
+        cmocka_unit_test(test_token_control_chars_refused),
+        cmocka_unit_test(test_token_over_http),
         cmocka_unit_test(test_kubeconfig_env_list),
         cmocka_unit_test(test_in_cluster),
         cmocka_unit_test(test_not_yaml),

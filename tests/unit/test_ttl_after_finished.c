@@ -45,6 +45,10 @@ static void test_core(void **state)
     j = job(0, "Failed", "True");
     assert_int_equal(ttl_time_left_ms(j, (int64_t)FINISH * 1000, &left), 0);
     assert_int_equal(left, 0);
+    /* a TTL at the int64 limit: "never", not an overflow */
+    json_object_set_new(json_object_get(j, "spec"), "ttlSecondsAfterFinished", json_integer(INT64_MAX));
+    assert_int_equal(ttl_time_left_ms(j, (int64_t)FINISH * 1000, &left), 0);
+    assert_true(left > (int64_t)1 << 62);
     json_decref(j);
     j = job(-1, "Complete", "True");           /* no TTL */
     assert_false(ttl_needs_cleanup(j));
