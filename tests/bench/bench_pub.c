@@ -18,7 +18,7 @@
  *                             SnapshotEnd{epoch, seq, count} (a subscriber that
  *                             lost messages re-snapshots and gets every pod);
  *                             ReplayRequest -> the batches after its seq and
- *                             ReplayEnd, as deep as the informer's 32 MiB ring
+ *                             ReplayEnd, as deep as the informer's replay ring (8 MiB by default)
  *
  * Pod i is benchobj_pod(ns, i) of --object-bytes bytes, made before the go
  * (the informer has its objects' bytes too), encoded as the informer

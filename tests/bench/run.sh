@@ -237,7 +237,7 @@ phase_bus() {
   note "   to the one that completes seq $EVENTS (a resync after lost messages counts inside that time)."
   note "   gaps/resyncs: messages lost on the way (a ZeroMQ PUB/XPUB drops at its high-water mark, e.g. the"
   note "   broker's 4096 batches towards a subscriber that lags, lib/bus.h) and what repaired them (a replay,"
-  note "   as deep as the informer's 32 MiB ring, else a re-snapshot)."
+  note "   as deep as the informer's replay ring (8 MiB by default), else a re-snapshot)."
   note "   bus_: EventBatches (64 KiB, 256 events per publisher turn), the subscriber parses every object's JSON"
   note "   (jansson) as controllers need it; bus_noparse_: the same with the parse deferred (the transport:"
   note "   broker, subscriber's decode and ordering)."
