@@ -12,6 +12,11 @@
  * for the rest of the turn that read it) or when it reaches 64 KiB. Every
  * flushed batch is also kept in the replay ring (ring.h, --replay-bytes)
  * that answers ReplayRequests (replay.c).
+ *
+ * On an ipc bus the resources that travel as views are also written to the
+ * shard's store (store.h; DEVELOPERS.md "Store"), committed before any batch
+ * or SnapshotEnd naming their seqs leaves; their reflectors then keep no
+ * bytes (reflector_forget_bytes): the store's copy is the only one.
  */
 #ifndef KUBUS_INFORMER_H
 #define KUBUS_INFORMER_H

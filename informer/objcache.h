@@ -1,8 +1,10 @@
 /* objcache.h - the informer's current state of one resource.
  *
  * Owns: objects keyed by "namespace/name" ("/name" for cluster-scoped), each
- * with its JSON (managedFields already removed), uid, resourceVersion and the
- * list generation that last saw it (mark-and-sweep for relist diffs).
+ * with its JSON (managedFields already removed; NULL for resources whose
+ * bytes live in the store only, see reflector_forget_bytes), uid,
+ * resourceVersion and the list generation that last saw it (mark-and-sweep
+ * for relist diffs).
  *
  * Cost: a chained hash table (FNV-1a), doubled when the load passes 1, so
  * get/put/del are O(1) on average; memory is the JSON plus ~64 bytes/object.
