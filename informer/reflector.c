@@ -11,6 +11,7 @@
 
 #include "ctrl/kobj.h"
 #include "hash.h"
+#include "jarena.h"
 #include "khttp.h"
 #include "kubus.pb-c.h"
 #include "view.h"
@@ -189,9 +190,9 @@ static int apply_object(reflector_t *r, json_t *obj, source_t src)
     json_object_del(md, "managedFields");
     complete_type_meta(r, obj);
     view_project(r->res->resource, obj);  /* after the checks: md stays valid until here */
-    char *json = json_dumps(obj, JSON_COMPACT);
+    size_t len = 0;
+    char *json = jarena_dump(obj, &len);   /* ours (malloc), whatever jansson allocates from */
     if (!json) { log_bad(r, "object cannot be serialised", name); return -1; }
-    size_t len = strlen(json);
     if (src == SRC_WATCH_DELETE) return apply_delete(r, ns, name, json, len);
     objcache_entry_t *e = objcache_get(r->cache, ns, name);
     if (e && strcmp(e->rv, rv) == 0) { /* unchanged (relist, or a replayed event) */
@@ -261,7 +262,10 @@ static size_t watch_write(char *p, size_t size, size_t n, void *ud)
             return 0;
         }
     }
-    return watchparse_feed(r->wp, p, len) == 0 ? len : 0;
+    jarena_begin();   /* each line's tree lives only inside the feed (jarena.h) */
+    int rc = watchparse_feed(r->wp, p, len);
+    jarena_end();
+    return rc == 0 ? len : 0;
 }
 
 /* Builds the URL for a list page or a watch; values are escaped. */
@@ -386,6 +390,7 @@ static void finish_list(reflector_t *r, const char *rv, uint64_t now)
 static int process_page(reflector_t *r, uint64_t now)
 {
     json_error_t jerr;
+    jarena_begin();   /* the page's trees live until jarena_end (jarena.h) */
     json_t *root = json_loadb(r->body.data ? r->body.data : "", r->body.len, JSON_REJECT_DUPLICATES, &jerr);
     json_t *items = json_object_get(root, "items"), *md = json_object_get(root, "metadata");
     const char *rv = str_field(md, "resourceVersion"), *cont = str_field(md, "continue");
@@ -393,6 +398,7 @@ static int process_page(reflector_t *r, uint64_t now)
         log_bad(r, root ? "list response without items or metadata.resourceVersion" : "list response is not JSON",
                 root ? NULL : jerr.text);
         json_decref(root);
+        jarena_end();
         return -1;
     }
     size_t i;
@@ -402,7 +408,7 @@ static int process_page(reflector_t *r, uint64_t now)
         char *c = strdup(cont);
         free(r->cont);
         r->cont = c;
-        if (!c) { json_decref(root); return -1; }
+        if (!c) { json_decref(root); jarena_end(); return -1; }
         r->due_ms = now;
     } else {
         free(r->cont);
@@ -410,6 +416,7 @@ static int process_page(reflector_t *r, uint64_t now)
         finish_list(r, rv, now);
     }
     json_decref(root);
+    jarena_end();
     return 0;
 }
 
