@@ -591,6 +591,11 @@ bool subscriber_synced(const subscriber_t *s)
     return s->nres > 0;
 }
 
+bool subscriber_quiet(const subscriber_t *s)
+{
+    return s->state == S_IDLE && mono_ms() >= s->retry_at_ms && subscriber_synced(s);
+}
+
 uint64_t subscriber_epoch(const subscriber_t *s) { return s->epoch; }
 
 uint64_t subscriber_seq(const subscriber_t *s, const char *resource)

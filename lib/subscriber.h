@@ -136,6 +136,10 @@ void subscriber_tick(subscriber_t *s, uint64_t now_ms);
 /* True once every resource has had a complete snapshot delivered and no
  * resync is pending. */
 bool subscriber_synced(const subscriber_t *s);
+/* Synced, nothing in flight and no retry waiting: the only timer left is
+ * the informer's silence (5 s), so subscriber_tick is due about once a
+ * second instead of every 100 ms. */
+bool subscriber_quiet(const subscriber_t *s);
 uint64_t subscriber_epoch(const subscriber_t *s);  /* 0 until known */
 /* Last delivered seq of a resource (0 if none or unknown resource). */
 uint64_t subscriber_seq(const subscriber_t *s, const char *resource);

@@ -456,6 +456,12 @@ bool worker_tick(worker_t *w)
 
 bool worker_stopping(const worker_t *w) { return w->stop || g_stop_signal; }
 
+uint64_t worker_ms_until_heartbeat(const worker_t *w)
+{
+    uint64_t now = now_mono_ms();
+    return !w || w->next_heartbeat_ms <= now ? 0 : w->next_heartbeat_ms - now;
+}
+
 void worker_request_stop(worker_t *w)
 {
     if (w->stop) return;

@@ -89,6 +89,9 @@ int worker_main(int argc, char **argv, const worker_hooks_t *hooks);
 
 /* Heartbeat when due; false once a stop was requested (signal or orphaned). */
 bool worker_tick(worker_t *w);
+/* Ms until the next heartbeat is due (0: now): the longest a loop may wait
+ * before its next worker_tick. */
+uint64_t worker_ms_until_heartbeat(const worker_t *w);
 bool worker_stopping(const worker_t *w);
 void worker_request_stop(worker_t *w);
 /* True once per SIGHUP received. */

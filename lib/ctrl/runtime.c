@@ -20,6 +20,10 @@
 #include "view.h"
 
 #define LOOP_MAX_WAIT_MS 100
+/* When the subscriber is quiet and nothing is due: an idle controller wakes
+ * for its heartbeat (1 s), the informer's (1 s) and work, not 10 times a
+ * second (12 processes' wake-ups were most of kubus's idle CPU). */
+#define LOOP_QUIET_WAIT_MS 1000
 #define MAX_HANDLERS 8
 #define MAX_RESOURCES 16
 
@@ -680,7 +684,9 @@ void ctrl_runtime_destroy(ctrl_runtime_t **rtp)
 
 static long poll_timeout(ctrl_runtime_t *rt)
 {
-    long t = LOOP_MAX_WAIT_MS;
+    long t = rt->ready && subscriber_quiet(rt->sub) ? LOOP_QUIET_WAIT_MS : LOOP_MAX_WAIT_MS;
+    uint64_t hb = worker_ms_until_heartbeat(rt->w);
+    if (hb < (uint64_t)t) t = (long)hb;
     if (rt->ready && caches_consistent(rt)) {
         int64_t q = workqueue_next_due_ms(rt->queue);
         if (q >= 0 && q < t) t = (long)q;
