@@ -14,6 +14,8 @@
 #include "jarena.h"
 #include "khttp.h"
 #include "kubus.pb-c.h"
+#include "jscan.h"
+#include "sbuf.h"
 #include "view.h"
 #include "watchparse.h"
 
@@ -111,15 +113,11 @@ static const char *str_field(const json_t *obj, const char *key)
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-/* Checks the metadata we key and publish by. Returns a reason, NULL if fine. */
-static const char *check_meta(const reflector_t *r, const json_t *md, const char **ns, const char **name,
-                              const char **uid, const char **rv)
+/* Checks the metadata we key and publish by (NULL: absent or not a
+ * string). Returns a reason, NULL if fine; absent uid and namespace become "". */
+static const char *check_meta_fields(const reflector_t *r, const char **ns, const char **name, const char **uid,
+                                     const char **rv)
 {
-    if (!json_is_object(md)) return "object without metadata";
-    *name = str_field(md, "name");
-    *ns = str_field(md, "namespace");
-    *uid = str_field(md, "uid");
-    *rv = str_field(md, "resourceVersion");
     if (!*name || !**name) return "object without metadata.name";
     if (strchr(*name, '/')) return "metadata.name contains '/'";
     if (!*rv || !**rv) return "object without metadata.resourceVersion";
@@ -129,6 +127,17 @@ static const char *check_meta(const reflector_t *r, const json_t *md, const char
     if (*ns && strchr(*ns, '/')) return "metadata.namespace contains '/'";
     if (!*ns) *ns = "";
     return NULL;
+}
+
+static const char *check_meta(const reflector_t *r, const json_t *md, const char **ns, const char **name,
+                              const char **uid, const char **rv)
+{
+    if (!json_is_object(md)) return "object without metadata";
+    *name = str_field(md, "name");
+    *ns = str_field(md, "namespace");
+    *uid = str_field(md, "uid");
+    *rv = str_field(md, "resourceVersion");
+    return check_meta_fields(r, ns, name, uid, rv);
 }
 
 static bool other_shard(const reflector_t *r, const char *ns)
@@ -177,32 +186,25 @@ static int apply_delete(reflector_t *r, const char *ns, const char *name, char *
     return 0;
 }
 
-/* Validates obj and applies it to the cache, publishing what changed.
- * 0 applied or ignored, -1 refused as bad input (counted and logged). */
-static int apply_object(reflector_t *r, json_t *obj, source_t src)
+/* The keys of one object to apply (strings borrowed for the call). */
+typedef struct {
+    const char *ns, *name, *uid, *rv, *owner_uid;
+} obj_keys_t;
+
+/* Applies an object's (view) bytes to the cache, publishing what changed;
+ * takes json. 0 applied or ignored, -1 out of memory. */
+static int apply_bytes(reflector_t *r, const obj_keys_t *k, char *json, size_t len, source_t src)
 {
-    if (!json_is_object(obj)) { log_bad(r, "object is not a JSON object", NULL); return -1; }
-    json_t *md = json_object_get(obj, "metadata");
-    const char *ns = NULL, *name = NULL, *uid = NULL, *rv = NULL;
-    const char *why = check_meta(r, md, &ns, &name, &uid, &rv);
-    if (why) { log_bad(r, why, name); return -1; }
-    if (other_shard(r, ns)) { r->stats.other_shard++; return 0; }
-    json_object_del(md, "managedFields");
-    complete_type_meta(r, obj);
-    view_project(r->res->resource, obj);  /* after the checks: md stays valid until here */
-    size_t len = 0;
-    char *json = jarena_dump(obj, &len);   /* ours (malloc), whatever jansson allocates from */
-    if (!json) { log_bad(r, "object cannot be serialised", name); return -1; }
-    if (src == SRC_WATCH_DELETE) return apply_delete(r, ns, name, json, len);
-    objcache_entry_t *e = objcache_get(r->cache, ns, name);
-    if (e && strcmp(e->rv, rv) == 0) { /* unchanged (relist, or a replayed event) */
+    if (src == SRC_WATCH_DELETE) return apply_delete(r, k->ns, k->name, json, len);
+    objcache_entry_t *e = objcache_get(r->cache, k->ns, k->name);
+    if (e && strcmp(e->rv, k->rv) == 0) { /* unchanged (relist, or a replayed event) */
         e->mark = r->gen;
         free(json);
         return 0;
     }
     /* the previous bytes live until the change is published: subscribers
      * that read objects from the store get them in the event */
-    reflector_change_t ch = { .owner_uid = kobj_controller_uid(obj) };
+    reflector_change_t ch = { .owner_uid = k->owner_uid };
     char *old = NULL;
     if (e) {
         old = e->json;
@@ -210,10 +212,10 @@ static int apply_object(reflector_t *r, json_t *obj, source_t src)
         e->json = NULL;
     }
     int created = 0;
-    e = objcache_put(r->cache, ns, name, json, len, uid, rv, r->gen, &created);
+    e = objcache_put(r->cache, k->ns, k->name, json, len, k->uid, k->rv, r->gen, &created);
     if (!e) {
         free(old);
-        LOGE("out of memory caching an object", "resource", r->res->resource, "name", name);
+        LOGE("out of memory caching an object", "resource", r->res->resource, "name", k->name);
         return -1;
     }
     ch.type = created ? KUBUS__V1__EVENT_TYPE__ADDED : KUBUS__V1__EVENT_TYPE__MODIFIED;
@@ -228,6 +230,143 @@ static int apply_object(reflector_t *r, json_t *obj, source_t src)
         e->json_len = 0;
     }
     return 0;
+}
+
+/* Validates obj and applies it to the cache, publishing what changed.
+ * 0 applied or ignored, -1 refused as bad input (counted and logged). */
+static int apply_object(reflector_t *r, json_t *obj, source_t src)
+{
+    if (!json_is_object(obj)) { log_bad(r, "object is not a JSON object", NULL); return -1; }
+    json_t *md = json_object_get(obj, "metadata");
+    obj_keys_t k = { 0 };
+    const char *why = check_meta(r, md, &k.ns, &k.name, &k.uid, &k.rv);
+    if (why) { log_bad(r, why, k.name); return -1; }
+    if (other_shard(r, k.ns)) { r->stats.other_shard++; return 0; }
+    json_object_del(md, "managedFields");
+    complete_type_meta(r, obj);
+    view_project(r->res->resource, obj);  /* after the checks: md stays valid until here */
+    size_t len = 0;
+    char *json = jarena_dump(obj, &len);   /* ours (malloc), whatever jansson allocates from */
+    if (!json) { log_bad(r, "object cannot be serialised", k.name); return -1; }
+    k.owner_uid = kobj_controller_uid(obj);
+    return apply_bytes(r, &k, json, len, src);
+}
+
+/* ---- list pages of resources with a view, read as text (no tree) ---- */
+
+/* An item of a page, projected, applied once the whole page is read. */
+typedef struct {
+    char *json;
+    size_t len;
+    view_meta_t m;   /* spans into the page */
+} page_item_t;
+
+typedef struct {
+    page_item_t *v;
+    size_t n, cap;
+} page_items_t;
+
+static void page_items_free(page_items_t *items)
+{
+    for (size_t i = 0; i < items->n; i++) free(items->v[i].json);
+    free(items->v);
+    *items = (page_items_t){ 0 };
+}
+
+static bool page_items_push(page_items_t *items, const page_item_t *it)
+{
+    if (items->n == items->cap) {
+        size_t cap = items->cap ? items->cap * 2 : 64;
+        page_item_t *v = realloc(items->v, cap * sizeof *v);
+        if (!v) return false;
+        items->v = v;
+        items->cap = cap;
+    }
+    items->v[items->n++] = *it;
+    return true;
+}
+
+/* The items array at the cursor, each projected to its view. Items that
+ * are not objects are counted and skipped; false when the text is not
+ * JSON (or out of memory). */
+static bool read_page_items(reflector_t *r, jscan_t *s, page_items_t *items)
+{
+    if (!jscan_enter_array(s)) return false;
+    int rc;
+    while ((rc = jscan_next_element(s)) == 1) {
+        sbuf_t out = { 0 };
+        page_item_t it = { 0 };
+        const char *why = NULL;
+        int v = view_project_text(r->res->resource, s, r->res->kind, r->res->group_version, &out, &it.m, &why);
+        if (v < 0) { free(out.s); return false; }
+        if (v == 0) { free(out.s); log_bad(r, why, NULL); continue; }
+        it.len = out.len;
+        it.json = sbuf_take(&out);
+        if (!it.json || !page_items_push(items, &it)) { free(it.json); s->error = "out of memory"; return false; }
+    }
+    return rc == 0;
+}
+
+/* The uid of the controller among the ownerReferences at span (as
+ * kobj_controller_uid reads them), copied to out; NULL when none. */
+static const char *controller_uid_of(const view_span_t *span, char *out, size_t cap)
+{
+    if (!span->len) return NULL;
+    json_t *refs = json_loadb(span->p, span->len, 0, NULL);   /* small: one or two references */
+    json_t *holder = refs ? json_pack("{s:{s:o}}", "metadata", "ownerReferences", refs) : NULL;
+    const char *uid = holder ? kobj_controller_uid(holder) : NULL;
+    bool fits = uid && strlen(uid) < cap;
+    if (fits) memcpy(out, uid, strlen(uid) + 1);
+    json_decref(holder);
+    return fits ? out : NULL;
+}
+
+#define KEY_MAX 1024   /* names are at most 253 bytes; longer is refused */
+
+/* One projected item: its keys checked, then applied (takes it->json). */
+static void apply_page_item(reflector_t *r, page_item_t *it)
+{
+    char ns[KEY_MAX], name[KEY_MAX], uid[KEY_MAX], rv[KEY_MAX], owner[KEY_MAX];
+    obj_keys_t k = {
+        .ns = view_span_string(&it->m.cap[VIEW_CAP_NAMESPACE], ns, sizeof ns),
+        .name = view_span_string(&it->m.cap[VIEW_CAP_NAME], name, sizeof name),
+        .uid = view_span_string(&it->m.cap[VIEW_CAP_UID], uid, sizeof uid),
+        .rv = view_span_string(&it->m.cap[VIEW_CAP_RV], rv, sizeof rv),
+    };
+    char *json = it->json;
+    it->json = NULL;
+    const char *why = check_meta_fields(r, &k.ns, &k.name, &k.uid, &k.rv);
+    if (why) { log_bad(r, why, k.name); free(json); return; }
+    if (other_shard(r, k.ns)) { r->stats.other_shard++; free(json); return; }
+    k.owner_uid = controller_uid_of(&it->m.cap[VIEW_CAP_OWNERS], owner, sizeof owner);
+    apply_bytes(r, &k, json, it->len, SRC_LIST);
+}
+
+/* The page's members: metadata's span, items projected. false when the
+ * text is not a list in JSON (s->error, or *why). */
+static bool read_page_text(reflector_t *r, jscan_t *s, view_span_t *md, page_items_t *items, const char **why)
+{
+    jscan_str_t key;
+    int rc;
+    bool have_items = false;
+    if (!jscan_enter_object(s)) return *why = "list response is not JSON", false;
+    while ((rc = jscan_next_member(s, &key)) == 1) {
+        bool is_md = jscan_str_is(&key, "metadata"), is_items = jscan_str_is(&key, "items");
+        if ((is_md && md->p) || (is_items && have_items)) return *why = "duplicate object key", false;
+        if (is_items) {
+            have_items = true;
+            if (jscan_peek(s) != '[') return *why = "list response without items or metadata.resourceVersion", false;
+            if (!read_page_items(r, s, items)) return false;
+        } else {
+            jscan_peek(s);
+            const char *start = s->p;
+            if (!jscan_skip(s, is_md)) return false;
+            if (is_md) *md = (view_span_t){ start, (size_t)(s->p - start) };
+        }
+    }
+    if (rc < 0 || !jscan_at_end(s)) return *why = s->error ? s->error : "trailing data after the list", false;
+    if (!have_items) return *why = "list response without items or metadata.resourceVersion", false;
+    return true;
 }
 
 /* ---- requests ---- */
@@ -385,10 +524,57 @@ static void finish_list(reflector_t *r, const char *rv, uint64_t now)
          "vanished", g, "resourceVersion", rv);
 }
 
+/* After a page: the next page, or the sweep when it was the last. -1 on
+ * OOM. */
+static int page_done(reflector_t *r, const char *rv, const char *cont, uint64_t now)
+{
+    if (cont && *cont) {
+        char *c = strdup(cont);
+        free(r->cont);
+        r->cont = c;
+        if (!c) return -1;
+        r->due_ms = now;
+    } else {
+        free(r->cont);
+        r->cont = NULL;
+        finish_list(r, rv, now);
+    }
+    return 0;
+}
+
+/* A page of a resource with a view, read as text: every item projected
+ * first, applied only when the whole page is a well-formed list (as the
+ * tree path: a bad page applies nothing). */
+static int process_page_text(reflector_t *r, uint64_t now)
+{
+    jscan_t s;
+    jscan_init(&s, r->body.data ? r->body.data : "", r->body.len);
+    view_span_t md_span = { 0 };
+    page_items_t items = { 0 };
+    const char *why = NULL;
+    jarena_begin();   /* the small trees below (metadata, ownerReferences) */
+    bool ok = read_page_text(r, &s, &md_span, &items, &why);
+    json_t *md = ok && md_span.len ? json_loadb(md_span.p, md_span.len, JSON_REJECT_DUPLICATES, NULL) : NULL;
+    const char *rv = str_field(md, "resourceVersion"), *cont = str_field(md, "continue");
+    int rc = -1;
+    if (!ok || !rv || !*rv) {
+        log_bad(r, ok ? "list response without items or metadata.resourceVersion" : "list response is not JSON",
+                ok ? NULL : (why ? why : s.error));
+    } else {
+        for (size_t i = 0; i < items.n; i++) apply_page_item(r, &items.v[i]);
+        rc = page_done(r, rv, cont, now);
+    }
+    json_decref(md);
+    jarena_end();
+    page_items_free(&items);
+    return rc;
+}
+
 /* One page: every item applied, then the next page or the sweep.
  * -1 when the body is not a list (nothing of it applied). */
 static int process_page(reflector_t *r, uint64_t now)
 {
+    if (view_version(r->res->resource)) return process_page_text(r, now);
     json_error_t jerr;
     jarena_begin();   /* the page's trees live until jarena_end (jarena.h) */
     json_t *root = json_loadb(r->body.data ? r->body.data : "", r->body.len, JSON_REJECT_DUPLICATES, &jerr);
@@ -404,20 +590,10 @@ static int process_page(reflector_t *r, uint64_t now)
     size_t i;
     json_t *item;
     json_array_foreach(items, i, item) apply_object(r, item, SRC_LIST); /* bad items are counted and skipped */
-    if (cont && *cont) {
-        char *c = strdup(cont);
-        free(r->cont);
-        r->cont = c;
-        if (!c) { json_decref(root); jarena_end(); return -1; }
-        r->due_ms = now;
-    } else {
-        free(r->cont);
-        r->cont = NULL;
-        finish_list(r, rv, now);
-    }
+    int rc = page_done(r, rv, cont, now);
     json_decref(root);
     jarena_end();
-    return 0;
+    return rc;
 }
 
 static void log_status(reflector_t *r, const char *what, long code)

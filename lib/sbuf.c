@@ -37,6 +37,13 @@ void sbuf_put(sbuf_t *b, const char *s, size_t n)
     b->s[b->len] = '\0';
 }
 
+void sbuf_truncate(sbuf_t *b, size_t len)
+{
+    if (b->failed || len > b->len) return;
+    b->len = len;
+    if (b->s) b->s[len] = '\0';
+}
+
 void sbuf_printf(sbuf_t *b, const char *fmt, ...)
 {
     va_list ap;

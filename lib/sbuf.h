@@ -14,6 +14,9 @@ typedef struct { char *s; size_t len, cap; bool failed; } sbuf_t;
 
 void sbuf_printf(sbuf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sbuf_put(sbuf_t *b, const char *s, size_t n);
+/* Cuts the text back to its first len bytes (len <= b->len); a way to
+ * take back what was appended tentatively. */
+void sbuf_truncate(sbuf_t *b, size_t len);
 /* The text (the caller frees it), or NULL when an append failed. An
  * empty buffer yields "". */
 char *sbuf_take(sbuf_t *b);

@@ -9,6 +9,8 @@
 #include <cmocka.h>
 
 #include "ctrl/kobj.h"
+#include "jscan.h"
+#include "sbuf.h"
 #include "view.h"
 
 /* A pod as the API server sends it (managedFields already gone). */
@@ -44,12 +46,40 @@ static const char *full_pod =
     "\"initContainerStatuses\":[{\"name\":\"side\",\"restartCount\":1,\"state\":{\"running\":{\"startedAt\":"
     "\"2026-01-02T03:04:06Z\"}},\"image\":\"x\"}]}}";
 
+/* The text walker's view of text (NULL when it refuses it). */
+static json_t *project_text(const char *text, const char *resource, const char *kind, const char *api_version,
+                            view_meta_t *m)
+{
+    jscan_t s;
+    jscan_init(&s, text, strlen(text));
+    sbuf_t out = { 0 };
+    view_meta_t local;
+    const char *why = NULL;
+    int rc = view_project_text(resource, &s, kind, api_version, &out, m ? m : &local, &why);
+    json_t *o = rc == 1 ? json_loadb(out.s, out.len, JSON_REJECT_DUPLICATES, NULL) : NULL;
+    if (rc == 1) assert_non_null(o);   /* the text walker writes JSON */
+    free(out.s);
+    return o;
+}
+
+/* Both walkers, which must agree: the tree's view is returned. */
 static json_t *project(const char *text, const char *resource)
 {
     json_error_t e;
     json_t *o = json_loads(text, 0, &e);
     assert_non_null(o);
     view_project(resource, o);
+    json_t *t = project_text(text, resource, NULL, NULL, NULL);
+    if (view_version(resource)) {
+        assert_non_null(t);
+        char *a = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS), *b = json_dumps(t, JSON_COMPACT | JSON_SORT_KEYS);
+        assert_string_equal(a, b);
+        free(a);
+        free(b);
+    } else {
+        assert_null(t);   /* no view: the text walker refuses */
+    }
+    json_decref(t);
     return o;
 }
 
@@ -222,7 +252,7 @@ static void test_missing_and_ill_typed(void **state)
     assert_null(kobj_get(p, "status.conditions"));
     json_t *cs = json_array_get(kobj_get(p, "status.containerStatuses"), 0);
     assert_null(json_object_get(cs, "state"));
-    assert_int_equal(kobj_int(cs, "lastState.terminated", -1), 7);   /* kept as given; readers type-check */
+    assert_null(kobj_get(cs, "lastState.terminated"));   /* not an object: dropped */
     assert_false(kpod_is_ready(p));
     json_decref(p);
 }
@@ -240,6 +270,76 @@ static void test_other_resources_untouched(void **state)
     json_decref(want);
 }
 
+/* The text walker: where the keys are, type meta for list items, values
+ * copied as written, and what it refuses. */
+static void test_text_captures(void **state)
+{
+    (void)state;
+    view_meta_t m;
+    json_t *p = project_text(full_pod, "pods", "Pod", "v1", &m);
+    assert_non_null(p);
+    char buf[64];
+    assert_string_equal(view_span_string(&m.cap[VIEW_CAP_NAME], buf, sizeof buf), "web-0");
+    assert_string_equal(view_span_string(&m.cap[VIEW_CAP_NAMESPACE], buf, sizeof buf), "ns");
+    assert_string_equal(view_span_string(&m.cap[VIEW_CAP_UID], buf, sizeof buf), "u1");
+    assert_string_equal(view_span_string(&m.cap[VIEW_CAP_RV], buf, sizeof buf), "7");
+    assert_int_equal(m.cap[VIEW_CAP_OWNERS].p[0], '[');
+    assert_null(view_span_string(&m.cap[VIEW_CAP_OWNERS], buf, sizeof buf));   /* not a string */
+    assert_null(view_span_string(&m.cap[VIEW_CAP_NAME], buf, 3));              /* does not fit */
+    json_decref(p);
+}
+
+static void test_text_type_meta_and_escapes(void **state)
+{
+    (void)state;
+    view_meta_t m;
+    json_t *p = project_text("{\"metadata\":{\"name\":\"a\\u00e9\\n\",\"labels\":{\"k\":\"<\\u003c>\"}},\"kind\":7}",
+                             "pods", "Pod", "v1", &m);
+    assert_non_null(p);
+    assert_string_equal(kobj_str(p, "kind"), "Pod");         /* ill-typed: replaced */
+    assert_string_equal(kobj_str(p, "apiVersion"), "v1");    /* absent: added */
+    assert_string_equal(kobj_name(p), "a\xc3\xa9\n");
+    assert_string_equal(kobj_label(p, "k"), "<<>");
+    char buf[16];
+    assert_string_equal(view_span_string(&m.cap[VIEW_CAP_NAME], buf, sizeof buf), "a\xc3\xa9\n");
+    json_decref(p);
+    p = project_text("{\"kind\":\"Pod\",\"apiVersion\":\"v1\"}", "pods", "X", "y", NULL);
+    assert_string_equal(kobj_str(p, "kind"), "Pod");         /* present: kept */
+    assert_int_equal(json_object_size(p), 2);
+    json_decref(p);
+}
+
+static int text_rc(const char *text, const char **err)
+{
+    jscan_t s;
+    jscan_init(&s, text, strlen(text));
+    sbuf_t out = { 0 };
+    view_meta_t m;
+    const char *why = NULL;
+    int rc = view_project_text("pods", &s, NULL, NULL, &out, &m, &why);
+    free(out.s);
+    if (err) *err = rc < 0 ? s.error : why;
+    return rc;
+}
+
+static void test_text_refusals(void **state)
+{
+    (void)state;
+    const char *err = NULL;
+    assert_int_equal(text_rc("[1,2]", &err), 0);                     /* not an object: skipped */
+    assert_string_equal(err, "object is not a JSON object");
+    assert_int_equal(text_rc("{\"metadata\":{\"name\":\"a\",\"name\":\"b\"}}", &err), -1);   /* kept twice */
+    assert_string_equal(err, "duplicate object key");
+    assert_int_equal(text_rc("{\"metadata\":{\"labels\":{\"a\":\"1\",\"a\":\"2\"}}}", &err), -1);
+    assert_int_equal(text_rc("{\"spec\":{\"volumes\":[{\"name\":\"a\",\"name\":\"b\"}]}}", &err), -1);
+    assert_int_equal(text_rc("{\"spec\":{\"schedulerName\":1,\"schedulerName\":2}}", &err), 1);   /* dropped */
+    assert_int_equal(text_rc("{\"metadata\":{\"name\":\"a\"", &err), -1);
+    assert_int_equal(text_rc("{\"spec\":{\"image\":tru}}", &err), -1);      /* dropped parts are checked too */
+    assert_int_equal(text_rc("{\"status\":{\"phase\":\"\xff\"}}", &err), -1);
+    assert_int_equal(text_rc("{\"metadata\":{\"generation\":99999999999999999999}}", &err), -1);
+    assert_string_equal(err, "integer out of range");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -251,6 +351,9 @@ int main(void)
         cmocka_unit_test(test_idempotent_and_small),
         cmocka_unit_test(test_missing_and_ill_typed),
         cmocka_unit_test(test_other_resources_untouched),
+        cmocka_unit_test(test_text_captures),
+        cmocka_unit_test(test_text_type_meta_and_escapes),
+        cmocka_unit_test(test_text_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
