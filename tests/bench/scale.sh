@@ -187,7 +187,7 @@ phase_scale() {
   if [ -n "${BENCH_SCALE_PERF:-}" ]; then   # a profile of one worker's start (kubus-NAME)
     local pp=
     for _ in $(seq 100); do pp=$(worker_pid "$sup" "$BENCH_SCALE_PERF"); [ -n "$pp" ] && break; sleep 0.05; done
-    [ -n "$pp" ] && perf record -F 2000 -g -o "$OUT/$BENCH_SCALE_PERF.perf" -p "$pp" -- sleep 10 >/dev/null 2>&1 &
+    [ -n "$pp" ] && perf record -F 2000 --call-graph "${BENCH_SCALE_PERF_CALLGRAPH:-fp}" -o "$OUT/$BENCH_SCALE_PERF.perf" -p "$pp" -- sleep 10 >/dev/null 2>&1 &
   fi
   scale_measure kubus "tree_pids $sup" "$t0" 0
   # shellcheck disable=SC2046
