@@ -70,6 +70,8 @@ typedef struct job {
     char errbuf[CURL_ERROR_SIZE];
     khttp_status_t conflict;   /* the 409 AlreadyExists behind PH_EXISTING */
     bool reauthed;             /* already retried once after a 401 */
+    uint64_t token_wait_ms;    /* first refused a token (monotonic ms), 0: not waiting */
+    uint64_t token_waited_ms;  /* the last request's wait for its token */
     struct job *lprev, *lnext; /* ready or waiting list */
     struct job *aprev, *anext; /* every job */
 } job_t;
@@ -345,6 +347,7 @@ static void start(job_t *j)
         finish_simple(j, 0, "InternalError", err[0] ? err : "cannot start the request");
         return;
     }
+    restmetrics_throttled(j->eng->rest, j->req.method, (double)j->token_waited_ms / 1000.0);
     j->attempts++;
     j->state = JS_RUNNING;
 }
@@ -612,16 +615,22 @@ typedef struct {
 static bool has_token(void *item, void *arg)
 {
     token_probe_t *p = arg;
-    ratelimit_t *rl = bucket_of(p->e, item);
+    job_t *j = item;
+    ratelimit_t *rl = bucket_of(p->e, j);
     uint64_t wait = rl ? ratelimit_wait_ns(rl, p->e->now_ms * 1000000ull) : 0;
     if (wait && wait < p->min_wait_ns) p->min_wait_ns = wait;
+    if (wait && !j->token_wait_ms) j->token_wait_ms = p->e->now_ms ? p->e->now_ms : 1;
     return wait == 0;
 }
 
-static void take_token(engine_t *e, const job_t *j)
+/* Takes j's token, noting the wait since its first refusal (start() reports
+ * it as rest_client_rate_limiter_duration_seconds, once the method is known). */
+static void take_token(engine_t *e, job_t *j)
 {
     ratelimit_t *rl = bucket_of(e, j);
     if (rl) ratelimit_try_take(rl, e->now_ms * 1000000ull);
+    j->token_waited_ms = j->token_wait_ms && e->now_ms > j->token_wait_ms ? e->now_ms - j->token_wait_ms : 0;
+    j->token_wait_ms = 0;
 }
 
 /* The next job that may take a token: follow-ups first (they hold slots),

@@ -22,6 +22,8 @@ struct restmetrics {
     strmap_t *retries;               /* the same, of retries */
     prom_hist_t latency[N_METHODS];
     bool used[N_METHODS];
+    prom_hist_t limiter[N_METHODS];
+    bool limited[N_METHODS];
 };
 
 /* host[:port] of the URL, escaped as a label value (\\, \", \n). */
@@ -49,7 +51,10 @@ restmetrics_t *restmetrics_new(const char *server)
         restmetrics_destroy(&m);
         return NULL;
     }
-    for (size_t i = 0; i < N_METHODS; i++) prom_hist_init(&m->latency[i], latency_buckets, N_BUCKETS);
+    for (size_t i = 0; i < N_METHODS; i++) {
+        prom_hist_init(&m->latency[i], latency_buckets, N_BUCKETS);
+        prom_hist_init(&m->limiter[i], latency_buckets, N_BUCKETS);
+    }
     return m;
 }
 
@@ -97,6 +102,14 @@ void restmetrics_observe(restmetrics_t *m, const char *method, long status, doub
     m->used[mi] = true;
 }
 
+void restmetrics_throttled(restmetrics_t *m, const char *method, double seconds)
+{
+    if (!m) return;
+    size_t mi = method_index(method);
+    prom_hist_observe(&m->limiter[mi], seconds < 0 ? 0 : seconds);
+    m->limited[mi] = true;
+}
+
 void restmetrics_retry(restmetrics_t *m, const char *method, long status)
 {
     if (m) count(m->retries, method_index(method), status);
@@ -130,6 +143,13 @@ void restmetrics_render(const restmetrics_t *m, sbuf_t *b)
         if (!m->used[i]) continue;
         snprintf(labels, sizeof labels, "host=\"%s\",verb=\"%s\"", m->host, methods[i]);
         prom_histogram(b, "rest_client_request_duration_seconds", labels, &m->latency[i]);
+    }
+    prom_family(b, "rest_client_rate_limiter_duration_seconds", "histogram",
+                "[ALPHA] Client side rate limiter latency in seconds. Broken down by verb, and host.");
+    for (size_t i = 0; i < N_METHODS; i++) {
+        if (!m->limited[i]) continue;
+        snprintf(labels, sizeof labels, "host=\"%s\",verb=\"%s\"", m->host, methods[i]);
+        prom_histogram(b, "rest_client_rate_limiter_duration_seconds", labels, &m->limiter[i]);
     }
     prom_family(b, "rest_client_request_retries_total", "counter",
                 "[ALPHA] Number of request retries, partitioned by status code, verb, and host.");

@@ -89,6 +89,20 @@ void prom_histogram(sbuf_t *b, const char *name, const char *labels, const prom_
     prom_sample(b, n, labels, (double)h->count);
 }
 
+void prom_label_value(char *out, size_t len, const char *v)
+{
+    if (!len) return;
+    size_t o = 0;
+    for (const char *s = v ? v : ""; *s; s++) {
+        const char *esc = *s == '\\' ? "\\\\" : *s == '"' ? "\\\"" : *s == '\n' ? "\\n" : NULL;
+        size_t need = esc ? 2 : 1;
+        if (o + need >= len) break;
+        if (esc) { out[o++] = esc[0]; out[o++] = esc[1]; }
+        else out[o++] = *s;
+    }
+    out[o] = '\0';
+}
+
 /* ---- merging ---------------------------------------------------------------- */
 
 #define LINE_MAX_BYTES 4096

@@ -42,6 +42,11 @@ void prom_sample(sbuf_t *b, const char *name, const char *labels, double v);
 /* name_bucket{labels,le="..."} for every bound and +Inf, name_sum, name_count. */
 void prom_histogram(sbuf_t *b, const char *name, const char *labels, const prom_hist_t *h);
 
+/* Copies v into out as a label value: backslash, double quote and newline
+ * escaped as the text format wants (\\, \", \n); cut short (never
+ * mid-escape) when out is too small. */
+void prom_label_value(char *out, size_t len, const char *v);
+
 /* Merges n texts (NULL entries skipped) as said above. Lines that are not
  * a comment or a sample of the family they follow are dropped. Returns a
  * malloc'd text, or NULL when out of memory. */

@@ -571,6 +571,9 @@ static const char *platform(void)
 #endif
 }
 
+const char *sup_config_compiler(void) { return COMPILER; }
+const char *sup_config_platform(void) { return platform(); }
+
 void sup_config_print_version(FILE *to, bool raw)
 {
     if (!raw) {

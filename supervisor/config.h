@@ -87,5 +87,8 @@ void sup_config_usage(FILE *to, const char *prog);
 void sup_config_log_notices(const sup_config_t *c);
 /* --version's line, "kubus v0.1.0" (raw: the fields, as upstream's raw). */
 void sup_config_print_version(FILE *to, bool raw);
+/* What --version=raw names: the compiler ("gcc 12.2.0") and the platform ("linux/amd64"). */
+const char *sup_config_compiler(void);
+const char *sup_config_platform(void);
 
 #endif

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
+#include "promtext.h"
 #include "sbuf.h"
 
 bool sup_worker_is_up(const sup_worker_t *w)
@@ -111,7 +113,9 @@ static void leader_metrics(sbuf_t *b, const sup_report_leader_t *ld)
               ld->shard_index, ld->leading ? 1 : 0);
     if (!ld->enabled || !ld->lease) return;
     const char *slash = strchr(ld->lease, '/');
-    sbuf_printf(b, "# HELP leader_election_master_status 1 when this instance holds the lease.\n"
+    sbuf_printf(b, "# HELP leader_election_master_status [ALPHA] Gauge of if the reporting system is master of the "
+                 "relevant lease, 0 indicates backup, 1 indicates master. 'name' is the string used to identify the "
+                 "lease. Please make sure to group by name.\n"
                  "# TYPE leader_election_master_status gauge\n"
                  "leader_election_master_status{name=\"%s\"} %d\n",
               slash ? slash + 1 : ld->lease, ld->leading ? 1 : 0);
@@ -125,6 +129,35 @@ static void feature_metrics(sbuf_t *b, const fg_set_t *gates)
     for (int i = 0; i < FG_GATE_COUNT; i++)
         sbuf_printf(b, "kubernetes_feature_enabled{name=\"%s\",stage=\"%s\"} %d\n", fg_gates[i].name,
                     fg_stage_label(fg_gates[i].stage), fg_enabled(gates, i) ? 1 : 0);
+}
+
+/* component-base's build information gauge, filled with what kubus knows. */
+static void build_info(sbuf_t *b)
+{
+    unsigned major = 0, minor = 0;
+    if (sscanf(KUBUS_VERSION, "%u.%u", &major, &minor) != 2) major = minor = 0;
+    char compiler[160];
+    prom_label_value(compiler, sizeof compiler, sup_config_compiler());
+    prom_family(b, "kubernetes_build_info", "gauge",
+                "[BETA] A metric with a constant '1' value labeled by major, minor, git version, git commit, git tree "
+                "state, build date, Go version, and compiler from which Kubernetes was built, and platform on which "
+                "it is running.");
+    sbuf_printf(b, "kubernetes_build_info{build_date=\"\",compiler=\"%s\",git_commit=\"\",git_tree_state=\"\","
+                   "git_version=\"v%s\",go_version=\"\",major=\"%u\",minor=\"%u\",platform=\"%s\"} 1\n",
+                compiler, KUBUS_VERSION, major, minor, sup_config_platform());
+}
+
+/* controller-manager's running_managed_controllers, one series per controller worker. */
+static void managed_controllers(sbuf_t *b, const sup_table_t *t)
+{
+    prom_family(b, "running_managed_controllers", "gauge",
+                "[BETA] Indicates where instances of a controller are currently running");
+    for (size_t i = 0; i < t->n; i++) {
+        const sup_worker_t *w = &t->w[i];
+        if (w->comp->infra || !w->comp->long_name) continue;
+        sbuf_printf(b, "running_managed_controllers{manager=\"kube-controller-manager\",name=\"%s\"} %d\n",
+                    w->comp->long_name, sup_wstate_running(w->state) ? 1 : 0);
+    }
 }
 
 char *sup_report_metrics_ex(const sup_table_t *t, const sup_report_leader_t *ld,
@@ -149,5 +182,7 @@ char *sup_report_metrics_ex(const sup_table_t *t, const sup_report_leader_t *ld,
               (unsigned long long)t->malformed_heartbeats);
     if (ld) leader_metrics(&b, ld);
     if (gates) feature_metrics(&b, gates);
+    build_info(&b);
+    managed_controllers(&b, t);
     return sbuf_take(&b);
 }

@@ -35,7 +35,11 @@ typedef struct {
  * /metrics gets kubus_leader{shard="I"} 1|0 (and upstream's
  * leader_election_master_status{name="NAME"} when enabled). ld NULL: as
  * the functions above. With gates, /metrics also has upstream's
- * kubernetes_feature_enabled{name,stage} for every known gate. */
+ * kubernetes_feature_enabled{name,stage} for every known gate. /metrics
+ * always has upstream's kubernetes_build_info (kubus's version, compiler and
+ * platform; Go's fields empty) and running_managed_controllers{manager=
+ * "kube-controller-manager",name="<upstream controller name>"}: 1 while the
+ * controller's worker runs, 0 otherwise. */
 char *sup_report_statusz_ex(const sup_table_t *t, uint64_t now_ms, const sup_report_leader_t *ld);
 char *sup_report_metrics_ex(const sup_table_t *t, const sup_report_leader_t *ld,
                             const fg_set_t *gates);

@@ -20,6 +20,7 @@
 #include "khttp.h"
 #include "leader.h"
 #include "log.h"
+#include "procmetrics.h"
 #include "report.h"
 #include "spawn.h"
 #include "table.h"
@@ -47,6 +48,8 @@ typedef struct {
     sup_leader_t *leader;       /* --leader-elect: the election thread */
     bool leading;               /* executor and controllers may run */
     sup_wmetrics_t wm;          /* the workers' metrics */
+    procmetrics_t pm;           /* process_* over the supervisor and its workers */
+    uint64_t pm_ms;             /* when pm was read (monotonic), 0: never */
 } sup_t;
 
 static char *fmt_u64(char *buf, size_t len, uint64_t v)
@@ -499,6 +502,25 @@ static void read_signals(sup_t *s, uint64_t now)
 
 /* ---- one iteration ---- */
 
+/* own (taken) followed by process_*, re-read from /proc at most once a second. */
+static char *with_process_metrics(sup_t *s, uint64_t now, char *own)
+{
+    if (!own) return NULL;
+    if (!s->pm_ms || now >= s->pm_ms + SUP_WMETRICS_PERIOD_MS) {
+        pid_t pids[SUP_COMPONENT_COUNT];
+        size_t n = 0;
+        for (size_t i = 0; i < s->t.n && n < SUP_COMPONENT_COUNT; i++)
+            if (s->t.w[i].pid > 0) pids[n++] = s->t.w[i].pid;
+        procmetrics_read(pids, n, &s->pm);
+        s->pm_ms = now ? now : 1;
+    }
+    sbuf_t b = { 0 };
+    sbuf_put(&b, own, strlen(own));
+    free(own);
+    procmetrics_render(&s->pm, &b);
+    return sbuf_take(&b);
+}
+
 static void publish(sup_t *s, uint64_t now)
 {
     if (!s->http) return;
@@ -522,7 +544,8 @@ static void publish(sup_t *s, uint64_t now)
     sup_checks_readyz(&s->t, &x, &health.readyz);
     sup_wmetrics_refresh(&s->wm, &s->t, now, x.stale_ms);
     sup_http_publish(s->http, sup_report_statusz_ex(&s->t, now, &ld),
-                     sup_wmetrics_append(&s->wm, sup_report_metrics_ex(&s->t, &ld, &s->cfg.feature_gates)),
+                     sup_wmetrics_append(&s->wm, with_process_metrics(s, now, sup_report_metrics_ex(
+                                                          &s->t, &ld, &s->cfg.feature_gates))),
                      &health);
     sup_http_alive(s->http, now);
 }

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "cj_core.h"
+#include "cj_metrics.h"
 #include "ctrl/claim.h"
 #include "ctrl/kobj.h"
 #include "strmap.h"
@@ -65,6 +66,7 @@ typedef struct {
 struct cj_ctrl {
     strmap_t *states;
     log_limit_t bad_log;
+    prom_hist_t skew;       /* cronjob_controller_job_creation_skew_duration_seconds */
 };
 
 /* ---- state ------------------------------------------------------------------- */
@@ -97,6 +99,7 @@ cj_ctrl_t *cj_ctrl_new(void)
     if (!c) return NULL;
     c->states = strmap_new(state_free);
     c->bad_log = (log_limit_t)LOG_LIMIT_INIT(1, 20);
+    cj_metrics_init(&c->skew);
     if (!c->states) {
         free(c);
         return NULL;
@@ -216,8 +219,13 @@ static void on_cronjob(ctrl_runtime_t *rt, const char *resource, cache_change_t 
     ctrl_enqueue_after(rt, key, cj_next_delay_ms(&sched, &spec, (int64_t)ctrl_now_unix_ms(rt)));
 }
 
+static void render_metrics(void *ud, sbuf_t *out) { cj_metrics_render(ud, out); }
+
 int cj_ctrl_attach(cj_ctrl_t *c, ctrl_runtime_t *rt)
 {
+    /* no worker (the runtime's test mode) or no room: no metric, the controller still runs */
+    if (ctrl_worker(rt) && worker_add_metrics(ctrl_worker(rt), render_metrics, &c->skew) < 0)
+        LOGW("no cronjob_controller metrics");
     if (ctrl_on(rt, CJ_RESOURCE, on_cronjob, c) < 0) return -1;
     return ctrl_on(rt, JOB_RESOURCE, on_job, c);
 }
@@ -348,6 +356,7 @@ static void create_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
         }
     } else {
         ctrl_event(rt, cj, "Normal", "SuccessfulCreate", "Created job %s", res->name);
+        if (res->object) cj_metrics_created(&c->skew, kobj_creation_time(res->object), p->scheduled);
     }
     if (res->object && *kobj_uid(res->object)) {
         add_to_active(p, res->object);

@@ -218,10 +218,12 @@ void job_act_remove_orphan_finalizer(ctrl_runtime_t *rt, const char *key, const 
 
 /* ---- status ---------------------------------------------------------------------------- */
 
-static void record_finished(ctrl_runtime_t *rt, job_state_t *s, const json_t *job)
+static void record_finished(job_ctrl_t *c, ctrl_runtime_t *rt, job_state_t *s, const json_t *job)
 {
     const char *type = json_string_value(json_object_get(s->finish_cond, "type"));
     if (!type) return;
+    job_metrics_finished(c->metrics, s->write_indexed, strcmp(type, "Complete") == 0,
+                         json_string_value(json_object_get(s->finish_cond, "reason")));
     if (strcmp(type, "Complete") == 0) {
         if (s->too_many_succeeded)
             ctrl_event(rt, job, "Warning", "TooManySucceededPods",
@@ -242,6 +244,7 @@ static void clear_write(job_state_t *s)
     json_decref(s->finish_cond);
     s->finish_cond = NULL;
     s->too_many_succeeded = false;
+    s->write_new_s = s->write_new_f = 0;
 }
 
 static void status_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
@@ -258,6 +261,8 @@ static void status_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
         return;
     }
     if (s->write_backoff) s->backoff = s->write_backoff_rec;
+    job_metrics_pods_finished(c->metrics, s->write_indexed, true, s->write_new_s);
+    job_metrics_pods_finished(c->metrics, s->write_indexed, false, s->write_new_f);
     const char *new_rv = res->object ? kobj_resource_version(res->object) : "";
     if (s->write_from_rv && strcmp(new_rv, s->write_from_rv) != 0) {
         /* until the cache shows our write, a sync would start from old counts */
@@ -268,7 +273,7 @@ static void status_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
     }
     if (s->finish_cond) {
         const json_t *job = res->object ? res->object : current_job(rt, s, res->owner_key);
-        if (job) record_finished(rt, s, job);
+        if (job) record_finished(c, rt, s, job);
     }
     clear_write(s);
 }
@@ -282,6 +287,11 @@ void job_act_write_status(job_ctrl_t *c, ctrl_runtime_t *rt, job_state_t *s, con
         *status = NULL;
         return;
     }
+    /* upstream recordJobPodFinished: what the write adds to the counters */
+    const char *mode = kobj_str(job, "spec.completionMode");
+    s->write_indexed = mode && strcmp(mode, "Indexed") == 0;
+    s->write_new_s = kobj_int(*status, "succeeded", 0) - kobj_int(job, "status.succeeded", 0);
+    s->write_new_f = kobj_int(*status, "failed", 0) - kobj_int(job, "status.failed", 0);
     json_object_set_new(copy, "status", *status);
     *status = NULL;
     free(s->write_from_rv);

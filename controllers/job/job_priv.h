@@ -11,6 +11,7 @@
 #include "ctrl/runtime.h"
 #include "strmap.h"
 #include "job_core.h"
+#include "job_metrics.h"
 #include "job_sync.h"
 #include "log.h"
 
@@ -39,6 +40,8 @@ typedef struct {
     char *write_from_rv;
     json_t *finish_cond;        /* the final condition this write sets: events on success */
     bool too_many_succeeded;
+    bool write_indexed;         /* the Job's completion mode, for the metrics */
+    int64_t write_new_s, write_new_f;   /* pods the write moves into succeeded / failed */
     /* slow-start creates */
     json_t *create_plan;        /* array of completion indexes (-1: NonIndexed) still to create */
     int creates_in_flight;
@@ -53,6 +56,7 @@ struct job_ctrl {
     ctrl_owner_t owner;         /* Jobs as owners of pods: the tracking finalizer, batched routing */
     ctrl_adopter_t *adopter;    /* orphan pods, adopted after a live GET */
     log_limit_t bad_log, fail_log;
+    job_metrics_t *metrics;     /* job_controller_* (NULL: out of memory, none) */
 };
 
 job_state_t *job_state_get(job_ctrl_t *c, const char *key);

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ctrl/kobj.h"
 #include "job_pfp.h"
@@ -57,6 +58,7 @@ job_ctrl_t *job_ctrl_new(void)
                                .finalizer = JOB_TRACKING_FINALIZER, .enqueue_after_ms = JOB_SYNC_BATCH_MS };
     c->adopter = ctrl_adopter_new(&(ctrl_adopter_config_t){ .owner = &c->owner, .resync = true });
     c->states = strmap_new(state_free);
+    c->metrics = job_metrics_new();
     c->bad_log = (log_limit_t)LOG_LIMIT_INIT(1, 20);
     c->fail_log = (log_limit_t)LOG_LIMIT_INIT(1, 20);
     if (!c->states || !c->adopter) job_ctrl_destroy(&c);
@@ -68,6 +70,7 @@ void job_ctrl_destroy(job_ctrl_t **cp)
     if (!cp || !*cp) return;
     ctrl_adopter_destroy(&(*cp)->adopter);
     strmap_destroy(&(*cp)->states);
+    job_metrics_destroy(&(*cp)->metrics);
     free(*cp);
     *cp = NULL;
 }
@@ -213,6 +216,8 @@ static void on_job(ctrl_runtime_t *rt, const char *resource, cache_change_t chan
     const json_t *job = new_obj ? new_obj : old_obj;
     char key[512];
     if (kobj_key(job, key, sizeof key) < 0) return;
+    if (change == CACHE_ADDED && job_managed_elsewhere(job))
+        job_metrics_external(c->metrics, kobj_str(job, "spec.managedBy"));
     if (change != CACHE_MODIFIED) {
         ctrl_enqueue(rt, key);
         if (change == CACHE_DELETED) cleanup_pod_finalizers(rt, job);
@@ -232,8 +237,13 @@ static void on_job(ctrl_runtime_t *rt, const char *resource, cache_change_t chan
     }
 }
 
+static void render_metrics(void *ud, sbuf_t *out) { job_metrics_render(ud, out); }
+
 int job_ctrl_attach(job_ctrl_t *c, ctrl_runtime_t *rt)
 {
+    /* no worker (the runtime's test mode) or no room: no metrics, the controller still runs */
+    if (c->metrics && ctrl_worker(rt) && worker_add_metrics(ctrl_worker(rt), render_metrics, c->metrics) < 0)
+        LOGW("no job_controller metrics");
     if (ctrl_on(rt, JOB_RESOURCE, on_job, c) < 0) return -1;
     return ctrl_on(rt, POD_RESOURCE, on_pod, c);
 }
@@ -281,6 +291,7 @@ typedef struct {
     json_t *finished;           /* the finishing condition decided (owned) */
     bool *prev_idx, *succ_idx;  /* Indexed: completed indexes before / now */
     job_backoff_t backoff;      /* with this sync's newly finished pods */
+    job_action_t action;        /* the sync's action label (upstream's manageJob result) */
 } jctx_t;
 
 static void ctx_free(jctx_t *x)
@@ -571,6 +582,7 @@ static void plan_indexes(jctx_t *x, int32_t count)
 /* upstream manageJob; returns the active count to report. */
 static int32_t manage(jctx_t *x)
 {
+    x->action = JOB_ACTION_PODS_DELETED;
     if (x->spec.suspend) {
         remove_pods(x, pick_victims(x, x->n_active));
         return x->active_n;
@@ -583,6 +595,7 @@ static int32_t manage(jctx_t *x)
         return x->active_n;
     }
     int32_t diff = want - (x->spec.only_replace_failed ? x->terminating : 0) - x->active_n;
+    x->action = diff > 0 ? JOB_ACTION_PODS_CREATED : JOB_ACTION_TRACKING;
     if (diff <= 0) return x->active_n;
     int64_t wait = job_backoff_remaining_ms(&x->backoff, x->now_ms);
     if (wait > 0) {
@@ -863,8 +876,16 @@ static int sync_job(jctx_t *x)
     return track(x);
 }
 
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 int job_sync(ctrl_runtime_t *rt, const char *key, void *ud)
 {
+    uint64_t t0 = mono_ns();
     job_ctrl_t *c = ud;
     if (strncmp(key, ORPHAN_KEY_PREFIX, strlen(ORPHAN_KEY_PREFIX)) == 0) return orphan_sync(c, rt, key);
     const json_t *job = cache_get(ctrl_cache(rt, JOB_RESOURCE), key);
@@ -889,7 +910,9 @@ int job_sync(ctrl_runtime_t *rt, const char *key, void *ud)
     }
     x.now_ms = (int64_t)ctrl_now_unix_ms(rt);
     x.now_s = x.now_ms / 1000;
+    x.action = JOB_ACTION_RECONCILING;
     int rc = sync_job(&x);
+    job_metrics_sync(c->metrics, x.spec.indexed, rc == 0, x.action, (double)(mono_ns() - t0) / 1e9);
     ctx_free(&x);
     return rc;
 }

@@ -11,12 +11,20 @@
 #   queue's depth is back to 0 with no unfinished work; the executor's
 #   rest_client_requests_total{code,host,method} counts the pod creates
 #   (code 201, method POST, host = the API server's host:port) and
-#   rest_client_request_duration_seconds{host,verb} observed them.
+#   rest_client_request_duration_seconds{host,verb} observed them, and
+#   rest_client_rate_limiter_duration_seconds{host,verb} every one of them;
+#   the Job controller's stable job_controller_* metrics move with myjob
+#   (syncs observed with the pods_created action, jobs_finished_total and
+#   job_pods_finished_total up by one when it completes), the CronJob's
+#   cronjob_controller_job_creation_skew_duration_seconds observes the Job
+#   made for its first schedule, running_managed_controllers says 1 per
+#   controller, kubernetes_build_info is there and process_cpu_seconds_total
+#   (summed over the supervisor and its workers) grows.
 . "$(dirname "$0")/lib.sh"
 . "$KUBUS_ROOT/tests/e2e/kubus.sh"
 
 kns_new metrics-tutorial
-kubus_start --controllers=replicaset,deployment,job,garbagecollector || fail "kubus did not start"
+kubus_start --controllers=replicaset,deployment,job,cronjob,garbagecollector || fail "kubus did not start"
 queues=(replicaset deployment job garbage_collector_attempt_to_delete)
 
 M="$KUBUS_TEST_DIR/metrics"
@@ -37,13 +45,26 @@ host=$(kubectl config view --minify -o jsonpath='{.clusters[0].cluster.server}' 
 posts() { int "$(value "rest_client_requests_total{code=\"201\",host=\"$host\",method=\"POST\"}")"; }
 post_secs() { int "$(value "rest_client_request_duration_seconds_count{host=\"$host\",verb=\"POST\"}")"; }
 posts0=$(posts)
+jm='completion_mode="NonIndexed"'
+finished() { int "$(value "job_controller_jobs_finished_total{$jm,reason=\"CompletionsReached\",result=\"succeeded\"}")"; }
+pods_done() { int "$(value "job_controller_job_pods_finished_total{$jm,result=\"succeeded\"}")"; }
+# all_syncs FAMILY: the sum over every label set of a job_controller_* series
+all_syncs() { awk -v f="$1{" 'index($1, f) == 1 { n += $2 } END { printf "%d\n", n }' "$M"; }
+skews() { int "$(value cronjob_controller_job_creation_skew_duration_seconds_count)"; }
+finished0=$(finished); pods_done0=$(pods_done); syncs0=$(all_syncs job_controller_job_syncs_total)
+has_skew() { scrape && [ -n "$(value cronjob_controller_job_creation_skew_duration_seconds_count)" ]; }
+wait_until 10 has_skew "the CronJob controller's skew histogram (shown from its start)"
+skews0=$(skews); cpu0=$(value process_cpu_seconds_total)
+[ -n "$skews0" ] && [ -n "$cpu0" ] || fail "no cronjob skew histogram or process_cpu_seconds_total before any work"
 declare -A adds0 got0
 for n in "${queues[@]}"; do
   adds0[$n]=$(int "$(q workqueue_adds_total "$n")")
   got0[$n]=$(int "$(q workqueue_queue_duration_seconds_count "$n")")
 done
 
-# ---- the tutorial's ReplicaSet, Deployment and Job --------------------------------
+# ---- the tutorial's ReplicaSet, Deployment and Job (and the CronJob, whose first
+# schedule comes within a minute while the rest runs) ----------------------------
+k apply -f "$(tutorial_manifest cronjob.yaml)" >/dev/null
 k apply -f "$(tutorial_manifest myreplicaset.yaml)" >/dev/null
 wait_until 60 '[ "$(pods_ready "$NS" run=nginx-rs)" = 2 ]' "2 ready ReplicaSet pods"
 k scale rs --replicas 4 myreplicaset >/dev/null
@@ -96,5 +117,37 @@ grep -q '^# TYPE rest_client_requests_total counter$' "$M" && grep -q '^# TYPE r
   fail "rest_client families without their TYPE lines"
 pass "rest_client_requests_total counted the $created pod creates (201 POST to $host, $(posts) in all) and their durations"
 
+rl_count() { int "$(value "rest_client_rate_limiter_duration_seconds_count{host=\"$host\",verb=\"POST\"}")"; }
+[ "$(rl_count)" -ge "$(posts)" ] ||
+  fail "rest_client_rate_limiter_duration_seconds{verb=POST} observed $(rl_count) requests, fewer than the $(posts) POSTs answered 201"
+grep -q '^# TYPE rest_client_rate_limiter_duration_seconds histogram$' "$M" || fail "no rate limiter histogram TYPE"
+pass "rest_client_rate_limiter_duration_seconds observed every POST ($(rl_count))"
+
+# ---- the Job and CronJob controllers' stable metrics ------------------------------
+job_moved() { scrape && [ "$(finished)" -ge $((finished0 + 1)) ] && [ "$(pods_done)" -ge $((pods_done0 + 1)) ]; }
+wait_until 10 job_moved "jobs_finished_total and job_pods_finished_total up by at least myjob's one (is: finished $finished0 -> $(finished), pods $pods_done0 -> $(pods_done))"
+syncs=$(all_syncs job_controller_job_syncs_total)
+observed=$(all_syncs job_controller_job_sync_duration_seconds_count)
+[ "$syncs" -gt "$syncs0" ] || fail "job_controller_job_syncs_total did not move ($syncs0 -> $syncs)"
+[ "$observed" = "$syncs" ] || fail "job_controller_job_sync_duration_seconds observed $observed syncs, job_syncs_total says $syncs"
+created_syncs=$(value "job_controller_job_syncs_total{action=\"pods_created\",$jm,result=\"success\"}")
+[ "$(int "${created_syncs:-0}")" -ge 1 ] || fail "no job sync counted with action pods_created: $(grep '^job_controller_job_syncs_total' "$M" | tr '\n' ' ')"
+grep -q '^# HELP job_controller_job_sync_duration_seconds \[STABLE\] ' "$M" || fail "no [STABLE] help for the job sync histogram"
+pass "job_controller_*: $syncs0 -> $syncs syncs observed, jobs_finished_total and job_pods_finished_total up with myjob"
+skewed() { scrape && [ "$(skews)" -gt "$skews0" ]; }
+wait_until 75 skewed "cronjob_controller_job_creation_skew_duration_seconds to observe hello's first Job (count $skews0 -> $(skews))"
+pass "cronjob_controller_job_creation_skew_duration_seconds observed hello's Job ($(value cronjob_controller_job_creation_skew_duration_seconds_sum) s skew)"
+
+# ---- the controller manager's own families -----------------------------------------
+for c in replicaset deployment job cronjob garbage-collector; do
+  [ "$(value "running_managed_controllers{manager=\"kube-controller-manager\",name=\"$c-controller\"}")" = 1 ] ||
+    fail "running_managed_controllers for $c-controller is not 1"
+done
+grep -qE '^kubernetes_build_info\{.*git_version="v[0-9]' "$M" || fail "no kubernetes_build_info"
+awk -v a="$(value process_cpu_seconds_total)" -v b="$cpu0" 'BEGIN { exit !(a > b) }' ||
+  fail "process_cpu_seconds_total did not grow ($cpu0 -> $(value process_cpu_seconds_total))"
+pass "running_managed_controllers 1 for each controller, kubernetes_build_info, process_cpu_seconds_total $cpu0 -> $(value process_cpu_seconds_total)"
+
+k delete cronjob hello >/dev/null
 k delete deploy mydeploy >/dev/null
 k delete job myjob >/dev/null

@@ -57,6 +57,35 @@ for c in "${ctrls[@]}"; do
 done
 echo "ok: work queue metrics of ${ctrls[*]} in one valid /metrics text"
 
+# ---- the controller manager's own families: build info, controllers, process_* ----
+declare -A long=([replicaset]=replicaset-controller [deployment]=deployment-controller [job]=job-controller)
+for c in "${ctrls[@]}"; do
+  v=$(value "running_managed_controllers{manager=\"kube-controller-manager\",name=\"${long[$c]}\"}")
+  [ "$v" = 1 ] || fail "running_managed_controllers for ${long[$c]}: '$v', want 1"
+done
+[ -z "$(grep '^running_managed_controllers{.*name="broker"' "$SUP_DIR/metrics")" ] || fail "infra worker listed as a controller"
+grep -qE '^kubernetes_build_info\{build_date="",compiler="[^"]+",git_commit="",git_tree_state="",git_version="v[0-9]+\.[0-9]+[^"]*",go_version="",major="[0-9]+",minor="[0-9]+",platform="linux/[a-z0-9]+"\} 1$' \
+  "$SUP_DIR/metrics" || fail "no kubernetes_build_info: $(grep kubernetes_build_info "$SUP_DIR/metrics")"
+for fam in process_cpu_seconds_total:counter process_resident_memory_bytes:gauge process_virtual_memory_bytes:gauge \
+           process_open_fds:gauge process_max_fds:gauge process_start_time_seconds:gauge; do
+  grep -qxF "# TYPE ${fam%%:*} ${fam#*:}" "$SUP_DIR/metrics" || fail "no '# TYPE ${fam%%:*} ${fam#*:}'"
+done
+sup_pid=$SUP_PID
+rss=$(value process_resident_memory_bytes)
+if [ -n "$sup_pid" ] && [ -r "/proc/$sup_pid/status" ]; then
+  own=$(awk '/^VmRSS:/ { print $2 * 1024 }' "/proc/$sup_pid/status")
+  awk -v a="$rss" -v b="$own" 'BEGIN { exit !(a > b) }' ||
+    fail "process_resident_memory_bytes $rss is not more than the supervisor's own $own (not summed over workers)"
+  fds=$(value process_open_fds); ownfds=$(ls "/proc/$sup_pid/fd" | wc -l)
+  awk -v a="$fds" -v b="$ownfds" 'BEGIN { exit !(a > b) }' || fail "process_open_fds $fds not above the supervisor's $ownfds"
+fi
+start=$(value process_start_time_seconds); now=$(date +%s)
+awk -v s="$start" -v n="$now" 'BEGIN { exit !(s > n - 120 && s <= n + 1) }' || fail "process_start_time_seconds $start, now $now"
+cpu1=$(value process_cpu_seconds_total)
+awk -v a="$cpu1" 'BEGIN { exit !(a > 0) }' || fail "process_cpu_seconds_total $cpu1"
+[ "$(value process_max_fds)" -gt 0 ] 2>/dev/null || fail "process_max_fds $(value process_max_fds)"
+echo "ok: kubernetes_build_info, running_managed_controllers and summed process_* (rss $rss, cpu $cpu1 s)"
+
 # ---- a SIGKILLed controller: its series go, and come back with its next run ----
 c=${ctrls[0]}
 pid=$(sup_field "$c" 3)

@@ -285,6 +285,12 @@ static void test_reports(void **state)
     assert_non_null(strstr(s, "kubus_worker_progress{worker=\"broker\"} 77\n"));
     assert_non_null(strstr(s, "# TYPE kubus_worker_restarts_total counter\n"));
     assert_non_null(strstr(s, "kubus_supervisor_malformed_heartbeats_total 4\n"));
+    /* controller-manager's gauge: controllers only, 0 while not running */
+    assert_non_null(strstr(s, "\n# TYPE running_managed_controllers gauge\n"));
+    assert_non_null(strstr(s, "\nrunning_managed_controllers{manager=\"kube-controller-manager\",name=\"replicaset-controller\"} 0\n"));
+    assert_null(strstr(s, "running_managed_controllers{manager=\"kube-controller-manager\",name=\"broker\"}"));
+    assert_non_null(strstr(s, "\n# TYPE kubernetes_build_info gauge\n"));
+    assert_non_null(strstr(s, ",git_version=\"v" KUBUS_VERSION "\",go_version=\"\",major=\""));
     free(s);
 
     /* With the gates: upstream's feature metric for every known gate. */
