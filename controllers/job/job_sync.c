@@ -681,6 +681,7 @@ static size_t track_pods(jctx_t *x, const json_t **rm)
 {
     size_t n_rm = 0;
     json_t *us = uncounted_list(x->status, "succeeded"), *uf = uncounted_list(x->status, "failed");
+    bool scm = x->finished && (cond_is(x->finished, SCM) || cond_is(x->finished, "Complete"));
     for (size_t i = 0; i < x->n; i++) {
         const json_t *p = x->pods[i];
         const char *uid = kobj_uid(p);
@@ -691,7 +692,9 @@ static size_t track_pods(jctx_t *x, const json_t **rm)
         if (job_pod_succeeded(p) && !strmap_has(x->unc_f, uid)) {
             if (x->spec.indexed) { if (index_valid(x, p)) x->succ_idx[job_pod_index(p)] = true; }
             else if (!strmap_has(x->unc_s, uid)) json_array_append_new(us, json_string(uid));
-        } else if (failed || (x->finished && !cond_is(x->finished, SCM))) {
+        } else if ((failed && !(scm && strcmp(kpod_phase(p), "Failed") != 0)) || (x->finished && !scm)) {
+            /* scm: the pods deleted because the Job succeeded are not failures
+             * (upstream removes their finalizer in the sync that deletes them) */
             /* an ignored failure loses its finalizer without being counted */
             if (!strmap_has(x->unc_f, uid) && (!x->spec.indexed || index_valid(x, p)) && failure_counts(x, p))
                 json_array_append_new(uf, json_string(uid));
