@@ -28,6 +28,7 @@
 #include "ctrl/kobj.h"
 #include "job_pfp.h"
 #include "job_priv.h"
+#include "job_succ.h"
 #include "ctrl/satint.h"
 
 #define SCM "SuccessCriteriaMet"
@@ -634,20 +635,19 @@ static void suspend_condition(jctx_t *x)
     }
 }
 
-/* Fails: delete every active pod keeping its finalizer (it counts as
- * failed); succeeds: nothing to delete. Else manage the pods. */
+/* Finished: delete every active pod keeping its finalizer (on failure it
+ * counts as failed). Else manage the pods. */
 static void decide_pods(jctx_t *x)
 {
     if (x->finished) {
-        bool failing = !cond_is(x->finished, SCM);
-        for (size_t i = 0; failing && i < x->n_active; i++) {
+        /* upstream deletes the active pods on success too (a successPolicy
+         * met with pods still running); they are not counted as failed */
+        for (size_t i = 0; i < x->n_active; i++) {
             job_act_delete_keep(x->c, x->rt, x->key, x->active[i]);
             if (kpod_is_ready(x->active[i])) x->ready--;
         }
-        if (failing) {
-            x->terminating += x->active_n;
-            x->active_n = 0;
-        }
+        x->terminating += x->active_n;
+        x->active_n = 0;
         if (!x->satisfied) { json_decref(x->finished); x->finished = NULL; }
         return;
     }
@@ -694,6 +694,7 @@ static size_t track_pods(jctx_t *x, const json_t **rm)
 {
     size_t n_rm = 0;
     json_t *us = uncounted_list(x->status, "succeeded"), *uf = uncounted_list(x->status, "failed");
+    bool scm = x->finished && (cond_is(x->finished, SCM) || cond_is(x->finished, "Complete"));
     for (size_t i = 0; i < x->n; i++) {
         const json_t *p = x->pods[i];
         const char *uid = kobj_uid(p);
@@ -704,7 +705,9 @@ static size_t track_pods(jctx_t *x, const json_t **rm)
         if (job_pod_succeeded(p) && !strmap_has(x->unc_f, uid)) {
             if (x->spec.indexed) { if (index_valid(x, p)) x->succ_idx[job_pod_index(p)] = true; }
             else if (!strmap_has(x->unc_s, uid)) json_array_append_new(us, json_string(uid));
-        } else if (failed || (x->finished && !cond_is(x->finished, SCM))) {
+        } else if ((failed && !(scm && strcmp(kpod_phase(p), "Failed") != 0)) || (x->finished && !scm)) {
+            /* scm: the pods deleted because the Job succeeded are not failures
+             * (upstream removes their finalizer in the sync that deletes them) */
             /* an ignored failure loses its finalizer without being counted */
             if (!strmap_has(x->unc_f, uid) && (!x->spec.indexed || index_valid(x, p)) && failure_counts(x, p))
                 json_array_append_new(uf, json_string(uid));
@@ -869,6 +872,9 @@ static int sync_job(jctx_t *x)
     }
     decide_finished(x);
     if (x->spec.indexed && count_indexes(x) < 0) return -1;
+    char msg[64];
+    if (x->spec.indexed && !x->finished && job_success_policy_met(x->job, x->succ_idx, x->spec.completions, msg, sizeof msg))
+        x->finished = job_condition_new(SCM, "True", JOB_REASON_SUCCESS_POLICY, msg, x->now_s);
     decide_pods(x);
     set_count(x->status, "active", x->active_n, false);
     set_count(x->status, "ready", x->ready, true);

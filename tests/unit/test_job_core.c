@@ -13,6 +13,7 @@
 #include "ctrl/kobj.h"
 #include "job_core.h"
 #include "job_pfp.h"
+#include "job_succ.h"
 
 static json_t *job_with(const char *spec_extra)
 {
@@ -362,6 +363,48 @@ static void test_pod_from_template(void **state)
     json_decref(j);
 }
 
+/* successPolicy: rule order, succeededIndexes alone / with succeededCount,
+ * succeededCount alone, rules naming only out-of-range indexes skipped,
+ * malformed strings keep their parsed prefix, nothing before a success. */
+static void test_success_policy(void **st)
+{
+    (void)st;
+    json_t *j = job_with("\"completionMode\":\"Indexed\",\"completions\":6,\"successPolicy\":{\"rules\":["
+                         "{\"succeededIndexes\":\"7-9\"},"
+                         "{\"succeededIndexes\":\"0,2-3\"},"
+                         "{\"succeededIndexes\":\"1-5\",\"succeededCount\":3},"
+                         "{\"succeededCount\":5}]}");
+    bool succ[6] = { 0 };
+    char msg[64];
+    assert_false(job_success_policy_met(j, succ, 6, msg, sizeof msg));
+    succ[0] = succ[2] = true;
+    assert_false(job_success_policy_met(j, succ, 6, msg, sizeof msg));
+    succ[3] = true;
+    assert_true(job_success_policy_met(j, succ, 6, msg, sizeof msg));
+    assert_string_equal(msg, "Matched rules at index 1");
+    memset(succ, 0, sizeof succ);
+    succ[1] = succ[4] = true;
+    assert_false(job_success_policy_met(j, succ, 6, msg, sizeof msg));
+    succ[5] = true;
+    assert_true(job_success_policy_met(j, succ, 6, msg, sizeof msg));
+    assert_string_equal(msg, "Matched rules at index 2");
+    json_decref(j);
+    j = job_with("\"completionMode\":\"Indexed\",\"completions\":6,\"successPolicy\":{\"rules\":["
+                 "{\"succeededIndexes\":\"1,x\"},{\"succeededCount\":2}]}");
+    memset(succ, 0, sizeof succ);
+    succ[1] = true;
+    assert_true(job_success_policy_met(j, succ, 6, msg, sizeof msg));
+    assert_string_equal(msg, "Matched rules at index 0");
+    succ[1] = false;
+    succ[0] = succ[5] = true;
+    assert_true(job_success_policy_met(j, succ, 6, msg, sizeof msg));
+    assert_string_equal(msg, "Matched rules at index 1");
+    json_decref(j);
+    j = job_with("\"completionMode\":\"Indexed\",\"completions\":6");
+    assert_false(job_success_policy_met(j, succ, 6, msg, sizeof msg));
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -374,6 +417,7 @@ int main(void)
         cmocka_unit_test(test_pfp_exit_codes),
         cmocka_unit_test(test_pfp_conditions_and_checks),
         cmocka_unit_test(test_indexes),
+        cmocka_unit_test(test_success_policy),
         cmocka_unit_test(test_pod_from_template),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
