@@ -12,6 +12,7 @@
 
 #include "ctrl/cache_store.h"
 #include "ctrl/kobj.h"
+#include "ctrl/turntrees.h"
 #include "log.h"
 #include "strmap.h"
 
@@ -25,7 +26,7 @@ typedef struct {
     json_t *obj;      /* full cache: the object; compact: NULL */
     char *json;       /* compact cache: the object's JSON bytes */
     size_t len;
-    json_t *memo;     /* compact: parsed in turn memo_turn (owned by parsed[]) */
+    json_t *memo;     /* compact: parsed in turn memo_turn (owned by parsed) */
     uint64_t memo_turn;
     char *uid;        /* NULL when the object has none */
     char *owner_uid;  /* controller ownerRef uid, or NULL */
@@ -43,8 +44,7 @@ struct cache {
     strmap_t *by_ns;     /* ns -> strmap set of keys */
     strmap_t *by_owner;  /* owner uid -> strmap set of keys */
     strmap_t *orphans;   /* ns -> strmap set of keys without a controller */
-    json_t **parsed;     /* compact: trees handed out this turn (owned) */
-    size_t n_parsed, cap_parsed;
+    turn_trees_t parsed; /* compact: trees handed out this turn */
     uint64_t turn;
     log_limit_t bad_log;
 };
@@ -102,8 +102,7 @@ void cache_release_parsed(cache_t *c)
 {
     if (!c) return;
     cs_release(c->st);
-    for (size_t i = 0; i < c->n_parsed; i++) json_decref(c->parsed[i]);
-    c->n_parsed = 0;
+    turn_trees_release(&c->parsed);
     c->turn++;   /* every entry's memo is stale now */
 }
 
@@ -113,7 +112,7 @@ void cache_destroy(cache_t **cp)
     cache_t *c = *cp;
     cache_release_parsed(c);
     cs_destroy(&c->st);
-    free(c->parsed);
+    turn_trees_free(&c->parsed);
     strmap_destroy(&c->objs);
     strmap_destroy(&c->by_uid);
     strmap_destroy(&c->by_ns);
@@ -187,21 +186,6 @@ static int entry_fill(entry_t *e, const json_t *obj)
     return 0;
 }
 
-/* Keeps tree t (a reference taken) as handed out this turn. false on OOM
- * (t then is not kept: the caller still owns its reference). */
-static bool keep_parsed(cache_t *c, json_t *t)
-{
-    if (c->n_parsed == c->cap_parsed) {
-        size_t cap = c->cap_parsed ? c->cap_parsed * 2 : 64;
-        json_t **p = realloc(c->parsed, cap * sizeof *p);
-        if (!p) return false;
-        c->parsed = p;
-        c->cap_parsed = cap;
-    }
-    c->parsed[c->n_parsed++] = t;
-    return true;
-}
-
 /* A compact entry's tree, parsed now (new reference) unless this turn's
  * memo exists (then *borrowed is set and the memo returned). NULL if its
  * bytes do not parse (never expected: they are what the cache stored). */
@@ -227,7 +211,7 @@ static const json_t *entry_obj(cache_t *c, entry_t *e)
     bool borrowed;
     json_t *t = parse_entry(c, e, &borrowed);
     if (!t || borrowed) return t;
-    if (!keep_parsed(c, t)) { json_decref(t); return NULL; }
+    if (!turn_trees_keep(&c->parsed, t)) { json_decref(t); return NULL; }
     e->memo = t;
     e->memo_turn = c->turn;
     return t;
@@ -261,7 +245,7 @@ static int entry_store(cache_t *c, entry_t *e, json_t *obj, const char *json, si
     e->json = bytes;
     e->len = len;
     e->memo = NULL;
-    if (c->n_parsed < MEMO_APPLY_MAX && keep_parsed(c, obj)) {
+    if (turn_trees_count(&c->parsed) < MEMO_APPLY_MAX && turn_trees_keep(&c->parsed, obj)) {
         e->memo = obj;
         e->memo_turn = c->turn;
     } else {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "ctrl/turntrees.h"
 #include "strmap.h"
 
 #define KEY_MAX 512
@@ -15,8 +16,7 @@ struct cache_store {
     store_t *store;       /* borrowed (the runtime's) */
     strmap_t *memo;       /* key -> json_t * (borrowed from parsed) */
     uint64_t memo_gen;    /* store read generation the memo belongs to */
-    json_t **parsed;      /* trees handed out since the last release (owned) */
-    size_t n_parsed, cap_parsed;
+    turn_trees_t parsed;  /* trees handed out since the last release */
     log_limit_t bad_log;
 };
 
@@ -36,7 +36,7 @@ void cs_destroy(cache_store_t **csp)
     if (!csp || !*csp) return;
     cache_store_t *cs = *csp;
     cs_release(cs);
-    free(cs->parsed);
+    turn_trees_free(&cs->parsed);
     strmap_destroy(&cs->memo);
     free(cs->resource);
     free(cs);
@@ -65,8 +65,7 @@ void cs_release(cache_store_t *cs)
 {
     if (!cs) return;
     drop_memo(cs);
-    for (size_t i = 0; i < cs->n_parsed; i++) json_decref(cs->parsed[i]);
-    cs->n_parsed = 0;
+    turn_trees_release(&cs->parsed);
     store_read_end(cs->store);
 }
 
@@ -85,19 +84,6 @@ static bool reading(cache_store_t *cs)
         drop_memo(cs);
         cs->memo_gen = gen;
     }
-    return true;
-}
-
-static bool keep_parsed(cache_store_t *cs, json_t *t)
-{
-    if (cs->n_parsed == cs->cap_parsed) {
-        size_t cap = cs->cap_parsed ? cs->cap_parsed * 2 : 64;
-        json_t **p = realloc(cs->parsed, cap * sizeof *p);
-        if (!p) return false;
-        cs->parsed = p;
-        cs->cap_parsed = cap;
-    }
-    cs->parsed[cs->n_parsed++] = t;
     return true;
 }
 
@@ -120,7 +106,7 @@ static const json_t *rec_obj(cache_store_t *cs, const store_rec_t *rec)
             LOGW("stored object does not parse", "resource", cs->resource, "key", key, "error", jerr.text);
         return NULL;
     }
-    if (!keep_parsed(cs, t)) { json_decref(t); return NULL; }
+    if (!turn_trees_keep(&cs->parsed, t)) { json_decref(t); return NULL; }
     strmap_put(cs->memo, key, t);   /* a memo miss costs a parse, nothing else */
     return t;
 }

@@ -1,8 +1,10 @@
-/* runtime.c - the controller event loop. See runtime.h.
+/* runtime.c - the controller event loop. See runtime.h (the store's side:
+ * runtime_store.c, the shared state: runtime_priv.h).
  * Invariant: a key is in `held` iff its sync returned while it still had
  * actions outstanding; it leaves `held` (and the queue's processing set)
  * when the actions layer reports the key idle. */
 #include "ctrl/runtime.h"
+#include "ctrl/runtime_priv.h"
 
 #include <errno.h>
 #include <malloc.h>
@@ -24,56 +26,6 @@
  * for its heartbeat (1 s), the informer's (1 s) and work, not 10 times a
  * second (12 processes' wake-ups were most of kubus's idle CPU). */
 #define LOOP_QUIET_WAIT_MS 1000
-#define MAX_HANDLERS 8
-#define MAX_RESOURCES 16
-
-typedef struct {
-    ctrl_handler_fn fn;
-    void *ud;
-} handler_t;
-
-typedef struct {
-    ctrl_runtime_t *rt;
-    char *resource;
-    cache_t *cache;
-    handler_t handlers[MAX_HANDLERS];
-    int n_handlers;
-    bool rebuilding;
-    bool stored;              /* read from the shard's store (cache_new_stored) */
-} slot_t;
-
-struct ctrl_runtime {
-    worker_t *w;
-    char *controller, *component, *primary;
-    ctrl_sync_fn sync;
-    void *ud;
-    slot_t slots[MAX_RESOURCES];
-    int n_slots;
-    const char *resource_names[MAX_RESOURCES + 1];
-    const char *stored_names[MAX_RESOURCES + 1];   /* the stored slots' resources */
-    int n_stored;
-    store_t *store;           /* the shard's store of the epoch followed (NULL: none yet) */
-    char bus_dir[256];
-    bool store_pending;       /* a stored resync ended but its store could not be opened */
-    subscriber_t *sub;
-    void *dealer;
-    linkwatch_t *link;        /* reconnects of the dealer to the broker */
-    workqueue_t *queue;
-    expectations_t *exp;
-    actions_t *actions;
-    strmap_t *held;           /* keys in sync waiting for their actions */
-    bool ready;
-    bool metadata_only;       /* cfg.metadata_only */
-    bool stored_routes_only;  /* cfg.stored_routes_only */
-    bool trim_pending;        /* a snapshot was delivered this turn */
-    bool test_mode;
-    bool test_ready;
-    uint64_t test_unix_ms;    /* 0: real clock */
-    uint64_t test_mono_ms;    /* 0: real monotonic clock (work queue, expectations, actions) */
-    uint64_t syncs;
-    actions_send_fn test_send;
-    void *test_send_ud;
-};
 
 /* ---- small accessors ---------------------------------------------------------- */
 
@@ -170,7 +122,7 @@ static void observe(ctrl_runtime_t *rt, const char *resource, cache_change_t ch,
         expectations_observe_delete(rt->exp, kobj_uid(old_obj));   /* replaced under the same name */
 }
 
-static void on_change(cache_change_t ch, const json_t *old_obj, const json_t *new_obj, void *ud)
+void runtime_on_change(cache_change_t ch, const json_t *old_obj, const json_t *new_obj, void *ud)
 {
     slot_t *s = ud;
     observe(s->rt, s->resource, ch, old_obj, new_obj);
@@ -210,37 +162,8 @@ static void apply_event(ctrl_runtime_t *rt, const char *resource, json_t **obj, 
         *obj = md;
         json = NULL;   /* the bytes are of the whole object */
     }
-    if (cache_apply_json(s->cache, obj, json, len, deleted, on_change, s) < 0)
+    if (cache_apply_json(s->cache, obj, json, len, deleted, runtime_on_change, s) < 0)
         LOGFV(1, "%s: event without a usable object dropped", resource);
-}
-
-/* A live event of a stored resource: the store already holds it (the
- * informer commits before it publishes), so only the handlers and the
- * expectations hear of it, with the previous state from the event. A read
- * transaction older than the event is ended first, so whatever the
- * handlers look up is at least as new as the event. */
-static void stored_event(ctrl_runtime_t *rt, slot_t *s, const subscriber_event_t *ev, json_t *obj)
-{
-    if (ev->type == KUBUS__V1__EVENT_TYPE__SNAPSHOT || s->rebuilding || !rt->store) return;
-    if (store_reading(rt->store) && ev->seq > store_seq(rt->store, s->resource)) store_read_end(rt->store);
-    if (ev->type == KUBUS__V1__EVENT_TYPE__DELETED) {
-        on_change(CACHE_DELETED, obj, NULL, s);
-        return;
-    }
-    json_t *old = NULL;
-    if (ev->type == KUBUS__V1__EVENT_TYPE__MODIFIED && ev->old_json) {
-        json_error_t jerr;
-        old = json_loadb(ev->old_json, ev->old_len, 0, &jerr);
-        if (!json_is_object(old)) {
-            json_decref(old);
-            old = NULL;
-            LOGFV(1, "%s: previous state of %s/%s does not parse: handled as added", s->resource, ev->ns, ev->name);
-        }
-    }
-    /* (a MODIFIED without its previous state is told as an ADDED: handlers
-     * then look at the new state alone) */
-    on_change(old ? CACHE_MODIFIED : CACHE_ADDED, old, obj, s);
-    json_decref(old);
 }
 
 static void sub_on_event(void *ctx, const subscriber_event_t *ev, json_t *obj)
@@ -249,16 +172,14 @@ static void sub_on_event(void *ctx, const subscriber_event_t *ev, json_t *obj)
     if (!json_is_object(obj)) return;
     slot_t *s = slot_of(rt, ev->resource);
     if (s && s->stored) {
-        stored_event(rt, s, ev, obj);
+        runtime_stored_event(rt, s, ev, obj);
         return;
     }
     json_t *own = json_incref(obj);
     apply_event(rt, ev->resource, &own, ev->json, ev->json_len, ev->type == KUBUS__V1__EVENT_TYPE__DELETED);
 }
 
-static void release_parsed(ctrl_runtime_t *rt);
-
-static void queue_all_primary(ctrl_runtime_t *rt)
+void runtime_queue_all_primary(ctrl_runtime_t *rt)
 {
     cache_t *c = ctrl_cache(rt, rt->primary);
     cache_list_t l;
@@ -276,112 +197,6 @@ static void sub_on_resync_begin(void *ctx, const char *resource, uint64_t epoch)
     cache_rebuild_begin(s->cache);
 }
 
-/* What a stored resync implies, told as upstream's informers tell a
- * (re)list: every object as ADDED (so handlers route every object, orphans
- * included), and the expectations the store's state meets are observed.
- * Costs one parse per object, freed at once (about 13 us a pod with its
- * handler): a controller whose handlers of stored resources only route to
- * primaries, which the resync queues all of anyway, skips it
- * (cfg.stored_routes_only). */
-typedef struct {
-    slot_t *s;
-} replay_t;
-
-static bool replay_one(const store_rec_t *rec, void *ud)
-{
-    replay_t *r = ud;
-    json_error_t jerr;
-    json_t *obj = json_loadb(rec->json, rec->json_len, 0, &jerr);
-    if (json_is_object(obj)) on_change(CACHE_ADDED, NULL, obj, r->s);
-    json_decref(obj);
-    return true;
-}
-
-/* A create id "resource/ns/name" (expectations_create_id) whose object a
- * cache holds. */
-static bool create_present(ctrl_runtime_t *rt, const char *id)
-{
-    const char *slash = strchr(id, '/');
-    char resource[64];
-    if (!slash || (size_t)(slash - id) >= sizeof resource) return false;
-    memcpy(resource, id, (size_t)(slash - id));
-    resource[slash - id] = '\0';
-    const char *key = slash + 1;
-    if (*key == '/') key++;   /* cluster-scoped: "resource//name" */
-    return cache_get(ctrl_cache(rt, resource), key) != NULL;
-}
-
-static bool delete_present(ctrl_runtime_t *rt, const char *uid)
-{
-    for (int k = 0; k < rt->n_slots; k++) {
-        const json_t *o = cache_get_by_uid(rt->slots[k].cache, uid);
-        if (o && !kobj_being_deleted(o)) return true;
-    }
-    return false;
-}
-
-/* After a stored resync: the expectations the store's state meets. */
-static void recheck_expectations(ctrl_runtime_t *rt)
-{
-    for (int creates = 0; creates < 2; creates++) {
-        char **ids = NULL;
-        size_t n = 0;
-        if (expectations_list(rt->exp, creates, &ids, &n) < 0) continue;
-        for (size_t i = 0; i < n; i++) {
-            if (creates && create_present(rt, ids[i])) expectations_observe_create(rt->exp, ids[i]);
-            if (!creates && !delete_present(rt, ids[i])) expectations_observe_delete(rt->exp, ids[i]);
-        }
-        expectations_free_list(ids, n);
-    }
-}
-
-/* Opens the store of epoch (closing another epoch's) and attaches it to
- * every stored slot. 0, or -1 (logged; retried every turn). */
-static int attach_store(ctrl_runtime_t *rt, uint64_t epoch)
-{
-    if (rt->store && store_epoch(rt->store) == epoch) return 0;
-    for (int i = 0; i < rt->n_slots; i++)
-        if (rt->slots[i].stored) cache_attach_store(rt->slots[i].cache, NULL);
-    store_close(&rt->store);
-    char err[512];
-    rt->store = store_open(rt->bus_dir, epoch, rt->stored_names, err, sizeof err);
-    if (!rt->store) {
-        LOGFW("cannot open the shard's store (retrying): %s", err);
-        return -1;
-    }
-    for (int i = 0; i < rt->n_slots; i++)
-        if (rt->slots[i].stored) cache_attach_store(rt->slots[i].cache, rt->store);
-    return 0;
-}
-
-/* The stored slots whose resync ended: attached and replayed. */
-static void finish_stored_resyncs(ctrl_runtime_t *rt)
-{
-    if (!rt->store_pending) return;
-    uint64_t epoch = subscriber_epoch(rt->sub);
-    if (epoch == 0 || attach_store(rt, epoch) < 0) return;
-    rt->store_pending = false;
-    char err[256];
-    for (int i = 0; i < rt->n_slots; i++) {
-        slot_t *s = &rt->slots[i];
-        if (!s->stored || !s->rebuilding) continue;
-        replay_t r = { s };
-        if (store_read_begin(rt->store, err, sizeof err) < 0 ||
-            (!rt->stored_routes_only && store_scan(rt->store, s->resource, NULL, replay_one, &r, err, sizeof err) < 0)) {
-            LOGFW("%s: cannot read the shard's store (retrying): %s", s->resource, err);
-            store_read_end(rt->store);
-            rt->store_pending = true;
-            return;
-        }
-        s->rebuilding = false;
-        LOGFI("%s: reading the shard's store (epoch %llu, %zu objects)", s->resource, (unsigned long long)epoch,
-              store_count(rt->store, s->resource));
-    }
-    recheck_expectations(rt);
-    release_parsed(rt);
-    queue_all_primary(rt);
-}
-
 static void sub_on_resync_end(void *ctx, const char *resource, uint64_t epoch)
 {
     ctrl_runtime_t *rt = ctx;
@@ -390,15 +205,15 @@ static void sub_on_resync_end(void *ctx, const char *resource, uint64_t epoch)
     if (!s) return;
     if (s->stored) {
         rt->store_pending = true;
-        finish_stored_resyncs(rt);
+        runtime_finish_stored_resyncs(rt);
         return;
     }
-    cache_rebuild_end(s->cache, on_change, s);
+    cache_rebuild_end(s->cache, runtime_on_change, s);
     s->rebuilding = false;
     LOGFI("%s: cache rebuilt from snapshot (epoch %llu, %zu objects)", resource,
           (unsigned long long)epoch, cache_size(s->cache));
     /* objects may have changed unseen: every owner must look again */
-    queue_all_primary(rt);
+    runtime_queue_all_primary(rt);
 }
 
 static void sub_on_other(void *ctx, const char *topic, const msg_envelope_t *env)
@@ -487,10 +302,10 @@ static void check_ready(ctrl_runtime_t *rt)
     rt->ready = true;
     if (rt->w) worker_set_ready(rt->w, true);
     LOGI("controller ready: caches synced and in-flight actions known", "controller", rt->controller);
-    queue_all_primary(rt);
+    runtime_queue_all_primary(rt);
 }
 
-static void release_parsed(ctrl_runtime_t *rt)
+void runtime_release_parsed(ctrl_runtime_t *rt)
 {
     for (int i = 0; i < rt->n_slots; i++) cache_release_parsed(rt->slots[i].cache);
 }
@@ -529,7 +344,7 @@ static int run_syncs(ctrl_runtime_t *rt)
          * the sync itself is remembered too */
         bool held = strmap_put(rt->held, key, NULL) == 0;
         int rc = rt->sync(rt, key, rt->ud);
-        release_parsed(rt);   /* the sync's borrowed objects end with it */
+        runtime_release_parsed(rt);   /* the sync's borrowed objects end with it */
         rt->syncs++;
         ran++;
         sync_at_expiry(rt, key);
@@ -716,12 +531,12 @@ int ctrl_run(ctrl_runtime_t *rt)
             actions_on_link_restored(rt->actions);
         }
         drain_dealer(rt);
-        finish_stored_resyncs(rt);
+        runtime_finish_stored_resyncs(rt);
         subscriber_tick(rt->sub, now_mono_ms());
         actions_tick(rt->actions);
         check_ready(rt);
         run_syncs(rt);
-        release_parsed(rt);   /* handlers' and result callbacks' objects end with the turn */
+        runtime_release_parsed(rt);   /* handlers' and result callbacks' objects end with the turn */
         trim_after_snapshot(rt);
         worker_set_progress(rt->w, rt->syncs);
     }
