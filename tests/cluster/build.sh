@@ -123,7 +123,7 @@ build kwok "kwok $KUBUS_KWOK_VERSION" "$GOMOD_DIR/kwok" \
 for b in "${BINARIES[@]}"; do
   [ -x "$tmp/$b" ] || cl_die "build produced no $b in $tmp"
 done
-"$tmp/kube-apiserver" --version | grep -qx "Kubernetes $KUBUS_K8S_VERSION" ||
+"$tmp/kube-apiserver" --version | grep -x >/dev/null "Kubernetes $KUBUS_K8S_VERSION" ||
   cl_die "kube-apiserver --version says '$("$tmp/kube-apiserver" --version)', expected Kubernetes $KUBUS_K8S_VERSION"
 echo "$want_stamp" >"$tmp/.stamp"
 

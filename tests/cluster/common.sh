@@ -50,7 +50,7 @@ cl_pid_alive() {
   [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
   # zombies do not count
   [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ] || return 1
-  tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "$KUBUS_CLUSTER_DIR/"
+  tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -F >/dev/null -- "$KUBUS_CLUSTER_DIR/"
 }
 
 # cl_any_alive: true if any component of this cluster dir is running.
@@ -71,7 +71,7 @@ cl_stray_pids() {
     [ "$p" = "$$" ] && continue
     exe=$(readlink "/proc/$p/exe" 2>/dev/null) || continue
     case "$exe" in "$KUBUS_K8S_BIN"/*) ;; *) continue ;; esac
-    tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" | grep -qF -- "$KUBUS_CLUSTER_DIR/" && echo "$p"
+    tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" | grep -F >/dev/null -- "$KUBUS_CLUSTER_DIR/" && echo "$p"
   done
   return 0
 }

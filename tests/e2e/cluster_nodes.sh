@@ -22,6 +22,6 @@ pass "kubectl and kube-apiserver are $server"
 for b in etcd kwok; do
   "$KUBUS_K8S_BIN/$b" --version >/dev/null 2>&1 || fail "$KUBUS_K8S_BIN/$b --version failed"
 done
-"$KUBUS_K8S_BIN/etcd" --version | grep -q "etcd Version: ${KUBUS_ETCD_VERSION#v}" ||
+"$KUBUS_K8S_BIN/etcd" --version | grep >/dev/null "etcd Version: ${KUBUS_ETCD_VERSION#v}" ||
   fail "etcd is not ${KUBUS_ETCD_VERSION}: $("$KUBUS_K8S_BIN/etcd" --version | head -1)"
 pass "etcd is $KUBUS_ETCD_VERSION"

@@ -48,7 +48,7 @@ for n in bad bad2; do
   wait_until 20 '[ "$(kjq ".status.containerStatuses[0].state.waiting.reason // empty" pod '"$n"')" = ErrImagePull ]' \
     "pod $n container waiting with reason ErrImagePull"
 done
-never_within 5 'kjq "any(.items[] | select(.metadata.name != \"plain\") | .status.conditions[]?; .type == \"Ready\" and .status == \"True\")" pods -l test=stages | grep -qx true' \
+never_within 5 'kjq "any(.items[] | select(.metadata.name != \"plain\") | .status.conditions[]?; .type == \"Ready\" and .status == \"True\")" pods -l test=stages | grep -x >/dev/null true' \
   "a pod with a missing image became Ready"
 for n in bad bad2; do
   [ "$(pod_phase "$NS" $n)" = Pending ] || fail "pod $n phase is $(pod_phase "$NS" $n), expected Pending"
@@ -96,7 +96,7 @@ ran=$(($(date +%s) - t0))
 ((ran >= 1)) || fail "job pod ok succeeded after only ${ran}s of running (expected ~3s)"
 st=$(kjq '.status.containerStatuses[0].state.terminated | "\(.exitCode) \(.reason)"' pod ok)
 [ "$st" = "0 Completed" ] || fail "job pod ok terminated with '$st', expected '0 Completed'"
-kjq '.status.containerStatuses[0].state | has("running")' pod ok | grep -qx false ||
+kjq '.status.containerStatuses[0].state | has("running")' pod ok | grep -x >/dev/null false ||
   fail "job pod ok still has a running state next to terminated"
 pass "a Job's pod runs ~3s then Succeeds with exit 0 Completed"
 

@@ -25,8 +25,8 @@ kubus_on_cluster() {
   for p in /proc/[0-9]*; do
     exe=$(readlink "$p/exe" 2>/dev/null) || continue
     case "${exe##*/}" in kubus-*) ;; *) continue ;; esac
-    if tr '\0' '\n' 2>/dev/null <"$p/cmdline" | grep -qF -- "$KUBUS_CLUSTER_DIR/" ||
-      tr '\0' '\n' 2>/dev/null <"$p/environ" | grep -qF -- "$KUBUS_CLUSTER_DIR/"; then
+    if tr '\0' '\n' 2>/dev/null <"$p/cmdline" | grep -F >/dev/null -- "$KUBUS_CLUSTER_DIR/" ||
+      tr '\0' '\n' 2>/dev/null <"$p/environ" | grep -F >/dev/null -- "$KUBUS_CLUSTER_DIR/"; then
       echo "${p#/proc/} $exe"
       return 0
     fi

@@ -58,7 +58,7 @@ wait_until 60 '[ "$(ds_nodes_of app=plain | tr "\n" " ")" = "$want_plain" ]' "po
 wait_until 60 '[ "$(ds_nodes_of app=tol | tr "\n" " ")" = "$want_tol" ]' "pods of tol on all four nodes (have: $(ds_nodes_of app=tol | tr '\n' ' '))"
 wait_until 30 '[ "$(ds_status plain)" = "3 3 3 3 3 0 1 1" ] && [ "$(ds_status tol)" = "4 4 4 4 4 0 1 1" ]' \
   "status plain 3, tol 4 (are: $(ds_status plain) / $(ds_status tol))"
-never_within 3 'ds_nodes_of app=plain | grep -qx "$node_b"' "a pod of plain on the tainted node $node_b"
+never_within 3 'ds_nodes_of app=plain | grep -x >/dev/null "$node_b"' "a pod of plain on the tainted node $node_b"
 pass "taints: no pod on tainted $node_b without toleration (desired 3); with the toleration, one there too (desired 4)"
 
 # ---- a node that stops matching loses its pod ---------------------------------------------------

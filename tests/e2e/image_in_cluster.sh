@@ -62,7 +62,7 @@ api_port=${api##*:}
 [[ $api == https://127.0.0.1:* ]] || fail "the cluster's API server is not at https://127.0.0.1:PORT ($api)"
 ca=$KUBUS_CLUSTER_DIR/pki/ca.crt
 [ -s "$ca" ] || fail "no cluster CA at $ca"
-openssl x509 -in "$KUBUS_CLUSTER_DIR/pki/apiserver.crt" -noout -ext subjectAltName 2>/dev/null | grep -q 'IP Address:127.0.0.1' ||
+openssl x509 -in "$KUBUS_CLUSTER_DIR/pki/apiserver.crt" -noout -ext subjectAltName 2>/dev/null | grep >/dev/null 'IP Address:127.0.0.1' ||
   fail "the API server's certificate is not valid for 127.0.0.1"
 
 # ---- identities: deploy/'s namespace, ServiceAccount and RBAC ----
@@ -166,7 +166,7 @@ k scale rs myreplicaset --replicas=4 >/dev/null
 wait_until 60 '[ "$(pods_ready "$NS" run=nginx-rs)" = 4 ]' "myreplicaset scaled to 4"
 victim=$(pod_names "$NS" run=nginx-rs | head -n 1)
 k delete pod "$victim" --wait=false >/dev/null
-wait_until 60 '[ "$(pods_ready "$NS" run=nginx-rs)" = 4 ] && ! pod_names "$NS" run=nginx-rs | grep -qx "$victim"' \
+wait_until 60 '[ "$(pods_ready "$NS" run=nginx-rs)" = 4 ] && ! pod_names "$NS" run=nginx-rs | grep -x >/dev/null "$victim"' \
   "deleted pod $victim replaced"
 [ "$(kjq '.status.readyReplicas' rs myreplicaset)" = 4 ] || fail "myreplicaset status.readyReplicas not 4"
 k delete rs myreplicaset --wait=false >/dev/null

@@ -99,11 +99,11 @@ kill -0 "$INFORMER_PID" || fail "kubus-informer died"
 [ "$(stat_get .relists.replicasets)" = 2 ] || fail "relists: $(stat_get .relists.replicasets), want 2"
 [ "$(stat_get .expired.replicasets)" -ge 1 ] || fail "the in-stream 410 was not seen"
 [ "$(stat_get .objects.replicasets)" = 2 ] || fail "informer holds $(stat_get .objects.replicasets) objects, want 2"
-wait_until 10 'NS=fake tail_events tail | grep -q "^MODIFIED c$"' "the subscriber got the last event"
+wait_until 10 'NS=fake tail_events tail | grep >/dev/null "^MODIFIED c$"' "the subscriber got the last event"
 stop_pid "$TAIL_PID"
 want=$'replicasets fake/a 21\nreplicasets fake/c 31'
 [ "$(grep '^replicasets ' "$D/dump.txt")" = "$want" ] || fail "subscriber cache: $(cat "$D/dump.txt")"
-NS=fake tail_events tail | grep -qx "DELETED b" || fail "b's disappearance was not published"
+NS=fake tail_events tail | grep -x >/dev/null "DELETED b" || fail "b's disappearance was not published"
 [ "$(jq -r 'select(.object != null) | .object.metadata.uid' "$D/tail.out" | sort -u | tr '\n' ' ')" = "u-a u-b u-c " ] ||
   fail "objects missing from the subscriber's events"
 grep -q managedFields "$D/tail.out" && fail "managedFields reached the bus"

@@ -15,7 +15,7 @@ wait_until 20 'grep -q "\"resync\":\"end\"" "$D/tail.out"' "bus-tail snapshot"
 make_rs alpha beta
 kubectl -n "$NS" label rs alpha step=two >/dev/null
 kubectl -n "$NS" delete rs beta --wait=true >/dev/null
-wait_until 20 'tail_events tail | grep -q "^DELETED beta$"' "DELETED beta on the bus"
+wait_until 20 'tail_events tail | grep >/dev/null "^DELETED beta$"' "DELETED beta on the bus"
 
 # Order: each object's events in the order the API server applied them.
 ev=$(tail_events tail)

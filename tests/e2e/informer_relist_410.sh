@@ -34,9 +34,9 @@ while (( $(date +%s) - t0 <= T + 1 )); do sleep 0.2; done
 kill -CONT "$INFORMER_PID"
 
 wait_until 30 '[ "$(stat_get .relists.replicasets)" -gt "$relists_before" ]' "a relist after the stale watch"
-wait_until 20 'tail_events tail | grep -q "^DELETED a2$" && tail_events tail | grep -q "^DELETED a1$"'   "DELETED a1 and a2 on the bus"
-wait_until 20 'tail_events tail | grep -q "^ADDED a5$"' "ADDED a5 on the bus"
-wait_until 20 'tail_events tail | grep -q "^MODIFIED a3$"' "MODIFIED a3 (labelled while stopped) on the bus"
+wait_until 20 'tail_events tail | grep >/dev/null "^DELETED a2$" && tail_events tail | grep >/dev/null "^DELETED a1$"'   "DELETED a1 and a2 on the bus"
+wait_until 20 'tail_events tail | grep >/dev/null "^ADDED a5$"' "ADDED a5 on the bus"
+wait_until 20 'tail_events tail | grep >/dev/null "^MODIFIED a3$"' "MODIFIED a3 (labelled while stopped) on the bus"
 [ "$(stat_get .relist_deleted.replicasets)" -ge 2 ] || fail "the relist diff published fewer than 2 deletions"
 grep -q "relisting" "$D/informer.log" || fail "informer did not relist"
 

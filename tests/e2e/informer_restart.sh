@@ -25,7 +25,7 @@ make_rs born
 start_informer --resources=replicasets
 epoch2=$(stat_get .epoch)
 [ "$epoch2" != "$epoch1" ] || fail "the restarted informer kept epoch $epoch1"
-resynced() { jq -r --arg e "$epoch2" 'select(.resync == "end" and .epoch == $e) | .resource' "$D/tail.out" | grep -qx replicasets; }
+resynced() { jq -r --arg e "$epoch2" 'select(.resync == "end" and .epoch == $e) | .resource' "$D/tail.out" | grep -x >/dev/null replicasets; }
 wait_until 30 resynced "the subscriber re-snapshotted in the new epoch"
 
 stop_pid "$TAIL_PID"

@@ -15,7 +15,7 @@ make_rs r1 r2 r3 r4 r5
 kubectl -n "$NS" label rs r2 touched=yes >/dev/null
 kubectl -n "$NS" delete rs r5 --wait=true >/dev/null
 want_rv=$(kubectl -n "$NS" get rs r2 -o jsonpath='{.metadata.resourceVersion}')
-wait_until 20 'tail_events tail1 | grep -q "^DELETED r5$"' "tail1 saw r5 deleted"
+wait_until 20 'tail_events tail1 | grep >/dev/null "^DELETED r5$"' "tail1 saw r5 deleted"
 r2_rv() { jq -r --arg ns "$NS" 'select(.ns == $ns and .name == "r2") | .rv' "$D/tail1.out" | tail -n1; }
 wait_until 20 '[ "$(r2_rv)" = "$want_rv" ]' "tail1 saw r2's label"
 

@@ -46,7 +46,7 @@ cat "$KUBUS_CLUSTER_DIR"/logs/audit*.log | jq -e --arg ns "$NS" --arg n "$pod" '
   select(.verb == "create" and .objectRef.resource == "pods" and .objectRef.namespace == $ns
          and (.requestObject.metadata.name // "") == $n)
   | .requestObject.metadata.finalizers | index("batch.kubernetes.io/job-tracking") != null' >/dev/null 2>&1 \
-  || kjq '.metadata.finalizers // [] | index("batch.kubernetes.io/job-tracking") != null' pod "$pod" | grep -qx true \
+  || kjq '.metadata.finalizers // [] | index("batch.kubernetes.io/job-tracking") != null' pod "$pod" | grep -x >/dev/null true \
   || fail "pod $pod was not created with the batch.kubernetes.io/job-tracking finalizer"
 wait_until 20 '[ "$(kjq ".status.active // 0" job myjob)" = 1 ] || [ "$(cond myjob Complete)" = True ]' "status.active 1"
 pass "5.1: pod $pod named, labelled, owned, with the tracking finalizer; active 1"

@@ -60,9 +60,9 @@ kubus_start_instance b "${le_flags[@]}" || fail "instance b did not start"
 wait_until 20 "one_leader a b" "a leads, b stands by (Lease holder, /statusz)"
 [ "$(lease_field .spec.leaseDurationSeconds)" = 15 ] || fail "leaseDurationSeconds: $(lease_field .spec)"
 [ "$(lease_field .spec.leaseTransitions)" = 0 ] || fail "leaseTransitions: $(lease_field .spec)"
-curl -fsS "http://127.0.0.1:$KUBUS_PORT_b/metrics" | grep -q '^kubus_leader{shard="0"} 0$' ||
+curl -fsS "http://127.0.0.1:$KUBUS_PORT_b/metrics" | grep >/dev/null '^kubus_leader{shard="0"} 0$' ||
   fail "b's /metrics does not say kubus_leader 0"
-curl -fsS "http://127.0.0.1:$KUBUS_PORT_a/metrics" | grep -q '^kubus_leader{shard="0"} 1$' ||
+curl -fsS "http://127.0.0.1:$KUBUS_PORT_a/metrics" | grep >/dev/null '^kubus_leader{shard="0"} 1$' ||
   fail "a's /metrics does not say kubus_leader 1"
 a_id=$(identity a)
 wait_until 10 "lease_event '$a_id became leader'" "Event \"$a_id became leader\" on the Lease"

@@ -64,7 +64,7 @@ pass "scale: 4 pods, status.replicas 4"
 # ---- 3. delete one pod: replaced ------------------------------------------------
 victim=$(pod_names "$NS" run=nginx-rs | head -1)
 k delete pod "$victim" --wait=false >/dev/null
-wait_until 60 '! pod_names "$NS" run=nginx-rs | grep -qx "$victim" && [ "$(pods_count "$NS" run=nginx-rs)" = 4 ] && [ "$(pods_ready "$NS" run=nginx-rs)" = 4 ]' "a replacement for $victim"
+wait_until 60 '! pod_names "$NS" run=nginx-rs | grep -x >/dev/null "$victim" && [ "$(pods_count "$NS" run=nginx-rs)" = 4 ] && [ "$(pods_ready "$NS" run=nginx-rs)" = 4 ]' "a replacement for $victim"
 [ "$(owned_pods)" = 4 ] || fail "expected 4 owned pods, have $(owned_pods)"
 pass "delete pod $victim: replaced, 4 again"
 
@@ -110,5 +110,5 @@ auid=$(kjq .metadata.uid rs adopter)
 wait_until 30 '[ "$(kjq "[.metadata.ownerReferences[]? | select(.controller == true and .uid == \"$auid\")] | length" pod orphan)" = 1 ]' "the bare pod adopted by adopter"
 wait_until 60 '[ "$(pods_count "$NS" run=adopt-me)" = 2 ]' "2 pods for adopter"
 never_within 3 '[ "$(pods_count "$NS" run=adopt-me)" != 2 ]' "adopter to keep 2 pods (the adopted one counted)"
-pod_names "$NS" run=adopt-me | grep -qx orphan || fail "the adopted pod was deleted"
+pod_names "$NS" run=adopt-me | grep -x >/dev/null orphan || fail "the adopted pod was deleted"
 pass "adoption: the bare pod was adopted and counted (1 new pod, not 2)"

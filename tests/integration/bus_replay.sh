@@ -88,7 +88,7 @@ wait "${PID[broker]}" 2>/dev/null || true
 sleep 0.2
 spawn broker "$BIN/kubus-broker" --bus-dir="$D/bus"
 
-at_n() { tail -c 4096 "$D/tail.out" | grep -q "\"seq\":$N,\"epoch\""; }
+at_n() { tail -c 4096 "$D/tail.out" | grep >/dev/null "\"seq\":$N,\"epoch\""; }
 wait_for 120 at_n || fail "the subscriber never reached seq $N"
 stop tail || fail "kubus-bus-tail did not exit cleanly"
 

@@ -45,7 +45,7 @@ sup_our_pids() {
   local p
   for p in /proc/[0-9]*; do
     [ -r "$p/cmdline" ] || continue
-    if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF "$SUP_DIR/"; then
+    if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -F >/dev/null "$SUP_DIR/"; then
       sup_alive "${p#/proc/}" && echo "${p#/proc/}"
     fi
   done
