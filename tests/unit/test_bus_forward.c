@@ -19,6 +19,7 @@
 #include "bus.h"
 #include "batch.h"
 #include "msg.h"
+#include "tmpdir_fixture.h"
 
 typedef struct {
     char dir[64];
@@ -36,8 +37,7 @@ static int setup(void **state)
     }
     fixture_t *f = calloc(1, sizeof *f);
     if (!f) return -1;
-    snprintf(f->dir, sizeof f->dir, "/tmp/kubus-fwd-XXXXXX");
-    if (!mkdtemp(f->dir) || bus_config_parse(&f->bus, f->dir) < 0) return -1;
+    if (tmpdir_make(f->dir, sizeof f->dir, "fwd") < 0 || bus_config_parse(&f->bus, f->dir) < 0) return -1;
     char path[512], busflag[128];
     snprintf(path, sizeof path, "%s/kubus-broker", bin);
     snprintf(busflag, sizeof busflag, "--bus-dir=%s", f->dir);
@@ -58,9 +58,7 @@ static int teardown(void **state)
     kill(f->broker, SIGTERM);
     waitpid(f->broker, &status, 0);
     zmq_ctx_term(f->z);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", f->dir);
+    if (tmpdir_remove(f->dir) < 0) fprintf(stderr, "could not remove %s\n", f->dir);
     free(f);
     /* A clean exit (also: no leaks under ASan) after SIGTERM. */
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;

@@ -17,6 +17,7 @@
 #include "ctrl/cache.h"
 #include "ctrl/kobj.h"
 #include "store.h"
+#include "tmpdir_fixture.h"
 
 static const char *const RES[] = { "pods", NULL };
 
@@ -44,8 +45,7 @@ static int setup(void **state)
     fx_t *fx = calloc(1, sizeof *fx);
     char err[256];
     if (!fx) return -1;
-    snprintf(fx->dir, sizeof fx->dir, "/tmp/kubus-cstore-XXXXXX");
-    if (!mkdtemp(fx->dir)) return -1;
+    if (tmpdir_make(fx->dir, sizeof fx->dir, "cstore") < 0) return -1;
     fx->w = store_create(fx->dir, 7, RES, err, sizeof err);
     if (!fx->w) return -1;
     put(fx->w, "a", "p1", "u1", "rs1", "10", 1);
@@ -65,14 +65,12 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fx_t *fx = *state;
-    char cmd[128];
     cache_destroy(&fx->c);
     store_close(&fx->r);
     store_close(&fx->w);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", fx->dir);
-    if (system(cmd) != 0) return -1;
+    int rc = tmpdir_remove(fx->dir);
     free(fx);
-    return 0;
+    return rc;
 }
 
 static bool has_name(const cache_list_t *l, const char *name)

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "tmpdir_fixture.h"
 
 static const char *const RES[] = { "pods", NULL };
 
@@ -26,8 +27,7 @@ typedef struct {
 static int setup(void **state)
 {
     fx_t *fx = calloc(1, sizeof *fx);
-    snprintf(fx->dir, sizeof fx->dir, "/tmp/kubus-store-XXXXXX");
-    if (!fx || !mkdtemp(fx->dir)) return -1;
+    if (!fx || tmpdir_make(fx->dir, sizeof fx->dir, "store") < 0) return -1;
     *state = fx;
     return 0;
 }
@@ -35,11 +35,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fx_t *fx = *state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", fx->dir);
-    if (system(cmd) != 0) return -1;
+    int rc = tmpdir_remove(fx->dir);
     free(fx);
-    return 0;
+    return rc;
 }
 
 static store_rec_t rec(const char *key, const char *uid, const char *owner, const char *rv, const char *json)

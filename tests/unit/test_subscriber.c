@@ -20,6 +20,7 @@
 #include "batch.h"
 #include "subscriber.h"
 #include "view.h"
+#include "tmpdir_fixture.h"
 
 #define MAXLOG 64
 
@@ -284,8 +285,7 @@ static void expect_log(fx_t *f, const char *const *want)
 static int setup(void **state)
 {
     fx_t *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/kubus-sub-XXXXXX");
-    if (!f || !mkdtemp(f->dir) || bus_config_parse(&f->bus, f->dir) < 0) return -1;
+    if (!f || tmpdir_make(f->dir, sizeof f->dir, "sub") < 0 || bus_config_parse(&f->bus, f->dir) < 0) return -1;
     f->zctx = zmq_ctx_new();
     f->pub = bus_open(f->zctx, ZMQ_PUB, &f->bus, BUS_EP_EVENTS, true);
     f->router = bus_open(f->zctx, ZMQ_ROUTER, &f->bus, BUS_EP_SNAPSHOT, true);
@@ -307,14 +307,9 @@ static int teardown(void **state)
     zmq_close(f->pub);
     zmq_close(f->router);
     zmq_ctx_term(f->zctx);
-    char p[128];
-    snprintf(p, sizeof p, "%s/events.sock", f->dir);
-    unlink(p);
-    snprintf(p, sizeof p, "%s/snapshot.sock", f->dir);
-    unlink(p);
-    rmdir(f->dir);
+    int rc = tmpdir_remove(f->dir);
     free(f);
-    return 0;
+    return rc;
 }
 
 /* Snapshot at seq 5 with live 5 (covered) and 6 (after) arriving meanwhile. */
