@@ -76,11 +76,32 @@ void job_ctrl_destroy(job_ctrl_t **cp)
     *cp = NULL;
 }
 
+/* After a stored resync the pod handlers matter only for orphans (the Jobs
+ * that select them may adopt them), pods with the tracking finalizer (whose
+ * Job may be gone or finished) and pods a Job controls (expectations of
+ * removed finalizers); the rest (pods of ReplicaSets, StatefulSets, ...)
+ * would only be parsed to be ignored. The finalizer test reads the text:
+ * the API server writes "job-tracking" unescaped, and a false match only
+ * costs a parse. */
+static bool replay_wanted(ctrl_runtime_t *rt, const char *resource, const store_rec_t *rec, void *ud)
+{
+    (void)ud;
+    if (strcmp(resource, POD_RESOURCE) != 0 || rec->owner_len == 0) return true;
+    static const char mark[] = "job-tracking";
+    if (memmem(rec->json, rec->json_len, mark, sizeof mark - 1)) return true;
+    char uid[128];
+    if (rec->owner_len >= sizeof uid) return true;
+    memcpy(uid, rec->owner, rec->owner_len);
+    uid[rec->owner_len] = '\0';
+    return cache_get_by_uid(ctrl_cache(rt, JOB_RESOURCE), uid) != NULL;
+}
+
 void job_ctrl_config(job_ctrl_t *c, ctrl_config_t *cfg)
 {
     static const char *const resources[] = { JOB_RESOURCE, POD_RESOURCE, NULL };
     *cfg = (ctrl_config_t){ .controller = "job", .component = "job-controller", .resources = resources,
                             .primary = JOB_RESOURCE, .sync = job_sync, .ud = c,
+                            .stored_replay_wanted = replay_wanted,
                             .rate_limit = { .base_delay_ms = JOB_API_BACKOFF_MS,
                                             .max_delay_ms = JOB_API_BACKOFF_MAX_MS, .no_bucket = true } };
 }

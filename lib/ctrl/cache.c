@@ -12,6 +12,7 @@
 
 #include "ctrl/cache_store.h"
 #include "ctrl/kobj.h"
+#include "ctrl/turnarena.h"
 #include "ctrl/turntrees.h"
 #include "log.h"
 #include "strmap.h"
@@ -194,7 +195,9 @@ static json_t *parse_entry(cache_t *c, const entry_t *e, bool *borrowed)
     *borrowed = e->memo && e->memo_turn == c->turn;
     if (*borrowed) return e->memo;
     json_error_t jerr;
+    turn_arena_open();   /* turn-long or callback-long (turnarena.h) */
     json_t *t = json_loadb(e->json, e->len, 0, &jerr);
+    turn_arena_close();
     if (!json_is_object(t)) {
         json_decref(t);
         if (log_limit_allow(&c->bad_log))

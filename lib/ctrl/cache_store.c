@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "ctrl/turnarena.h"
 #include "ctrl/turntrees.h"
 #include "strmap.h"
 
@@ -99,7 +100,9 @@ static const json_t *rec_obj(cache_store_t *cs, const store_rec_t *rec)
     json_t *t = strmap_get(cs->memo, key);
     if (t) return t;
     json_error_t jerr;
+    turn_arena_open();   /* a turn-long tree: freed with the turn (turnarena.h) */
     t = json_loadb(rec->json, rec->json_len, 0, &jerr);
+    turn_arena_close();
     if (!json_is_object(t)) {
         json_decref(t);
         if (log_limit_allow(&cs->bad_log))

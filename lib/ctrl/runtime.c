@@ -15,6 +15,7 @@
 
 #include "ctrl/kobj.h"
 #include "ctrl/linkwatch.h"
+#include "ctrl/turnarena.h"
 #include "log.h"
 #include "store.h"
 #include "strmap.h"
@@ -308,6 +309,7 @@ static void check_ready(ctrl_runtime_t *rt)
 void runtime_release_parsed(ctrl_runtime_t *rt)
 {
     for (int i = 0; i < rt->n_slots; i++) cache_release_parsed(rt->slots[i].cache);
+    turn_arena_rotate();
 }
 
 /* A snapshot passes through the heap once (the subscriber's buffer, one
@@ -369,6 +371,7 @@ static int init_common(ctrl_runtime_t *rt, const ctrl_config_t *cfg, int max_act
                        uint32_t shard, bool use_store)
 {
     if (!cfg->controller || !*cfg->controller || !cfg->resources || !cfg->sync) return -1;
+    turn_arena_install();
     rt->controller = strdup(cfg->controller);
     rt->component = strdup(cfg->component ? cfg->component : cfg->controller);
     rt->primary = strdup(cfg->primary ? cfg->primary : "");
@@ -376,6 +379,7 @@ static int init_common(ctrl_runtime_t *rt, const ctrl_config_t *cfg, int max_act
     rt->ud = cfg->ud;
     rt->metadata_only = cfg->metadata_only;
     rt->stored_routes_only = cfg->stored_routes_only;
+    rt->stored_replay_wanted = cfg->stored_replay_wanted;
     if (!rt->controller || !rt->component || !rt->primary) return -1;
     for (int i = 0; cfg->resources[i]; i++) {
         if (rt->n_slots >= MAX_RESOURCES) return -1;

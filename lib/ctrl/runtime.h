@@ -39,6 +39,7 @@
 #include "ctrl/cache.h"
 #include "ctrl/expectations.h"
 #include "ctrl/workqueue.h"
+#include "store.h"
 #include "worker.h"
 
 typedef struct ctrl_runtime ctrl_runtime_t;
@@ -61,6 +62,9 @@ typedef struct {
     bool no_bucket;                /* per-key back-off alone, no overall token bucket */
 } ctrl_rate_limit_t;
 
+/* See ctrl_config_t.stored_replay_wanted (ud: the config's). */
+typedef bool (*ctrl_replay_filter_fn)(ctrl_runtime_t *rt, const char *resource, const store_rec_t *rec, void *ud);
+
 typedef struct {
     const char *controller;        /* "replicaset": routing id "<controller>.<shard>" */
     const char *component;         /* Event source, e.g. "replicaset-controller" (NULL: controller) */
@@ -78,6 +82,12 @@ typedef struct {
      * objects to primaries: after a stored resync, which queues every
      * primary, they are not called for each object in the store. */
     bool stored_routes_only;
+    /* Otherwise, when set: the objects the handlers must hear of after a
+     * stored resync, judged from the store's record alone (controller uid,
+     * text) before any parse; a record it refuses is neither parsed nor
+     * told. It must accept every object whose handler would do more than
+     * route to a primary (or would route to a non-primary key). */
+    ctrl_replay_filter_fn stored_replay_wanted;
 } ctrl_config_t;
 
 /* Builds the runtime (sockets connected, nothing received yet). NULL on

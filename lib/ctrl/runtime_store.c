@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ctrl/kobj.h"
+#include "ctrl/turnarena.h"
 #include "log.h"
 
 /* A live event of a stored resource: the store already holds it (the
@@ -46,16 +47,23 @@ void runtime_stored_event(ctrl_runtime_t *rt, slot_t *s, const subscriber_event_
  * Costs one parse per object, freed at once (about 13 us a pod with its
  * handler): a controller whose handlers of stored resources only route to
  * primaries, which the resync queues all of anyway, skips it
- * (cfg.stored_routes_only). */
+ * (cfg.stored_routes_only), and one whose handlers matter for some objects
+ * only names them (cfg.stored_replay_wanted, asked before the parse). */
 typedef struct {
     slot_t *s;
+    size_t told;
 } replay_t;
 
 static bool replay_one(const store_rec_t *rec, void *ud)
 {
     replay_t *r = ud;
+    ctrl_runtime_t *rt = r->s->rt;
+    if (rt->stored_replay_wanted && !rt->stored_replay_wanted(rt, r->s->resource, rec, rt->ud)) return true;
+    r->told++;
     json_error_t jerr;
+    turn_arena_open();   /* freed right after its handlers (turnarena.h) */
     json_t *obj = json_loadb(rec->json, rec->json_len, 0, &jerr);
+    turn_arena_close();
     if (json_is_object(obj)) runtime_on_change(CACHE_ADDED, NULL, obj, r->s);
     json_decref(obj);
     return true;
@@ -129,7 +137,7 @@ void runtime_finish_stored_resyncs(ctrl_runtime_t *rt)
     for (int i = 0; i < rt->n_slots; i++) {
         slot_t *s = &rt->slots[i];
         if (!s->stored || !s->rebuilding) continue;
-        replay_t r = { s };
+        replay_t r = { s, 0 };
         if (store_read_begin(rt->store, err, sizeof err) < 0 ||
             (!rt->stored_routes_only && store_scan(rt->store, s->resource, NULL, replay_one, &r, err, sizeof err) < 0)) {
             LOGFW("%s: cannot read the shard's store (retrying): %s", s->resource, err);
@@ -138,8 +146,8 @@ void runtime_finish_stored_resyncs(ctrl_runtime_t *rt)
             return;
         }
         s->rebuilding = false;
-        LOGFI("%s: reading the shard's store (epoch %llu, %zu objects)", s->resource, (unsigned long long)epoch,
-              store_count(rt->store, s->resource));
+        LOGFI("%s: reading the shard's store (epoch %llu, %zu objects, %zu told to handlers)", s->resource,
+              (unsigned long long)epoch, store_count(rt->store, s->resource), r.told);
     }
     recheck_expectations(rt);
     runtime_release_parsed(rt);
