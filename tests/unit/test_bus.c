@@ -12,6 +12,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "tmpdir_fixture.h"
+
 #include "bus.h"
 
 static void test_config_ipc(void **state)
@@ -90,8 +92,8 @@ static void test_topics(void **state)
 static void test_dir_prepare(void **state)
 {
     (void)state;
-    char base[] = "/tmp/kubus-test-bus-XXXXXX";
-    assert_non_null(mkdtemp(base));
+    char base[64];
+    assert_int_equal(tmpdir_make(base, sizeof base, "test-bus"), 0);
     char dir[128], link[128], err[1200];
     snprintf(dir, sizeof dir, "%s/bus", base);
     snprintf(link, sizeof link, "%s/link", base);
@@ -136,9 +138,7 @@ static void test_dir_prepare(void **state)
     assert_int_equal(bus_dir_prepare(&l, err, sizeof err), -1);
     assert_non_null(strstr(err, "symbolic link"));
     assert_int_equal(bus_open_file(&l, "x.lock", O_RDWR | O_CREAT, err, sizeof err), -1);
-    unlink(link);
-    rmdir(dir);
-    rmdir(base);
+    assert_int_equal(tmpdir_remove(base), 0);
     assert_int_equal(bus_config_parse(&c, "tcp://127.0.0.1:7000"), 0);
     assert_int_equal(bus_dir_prepare(&c, err, sizeof err), 0);
 }

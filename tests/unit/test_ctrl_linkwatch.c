@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+
+#include "tmpdir_fixture.h"
 #include <zmq.h>
 
 #include "ctrl/linkwatch.h"
@@ -39,8 +41,8 @@ static int reconnects_within(linkwatch_t *lw, int ms)
 static void test_restarted_peer_is_a_reconnect(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/kubus-linkwatch-XXXXXX", ep[128];
-    assert_non_null(mkdtemp(dir));
+    char dir[64], ep[128];
+    assert_int_equal(tmpdir_make(dir, sizeof dir, "linkwatch"), 0);
     snprintf(ep, sizeof ep, "ipc://%s/actions.sock", dir);
     void *zctx = zmq_ctx_new();
     void *router = bound_router(zctx, ep);
@@ -61,10 +63,7 @@ static void test_restarted_peer_is_a_reconnect(void **state)
     zmq_close(dealer);
     zmq_close(router);
     zmq_ctx_term(zctx);
-    char sock[160];
-    snprintf(sock, sizeof sock, "%s/actions.sock", dir);
-    unlink(sock);
-    rmdir(dir);
+    assert_int_equal(tmpdir_remove(dir), 0);
 }
 
 int main(void)

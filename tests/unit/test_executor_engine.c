@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+
+#include "tmpdir_fixture.h"
 #include <stdio.h>
 #include <unistd.h>
 
@@ -344,8 +346,8 @@ static int journal_sink_send(const char *reply_to, const msg_envelope_t *env, vo
 static void test_result_journaled_before_sent(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/kubus-engine-test.XXXXXX";
-    assert_non_null(mkdtemp(dir));
+    char dir[64];
+    assert_int_equal(tmpdir_make(dir, sizeof dir, "engine-test"), 0);
     journal_sink_t js = { .recent_at_send = 99 };
     snprintf(js.path, sizeof js.path, "%s/executor.journal", dir);
     snprintf(js.copy, sizeof js.copy, "%s/copy.journal", dir);
@@ -364,13 +366,7 @@ static void test_result_journaled_before_sent(void **state)
     assert_int_equal(js.recent_at_send, 1);
     engine_destroy(&e);
     kubeconfig_free(&kc);
-    char p[320];
-    const char *names[] = { "executor.journal", "executor.journal.lock", "copy.journal", "copy.journal.lock" };
-    for (size_t i = 0; i < 4; i++) {
-        snprintf(p, sizeof p, "%s/%s", dir, names[i]);
-        unlink(p);
-    }
-    assert_int_equal(rmdir(dir), 0);
+    assert_int_equal(tmpdir_remove(dir), 0);
 }
 
 int main(void)

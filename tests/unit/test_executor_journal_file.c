@@ -14,6 +14,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "tmpdir_fixture.h"
+
 #include "jfile.h"
 #include "journal.h"
 
@@ -26,8 +28,7 @@ static char dir[64], path[128];
 static int setup(void **state)
 {
     (void)state;
-    snprintf(dir, sizeof dir, "/tmp/kubus-jtest.XXXXXX");
-    assert_non_null(mkdtemp(dir));
+    assert_int_equal(tmpdir_make(dir, sizeof dir, "jtest"), 0);
     snprintf(path, sizeof path, "%s/executor.journal", dir);
     return 0;
 }
@@ -35,14 +36,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char p[160];
-    const char *sfx[] = { "", ".lock", ".tmp" };
-    for (size_t i = 0; i < 3; i++) {
-        snprintf(p, sizeof p, "%s%s", path, sfx[i]);
-        unlink(p);
-    }
-    rmdir(dir);
-    return 0;
+    return tmpdir_remove(dir);
 }
 
 static msg_envelope_t *action_env(uint64_t id, int verb, const char *name)

@@ -11,6 +11,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "tmpdir_fixture.h"
+
 #include "kubeconfig.h"
 
 /* "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n" in base64. */
@@ -30,8 +32,7 @@ static void write_file(const char *path, const char *text)
 static int setup_dir(void **state)
 {
     (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/kubus-kc-XXXXXX");
-    if (!mkdtemp(tmpdir)) return -1;
+    if (tmpdir_make(tmpdir, sizeof tmpdir, "kc") < 0) return -1;
     char p[512];
     snprintf(p, sizeof p, "%s/ca.crt", tmpdir);
     write_file(p, PEM_TEXT);
@@ -43,16 +44,7 @@ static int setup_dir(void **state)
 static int teardown_dir(void **state)
 {
     (void)state;
-    char p[512];
-    const char *names[] = { "ca.crt", "token", "a.yaml", "b.yaml", "sa/token", "sa/ca.crt", NULL };
-    for (int i = 0; names[i]; i++) {
-        snprintf(p, sizeof p, "%s/%s", tmpdir, names[i]);
-        unlink(p);
-    }
-    snprintf(p, sizeof p, "%s/sa", tmpdir);
-    rmdir(p);
-    rmdir(tmpdir);
-    return 0;
+    return tmpdir_remove(tmpdir);
 }
 
 static int parse(const char *yaml, kubeconfig_t *kc, char *err, size_t errlen)

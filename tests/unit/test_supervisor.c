@@ -12,6 +12,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "tmpdir_fixture.h"
+
 #include "components.h"
 #include "config.h"
 #include "report.h"
@@ -85,9 +87,9 @@ static void test_components(void **state)
 }
 
 /* A bin dir holding an executable kubus-broker and kubus-replicaset only. */
-static void make_bin_dir(char *dir)
+static void make_bin_dir(char *dir, size_t len)
 {
-    assert_non_null(mkdtemp(dir));
+    assert_int_equal(tmpdir_make(dir, len, "test-bin"), 0);
     const char *names[] = { "kubus-broker", "kubus-replicaset" };
     for (size_t i = 0; i < 2; i++) {
         char p[256];
@@ -99,15 +101,7 @@ static void make_bin_dir(char *dir)
     }
 }
 
-static void remove_bin_dir(const char *dir)
-{
-    char p[256];
-    snprintf(p, sizeof p, "%s/kubus-broker", dir);
-    unlink(p);
-    snprintf(p, sizeof p, "%s/kubus-replicaset", dir);
-    unlink(p);
-    rmdir(dir);
-}
+static void remove_bin_dir(const char *dir) { assert_int_equal(tmpdir_remove(dir), 0); }
 
 static void load(sup_config_t *c, const char *bin_dir, const char *controllers)
 {
@@ -123,8 +117,8 @@ static void load(sup_config_t *c, const char *bin_dir, const char *controllers)
 static void test_table_build(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/kubus-test-bin-XXXXXX";
-    make_bin_dir(dir);
+    char dir[64];
+    make_bin_dir(dir, sizeof dir);
     sup_config_t c;
     load(&c, dir, "replicaset,deployment");
     sup_table_t t;
@@ -158,8 +152,8 @@ static void test_table_build(void **state)
 static void test_argv(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/kubus-test-bin-XXXXXX";
-    make_bin_dir(dir);
+    char dir[64];
+    make_bin_dir(dir, sizeof dir);
     sup_config_t c;
     load(&c, dir, "replicaset");
     sup_table_t t;
@@ -192,8 +186,8 @@ static void test_argv(void **state)
 static void test_argv_gates_and_logging(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/kubus-test-bin-XXXXXX";
-    make_bin_dir(dir);
+    char dir[64];
+    make_bin_dir(dir, sizeof dir);
     char bin[300];
     snprintf(bin, sizeof bin, "--bin-dir=%s", dir);
     char *argv[] = { "kcm", bin, "--controllers=replicaset", "--vmodule=sync=4",
@@ -230,8 +224,8 @@ static void test_argv_gates_and_logging(void **state)
 static void test_reports(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/kubus-test-bin-XXXXXX";
-    make_bin_dir(dir);
+    char dir[64];
+    make_bin_dir(dir, sizeof dir);
     sup_config_t c;
     load(&c, dir, "replicaset");
     sup_table_t t;
