@@ -27,7 +27,8 @@
 #include "view.h"
 
 #define PUB_SNDHWM BUS_EVENTS_HWM   /* batches: see lib/bus.h for the bytes */
-#define LOOP_MAX_WAIT_MS 100
+#define LOOP_MAX_WAIT_MS 100       /* until ready */
+#define LOOP_IDLE_WAIT_MS 1000     /* once ready: the status line is due every second anyway */
 
 /* ---- flags ---- */
 
@@ -291,11 +292,39 @@ static void periodic(informer_t *in, uint64_t now)
     }
 }
 
-/* The wait: until the next reflector is due, at most 100 ms, woken by API
- * traffic or by the ROUTER (its ZMQ_FD is edge-triggered: the drain in
- * informer_serve_snapshots runs every turn regardless). */
+/* How long the loop may sleep: until the first thing due (a reflector's
+ * next request, the status and stats lines, the worker's heartbeat), at
+ * most 1 s once ready (100 ms before, and while a test hook waits). A fixed
+ * 100 ms woke an idle informer 10 times a second for nothing. libcurl
+ * shortens the wait itself for its own timers (curl_multi_poll). */
+static long wait_budget_ms(const informer_t *in, uint64_t now)
+{
+    bool hook = in->test_stale_rv_after_s && !in->test_stale_done;
+    uint64_t t = in->ready && !hook ? LOOP_IDLE_WAIT_MS : LOOP_MAX_WAIT_MS;
+    uint64_t due[] = { in->next_status_ms, in->next_log_ms };
+    for (size_t i = 0; i < sizeof due / sizeof due[0]; i++) {
+        uint64_t left = due[i] > now ? due[i] - now : 0;
+        if (left < t) t = left;
+    }
+    for (int i = 0; i < in->nrefl; i++) {
+        uint64_t d = reflector_due_ms(in->refl[i]);
+        if (d == UINT64_MAX) continue;
+        uint64_t left = d > now ? d - now : 0;
+        if (left < t) t = left;
+    }
+    uint64_t hb = worker_ms_until_heartbeat(in->w);
+    return (long)(hb < t ? hb : t);
+}
+
+/* The wait, woken by API traffic or by the ROUTER. Its ZMQ_FD is
+ * edge-triggered and a send on the socket (a snapshot reply) can take the
+ * edge of a request that arrived meanwhile: when ZMQ_EVENTS already shows
+ * input, the loop does not sleep at all. */
 static void wait_for_work(informer_t *in)
 {
+    int events = 0;
+    size_t evlen = sizeof events;
+    if (zmq_getsockopt(in->router, ZMQ_EVENTS, &events, &evlen) == 0 && (events & ZMQ_POLLIN)) return;
     int fd = -1;
     size_t fdlen = sizeof fd;
     struct curl_waitfd extra = { .events = CURL_WAIT_POLLIN };
@@ -304,7 +333,7 @@ static void wait_for_work(informer_t *in)
         extra.fd = fd;
         n = 1;
     }
-    curl_multi_poll(in->multi, n ? &extra : NULL, n, LOOP_MAX_WAIT_MS, NULL);
+    curl_multi_poll(in->multi, n ? &extra : NULL, n, (int)wait_budget_ms(in, now_mono_ms()), NULL);
 }
 
 /* A reflector ready to start its next request (say, the next list page)
