@@ -13,6 +13,8 @@
 #           PSS and RSS of all its processes; then CPU over BENCH_SCALE_IDLE seconds, per minute.
 #   restart for kubus: SIGKILL each pod-caching controller BENCH_SCALE_KILLS times; kill -> the
 #           new process's "controller ready" log line (klog stamps it, with the new pid).
+#   profiles: BENCH_SCALE_PERF=NAME records kubus-NAME's start; BENCH_SCALE_PERF_RESTART=NAME
+#           records all CPUs over NAME's first restart (perf report --comm kubus-NAME, 15 chars).
 # Needs the helpers of run.sh (res, note, spawn, stop, wait_for, cpu_ticks, rss_kib, ...).
 
 SCALE_PODS=${BENCH_SCALE_PODS:-10000}
@@ -149,6 +151,11 @@ scale_restarts() { # kubus only: kill -> ready of each pod-caching controller
     for ((k = 0; k < SCALE_KILLS; k++)); do
       pid=$(worker_pid "$sup" "$w")
       [ -n "$pid" ] || die "scale: no kubus-$w under the supervisor"
+      if ((k == 0)) && [ "${BENCH_SCALE_PERF_RESTART:-}" = "$w" ]; then   # a profile of this restart, all CPUs
+        perf record -a -F 2000 --call-graph "${BENCH_SCALE_PERF_CALLGRAPH:-fp}" -o "$OUT/$w-restart.perf" \
+          -- sleep 3 >/dev/null 2>&1 &
+        sleep 0.5
+      fi
       t0=$(now_us)
       kill -KILL "$pid"
       end=$(($(date +%s) + 30))
