@@ -49,18 +49,26 @@ static void sink_orphan(void *ctx, const char *uid)
 
 /* ---- caches -> graph ------------------------------------------------------- */
 
+static void refused(gc_ctl_t *c, const kapi_resource_t *r, const char *ns, const char *name, const char *why)
+{
+    c->stats.objects_refused++;
+    if (log_limit_allow(&c->bad_input))
+        LOGW("object refused: malformed metadata", "resource", r->resource, "namespace", ns, "name", name,
+             "reason", why);
+}
+
+/* Takes *m into the graph (what names it in a log line: the caller's). */
+static void observe_meta(gc_ctl_t *c, gc_meta_t **m, const char *what)
+{
+    if (gc_graph_observe(c->graph, m) != 0) LOGW("graph update incomplete (out of memory)", "name", what);
+}
+
 static void observe(gc_ctl_t *c, const kapi_resource_t *r, const json_t *obj)
 {
     char err[256];
     gc_meta_t *m = gc_meta_new_from_json(obj, r->group_version, r->kind, err, sizeof err);
-    if (!m) {
-        c->stats.objects_refused++;
-        if (log_limit_allow(&c->bad_input))
-            LOGW("object refused: malformed metadata", "resource", r->resource, "namespace",
-                 kobj_namespace(obj), "name", kobj_name(obj), "reason", err);
-        return;
-    }
-    if (gc_graph_observe(c->graph, &m) != 0) LOGW("graph update incomplete (out of memory)", "name", kobj_name(obj));
+    if (!m) refused(c, r, kobj_namespace(obj), kobj_name(obj), err);
+    else observe_meta(c, &m, kobj_name(obj));
 }
 
 static void on_object(ctrl_runtime_t *rt, const char *resource, cache_change_t change,
@@ -86,6 +94,25 @@ static void on_object(ctrl_runtime_t *rt, const char *resource, cache_change_t c
         gc_graph_observe_delete(c->graph, kobj_uid(old_obj));
         break;
     }
+}
+
+/* A record of the shard's store after a resync: what on_object does with
+ * it as ADDED, its metadata read from the text (gc_meta_parse), no tree. */
+static void replay_record(ctrl_runtime_t *rt, const char *resource, const store_rec_t *rec, void *ud)
+{
+    (void)rt;
+    gc_ctl_t *c = ud;
+    const kapi_resource_t *r = kapi_resource(resource);
+    if (!r) return;
+    char err[256], key[GC_MAX_STR + 1];
+    snprintf(key, sizeof key, "%.*s", (int)(rec->key_len < GC_MAX_STR ? rec->key_len : GC_MAX_STR), rec->key);
+    gc_meta_t *m = gc_meta_new_parsed(rec->json, rec->json_len, r->group_version, r->kind, err, sizeof err);
+    if (!m) {
+        refused(c, r, "", key, err);   /* key: "ns/name" */
+        return;
+    }
+    gc_acted_observed(c, m->uid, m->resource_version);
+    observe_meta(c, &m, key);
 }
 
 /* ---- life cycle --------------------------------------------------------------- */
@@ -132,6 +159,7 @@ void gc_ctl_config(gc_ctl_t *c, ctrl_config_t *cfg, int concurrent_syncs)
     cfg->ud = c;
     cfg->concurrent_syncs = concurrent_syncs;
     cfg->metadata_only = true;   /* the graph reads ownerReferences, finalizers, deletion state only */
+    cfg->stored_replay = replay_record;
 }
 
 int gc_ctl_attach(gc_ctl_t *c, ctrl_runtime_t *rt)

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctrl/turnarena.h"
 #include "errfmt.h"
 
 /* A string member: required (non-empty) or optional (absent/null -> ""). */
@@ -128,28 +127,18 @@ int gc_meta_from_json(const json_t *obj, const char *api_version, const char *ki
     if (!json_is_object(obj)) return errfmt(err, errlen, "object is not a JSON object");
     int rc = parse_type(obj, api_version, kind, out, err, errlen);
     if (rc == 0) rc = parse_metadata(json_object_get(obj, "metadata"), out, err, errlen);
-    if (rc == 0 && strlen(out->uid) > GC_MAX_UID) rc = errfmt(err, errlen, "uid longer than %d", GC_MAX_UID);
-    for (size_t i = 0; rc == 0 && i < out->n_refs; i++)
-        if (strlen(out->refs[i].uid) > GC_MAX_UID)
-            rc = errfmt(err, errlen, "ownerReferences[%zu]: uid longer than %d", i, GC_MAX_UID);
+    if (rc == 0) rc = gc_meta_check_limits(out, err, errlen);
     if (rc) gc_meta_clear(out);
     return rc;
 }
 
-int gc_meta_parse(const char *json, size_t len, const char *api_version, const char *kind,
-                  gc_meta_t *out, char *err, size_t errlen)
+int gc_meta_check_limits(const gc_meta_t *m, char *err, size_t errlen)
 {
-    if (!out) return errfmt(err, errlen, "no output");
-    memset(out, 0, sizeof *out);
-    if (!json || len == 0) return errfmt(err, errlen, "empty object");
-    json_error_t jerr;
-    turn_arena_open();   /* the tree dies below (ctrl/turnarena.h) */
-    json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
-    turn_arena_close();
-    if (!root) return errfmt(err, errlen, "bad JSON at line %d: %s", jerr.line, jerr.text);
-    int rc = gc_meta_from_json(root, api_version, kind, out, err, errlen);
-    json_decref(root);
-    return rc;
+    if (strlen(m->uid) > GC_MAX_UID) return errfmt(err, errlen, "uid longer than %d", GC_MAX_UID);
+    for (size_t i = 0; i < m->n_refs; i++)
+        if (strlen(m->refs[i].uid) > GC_MAX_UID)
+            return errfmt(err, errlen, "ownerReferences[%zu]: uid longer than %d", i, GC_MAX_UID);
+    return 0;
 }
 
 void gc_meta_clear(gc_meta_t *m)

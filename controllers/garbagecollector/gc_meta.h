@@ -51,7 +51,8 @@ typedef struct {
     size_t n_refs;
 } gc_meta_t;
 
-/* Parses json (len bytes) into out (which it first zeroes). api_version and
+/* Parses json (len bytes) into out (which it first zeroes), straight from
+ * the text (gc_meta_text.c: no tree, the same rules as gc_meta_from_json). api_version and
  * kind name the object's type (list items carry no TypeMeta); NULL means take
  * them from the JSON ("apiVersion"/"kind"), which must then be present.
  * Returns 0, or -1 with a reason in err (out left empty). */
@@ -60,6 +61,9 @@ int gc_meta_parse(const char *json, size_t len, const char *api_version, const c
 /* The same from an already parsed object (borrowed, not modified). */
 int gc_meta_from_json(const json_t *obj, const char *api_version, const char *kind, gc_meta_t *out,
                       char *err, size_t errlen);
+/* The limits on a parsed m that the JSON reading itself does not check
+ * (uid lengths): 0, or -1 with a reason in err. Both parsers end with it. */
+int gc_meta_check_limits(const gc_meta_t *m, char *err, size_t errlen);
 /* Frees the strings and zeroes m. Safe on a zeroed or cleared gc_meta_t. */
 void gc_meta_clear(gc_meta_t *m);
 /* Deep copy; 0 or -1 (out of memory, dst left empty). */

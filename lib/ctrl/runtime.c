@@ -380,6 +380,7 @@ static int init_common(ctrl_runtime_t *rt, const ctrl_config_t *cfg, int max_act
     rt->metadata_only = cfg->metadata_only;
     rt->stored_routes_only = cfg->stored_routes_only;
     rt->stored_replay_wanted = cfg->stored_replay_wanted;
+    rt->stored_replay = cfg->stored_replay;
     if (!rt->controller || !rt->component || !rt->primary) return -1;
     for (int i = 0; cfg->resources[i]; i++) {
         if (rt->n_slots >= MAX_RESOURCES) return -1;

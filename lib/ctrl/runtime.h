@@ -64,6 +64,8 @@ typedef struct {
 
 /* See ctrl_config_t.stored_replay_wanted (ud: the config's). */
 typedef bool (*ctrl_replay_filter_fn)(ctrl_runtime_t *rt, const char *resource, const store_rec_t *rec, void *ud);
+/* See ctrl_config_t.stored_replay (ud: the config's). */
+typedef void (*ctrl_replay_fn)(ctrl_runtime_t *rt, const char *resource, const store_rec_t *rec, void *ud);
 
 typedef struct {
     const char *controller;        /* "replicaset": routing id "<controller>.<shard>" */
@@ -88,6 +90,12 @@ typedef struct {
      * told. It must accept every object whose handler would do more than
      * route to a primary (or would route to a non-primary key). */
     ctrl_replay_filter_fn stored_replay_wanted;
+    /* When set, each record that is to be told after a stored resync goes
+     * to this, unparsed, instead of to the handlers as an ADDED tree: for a
+     * controller that reads what its handlers need from the text faster
+     * than jansson builds a tree (the garbage collector's metadata). It
+     * must do what the handlers would do with the object as ADDED. */
+    ctrl_replay_fn stored_replay;
 } ctrl_config_t;
 
 /* Builds the runtime (sockets connected, nothing received yet). NULL on

@@ -55,6 +55,7 @@ struct ctrl_runtime {
     bool metadata_only;       /* cfg.metadata_only */
     bool stored_routes_only;  /* cfg.stored_routes_only */
     ctrl_replay_filter_fn stored_replay_wanted;   /* cfg.stored_replay_wanted */
+    ctrl_replay_fn stored_replay;                 /* cfg.stored_replay */
     bool trim_pending;        /* a snapshot was delivered this turn */
     bool test_mode;
     bool test_ready;

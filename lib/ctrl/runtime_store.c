@@ -48,7 +48,8 @@ void runtime_stored_event(ctrl_runtime_t *rt, slot_t *s, const subscriber_event_
  * handler): a controller whose handlers of stored resources only route to
  * primaries, which the resync queues all of anyway, skips it
  * (cfg.stored_routes_only), and one whose handlers matter for some objects
- * only names them (cfg.stored_replay_wanted, asked before the parse). */
+ * only names them (cfg.stored_replay_wanted, asked before the parse); one
+ * that reads the record's text itself takes it unparsed (cfg.stored_replay). */
 typedef struct {
     slot_t *s;
     size_t told;
@@ -60,6 +61,10 @@ static bool replay_one(const store_rec_t *rec, void *ud)
     ctrl_runtime_t *rt = r->s->rt;
     if (rt->stored_replay_wanted && !rt->stored_replay_wanted(rt, r->s->resource, rec, rt->ud)) return true;
     r->told++;
+    if (rt->stored_replay) {   /* the controller reads the text itself */
+        rt->stored_replay(rt, r->s->resource, rec, rt->ud);
+        return true;
+    }
     json_error_t jerr;
     turn_arena_open();   /* freed right after its handlers (turnarena.h) */
     json_t *obj = json_loadb(rec->json, rec->json_len, 0, &jerr);

@@ -246,6 +246,136 @@ static void test_patch_remove_finalizer(void **state)
     gc_meta_destroy(&m);
 }
 
+/* ---- the text reader (gc_meta_text.c) against the tree reader ---------------- */
+
+static bool same_str(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static bool same_meta(const gc_meta_t *a, const gc_meta_t *b)
+{
+    if (!same_str(a->api_version, b->api_version) || !same_str(a->kind, b->kind) ||
+        !same_str(a->namespace_, b->namespace_) || !same_str(a->name, b->name) || !same_str(a->uid, b->uid) ||
+        !same_str(a->resource_version, b->resource_version) || a->being_deleted != b->being_deleted ||
+        a->n_finalizers != b->n_finalizers || a->n_refs != b->n_refs)
+        return false;
+    for (size_t i = 0; i < a->n_finalizers; i++)
+        if (!same_str(a->finalizers[i], b->finalizers[i])) return false;
+    for (size_t i = 0; i < a->n_refs; i++)
+        if (a->refs[i].index != b->refs[i].index || !same_str(a->refs[i].uid, b->refs[i].uid)) return false;
+    return gc_meta_same_refs(a, b);
+}
+
+/* doc through both readers: both accept it with the same metadata, or both
+ * refuse it. Returns whether it was accepted. */
+static bool both_readers(const char *doc, const char *av, const char *kind)
+{
+    gc_meta_t text, tree;
+    char err1[256] = "", err2[256] = "";
+    int rc1 = gc_meta_parse(doc, strlen(doc), av, kind, &text, err1, sizeof err1);
+    json_error_t jerr;
+    json_t *root = json_loadb(doc, strlen(doc), JSON_REJECT_DUPLICATES, &jerr);
+    int rc2 = root ? gc_meta_from_json(root, av, kind, &tree, err2, sizeof err2) : -1;
+    json_decref(root);
+    if (rc1 != rc2) fail_msg("%s: text reader %d (%s), tree reader %d (%s)", doc, rc1, err1, rc2, err2);
+    if (rc1 == 0) {
+        if (!same_meta(&text, &tree)) fail_msg("%s: the readers disagree", doc);
+        gc_meta_clear(&text);
+        gc_meta_clear(&tree);
+    } else {
+        assert_true(err1[0] != '\0');
+        assert_null(text.uid);
+    }
+    return rc1 == 0;
+}
+
+static void test_text_reader_agrees_with_tree(void **state)
+{
+    (void)state;
+    static const char *const accepted[] = {
+        /* a pod view as the store holds it: every field the GC reads, and others around them */
+        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"web-1\",\"generateName\":\"web-\","
+        "\"namespace\":\"prod\",\"uid\":\"0b6c5e8e-2f6e-4a4e-9f5b-3a1c2d3e4f50\",\"resourceVersion\":\"981\","
+        "\"creationTimestamp\":\"2026-12-03T10:00:00Z\",\"deletionTimestamp\":\"2026-12-03T11:00:00Z\","
+        "\"labels\":{\"app\":\"web\",\"where\":\"z\\u00fcrich\"},\"annotations\":{\"a\":\"x\\\"y\\\\z\"},"
+        "\"finalizers\":[\"orphan\",\"example.com/hold\"],\"ownerReferences\":[{\"apiVersion\":\"apps/v1\","
+        "\"kind\":\"ReplicaSet\",\"name\":\"web\",\"uid\":\"rs-1\",\"controller\":true,\"blockOwnerDeletion\":true},"
+        "{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"name\":\"n\",\"uid\":\"node-1\",\"controller\":null}]},"
+        "\"spec\":{\"nodeName\":\"n\",\"containers\":[{\"name\":\"c\"}]},\"status\":{\"phase\":\"Pending\"}}",
+        /* metadata after the rest, white space, nulls for the optional members */
+        " { \"status\" : {\"x\":[1,2.5e3,true,null]} , \"metadata\" : { \"uid\" : \"u\" , \"name\" : \"a\" ,"
+        " \"namespace\" : null , \"resourceVersion\" : null , \"deletionTimestamp\" : null ,"
+        " \"finalizers\" : null , \"ownerReferences\" : null } } ",
+        /* escapes in what the GC keeps */
+        "{\"metadata\":{\"name\":\"caf\\u00e9\",\"uid\":\"u\\/1\",\"finalizers\":[\"a\\tb\",\"\\ud83d\\ude00\"],"
+        "\"ownerReferences\":[{\"apiVersion\":\"v1\",\"kind\":\"K\\\"\",\"name\":\"n\",\"uid\":\"o\","
+        "\"blockOwnerDeletion\":false}]}}",
+        "{\"metadata\":{\"name\":\"a\",\"uid\":\"u\",\"finalizers\":[],\"ownerReferences\":[]}}",
+    };
+    for (size_t i = 0; i < sizeof accepted / sizeof *accepted; i++)
+        assert_true(both_readers(accepted[i], "v1", "Pod"));
+    assert_true(both_readers("{\"kind\":\"ReplicaSet\",\"metadata\":{\"name\":\"r\",\"uid\":\"u\"},"
+                             "\"apiVersion\":\"apps/v1\"}", NULL, NULL));
+
+    static const char *const refused[] = {
+        "", "not json", "[1]", "{}", "{\"metadata\":5}", "{\"metadata\":{\"name\":\"a\"}}",
+        "{\"metadata\":{\"name\":\"a\",\"uid\":\"u\"}} x",                          /* text after it */
+        "{\"metadata\":{\"name\":\"a\",\"uid\":\"u\"}",                              /* truncated */
+        "{\"metadata\":{\"name\":\"a\",\"uid\":\"u\"},\"metadata\":{}}",             /* a key twice */
+        "{\"spec\":{\"a\":1,\"a\":2},\"metadata\":{\"name\":\"a\",\"uid\":\"u\"}}",  /* twice, deeper */
+        "{\"metadata\":{\"name\":\"a\",\"uid\":\"u\\u0000\"}}",                      /* NUL */
+        "{\"metadata\":{\"name\":\"a\",\"uid\":null}}",
+        "{\"metadata\":{\"name\":\"\",\"uid\":\"u\"}}",
+        "{\"metadata\":{\"name\":\"a\",\"uid\":\"u\",\"namespace\":3}}",
+        "{\"metadata\":{\"name\":\"a\",\"uid\":\"u\",\"deletionTimestamp\":{}}}",
+        "{\"metadata\":{\"name\":\"a\",\"uid\":\"u\",\"finalizers\":\"orphan\"}}",
+        "{\"metadata\":{\"name\":\"a\",\"uid\":\"u\",\"finalizers\":[null]}}",
+        "{\"metadata\":{\"name\":\"a\",\"uid\":\"u\",\"ownerReferences\":[5]}}",
+        "{\"metadata\":{\"name\":\"a\",\"uid\":\"u\",\"ownerReferences\":[{\"apiVersion\":\"v1\","
+        "\"kind\":\"K\",\"name\":\"n\",\"uid\":\"\"}]}}",
+        "{\"metadata\":{\"name\":\"a\",\"uid\":\"u\",\"ownerReferences\":[{\"apiVersion\":\"v1\","
+        "\"kind\":\"K\",\"name\":\"n\",\"uid\":\"o\",\"blockOwnerDeletion\":1}]}}",
+        "{\"metadata\":{\"name\":\"a\",\"uid\":\"u\",\"ownerReferences\":[{\"kind\":\"K\",\"name\":\"n\",\"uid\":\"o\"}]}}",
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++)
+        assert_false(both_readers(refused[i], "v1", "Pod"));
+    assert_false(both_readers("{\"metadata\":{\"name\":\"r\",\"uid\":\"u\"}}", NULL, NULL));   /* no type */
+
+    /* a string just over the limit, and one just under it */
+    char doc[GC_MAX_STR + 128];
+    for (int over = 0; over < 2; over++) {
+        char name[GC_MAX_STR + 2];
+        memset(name, 'n', GC_MAX_STR + over);
+        name[GC_MAX_STR + over] = '\0';
+        snprintf(doc, sizeof doc, "{\"metadata\":{\"name\":\"%s\",\"uid\":\"u\"}}", name);
+        assert_int_equal(both_readers(doc, "v1", "Pod"), !over);
+    }
+}
+
+/* Every prefix of a valid document is refused, never read past its end. */
+static void test_text_reader_refuses_every_truncation(void **state)
+{
+    (void)state;
+    const char *doc = "{\"metadata\":{\"name\":\"a\",\"uid\":\"u\",\"finalizers\":[\"f\"],"
+                      "\"ownerReferences\":[{\"apiVersion\":\"v1\",\"kind\":\"K\",\"name\":\"n\",\"uid\":\"o\"}]}}";
+    size_t len = strlen(doc);
+    for (size_t n = 1; n < len; n++) {
+        char *cut = malloc(n);   /* exactly n bytes, no terminator: ASan sees a read past it */
+        assert_non_null(cut);
+        memcpy(cut, doc, n);
+        gc_meta_t m;
+        char err[128];
+        assert_int_equal(gc_meta_parse(cut, n, "v1", "Pod", &m, err, sizeof err), -1);
+        free(cut);
+    }
+    gc_meta_t m;
+    char err[128];
+    assert_int_equal(gc_meta_parse(doc, len, "v1", "Pod", &m, err, sizeof err), 0);
+    assert_string_equal(m.refs[0].uid, "o");
+    gc_meta_clear(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -258,6 +388,8 @@ int main(void)
         cmocka_unit_test(test_from_json),
         cmocka_unit_test(test_patch_remove_refs),
         cmocka_unit_test(test_patch_remove_finalizer),
+        cmocka_unit_test(test_text_reader_agrees_with_tree),
+        cmocka_unit_test(test_text_reader_refuses_every_truncation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
