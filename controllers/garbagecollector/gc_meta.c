@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctrl/turnarena.h"
 #include "errfmt.h"
+#include "turnarena.h"
 
 /* A string member: required (non-empty) or optional (absent/null -> ""). */
 static int take_str(json_t *obj, const char *key, bool required, char **out, char *err, size_t errlen)
@@ -143,7 +143,7 @@ int gc_meta_parse(const char *json, size_t len, const char *api_version, const c
     memset(out, 0, sizeof *out);
     if (!json || len == 0) return errfmt(err, errlen, "empty object");
     json_error_t jerr;
-    turn_arena_open();   /* the tree dies below (ctrl/turnarena.h) */
+    turn_arena_open();   /* the tree dies below (turnarena.h) */
     json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
     turn_arena_close();
     if (!root) return errfmt(err, errlen, "bad JSON at line %d: %s", jerr.line, jerr.text);

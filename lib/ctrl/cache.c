@@ -12,10 +12,10 @@
 
 #include "ctrl/cache_store.h"
 #include "ctrl/kobj.h"
-#include "ctrl/turnarena.h"
 #include "ctrl/turntrees.h"
 #include "log.h"
 #include "strmap.h"
+#include "turnarena.h"
 
 /* A compact cache keeps at most this many trees of objects it was just
  * given (handlers and the sync right after an event often read them

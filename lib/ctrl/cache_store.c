@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "ctrl/turnarena.h"
 #include "ctrl/turntrees.h"
+#include "log.h"
 #include "strmap.h"
+#include "turnarena.h"
 
 #define KEY_MAX 512
 

@@ -1,5 +1,5 @@
 /* turnarena.c - turn-long bump allocation for jansson. See turnarena.h. */
-#include "ctrl/turnarena.h"
+#include "turnarena.h"
 
 #include <jansson.h>
 #include <stdbool.h>

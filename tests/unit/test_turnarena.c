@@ -1,4 +1,4 @@
-/* Unit tests for lib/ctrl/turnarena.c: trees parsed in a window are counted
+/* Unit tests for lib/turnarena.c: trees parsed in a window are counted
  * and reset with the turn; a node still held at the turn's end pins its
  * generation, keeps its value while later turns reuse the arena, and frees
  * the generation when it goes; objects made outside a window (before or
@@ -13,7 +13,7 @@
 #include <jansson.h>
 #include <string.h>
 
-#include "ctrl/turnarena.h"
+#include "turnarena.h"
 
 static const char POD[] = "{\"metadata\":{\"name\":\"p\",\"labels\":{\"app\":\"web\",\"tier\":\"front\"}},"
                           "\"status\":{\"phase\":\"Running\",\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}}";

@@ -1,11 +1,14 @@
-/* ctrl/turnarena.h - where the trees a controller parses for one turn live.
+/* turnarena.h - where the JSON trees a process parses for one turn live.
  *
- * Owns: jansson's allocator in a controller process (installed once), and
- * the chunks that the trees parsed inside a window (turn_arena_open ..
- * turn_arena_close) are bump-allocated from. Those trees are the caches'
- * borrowed, turn-long trees (turntrees.h): a sync reads some hundred of
- * them and drops them all at its end, so one malloc and one free per JSON
- * node (about a third of a store read, measured) buy nothing.
+ * Owns: jansson's allocator in a process that installs it (once, at
+ * start: the controller runtime, the informer), and the chunks that the
+ * trees parsed inside a window (turn_arena_open .. turn_arena_close) are
+ * bump-allocated from. Such trees are short-lived by construction: a
+ * controller's caches hand out borrowed, turn-long trees (ctrl/turntrees.h)
+ * that a sync reads by the hundred and drops at its end; the informer's are
+ * a list page's or a watch chunk's, built, projected, serialised and
+ * dropped inside the window. One malloc and one free per JSON node buy
+ * nothing there (about a third of a store read, measured).
  *
  * Invariant: memory is never reused while any node allocated in it lives.
  * Every allocation is counted in its generation and every free through
@@ -19,14 +22,15 @@
  * chunk go to free(). Under AddressSanitizer each freed node and every
  * reset chunk is poisoned, so a read of a dead tree is still reported.
  *
- * Single-threaded (controllers run one loop; nothing else calls jansson).
+ * Single-threaded (every process that installs it runs one loop; nothing
+ * else calls jansson).
  * Cost: an allocation is a bump; a free is a range check over the chunks
  * of the live generations (a few). Memory: the chunks of the current
  * generation (at least one of 64 KiB) and
  * of any pinned one.
  */
-#ifndef KUBUS_CTRL_TURNARENA_H
-#define KUBUS_CTRL_TURNARENA_H
+#ifndef KUBUS_TURNARENA_H
+#define KUBUS_TURNARENA_H
 
 #include <stddef.h>
 
@@ -37,8 +41,9 @@ void turn_arena_install(void);
  * unless installed; windows do not nest). */
 void turn_arena_open(void);
 void turn_arena_close(void);
-/* End of a turn, after the caches dropped their trees: the generation is
- * reset, or pinned while something still holds a node of it. */
+/* End of a turn (closes its window), after its trees were dropped (a
+ * controller's caches released, an informer's page freed): the generation
+ * is reset, or pinned while something still holds a node of it. */
 void turn_arena_rotate(void);
 
 /* For tests and metrics: nodes alive in the current generation, and the
