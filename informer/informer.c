@@ -24,6 +24,7 @@
 #include "khttp.h"
 #include "kubus.pb-c.h"
 #include "msg.h"
+#include "turnarena.h"
 #include "view.h"
 
 #define PUB_SNDHWM BUS_EVENTS_HWM   /* batches: see lib/bus.h for the bytes */
@@ -168,6 +169,7 @@ int informer_init(worker_t *w, void *state)
     const worker_opts_t *o = worker_opts(w);
     char err[1024];
     in->w = w;
+    turn_arena_install();   /* the page and watch windows' trees (reflector.c) */
     in->bad_log = (log_limit_t)LOG_LIMIT_INIT(1.0, 20.0);
     if (in->page_size == 0) in->page_size = 500;
     if (pick_epoch(in) < 0) { LOGE("getrandom failed", "error", strerror(errno)); return -1; }

@@ -21,6 +21,10 @@
  * window, allocations are plain malloc, and frees of pointers not in any
  * chunk go to free(). Under AddressSanitizer each freed node and every
  * reset chunk is poisoned, so a read of a dead tree is still reported.
+ * What jansson allocates inside a window is an arena block, a string it
+ * hands out too (json_dumps): only jansson's free function may free it,
+ * never free(). A text that must outlive the window or go to free() is
+ * made with turn_arena_dump, whose buffer is malloc'd in or out of one.
  *
  * Single-threaded (every process that installs it runs one loop; nothing
  * else calls jansson).
@@ -32,6 +36,7 @@
 #ifndef KUBUS_TURNARENA_H
 #define KUBUS_TURNARENA_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 /* Makes jansson allocate through the arena (idempotent). Objects made
@@ -45,6 +50,11 @@ void turn_arena_close(void);
  * controller's caches released, an informer's page freed): the generation
  * is reset, or pinned while something still holds a node of it. */
 void turn_arena_rotate(void);
+
+/* obj as compact JSON in a malloc'd, NUL-terminated buffer (the caller
+ * free()s it; it outlives any window), *len its length. NULL on OOM or
+ * when obj cannot be serialised. */
+char *turn_arena_dump(const json_t *obj, size_t *len);
 
 /* For tests and metrics: nodes alive in the current generation, and the
  * generations pinned now. */
