@@ -305,13 +305,11 @@ static long wait_budget_ms(const informer_t *in, uint64_t now)
     uint64_t t = in->ready && !hook ? LOOP_IDLE_WAIT_MS : LOOP_MAX_WAIT_MS;
     uint64_t due[] = { in->next_status_ms, in->next_log_ms };
     for (size_t i = 0; i < sizeof due / sizeof due[0]; i++) {
-        uint64_t left = due[i] > now ? due[i] - now : 0;
+        uint64_t left = ms_until(due[i], now);
         if (left < t) t = left;
     }
-    for (int i = 0; i < in->nrefl; i++) {
-        uint64_t d = reflector_due_ms(in->refl[i]);
-        if (d == UINT64_MAX) continue;
-        uint64_t left = d > now ? d - now : 0;
+    for (int i = 0; i < in->nrefl; i++) {   /* UINT64_MAX (nothing due) ends far past the cap */
+        uint64_t left = ms_until(reflector_due_ms(in->refl[i]), now);
         if (left < t) t = left;
     }
     uint64_t hb = worker_ms_until_heartbeat(in->w);
