@@ -360,6 +360,13 @@ const json_t *cache_get_by_uid(const cache_t *c, const char *uid)
     return key ? cache_get(c, key) : NULL;
 }
 
+bool cache_has_uid(cache_t *c, const char *uid)
+{
+    if (!c || !uid) return false;
+    if (c->st) return cs_has_uid(c->st, uid);
+    return strmap_get(c->by_uid, uid) != NULL;   /* every entry with a uid is there (invariant above) */
+}
+
 void cache_list_free(cache_list_t *l)
 {
     if (!l) return;
