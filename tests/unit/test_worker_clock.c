@@ -14,14 +14,18 @@
 static void test_ms_until(void **state)
 {
     (void)state;
-    assert_int_equal(ms_until(1250, 1000), 250);
-    assert_int_equal(ms_until(1001, 1000), 1);
-    assert_int_equal(ms_until(1000, 1000), 0);
-    assert_int_equal(ms_until(999, 1000), 0);
-    assert_int_equal(ms_until(0, UINT64_MAX), 0);
-    assert_int_equal(ms_until(UINT64_MAX, 0), INT_MAX);   /* "never": clamped */
-    assert_int_equal(ms_until((uint64_t)INT_MAX + 7, 7), INT_MAX);
-    assert_int_equal(ms_until((uint64_t)INT_MAX + 8, 7), INT_MAX);
+    static const struct { uint64_t due, now, want; } cases[] = {
+        { 1250, 1000, 250 },
+        { 1001, 1000, 1 },
+        { 1000, 1000, 0 },                          /* due now */
+        { 999, 1000, 0 },                           /* past */
+        { 0, UINT64_MAX, 0 },
+        { UINT64_MAX, 0, INT_MAX },                 /* "never": clamped */
+        { (uint64_t)INT_MAX + 7, 7, INT_MAX },      /* exactly the clamp */
+        { (uint64_t)INT_MAX + 8, 7, INT_MAX },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        assert_int_equal(ms_until(cases[i].due, cases[i].now), cases[i].want);
 }
 
 static void test_mono_monotonic(void **state)
