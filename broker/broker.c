@@ -436,11 +436,10 @@ static long poll_timeout_ms(const broker_t *b, const worker_t *w)
     uint64_t now = now_mono_ms(), t = 1000, hb = worker_ms_until_heartbeat(w);
     if (hb < t) t = hb;
     if (b->exec_up) {
-        uint64_t lost_at = b->exec_seen_ms + BROKER_EXEC_SILENCE_MS + 1;
-        uint64_t left = lost_at > now ? lost_at - now : 0;
+        uint64_t left = ms_until(b->exec_seen_ms + BROKER_EXEC_SILENCE_MS + 1, now);
         if (left < t) t = left;
     }
-    uint64_t stats = b->next_stats_ms > now ? b->next_stats_ms - now : 0;
+    uint64_t stats = ms_until(b->next_stats_ms, now);
     if (stats < t) t = stats;
     return (long)t;
 }

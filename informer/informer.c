@@ -24,6 +24,7 @@
 #include "khttp.h"
 #include "kubus.pb-c.h"
 #include "msg.h"
+#include "turnarena.h"
 #include "view.h"
 
 #define PUB_SNDHWM BUS_EVENTS_HWM   /* batches: see lib/bus.h for the bytes */
@@ -168,6 +169,7 @@ int informer_init(worker_t *w, void *state)
     const worker_opts_t *o = worker_opts(w);
     char err[1024];
     in->w = w;
+    turn_arena_install();   /* the page and watch windows' trees (reflector.c) */
     in->bad_log = (log_limit_t)LOG_LIMIT_INIT(1.0, 20.0);
     if (in->page_size == 0) in->page_size = 500;
     if (pick_epoch(in) < 0) { LOGE("getrandom failed", "error", strerror(errno)); return -1; }
@@ -303,13 +305,11 @@ static long wait_budget_ms(const informer_t *in, uint64_t now)
     uint64_t t = in->ready && !hook ? LOOP_IDLE_WAIT_MS : LOOP_MAX_WAIT_MS;
     uint64_t due[] = { in->next_status_ms, in->next_log_ms };
     for (size_t i = 0; i < sizeof due / sizeof due[0]; i++) {
-        uint64_t left = due[i] > now ? due[i] - now : 0;
+        uint64_t left = ms_until(due[i], now);
         if (left < t) t = left;
     }
-    for (int i = 0; i < in->nrefl; i++) {
-        uint64_t d = reflector_due_ms(in->refl[i]);
-        if (d == UINT64_MAX) continue;
-        uint64_t left = d > now ? d - now : 0;
+    for (int i = 0; i < in->nrefl; i++) {   /* UINT64_MAX (nothing due) ends far past the cap */
+        uint64_t left = ms_until(reflector_due_ms(in->refl[i]), now);
         if (left < t) t = left;
     }
     uint64_t hb = worker_ms_until_heartbeat(in->w);

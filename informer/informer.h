@@ -68,7 +68,7 @@ typedef struct {
     bool fatal;                                   /* the store failed: stop */
     uint64_t trimmed_relists;                     /* relists when the heap was last trimmed */
     log_limit_t bad_log;
-    uint64_t started_ms, next_status_ms, next_stats_ms, next_log_ms;
+    uint64_t started_ms, next_status_ms, next_log_ms;
     bool test_stale_done, ready;
     uint64_t published, dropped, snapshots, snapshot_events, refused_requests;
     uint64_t batches, replays, replay_misses, replay_events;

@@ -11,11 +11,11 @@
 
 #include "ctrl/kobj.h"
 #include "hash.h"
-#include "jarena.h"
 #include "khttp.h"
 #include "kubus.pb-c.h"
 #include "jscan.h"
 #include "sbuf.h"
+#include "turnarena.h"
 #include "view.h"
 #include "watchparse.h"
 
@@ -103,6 +103,15 @@ static void restart_list(reflector_t *r)
     free(r->cont);
     r->cont = NULL;
     r->need_list = true;
+}
+
+/* The end of a page's or a watch chunk's window, its trees all dropped:
+ * the next window reuses their memory (turnarena.h). A tree still held
+ * would pin its generation, never be written over. */
+static void window_end(void)
+{
+    turn_arena_close();
+    turn_arena_rotate();
 }
 
 /* ---- objects ---- */
@@ -246,7 +255,7 @@ static int apply_object(reflector_t *r, json_t *obj, source_t src)
     complete_type_meta(r, obj);
     view_project(r->res->resource, obj);  /* after the checks: md stays valid until here */
     size_t len = 0;
-    char *json = jarena_dump(obj, &len);   /* ours (malloc), whatever jansson allocates from */
+    char *json = turn_arena_dump(obj, &len);   /* malloc'd: the cache keeps it past the window */
     if (!json) { log_bad(r, "object cannot be serialised", k.name); return -1; }
     k.owner_uid = kobj_controller_uid(obj);
     return apply_bytes(r, &k, json, len, src);
@@ -401,9 +410,9 @@ static size_t watch_write(char *p, size_t size, size_t n, void *ud)
             return 0;
         }
     }
-    jarena_begin();   /* each line's tree lives only inside the feed (jarena.h) */
+    turn_arena_open();   /* each line's tree lives only inside the feed (turnarena.h) */
     int rc = watchparse_feed(r->wp, p, len);
-    jarena_end();
+    window_end();
     return rc == 0 ? len : 0;
 }
 
@@ -552,7 +561,7 @@ static int process_page_text(reflector_t *r, uint64_t now)
     view_span_t md_span = { 0 };
     page_items_t items = { 0 };
     const char *why = NULL;
-    jarena_begin();   /* the small trees below (metadata, ownerReferences) */
+    turn_arena_open();   /* the small trees below (metadata, ownerReferences) */
     bool ok = read_page_text(r, &s, &md_span, &items, &why);
     json_t *md = ok && md_span.len ? json_loadb(md_span.p, md_span.len, JSON_REJECT_DUPLICATES, NULL) : NULL;
     const char *rv = str_field(md, "resourceVersion"), *cont = str_field(md, "continue");
@@ -565,8 +574,8 @@ static int process_page_text(reflector_t *r, uint64_t now)
         rc = page_done(r, rv, cont, now);
     }
     json_decref(md);
-    jarena_end();
-    page_items_free(&items);
+    window_end();
+    page_items_free(&items);   /* sbuf's (malloc), not the arena's */
     return rc;
 }
 
@@ -576,7 +585,7 @@ static int process_page(reflector_t *r, uint64_t now)
 {
     if (view_version(r->res->resource)) return process_page_text(r, now);
     json_error_t jerr;
-    jarena_begin();   /* the page's trees live until jarena_end (jarena.h) */
+    turn_arena_open();   /* the page's trees die with the window (turnarena.h) */
     json_t *root = json_loadb(r->body.data ? r->body.data : "", r->body.len, JSON_REJECT_DUPLICATES, &jerr);
     json_t *items = json_object_get(root, "items"), *md = json_object_get(root, "metadata");
     const char *rv = str_field(md, "resourceVersion"), *cont = str_field(md, "continue");
@@ -584,7 +593,7 @@ static int process_page(reflector_t *r, uint64_t now)
         log_bad(r, root ? "list response without items or metadata.resourceVersion" : "list response is not JSON",
                 root ? NULL : jerr.text);
         json_decref(root);
-        jarena_end();
+        window_end();
         return -1;
     }
     size_t i;
@@ -592,7 +601,7 @@ static int process_page(reflector_t *r, uint64_t now)
     json_array_foreach(items, i, item) apply_object(r, item, SRC_LIST); /* bad items are counted and skipped */
     int rc = page_done(r, rv, cont, now);
     json_decref(root);
-    jarena_end();
+    window_end();
     return rc;
 }
 

@@ -53,6 +53,12 @@ static uint64_t clock_ms(clockid_t id)
 uint64_t now_mono_ms(void) { return clock_ms(CLOCK_MONOTONIC); }
 uint64_t now_unix_ms(void) { return clock_ms(CLOCK_REALTIME); }
 
+uint64_t ms_until(uint64_t due, uint64_t now)
+{
+    if (due <= now) return 0;
+    return due - now > (uint64_t)INT_MAX ? (uint64_t)INT_MAX : due - now;
+}
+
 /* ---- options ---- */
 
 int worker_default_bus_dir(char *out, size_t outlen)
@@ -458,8 +464,7 @@ bool worker_stopping(const worker_t *w) { return w->stop || g_stop_signal; }
 
 uint64_t worker_ms_until_heartbeat(const worker_t *w)
 {
-    uint64_t now = now_mono_ms();
-    return !w || w->next_heartbeat_ms <= now ? 0 : w->next_heartbeat_ms - now;
+    return w ? ms_until(w->next_heartbeat_ms, now_mono_ms()) : 0;
 }
 
 void worker_request_stop(worker_t *w)

@@ -115,6 +115,10 @@ const worker_opts_t *worker_opts(const worker_t *w);
 /* Monotonic clock helpers every process uses for timers. */
 uint64_t now_mono_ms(void);
 uint64_t now_unix_ms(void);
+/* Milliseconds from now until due: 0 once it is past, and at most INT_MAX,
+ * so any result is a valid poll timeout (an unset UINT64_MAX "never"
+ * included). Callers cap it themselves. */
+uint64_t ms_until(uint64_t due, uint64_t now);
 
 /* ---- The supervisor link and option parsing, exposed for the supervisor
  * and for tests. ---- */

@@ -93,7 +93,7 @@ static bool replay_wanted(ctrl_runtime_t *rt, const char *resource, const store_
     if (rec->owner_len >= sizeof uid) return true;
     memcpy(uid, rec->owner, rec->owner_len);
     uid[rec->owner_len] = '\0';
-    return cache_get_by_uid(ctrl_cache(rt, JOB_RESOURCE), uid) != NULL;
+    return cache_has_uid(ctrl_cache(rt, JOB_RESOURCE), uid);   /* no parse of the Job */
 }
 
 void job_ctrl_config(job_ctrl_t *c, ctrl_config_t *cfg)

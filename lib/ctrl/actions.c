@@ -394,8 +394,7 @@ int64_t actions_next_due_ms(const actions_t *a)
     uint64_t now = now_of(a);
     int64_t best = -1;
     if (a->query_sent && !a->report_received) {
-        uint64_t due = a->query_sent_at + INFLIGHT_RETRY_MS;
-        best = due > now ? (int64_t)(due - now) : 0;
+        best = (int64_t)ms_until(a->query_sent_at + INFLIGHT_RETRY_MS, now);
     }
     strmap_iter_t it;
     void *v;
@@ -403,7 +402,7 @@ int64_t actions_next_due_ms(const actions_t *a)
     while (strmap_next(&it, NULL, &v)) {
         pending_t *p = v;
         uint64_t due = p->send_failed ? now : p->sent_at + ACTIONS_RESEND_MS;
-        int64_t d = due > now ? (int64_t)(due - now) : 0;
+        int64_t d = (int64_t)ms_until(due, now);
         if (best < 0 || d < best) best = d;
     }
     return best;

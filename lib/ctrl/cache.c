@@ -12,10 +12,10 @@
 
 #include "ctrl/cache_store.h"
 #include "ctrl/kobj.h"
-#include "ctrl/turnarena.h"
 #include "ctrl/turntrees.h"
 #include "log.h"
 #include "strmap.h"
+#include "turnarena.h"
 
 /* A compact cache keeps at most this many trees of objects it was just
  * given (handlers and the sync right after an event often read them
@@ -358,6 +358,13 @@ const json_t *cache_get_by_uid(const cache_t *c, const char *uid)
     if (c && c->st) return cs_get_by_uid(c->st, uid);
     const char *key = c && uid ? strmap_get(c->by_uid, uid) : NULL;
     return key ? cache_get(c, key) : NULL;
+}
+
+bool cache_has_uid(cache_t *c, const char *uid)
+{
+    if (!c || !uid) return false;
+    if (c->st) return cs_has_uid(c->st, uid);
+    return strmap_get(c->by_uid, uid) != NULL;   /* every entry with a uid is there (invariant above) */
 }
 
 void cache_list_free(cache_list_t *l)

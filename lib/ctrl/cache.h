@@ -79,6 +79,10 @@ int cache_apply_json(cache_t *c, json_t **obj, const char *json, size_t len, boo
 const json_t *cache_get(const cache_t *c, const char *key);
 const json_t *cache_get_ns(const cache_t *c, const char *ns, const char *name);
 const json_t *cache_get_by_uid(const cache_t *c, const char *uid);
+/* Whether an object with this uid is there, from the uid index alone:
+ * nothing is parsed or handed out (a compact or stored cache's lookup
+ * costs a parse). For a filter that needs only existence. */
+bool cache_has_uid(cache_t *c, const char *uid);
 size_t cache_size(const cache_t *c);
 
 /* A borrowed snapshot of some objects: an array the caller frees with

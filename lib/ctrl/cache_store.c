@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
-#include "ctrl/turnarena.h"
 #include "ctrl/turntrees.h"
+#include "log.h"
 #include "strmap.h"
+#include "turnarena.h"
 
 #define KEY_MAX 512
 
@@ -131,6 +131,15 @@ const json_t *cs_get_by_uid(cache_store_t *cs, const char *uid)
     char key[KEY_MAX];
     if (!cs || !uid || !reading(cs)) return NULL;
     return store_key_of_uid(cs->store, cs->resource, uid, key, sizeof key) == 1 ? cs_get(cs, key) : NULL;
+}
+
+bool cs_has_uid(cache_store_t *cs, const char *uid)
+{
+    char key[KEY_MAX];
+    if (!cs || !uid || !reading(cs)) return false;
+    int rc = store_key_of_uid(cs->store, cs->resource, uid, key, sizeof key);
+    if (rc < 0 && log_limit_allow(&cs->bad_log)) LOGW("store uid lookup failed", "resource", cs->resource, "uid", uid);
+    return rc == 1;
 }
 
 size_t cs_size(cache_store_t *cs) { return cs && reading(cs) ? store_count(cs->store, cs->resource) : 0; }

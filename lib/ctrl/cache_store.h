@@ -38,6 +38,8 @@ void cs_release(cache_store_t *cs);
 
 const json_t *cs_get(cache_store_t *cs, const char *key);
 const json_t *cs_get_by_uid(cache_store_t *cs, const char *uid);
+/* The uid index alone (no parse): false when absent or unreadable. */
+bool cs_has_uid(cache_store_t *cs, const char *uid);
 size_t cs_size(cache_store_t *cs);
 
 typedef enum { CS_ALL, CS_NAMESPACE, CS_OWNED, CS_CLAIMABLE } cs_scope_t;

@@ -15,11 +15,11 @@
 
 #include "ctrl/kobj.h"
 #include "ctrl/linkwatch.h"
-#include "ctrl/turnarena.h"
 #include "log.h"
 #include "store.h"
 #include "strmap.h"
 #include "subscriber.h"
+#include "turnarena.h"
 #include "view.h"
 
 #define LOOP_MAX_WAIT_MS 100

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "ctrl/kobj.h"
-#include "ctrl/turnarena.h"
 #include "log.h"
+#include "turnarena.h"
 
 /* A live event of a stored resource: the store already holds it (the
  * informer commits before it publishes), so only the handlers and the

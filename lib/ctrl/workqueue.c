@@ -326,8 +326,7 @@ int64_t workqueue_next_due_ms(workqueue_t *q)
     promote_due(q);
     if (q->count && strmap_size(q->processing) < (size_t)q->o.max_active) return 0;
     if (!q->heap_n) return -1;
-    uint64_t now = now_of(q);
-    return q->heap[0].due > now ? (int64_t)(q->heap[0].due - now) : 0;
+    return (int64_t)ms_until(q->heap[0].due, now_of(q));
 }
 
 int workqueue_set_name(workqueue_t *q, const char *name)

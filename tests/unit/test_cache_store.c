@@ -1,5 +1,7 @@
 /* Unit tests for the store-backed cache (lib/ctrl/cache_store.c through
- * cache.h): lookups by key and uid, the namespace / owned / claimable
+ * cache.h): lookups by key and uid, existence by uid without a parse
+ * (cache_has_uid, following the writer's commits), the namespace / owned /
+ * claimable
  * lists answered from the store's indexes, one pointer per object until
  * the release, a released cache seeing the writer's later commits, an
  * unattached cache looking empty, and a stored cache refusing applies. */
@@ -17,6 +19,7 @@
 #include "ctrl/cache.h"
 #include "ctrl/kobj.h"
 #include "store.h"
+#include "turnarena.h"
 #include "tmpdir_fixture.h"
 
 static const char *const RES[] = { "pods", NULL };
@@ -147,6 +150,36 @@ static void test_release_sees_commits(void **state)
     cache_release_parsed(fx->c);
 }
 
+/* cache_has_uid reads the uid index only: with the arena installed, a
+ * parse would leave live nodes (as cache_get_by_uid's does). */
+static void test_has_uid(void **state)
+{
+    fx_t *fx = *state;
+    char err[256];
+    turn_arena_install();
+    assert_true(cache_has_uid(fx->c, "u1"));
+    assert_true(cache_has_uid(fx->c, "u5"));
+    assert_false(cache_has_uid(fx->c, "nope"));
+    assert_false(cache_has_uid(fx->c, "a/p1"));   /* a key is not a uid */
+    assert_false(cache_has_uid(fx->c, NULL));
+    assert_int_equal(turn_arena_live(), 0);
+    assert_non_null(cache_get_by_uid(fx->c, "u1"));
+    assert_true(turn_arena_live() > 0);   /* the probe sees a parse */
+    cache_release_parsed(fx->c);
+    assert_int_equal(turn_arena_live(), 0);
+    assert_int_equal(store_del(fx->w, "pods", "a/p1", 6, err, sizeof err), 0);
+    put(fx->w, "a", "p9", "u9", "", "20", 7);
+    assert_int_equal(store_commit(fx->w, err, sizeof err), 0);
+    assert_false(cache_has_uid(fx->c, "u1"));
+    assert_true(cache_has_uid(fx->c, "u9"));
+    cache_release_parsed(fx->c);
+    cache_t *bare = cache_new_stored("pods");   /* no store attached: nothing is there */
+    assert_non_null(bare);
+    assert_false(cache_has_uid(bare, "u1"));
+    cache_destroy(&bare);
+    turn_arena_rotate();
+}
+
 static void test_unattached_and_refusals(void **state)
 {
     fx_t *fx = *state;
@@ -170,6 +203,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lists, setup, teardown),
         cmocka_unit_test_setup_teardown(test_release_sees_commits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unattached_and_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_has_uid, setup, teardown),   /* last: installs the arena */
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,8 @@
 /* Unit tests for lib/ctrl/cache.c: upsert/delete with change callbacks,
  * indexes by uid, namespace and controller owner, and snapshot rebuilds -
  * for full and for compact caches - plus what only compact caches do
- * (bytes kept, trees handed out until released) and claimable lists. */
+ * (bytes kept, trees handed out until released) and claimable lists, and
+ * cache_has_uid answering from the uid index without a parse. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -13,6 +14,7 @@
 
 #include "ctrl/cache.h"
 #include "ctrl/kobj.h"
+#include "turnarena.h"
 
 typedef struct {
     int added, modified, deleted;
@@ -197,6 +199,38 @@ static void test_claimable(void **state)
     cache_destroy(&c);
 }
 
+/* Existence by uid follows applies and deletes, and parses nothing: a
+ * compact cache's parse would show as live arena nodes (a window per
+ * parse), as cache_get_by_uid's does. Runs last: it installs the arena. */
+static void test_has_uid(void **state)
+{
+    cache_t *c = new_cache(state);
+    rec_t r = { 0 };
+    turn_arena_install();
+    put(c, obj("a", "p1", "u1", "1", "rs1"), false, &r);
+    put(c, obj("b", "p2", "u2", "1", NULL), false, &r);
+    cache_release_parsed(c);
+    turn_arena_rotate();
+    assert_true(cache_has_uid(c, "u1"));
+    assert_true(cache_has_uid(c, "u2"));
+    assert_false(cache_has_uid(c, "u3"));
+    assert_false(cache_has_uid(c, "p1"));   /* a name is not a uid */
+    assert_false(cache_has_uid(c, NULL));
+    assert_false(cache_has_uid(NULL, "u1"));
+    assert_int_equal(turn_arena_live(), 0);
+    assert_non_null(cache_get_by_uid(c, "u1"));
+    bool compact = *(const bool *)*state;
+    assert_true(compact ? turn_arena_live() > 0 : turn_arena_live() == 0);   /* the probe sees a parse */
+    put(c, obj("a", "p1", "u1", "2", "rs1"), true, &r);
+    put(c, obj("b", "p2", "u9", "2", NULL), false, &r);   /* the name now holds another object */
+    assert_false(cache_has_uid(c, "u1"));
+    assert_false(cache_has_uid(c, "u2"));
+    assert_true(cache_has_uid(c, "u9"));
+    cache_destroy(&c);
+    turn_arena_rotate();
+    assert_int_equal(turn_arena_pinned(), 0);
+}
+
 int main(void)
 {
     static const bool full = false, compact = true;
@@ -208,6 +242,8 @@ int main(void)
         cmocka_unit_test(test_compact_bytes_and_turns),
         cmocka_unit_test_prestate(test_claimable, (void *)&full),
         cmocka_unit_test_prestate(test_claimable, (void *)&compact),
+        cmocka_unit_test_prestate(test_has_uid, (void *)&full),
+        cmocka_unit_test_prestate(test_has_uid, (void *)&compact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,19 +1,24 @@
-/* Unit tests for lib/ctrl/turnarena.c: trees parsed in a window are counted
+/* Unit tests for lib/turnarena.c: trees parsed in a window are counted
  * and reset with the turn; a node still held at the turn's end pins its
  * generation, keeps its value while later turns reuse the arena, and frees
  * the generation when it goes; objects made outside a window (before or
  * after install) are plain malloc'd ones; a window that is not installed
- * changes nothing. Run under ASan too: a read of a dead arena node would be
- * reported there (poisoned). */
+ * changes nothing. A page's window as the informer has it (parse, project,
+ * serialise with turn_arena_dump, drop) leaves nothing live, and its dump is
+ * malloc'd: it outlives later windows that reuse the arena, and free()
+ * takes it. Run under ASan too: a read of a dead arena node would be
+ * reported there (poisoned), and so would free() of an arena block. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 #include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "ctrl/turnarena.h"
+#include "turnarena.h"
 
 static const char POD[] = "{\"metadata\":{\"name\":\"p\",\"labels\":{\"app\":\"web\",\"tier\":\"front\"}},"
                           "\"status\":{\"phase\":\"Running\",\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}}";
@@ -121,6 +126,80 @@ static void test_parse_error(void **state)
     assert_int_equal(turn_arena_live(), 0);
 }
 
+/* One window of the informer's: managedFields dropped, kind added, an
+ * array grown past a chunk (a second one is taken), then serialised. */
+static char *page_window(int round, size_t *len)
+{
+    turn_arena_open();
+    json_error_t jerr;
+    json_t *t = json_loads("{\"metadata\":{\"name\":\"p\",\"managedFields\":[1,2,3]},\"spec\":{\"x\":[true,null]}}",
+                           0, &jerr);
+    assert_non_null(t);
+    json_object_del(json_object_get(t, "metadata"), "managedFields");
+    json_object_set_new(t, "kind", json_string("Pod"));
+    json_object_set_new(t, "round", json_integer(round));
+    json_t *x = json_object_get(json_object_get(t, "spec"), "x");
+    for (int i = 0; i < 20000; i++) json_array_append_new(x, json_integer(i));
+    assert_true(turn_arena_live() > 20000);
+    char *dump = turn_arena_dump(t, len);
+    json_decref(t);
+    turn_arena_close();
+    return dump;
+}
+
+static void test_window_dump_outlives(void **state)
+{
+    (void)state;
+    turn_arena_install();
+    json_t *outside = json_pack("{s:s}", "kept", "yes");   /* no window: malloc */
+    char *dumps[3];
+    size_t lens[3];
+    for (int round = 0; round < 3; round++) {   /* each window writes over the last one's memory */
+        dumps[round] = page_window(round, &lens[round]);
+        assert_int_equal(turn_arena_live(), 0);
+        turn_arena_rotate();
+        assert_int_equal(turn_arena_pinned(), 0);
+    }
+    for (int round = 0; round < 3; round++) {
+        assert_non_null(dumps[round]);
+        assert_int_equal(strlen(dumps[round]), lens[round]);
+        assert_true(strncmp(dumps[round], "{\"metadata\":{\"name\":\"p\"},\"spec\":{\"x\":[true,null,0,1,", 48) == 0);
+        char tail[64];
+        snprintf(tail, sizeof tail, ",19999]},\"kind\":\"Pod\",\"round\":%d}", round);
+        assert_non_null(strstr(dumps[round], tail));
+        free(dumps[round]);   /* malloc'd, not an arena block */
+    }
+    assert_string_equal(json_string_value(json_object_get(outside, "kept")), "yes");
+    json_decref(outside);
+}
+
+/* Outside a window the dump is the same; what jansson cannot serialise
+ * without JSON_ENCODE_ANY is NULL; a close or a rotate with no window
+ * open changes nothing. */
+static void test_dump_outside_window(void **state)
+{
+    (void)state;
+    turn_arena_install();
+    json_t *t = json_pack("{s:i}", "a", 1);
+    size_t len = 0;
+    char *d = turn_arena_dump(t, &len);
+    assert_non_null(d);
+    assert_string_equal(d, "{\"a\":1}");
+    assert_int_equal(len, 7);
+    free(d);
+    json_decref(t);
+    json_t *n = json_integer(1);
+    len = 99;
+    assert_null(turn_arena_dump(n, &len));
+    assert_null(turn_arena_dump(NULL, &len));
+    assert_int_equal(len, 99);
+    json_decref(n);
+    turn_arena_close();
+    turn_arena_rotate();
+    assert_int_equal(turn_arena_live(), 0);
+    assert_int_equal(turn_arena_pinned(), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -129,6 +208,8 @@ int main(void)
         cmocka_unit_test(test_held_node_pins_generation),
         cmocka_unit_test(test_big_and_many),
         cmocka_unit_test(test_parse_error),
+        cmocka_unit_test(test_window_dump_outlives),
+        cmocka_unit_test(test_dump_outside_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,10 +1,12 @@
 /* turnarena.c - turn-long bump allocation for jansson. See turnarena.h. */
-#include "ctrl/turnarena.h"
+#include "turnarena.h"
 
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+
+#include "sbuf.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define TA_ASAN 1
@@ -166,6 +168,30 @@ void turn_arena_rotate(void)
     pinned = g;
     n_pinned++;
     current = (gen_t){ 0 };
+}
+
+/* The text grows in an sbuf (realloc, never jansson's allocator): that is
+ * what keeps it out of the arena. jansson's own scratch during the dump
+ * is allocated and freed through the arena, counted as any node. */
+static int dump_put(const char *data, size_t n, void *ud)
+{
+    sbuf_t *b = ud;
+    sbuf_put(b, data, n);
+    return b->failed ? -1 : 0;
+}
+
+char *turn_arena_dump(const json_t *obj, size_t *len)
+{
+    sbuf_t b = { 0 };
+    int rc = obj ? json_dump_callback(obj, dump_put, &b, JSON_COMPACT) : -1;
+    size_t n = b.len;
+    char *text = sbuf_take(&b);   /* frees the text when an append failed */
+    if (rc < 0 || !text) {
+        free(text);
+        return NULL;
+    }
+    *len = n;
+    return text;
 }
 
 size_t turn_arena_live(void) { return current.live; }
