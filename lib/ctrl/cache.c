@@ -467,6 +467,17 @@ void cache_foreach(const cache_t *c, cache_visit_fn fn, void *ud)
     }
 }
 
+void cache_foreach_key(const cache_t *c, cache_key_fn fn, void *ud)
+{
+    if (!c || !fn) return;
+    if (c->st) { cs_foreach_key(c->st, fn, ud); return; }
+    strmap_iter_t it;
+    const char *key;
+    strmap_iter_init(&it, c->objs);
+    while (strmap_next(&it, &key, NULL))
+        if (!fn(key, ud)) return;
+}
+
 void cache_rebuild_begin(cache_t *c)
 {
     if (!c) return;

@@ -107,6 +107,10 @@ int cache_list_claimable(const cache_t *c, const char *ns, const char *owner_uid
  * the cache from fn. */
 typedef bool (*cache_visit_fn)(const char *key, const json_t *obj, void *ud);
 void cache_foreach(const cache_t *c, cache_visit_fn fn, void *ud);
+/* The same with the keys alone ("ns/name", or "name" cluster-scoped),
+ * parsing no object: what queueing every primary needs. */
+typedef bool (*cache_key_fn)(const char *key, void *ud);
+void cache_foreach_key(const cache_t *c, cache_key_fn fn, void *ud);
 
 /* Marks the start of a rebuild: every key is flagged unseen. Applying
  * objects clears the flag; cache_rebuild_end() then deletes the keys still

@@ -225,3 +225,27 @@ void cs_foreach(cache_store_t *cs, cache_visit_fn fn, void *ud)
     if (store_scan(cs->store, cs->resource, NULL, visit, &v, err, sizeof err) < 0 && log_limit_allow(&cs->bad_log))
         LOGW("store scan failed", "resource", cs->resource, "error", err);
 }
+
+typedef struct {
+    cache_key_fn fn;
+    void *ud;
+} key_visit_t;
+
+static bool visit_key(const store_rec_t *rec, void *ud)
+{
+    key_visit_t *v = ud;
+    char key[KEY_MAX];
+    if (rec->key_len >= sizeof key) return true;
+    memcpy(key, rec->key, rec->key_len);
+    key[rec->key_len] = '\0';
+    return v->fn(key, v->ud);
+}
+
+void cs_foreach_key(cache_store_t *cs, cache_key_fn fn, void *ud)
+{
+    if (!cs || !fn || !reading(cs)) return;
+    key_visit_t v = { fn, ud };
+    char err[256];
+    if (store_scan(cs->store, cs->resource, NULL, visit_key, &v, err, sizeof err) < 0 && log_limit_allow(&cs->bad_log))
+        LOGW("store scan failed", "resource", cs->resource, "error", err);
+}

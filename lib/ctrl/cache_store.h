@@ -47,5 +47,6 @@ typedef enum { CS_ALL, CS_NAMESPACE, CS_OWNED, CS_CLAIMABLE } cs_scope_t;
  * CS_OWNED, CS_CLAIMABLE) into l. 0, or -1 (l empty). */
 int cs_list(cache_store_t *cs, cs_scope_t scope, const char *ns, const char *owner_uid, cache_list_t *l);
 void cs_foreach(cache_store_t *cs, cache_visit_fn fn, void *ud);
+void cs_foreach_key(cache_store_t *cs, cache_key_fn fn, void *ud);
 
 #endif

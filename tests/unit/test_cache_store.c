@@ -180,6 +180,35 @@ static void test_has_uid(void **state)
     turn_arena_rotate();
 }
 
+static bool count_key(const char *key, void *ud)
+{
+    size_t *n = ud;
+    assert_non_null(strchr(key, '/'));   /* "ns/name", as kobj_key */
+    ++*n;
+    return true;
+}
+
+/* The store's keys, no parse (an arena window per parse would leave live
+ * nodes), following the writer's commits. */
+static void test_foreach_key(void **state)
+{
+    fx_t *fx = *state;
+    char err[256];
+    turn_arena_install();
+    size_t n = 0;
+    cache_foreach_key(fx->c, count_key, &n);
+    assert_int_equal(n, 5);
+    assert_int_equal(turn_arena_live(), 0);
+    cache_release_parsed(fx->c);
+    assert_int_equal(store_del(fx->w, "pods", "a/p1", 6, err, sizeof err), 0);
+    assert_int_equal(store_commit(fx->w, err, sizeof err), 0);
+    n = 0;
+    cache_foreach_key(fx->c, count_key, &n);
+    assert_int_equal(n, 4);
+    cache_release_parsed(fx->c);
+    turn_arena_rotate();
+}
+
 static void test_unattached_and_refusals(void **state)
 {
     fx_t *fx = *state;
@@ -204,6 +233,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_release_sees_commits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unattached_and_refusals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_has_uid, setup, teardown),   /* last: installs the arena */
+        cmocka_unit_test_setup_teardown(test_foreach_key, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

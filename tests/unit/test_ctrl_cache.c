@@ -231,6 +231,44 @@ static void test_has_uid(void **state)
     assert_int_equal(turn_arena_pinned(), 0);
 }
 
+/* Collects the keys seen, each followed by '|'; false after stop_after. */
+typedef struct { char seen[256]; size_t n, stop_after; } keys_t;
+
+static bool note_key(const char *key, void *ud)
+{
+    keys_t *k = ud;
+    strncat(k->seen, key, sizeof k->seen - strlen(k->seen) - 2);
+    strcat(k->seen, "|");
+    return ++k->n != k->stop_after;
+}
+
+/* Every key, as kobj_key spells it, and no parse (as test_has_uid). */
+static void test_foreach_key(void **state)
+{
+    cache_t *c = new_cache(state);
+    rec_t r = { 0 };
+    turn_arena_install();
+    put(c, obj("a", "p1", "u1", "1", "rs1"), false, &r);
+    put(c, obj("b", "p2", "u2", "1", NULL), false, &r);
+    put(c, obj("b", "p3", "u3", "1", NULL), false, &r);
+    put(c, obj("b", "p3", "u3", "2", NULL), true, &r);   /* deleted: not listed */
+    cache_release_parsed(c);
+    turn_arena_rotate();
+    keys_t k = { .stop_after = 0 };
+    cache_foreach_key(c, note_key, &k);
+    assert_int_equal(k.n, 2);
+    assert_non_null(strstr(k.seen, "a/p1|"));
+    assert_non_null(strstr(k.seen, "b/p2|"));
+    assert_int_equal(turn_arena_live(), 0);
+    keys_t one = { .stop_after = 1 };   /* false stops the walk */
+    cache_foreach_key(c, note_key, &one);
+    assert_int_equal(one.n, 1);
+    cache_foreach_key(NULL, note_key, &one);
+    cache_foreach_key(c, NULL, NULL);
+    assert_int_equal(one.n, 1);
+    cache_destroy(&c);
+}
+
 int main(void)
 {
     static const bool full = false, compact = true;
@@ -244,6 +282,8 @@ int main(void)
         cmocka_unit_test_prestate(test_claimable, (void *)&compact),
         cmocka_unit_test_prestate(test_has_uid, (void *)&full),
         cmocka_unit_test_prestate(test_has_uid, (void *)&compact),
+        cmocka_unit_test_prestate(test_foreach_key, (void *)&full),
+        cmocka_unit_test_prestate(test_foreach_key, (void *)&compact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
