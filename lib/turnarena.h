@@ -28,10 +28,12 @@
  *
  * Single-threaded (every process that installs it runs one loop; nothing
  * else calls jansson).
- * Cost: an allocation is a bump; a free is a range check over the chunks
- * of the live generations (a few). Memory: the chunks of the current
- * generation (at least one of 64 KiB) and
- * of any pinned one.
+ * Cost: an allocation is a bump; a free is one lookup of its chunk (the
+ * address rounded down to the 64 KiB chunk alignment) in a small hash set
+ * of chunk addresses, whatever the number of chunks (it was a walk over
+ * them: 1,000 ReplicaSets parsed in one turn made freeing their trees a
+ * fifth of a restart, profiled). Memory: the chunks of the current
+ * generation (at least one of 64 KiB) and of any pinned one, and the set.
  */
 #ifndef KUBUS_TURNARENA_H
 #define KUBUS_TURNARENA_H

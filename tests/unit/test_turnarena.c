@@ -113,6 +113,41 @@ static void test_big_and_many(void **state)
     free(big);
 }
 
+/* Many chunks, big blocks among them, and two generations: every free
+ * finds its block's generation (the chunk registry), whatever the order,
+ * and a malloc'd tree freed meanwhile goes to free(). Under ASan a block
+ * sent to the wrong place would be reported. */
+static void test_many_chunks_two_generations(void **state)
+{
+    (void)state;
+    turn_arena_install();
+    enum { N = 3000 };   /* ~1 KiB of nodes each: about fifty 64 KiB chunks */
+    static json_t *trees[N];
+    char big[100 * 1024 + 8];
+    memcpy(big, "[\"", 2);
+    memset(big + 2, 'b', sizeof big - 8);
+    memcpy(big + sizeof big - 6, "\"]", 3);
+    json_t *outside = json_loadb(POD, strlen(POD), 0, NULL);   /* plain malloc */
+    for (int i = 0; i < N; i++) assert_non_null(trees[i] = parse_in_window(i % 1000 == 500 ? big : POD));
+    json_t *held = json_incref(trees[7]);
+    for (int i = 0; i < N; i += 2) json_decref(trees[i]);
+    turn_arena_rotate();   /* odd trees and the held one still live: pinned */
+    assert_int_equal(turn_arena_pinned(), 1);
+    for (int i = 0; i < N; i++) assert_non_null(trees[i] = i % 2 ? trees[i] : parse_in_window(POD));
+    assert_true(turn_arena_live() > 0);   /* the new generation's nodes */
+    json_decref(outside);
+    for (int i = N - 1; i >= 0; i--) {
+        if (i % 2) assert_string_equal(json_string_value(json_object_get(json_object_get(trees[i], "metadata"), "name")), "p");
+        json_decref(trees[i]);
+    }
+    assert_int_equal(turn_arena_live(), 0);
+    assert_int_equal(turn_arena_pinned(), 1);   /* the held tree */
+    assert_string_equal(json_string_value(json_object_get(json_object_get(held, "metadata"), "name")), "p");
+    json_decref(held);
+    assert_int_equal(turn_arena_pinned(), 0);
+    turn_arena_rotate();
+}
+
 /* A malformed text in a window: the partial tree is freed, nothing lives. */
 static void test_parse_error(void **state)
 {
@@ -207,6 +242,7 @@ int main(void)
         cmocka_unit_test(test_turn_resets),
         cmocka_unit_test(test_held_node_pins_generation),
         cmocka_unit_test(test_big_and_many),
+        cmocka_unit_test(test_many_chunks_two_generations),
         cmocka_unit_test(test_parse_error),
         cmocka_unit_test(test_window_dump_outlives),
         cmocka_unit_test(test_dump_outside_window),
