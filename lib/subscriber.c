@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "subscriber_priv.h"
+#include "turnarena.h"
 #include "view.h"
 
 #define HB_SILENCE_MS 5000u       /* informer considered gone */
@@ -161,8 +162,16 @@ static void deliver(subscriber_t *s, const msg_event_t *ev, int type, uint64_t s
         return;
     }
     json_error_t jerr;
-    json_t *obj = s->defer_parse ? NULL
-                                 : json_loadb((const char *)ev->object.data, ev->object.len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *obj = NULL;
+    if (!s->defer_parse) {
+        /* The tree lives for this call (a controller's caches keep bytes,
+         * never the tree), so it comes from the turn arena where one is
+         * installed (turnarena.h); a handler that keeps a reference pins
+         * its generation, which costs memory, never correctness. */
+        turn_arena_open();
+        obj = json_loadb((const char *)ev->object.data, ev->object.len, JSON_REJECT_DUPLICATES, &jerr);
+        turn_arena_close();
+    }
     if (!s->defer_parse && !json_is_object(obj)) {
         s->stats.parse_failures++;
         if (log_limit_allow(&s->lim))

@@ -202,6 +202,7 @@ phase_scale() {
   res "load_average_before_scale_restarts: $(cut -d' ' -f1-3 /proc/loadavg)"
   scale_restarts "$sup"
   stop scale-kubus
+  cp "$W/scale-kubus.log" "$OUT/scale-kubus.log"   # the restarts' timelines, for reading after the run
 
   log "scale: upstream kube-controller-manager from a fresh start"
   local D=$KUBUS_CLUSTER_DIR
