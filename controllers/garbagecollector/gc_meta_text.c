@@ -6,9 +6,13 @@
  * tree of each was two thirds of its time to ready (profiled). The rules are
  * gc_meta_from_json's, and a unit test holds both to the same results.
  *
- * Cost: two passes of the scanner over the text (one to check all of it as
- * jansson would with JSON_REJECT_DUPLICATES, one to read), no allocation but
- * the kept strings.
+ * Checked as jansson checks with JSON_REJECT_DUPLICATES, in the same pass
+ * as the read: the values it skips are scanned with the duplicate check,
+ * the objects it walks (the top level, metadata, each ownerReference) have
+ * their keys compared as they go; one with more than KEYS_MAX keys sends the
+ * whole text through the scanner's check afterwards.
+ * Cost: one pass of the scanner over the text (two for such an object), no
+ * allocation but the kept strings.
  */
 #include "gc_meta.h"
 
@@ -19,16 +23,39 @@
 #include "errfmt.h"
 #include "jscan.h"
 
+#define KEYS_MAX 48   /* a pod's metadata has about 15 */
+
 typedef struct {
     jscan_t s;
     char *err;
     size_t errlen;
+    bool recheck;   /* an object had more keys than KEYS_MAX: check it all after */
 } reader_t;
+
+/* The keys of one walked object so far, as written. */
+typedef struct {
+    jscan_str_t k[KEYS_MAX];
+    size_t n;
+} keys_t;
 
 /* A scan error as the tree parser words a bad document. */
 static int scan_failed(reader_t *r)
 {
     return errfmt(r->err, r->errlen, "bad JSON: %s", r->s.error ? r->s.error : "truncated");
+}
+
+/* key, met in the object whose keys are ks: false when it came before
+ * (a duplicate, refused as jansson would). */
+static bool key_is_new(reader_t *r, keys_t *ks, const jscan_str_t *key)
+{
+    for (size_t i = 0; i < ks->n; i++)
+        if (ks->k[i].len == key->len && memcmp(ks->k[i].raw, key->raw, key->len) == 0) {
+            r->s.error = "duplicate key";
+            return false;
+        }
+    if (ks->n < KEYS_MAX) ks->k[ks->n++] = *key;
+    else r->recheck = true;
+    return true;
 }
 
 /* The string value at the cursor into a new string (*out), as take_str in
@@ -84,19 +111,22 @@ static int read_ref(reader_t *r, int index, gc_ref_t *ref)
     if (!jscan_enter_object(&r->s)) return errfmt(r->err, r->errlen, "ownerReferences[%d] is not an object", index);
     char ctx[40], why[160] = "";
     snprintf(ctx, sizeof ctx, "ownerReferences[%d]", index);
-    reader_t sub = { r->s, why, sizeof why };   /* its errors get the entry's prefix */
+    reader_t sub = { r->s, why, sizeof why, r->recheck };   /* its errors get the entry's prefix */
+    keys_t ks = { .n = 0 };
     jscan_str_t key;
     int m, rc = 0;
     while (rc == 0 && (m = jscan_next_member(&sub.s, &key)) == 1) {
-        if (jscan_str_is(&key, "apiVersion")) rc = read_str(&sub, "apiVersion", true, &ref->api_version);
+        if (!key_is_new(&sub, &ks, &key)) rc = scan_failed(&sub);
+        else if (jscan_str_is(&key, "apiVersion")) rc = read_str(&sub, "apiVersion", true, &ref->api_version);
         else if (jscan_str_is(&key, "kind")) rc = read_str(&sub, "kind", true, &ref->kind);
         else if (jscan_str_is(&key, "name")) rc = read_str(&sub, "name", true, &ref->name);
         else if (jscan_str_is(&key, "uid")) rc = read_str(&sub, "uid", true, &ref->uid);
         else if (jscan_str_is(&key, "controller")) rc = read_bool(&sub, "controller", &ref->controller);
         else if (jscan_str_is(&key, "blockOwnerDeletion")) rc = read_bool(&sub, "blockOwnerDeletion", &ref->block_owner_deletion);
-        else if (!jscan_skip(&sub.s, false)) rc = scan_failed(&sub);
+        else if (!jscan_skip(&sub.s, true)) rc = scan_failed(&sub);
     }
     r->s = sub.s;
+    r->recheck = sub.recheck;
     if (rc == 0 && m < 0) return scan_failed(r);
     if (rc == 0)
         rc = require(&sub, "apiVersion", &ref->api_version) || require(&sub, "kind", &ref->kind) ||
@@ -150,7 +180,7 @@ static int read_finalizers(reader_t *r, gc_meta_t *out)
         if (jscan_peek(&r->s) != '"') return errfmt(r->err, r->errlen, "%s is not a valid string", name);
         out->n_finalizers = i + 1;
         char why[160];
-        reader_t sub = { r->s, why, sizeof why };
+        reader_t sub = { r->s, why, sizeof why, r->recheck };
         int rc = read_str(&sub, name, false, &out->finalizers[i]);
         r->s = sub.s;
         if (rc) return errfmt(r->err, r->errlen, "%s is not a valid string", name);
@@ -169,17 +199,19 @@ static int read_deletion(reader_t *r, gc_meta_t *out)
 static int read_metadata(reader_t *r, gc_meta_t *out)
 {
     if (!jscan_enter_object(&r->s)) return errfmt(r->err, r->errlen, "metadata missing or not an object");
+    keys_t ks = { .n = 0 };
     jscan_str_t key;
     int m, rc = 0;
     while (rc == 0 && (m = jscan_next_member(&r->s, &key)) == 1) {
-        if (jscan_str_is(&key, "uid")) rc = read_str(r, "uid", true, &out->uid);
+        if (!key_is_new(r, &ks, &key)) rc = scan_failed(r);
+        else if (jscan_str_is(&key, "uid")) rc = read_str(r, "uid", true, &out->uid);
         else if (jscan_str_is(&key, "name")) rc = read_str(r, "name", true, &out->name);
         else if (jscan_str_is(&key, "namespace")) rc = read_str(r, "namespace", false, &out->namespace_);
         else if (jscan_str_is(&key, "resourceVersion")) rc = read_str(r, "resourceVersion", false, &out->resource_version);
         else if (jscan_str_is(&key, "deletionTimestamp")) rc = read_deletion(r, out);
         else if (jscan_str_is(&key, "finalizers")) rc = read_finalizers(r, out);
         else if (jscan_str_is(&key, "ownerReferences")) rc = read_refs(r, out);
-        else if (!jscan_skip(&r->s, false)) rc = scan_failed(r);
+        else if (!jscan_skip(&r->s, true)) rc = scan_failed(r);
     }
     if (rc) return rc;
     if (m < 0) return scan_failed(r);
@@ -191,19 +223,25 @@ static int read_metadata(reader_t *r, gc_meta_t *out)
  * name the type. */
 static int read_object(reader_t *r, const char *api_version, const char *kind, gc_meta_t *out)
 {
-    if (!jscan_enter_object(&r->s)) return errfmt(r->err, r->errlen, "object is not a JSON object");
+    if (!jscan_enter_object(&r->s)) {   /* as the tree reader: bad JSON first, then the wrong kind of value */
+        if (!jscan_skip(&r->s, true) || !jscan_at_end(&r->s)) return scan_failed(r);
+        return errfmt(r->err, r->errlen, "object is not a JSON object");
+    }
     bool typed = api_version && kind, seen_md = false;
+    keys_t ks = { .n = 0 };
     jscan_str_t key;
     int m, rc = 0;
     while (rc == 0 && (m = jscan_next_member(&r->s, &key)) == 1) {
-        if (jscan_str_is(&key, "metadata")) {
+        if (!key_is_new(r, &ks, &key)) {
+            rc = scan_failed(r);
+        } else if (jscan_str_is(&key, "metadata")) {
             seen_md = true;
             rc = read_metadata(r, out);
         } else if (!typed && jscan_str_is(&key, "apiVersion")) {
             rc = read_str(r, "apiVersion", true, &out->api_version);
         } else if (!typed && jscan_str_is(&key, "kind")) {
             rc = read_str(r, "kind", true, &out->kind);
-        } else if (!jscan_skip(&r->s, false)) {
+        } else if (!jscan_skip(&r->s, true)) {
             rc = scan_failed(r);
         }
     }
@@ -226,12 +264,15 @@ int gc_meta_parse(const char *json, size_t len, const char *api_version, const c
     if (!json || len == 0) return errfmt(err, errlen, "empty object");
     reader_t r = { .err = err, .errlen = errlen };
     jscan_init(&r.s, json, len);
-    if (!jscan_skip(&r.s, true) || !jscan_at_end(&r.s)) {   /* all of it, as jansson would take it */
-        if (!r.s.error) r.s.error = "text after the object";
-        return scan_failed(&r);
-    }
-    jscan_init(&r.s, json, len);
     int rc = read_object(&r, api_version, kind, out);
+    if (rc == 0 && !jscan_at_end(&r.s)) {
+        r.s.error = "text after the object";
+        rc = scan_failed(&r);
+    }
+    if (rc == 0 && r.recheck) {   /* an object too wide for the keys kept: the scanner checks it all */
+        jscan_init(&r.s, json, len);
+        if (!jscan_skip(&r.s, true)) rc = scan_failed(&r);
+    }
     if (rc == 0) rc = gc_meta_check_limits(out, err, errlen);
     if (rc) gc_meta_clear(out);
     return rc;

@@ -341,6 +341,21 @@ static void test_text_reader_agrees_with_tree(void **state)
     for (size_t i = 0; i < sizeof refused / sizeof *refused; i++)
         assert_false(both_readers(refused[i], "v1", "Pod"));
     assert_false(both_readers("{\"metadata\":{\"name\":\"r\",\"uid\":\"u\"}}", NULL, NULL));   /* no type */
+    assert_false(both_readers("{\"metadata\":{\"name\":\"a\",\"uid\":\"u\",\"ownerReferences\":[{\"apiVersion\":"
+                              "\"v1\",\"kind\":\"K\",\"name\":\"n\",\"uid\":\"o\",\"x\":1,\"x\":2}]}}",
+                              "v1", "Pod"));   /* a key twice in a walked reference */
+    assert_false(both_readers("{\"metadata\":{\"name\":\"a\",\"uid\":\"u\"},\"kind\":\"A\",\"kind\":\"B\"}", "v1",
+                              "Pod"));   /* twice at the top, after metadata */
+
+    /* metadata wider than the keys the reader keeps: the whole-text check
+     * still finds a key given twice among them, and passes one without */
+    for (int dup = 0; dup < 2; dup++) {
+        char wide[4096] = "{\"metadata\":{\"name\":\"a\",\"uid\":\"u\"";
+        for (int i = 0; i < 100; i++)
+            snprintf(wide + strlen(wide), sizeof wide - strlen(wide), ",\"k%d\":%d", dup && i == 99 ? 60 : i, i);
+        strcat(wide, "}}");
+        assert_int_equal(both_readers(wide, "v1", "Pod"), !dup);
+    }
 
     /* a string just over the limit, and one just under it */
     char doc[GC_MAX_STR + 128];
