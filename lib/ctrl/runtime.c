@@ -15,6 +15,7 @@
 
 #include "ctrl/kobj.h"
 #include "ctrl/linkwatch.h"
+#include "ctrl/metaonly.h"
 #include "log.h"
 #include "store.h"
 #include "strmap.h"
@@ -131,22 +132,6 @@ void runtime_on_change(cache_change_t ch, const json_t *old_obj, const json_t *n
         s->handlers[i].fn(s->rt, s->resource, ch, old_obj, new_obj, s->handlers[i].ud);
 }
 
-/* {apiVersion, kind, metadata} of obj, sharing the metadata subtree (new
- * reference; NULL on OOM or without metadata). The rest of obj is freed
- * with it. */
-static json_t *metadata_of(json_t *obj)
-{
-    json_t *md = json_object_get(obj, "metadata");
-    if (!json_is_object(md)) return NULL;
-    json_t *out = json_pack("{s:O}", "metadata", md);
-    static const char *const type_meta[] = { "apiVersion", "kind" };
-    for (size_t i = 0; out && i < 2; i++) {
-        json_t *v = json_object_get(obj, type_meta[i]);
-        if (v && json_object_set(out, type_meta[i], v) < 0) { json_decref(out); out = NULL; }
-    }
-    return out;
-}
-
 /* json, len: the bytes obj was parsed from (NULL: none at hand). */
 static void apply_event(ctrl_runtime_t *rt, const char *resource, json_t **obj, const char *json, size_t len,
                         bool deleted)
@@ -158,7 +143,7 @@ static void apply_event(ctrl_runtime_t *rt, const char *resource, json_t **obj, 
         return;
     }
     if (rt->metadata_only && *obj) {
-        json_t *md = metadata_of(*obj);
+        json_t *md = metaonly_from_tree(*obj);
         json_decref(*obj);
         *obj = md;
         json = NULL;   /* the bytes are of the whole object */
@@ -167,16 +152,39 @@ static void apply_event(ctrl_runtime_t *rt, const char *resource, json_t **obj, 
         LOGFV(1, "%s: event without a usable object dropped", resource);
 }
 
+/* A metadata-only runtime's subscriber defers the parse (cfg.defer_parse):
+ * the object's text becomes {apiVersion, kind, metadata} only, in the turn
+ * arena like the subscriber's own parse (the tree lives for this event).
+ * Refused text is counted and logged (rate-limited), never applied. */
+static json_t *parse_metadata_only(ctrl_runtime_t *rt, const subscriber_event_t *ev)
+{
+    char err[160];
+    turn_arena_open();
+    json_t *obj = metaonly_from_text(ev->json, ev->json_len, err, sizeof err);
+    turn_arena_close();
+    if (!obj) {
+        rt->objects_refused++;
+        if (log_limit_allow(&rt->bad_object))
+            LOGW("event object refused", "resource", ev->resource, "namespace", ev->ns, "name", ev->name,
+                 "reason", err);
+    }
+    return obj;
+}
+
 static void sub_on_event(void *ctx, const subscriber_event_t *ev, json_t *obj)
 {
     ctrl_runtime_t *rt = ctx;
-    if (!json_is_object(obj)) return;
-    slot_t *s = slot_of(rt, ev->resource);
-    if (s && s->stored) {
-        runtime_stored_event(rt, s, ev, obj);
+    json_t *own = obj ? json_incref(obj) : parse_metadata_only(rt, ev);
+    if (!json_is_object(own)) {
+        json_decref(own);
         return;
     }
-    json_t *own = json_incref(obj);
+    slot_t *s = slot_of(rt, ev->resource);
+    if (s && s->stored) {
+        runtime_stored_event(rt, s, ev, own);
+        json_decref(own);
+        return;
+    }
     apply_event(rt, ev->resource, &own, ev->json, ev->json_len, ev->type == KUBUS__V1__EVENT_TYPE__DELETED);
 }
 
@@ -382,6 +390,7 @@ static int init_common(ctrl_runtime_t *rt, const ctrl_config_t *cfg, int max_act
     rt->sync = cfg->sync;
     rt->ud = cfg->ud;
     rt->metadata_only = cfg->metadata_only;
+    rt->bad_object = (log_limit_t)LOG_LIMIT_INIT(1.0, 10.0);
     rt->stored_routes_only = cfg->stored_routes_only;
     rt->stored_replay_wanted = cfg->stored_replay_wanted;
     rt->stored_replay = cfg->stored_replay;
@@ -455,6 +464,7 @@ ctrl_runtime_t *ctrl_runtime_new(worker_t *w, const ctrl_config_t *cfg)
     subscriber_config_t sc = {
         .zctx = worker_zctx(w), .bus = &o->bus, .name = rt->controller,
         .resources = rt->resource_names, .extra_topics = extra, .stored = rt->stored_names,
+        .defer_parse = rt->metadata_only,   /* parse_metadata_only reads the text */
         .cb = { .on_event = sub_on_event, .on_resync_begin = sub_on_resync_begin,
                 .on_resync_end = sub_on_resync_end, .on_other = sub_on_other, .ctx = rt },
     };

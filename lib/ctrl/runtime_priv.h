@@ -9,6 +9,7 @@
 
 #include "ctrl/linkwatch.h"
 #include "ctrl/runtime.h"
+#include "log.h"
 #include "store.h"
 #include "strmap.h"
 #include "subscriber.h"
@@ -53,6 +54,8 @@ struct ctrl_runtime {
     strmap_t *held;           /* keys in sync waiting for their actions */
     bool ready;
     bool metadata_only;       /* cfg.metadata_only */
+    uint64_t objects_refused; /* metadata-only events whose text was refused */
+    log_limit_t bad_object;   /* their log lines */
     bool stored_routes_only;  /* cfg.stored_routes_only */
     ctrl_replay_filter_fn stored_replay_wanted;   /* cfg.stored_replay_wanted */
     ctrl_replay_fn stored_replay;                 /* cfg.stored_replay */
