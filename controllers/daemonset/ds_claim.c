@@ -81,7 +81,8 @@ json_t *ds_orphan_revisions(ctrl_runtime_t *rt, const json_t *ds, const selector
 {
     cache_list_t l;
     json_t *out = json_array();
-    if (!out || cache_list_namespace(ctrl_cache(rt, DS_CR_RESOURCE), kobj_namespace(ds), &l) < 0) return out;
+    /* (claimable with no owner: the namespace's orphans, nothing parsed else) */
+    if (!out || cache_list_claimable(ctrl_cache(rt, DS_CR_RESOURCE), kobj_namespace(ds), NULL, &l) < 0) return out;
     for (size_t i = 0; i < l.n; i++) {
         const json_t *cr = l.items[i];
         if (kobj_controller_uid(cr) || kobj_being_deleted(cr) || !selector_matches(sel, kobj_labels(cr))) continue;

@@ -48,7 +48,10 @@ ctrl_adopter_t *dep_claim_adopter_new(void)
 int dep_claim(dep_sync_t *s, const selector_t *sel)
 {
     cache_list_t l;
-    if (cache_list_namespace(ctrl_cache(s->rt, "replicasets"), kobj_namespace(s->d), &l) != 0)
+    /* ours and the orphans only: a parse per ReplicaSet of the namespace on
+     * every sync cost a rollout of 100 Deployments in one namespace most of
+     * its CPU (profiled) */
+    if (cache_list_claimable(ctrl_cache(s->rt, "replicasets"), kobj_namespace(s->d), kobj_uid(s->d), &l) != 0)
         return -1;
     json_t *uids = json_array();
     if (!uids) {

@@ -407,7 +407,9 @@ typedef struct {
  * revisions the selector matches that are ours, or orphans (adopted now). */
 static int list_revisions(sync_t *s, revs_t *r)
 {
-    if (cache_list_namespace(ctrl_cache(s->rt, REV_RESOURCE), kobj_namespace(s->sts), &r->list) < 0) return -1;
+    /* ours and the orphans: the others' revisions are never parsed */
+    if (cache_list_claimable(ctrl_cache(s->rt, REV_RESOURCE), kobj_namespace(s->sts), kobj_uid(s->sts), &r->list) < 0)
+        return -1;
     size_t k = 0;
     for (size_t i = 0; i < r->list.n; i++) {
         const json_t *rev = r->list.items[i];

@@ -25,16 +25,20 @@
 #              kube-controller-manager (the same 8 controllers) from a fresh start on the same
 #              cluster: CPU to sync, PSS, idle CPU; kubus controllers' SIGKILL -> ready
 #              (tests/bench/scale.sh says exactly what).
+#  7 rollout   kubus vs upstream, same cluster, one side at a time: a ReplicaSet 0 -> 1000 with
+#              rate limits lifted, and 100 Deployments x 10 created and then rolled out at the
+#              default rate limits: time, CPU, kube-apiserver CPU (tests/bench/rollout.sh).
 #
 # Isolation on the shared cluster: every namespace is private (kubus-bench-*), and every
 # kubus process here runs as shard fnv1a32(ns) % 65536 of 65536 (DEVELOPERS.md, Sharding),
 # so it sees, caches and acts on its own namespace only (plus cluster-scoped objects).
 #
 # Env: KUBUS_BUILD (default build), KUBUS_BIN (default $KUBUS_BUILD/bin),
-#   BENCH_PHASES (default "bus full latency snapshot yardstick scale"), BENCH_EVENTS (200000),
+#   BENCH_PHASES (default "bus full latency snapshot yardstick scale rollout"), BENCH_EVENTS (200000),
 #   BENCH_LAT_PODS (2000), BENCH_SNAP_PODS (10000), BENCH_RS_REPLICAS (200), BENCH_RS_ROUNDS (2),
 #   BENCH_SCALE_PODS (10000), BENCH_SCALE_RS (1000), BENCH_SCALE_NS (10), BENCH_SCALE_KILLS (5),
-#   BENCH_SCALE_IDLE (30),
+#   BENCH_SCALE_IDLE (30), BENCH_BURST_REPLICAS (1000), BENCH_BURST_QPS (1000),
+#   BENCH_ROLLOUT_DEPLOYMENTS (100), BENCH_ROLLOUT_REPLICAS (10), BENCH_ROLLOUT_SIDES ("kubus upstream"),
 #   BENCH_KEEP=1 keeps the work dir (logs) also on success.
 # Everything started is stopped, every namespace deleted and the extra cluster torn
 # down on exit, also on failure or Ctrl-C (then the work dir with the logs is kept).
@@ -48,7 +52,7 @@ BIN=${KUBUS_BIN:-$BUILD/bin}
 TBIN=$BUILD/tests
 OUT=$BUILD/bench
 RESULTS=$OUT/results.txt
-PHASES=${BENCH_PHASES:-bus full latency snapshot yardstick scale}
+PHASES=${BENCH_PHASES:-bus full latency snapshot yardstick scale rollout}
 EVENTS=${BENCH_EVENTS:-200000}
 LAT_PODS=${BENCH_LAT_PODS:-2000}
 SNAP_PODS=${BENCH_SNAP_PODS:-10000}
@@ -495,6 +499,8 @@ phase_yardstick() {
 
 # shellcheck source=scale.sh
 . "$ROOT/tests/bench/scale.sh"
+# shellcheck source=rollout.sh
+. "$ROOT/tests/bench/rollout.sh"
 
 # ---- main ----------------------------------------------------------------------------
 
@@ -518,6 +524,10 @@ case " $PHASES " in *" yardstick "*) phase_yardstick ;; esac
 if [[ " $PHASES " == *" scale "* ]]; then
   kubectl get --raw /readyz >/dev/null 2>&1 || die "no cluster at $KUBECONFIG (make cluster-up)"
   phase_scale
+fi
+if [[ " $PHASES " == *" rollout "* ]]; then
+  kubectl get --raw /readyz >/dev/null 2>&1 || die "no cluster at $KUBECONFIG (make cluster-up)"
+  phase_rollout
 fi
 res "load_average_at_end: $(cut -d' ' -f1-3 /proc/loadavg)"
 res "bench_wall_seconds: $(secs_since "$T_START") s"
