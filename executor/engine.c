@@ -85,7 +85,7 @@ struct engine {
     kubeconfig_t *kc;
     double qps;
     int burst;
-    strmap_t *buckets;           /* routing id -> ratelimit_t, made full on first use */
+    strmap_t *buckets;           /* routing id -> budget_t, made full on first use */
     fairq_t *queue;
     journal_t *journal;
     evagg_t *evagg;
@@ -593,17 +593,46 @@ static void wake_due(engine_t *e, int *timeout)
     }
 }
 
-/* The token bucket of the controller j serves (NULL only on OOM: such a
- * job then goes unthrottled rather than stuck). */
-static ratelimit_t *bucket_of(engine_t *e, const job_t *j)
+/* A controller's request budget: its token bucket and how many work
+ * requests it sent since its last Event (ENGINE_EVENT_SHARE). */
+typedef struct {
+    ratelimit_t rl;
+    unsigned work_since_event;
+} budget_t;
+
+/* The budget of the controller j serves (NULL only on OOM: such a job then
+ * goes unthrottled rather than stuck). */
+static budget_t *budget_of(engine_t *e, const job_t *j)
 {
-    ratelimit_t *rl = strmap_get(e->buckets, j->reply_to);
-    if (rl) return rl;
-    rl = malloc(sizeof *rl);
-    if (!rl) return NULL;
-    ratelimit_init(rl, e->qps, e->burst, e->now_ms * 1000000ull);
-    if (strmap_put(e->buckets, j->reply_to, rl) < 0) { free(rl); return NULL; }
-    return rl;
+    budget_t *b = strmap_get(e->buckets, j->reply_to);
+    if (b) return b;
+    b = calloc(1, sizeof *b);
+    if (!b) return NULL;
+    ratelimit_init(&b->rl, e->qps, e->burst, e->now_ms * 1000000ull);
+    b->work_since_event = ENGINE_EVENT_SHARE;   /* the first Event need not wait */
+    if (strmap_put(e->buckets, j->reply_to, b) < 0) { free(b); return NULL; }
+    return b;
+}
+
+/* The fair queue's lane of a job: its controller's routing id, or for an
+ * Event the controller's Event lane (the id + "\x1f" "events", written into
+ * lane, ENGINE_LANE_MAX bytes). Lanes are about fairness only: a routing id
+ * that happens to spell another's Event lane, or one cut at the size, shares
+ * a round-robin turn, never a budget (budgets are per routing id). */
+#define ENGINE_LANE_MAX 256
+static const char *lane_of(const char *reply_to, bool event, char *lane)
+{
+    if (!event) return reply_to;
+    snprintf(lane, ENGINE_LANE_MAX, "%s\x1f" "events", reply_to);
+    return lane;
+}
+
+/* An Event waits while its controller has work queued and has not yet sent
+ * ENGINE_EVENT_SHARE work requests since its last Event: under load Events
+ * get the share client-go's one event writer gets among the workers. */
+static bool event_waits_for_work(engine_t *e, const job_t *j, const budget_t *b)
+{
+    return j->ev && b && b->work_since_event < ENGINE_EVENT_SHARE && fairq_owner_len(e->queue, j->reply_to) > 0;
 }
 
 typedef struct {
@@ -616,8 +645,9 @@ static bool has_token(void *item, void *arg)
 {
     token_probe_t *p = arg;
     job_t *j = item;
-    ratelimit_t *rl = bucket_of(p->e, j);
-    uint64_t wait = rl ? ratelimit_wait_ns(rl, p->e->now_ms * 1000000ull) : 0;
+    budget_t *b = budget_of(p->e, j);
+    if (event_waits_for_work(p->e, j, b)) return false;   /* the work takes this token */
+    uint64_t wait = b ? ratelimit_wait_ns(&b->rl, p->e->now_ms * 1000000ull) : 0;
     if (wait && wait < p->min_wait_ns) p->min_wait_ns = wait;
     if (wait && !j->token_wait_ms) j->token_wait_ms = p->e->now_ms ? p->e->now_ms : 1;
     return wait == 0;
@@ -627,8 +657,15 @@ static bool has_token(void *item, void *arg)
  * it as rest_client_rate_limiter_duration_seconds, once the method is known). */
 static void take_token(engine_t *e, job_t *j)
 {
-    ratelimit_t *rl = bucket_of(e, j);
-    if (rl) ratelimit_try_take(rl, e->now_ms * 1000000ull);
+    budget_t *b = budget_of(e, j);
+    if (b) {
+        ratelimit_try_take(&b->rl, e->now_ms * 1000000ull);
+        if (j->ev) {
+            b->work_since_event = 0;
+            e->st.event_tokens++;
+        }
+        else if (b->work_since_event < ENGINE_EVENT_SHARE) b->work_since_event++;
+    }
     j->token_waited_ms = j->token_wait_ms && e->now_ms > j->token_wait_ms ? e->now_ms - j->token_wait_ms : 0;
     j->token_wait_ms = 0;
 }
@@ -795,11 +832,19 @@ static void admit_new(engine_t *e, const char *reply_to, const msg_action_t *a)
         finish_simple(j, 200, "Filtered", "event dropped: its object's event budget is spent");
         return;
     }
+    char lane[ENGINE_LANE_MAX];
+    const char *q = lane_of(reply_to, j->ev != NULL, lane);
+    if (j->ev && fairq_owner_len(e->queue, q) >= ENGINE_MAX_QUEUED_EVENTS) {
+        /* as client-go's broadcaster drops an Event its full queue cannot take */
+        e->st.events_dropped++;
+        finish_simple(j, 200, "Filtered", "event dropped: the controller's event queue is full");
+        return;
+    }
     if (fairq_len(e->queue) >= ENGINE_MAX_QUEUED) {
         finish_simple(j, 429, "TooManyRequests", "the executor's queue is full");
         return;
     }
-    if (fairq_push(e->queue, reply_to, j) < 0) finish_simple(j, 0, "InternalError", "executor out of memory");
+    if (fairq_push(e->queue, q, j) < 0) finish_simple(j, 0, "InternalError", "executor out of memory");
 }
 
 /* A controller name that cannot be used (it reaches logs and an HTTP

@@ -24,6 +24,12 @@
 #include "sbuf.h"
 
 #define ENGINE_MAX_QUEUED 100000u      /* actions waiting for a slot, all controllers */
+/* Events, per controller: client-go's broadcaster queues at most 1000 and
+ * drops what comes on top; its one writer waits for the controller's bucket
+ * like each of the controller's workers (5 by default), so a busy
+ * controller's Events get about one token in six. */
+#define ENGINE_MAX_QUEUED_EVENTS 1000u
+#define ENGINE_EVENT_SHARE 5u          /* work requests a busy controller sends per Event */
 #define ENGINE_REQUEST_TIMEOUT_MS 20000L
 #define ENGINE_CONNECT_TIMEOUT_MS 5000L
 #define ENGINE_BODY_MAX (MSG_MAX_BYTES - 64u * 1024u) /* a result object must fit an envelope */
@@ -59,7 +65,8 @@ typedef struct {
     uint64_t refused;         /* answered 400 without a request */
     uint64_t forbidden;       /* answered 403: outside the controller's role (policy.h) */
     uint64_t id_reused;       /* answered 400: an id known with other content (journal.h) */
-    uint64_t events_dropped;  /* Events over their object's budget (evcorr.h) */
+    uint64_t events_dropped;  /* Events over their object's budget (evcorr.h) or its queue */
+    uint64_t event_tokens;    /* tokens Events took (the rest went to work) */
 } engine_stats_t;
 
 engine_t *engine_new(const engine_opts_t *opts, char *err, size_t errlen);

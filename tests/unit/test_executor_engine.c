@@ -194,12 +194,16 @@ static void test_dedup_and_report(void **state)
     kubeconfig_free(&kc);
 }
 
-static msg_envelope_t *event_action(uint64_t id)
+/* An Event about ReplicaSet ns/<object> (each object has its own
+ * aggregation key and spam budget). */
+static msg_envelope_t *event_about(uint64_t id, const char *object)
 {
-    static const char spec[] =
-        "{\"involvedObject\":{\"kind\":\"ReplicaSet\",\"namespace\":\"ns\",\"name\":\"web\"},"
-        "\"type\":\"Warning\",\"reason\":\"FailedCreate\",\"message\":\"quota\","
-        "\"source\":{\"component\":\"replicaset-controller\"}}";
+    char spec[512];
+    int n = snprintf(spec, sizeof spec,
+                     "{\"involvedObject\":{\"kind\":\"ReplicaSet\",\"namespace\":\"ns\",\"name\":\"%s\"},"
+                     "\"type\":\"Warning\",\"reason\":\"FailedCreate\",\"message\":\"quota\","
+                     "\"source\":{\"component\":\"replicaset-controller\"}}", object);
+    assert_true(n > 0 && (size_t)n < sizeof spec);
     msg_envelope_t env;
     msg_action_t a;
     kubus__v1__envelope__init(&env);
@@ -213,7 +217,7 @@ static msg_envelope_t *event_action(uint64_t id)
     a.resource = "events";
     a.namespace_ = "ns";
     a.body.data = (uint8_t *)spec;
-    a.body.len = sizeof spec - 1;
+    a.body.len = (size_t)n;
     uint8_t *buf = NULL;
     size_t len = 0;
     assert_int_equal(msg_encode(&env, &buf, &len), 0);
@@ -221,6 +225,58 @@ static msg_envelope_t *event_action(uint64_t id)
     free(buf);
     assert_non_null(out);
     return out;
+}
+
+static msg_envelope_t *event_action(uint64_t id) { return event_about(id, "web"); }
+
+/* A busy controller's Events get one token per ENGINE_EVENT_SHARE work
+ * requests, as client-go's one event writer among 5 workers does; an idle
+ * one's go at once. 12 tokens, 10 Events queued before 10 GETs: 2 Events
+ * (one at once, one after 5 GETs) and 10 GETs, not 6 and 6. */
+static void test_events_take_a_share_of_a_busy_bucket(void **state)
+{
+    (void)state;
+    kubeconfig_t kc;
+    sink_t s = { 0 };
+    engine_opts_t o = { .qps = 0.001, .burst = 12, .max_in_flight = 64, .epoch = 5 };
+    engine_t *e = closed_port_engine(&kc, &o, &s);
+    char name[32];
+    for (uint64_t i = 1; i <= 10; i++) {
+        snprintf(name, sizeof name, "web-%llu", (unsigned long long)i);
+        msg_envelope_t *env = event_about(i, name);
+        engine_submit(e, "replicaset.0", &env, 1000);
+    }
+    for (uint64_t i = 11; i <= 20; i++) submit(e, i, "replicasets", 1000);
+    engine_step(e, 1001, 100);
+    assert_int_equal(engine_in_flight(e), 12);
+    assert_int_equal(engine_stats(e)->event_tokens, 2);
+    engine_destroy(&e);
+    kubeconfig_free(&kc);
+}
+
+/* At most ENGINE_MAX_QUEUED_EVENTS Events wait per controller; more are
+ * dropped (answered Filtered, counted), as client-go's broadcaster drops. */
+static void test_event_queue_bounded(void **state)
+{
+    (void)state;
+    kubeconfig_t kc;
+    sink_t s = { 0 };
+    engine_opts_t o = { .qps = 0.001, .burst = 1, .max_in_flight = 64, .epoch = 5 };
+    engine_t *e = closed_port_engine(&kc, &o, &s);
+    char name[32];
+    for (uint64_t i = 1; i <= ENGINE_MAX_QUEUED_EVENTS + 2; i++) {
+        snprintf(name, sizeof name, "web-%llu", (unsigned long long)i);
+        msg_envelope_t *env = event_about(i, name);
+        engine_submit(e, "replicaset.0", &env, 1000);
+    }
+    assert_int_equal(s.results, 2);
+    assert_string_equal(s.last_reason, "Filtered");
+    assert_int_equal(engine_stats(e)->events_dropped, 2);
+    assert_int_equal(engine_queued(e), ENGINE_MAX_QUEUED_EVENTS);
+    submit(e, 9999, "replicasets", 1000);   /* work still queues */
+    assert_int_equal(engine_queued(e), ENGINE_MAX_QUEUED_EVENTS + 1);
+    engine_destroy(&e);
+    kubeconfig_free(&kc);
 }
 
 /* Identical Events go one at a time (POST, then PATCH count+1); those
@@ -375,6 +431,8 @@ int main(void)
         cmocka_unit_test(test_dedup_and_report),
         cmocka_unit_test(test_bucket_per_controller),
         cmocka_unit_test(test_same_event_key_parks_without_a_slot),
+        cmocka_unit_test(test_events_take_a_share_of_a_busy_bucket),
+        cmocka_unit_test(test_event_queue_bounded),
         cmocka_unit_test(test_outside_the_role_forbidden),
         cmocka_unit_test(test_controller_name_injection_refused),
         cmocka_unit_test(test_result_journaled_before_sent),
