@@ -363,8 +363,8 @@ static int run(worker_t *w, void *state)
         uint64_t now = now_mono_ms();
         int timeout = engine_step(x->eng, now, LOOP_MAX_MS);
         periodic(x, w, now);
-        if (x->next_status_ms > now && (int)(x->next_status_ms - now) < timeout)
-            timeout = (int)(x->next_status_ms - now);
+        uint64_t status = ms_until(x->next_status_ms, now);
+        if (status > 0 && status < (uint64_t)timeout) timeout = (int)status;
         /* Sends above may have consumed the fd's edge: look before sleeping. */
         if (dealer_readable(x)) timeout = 0;
         struct curl_waitfd wfd = { .fd = fd, .events = CURL_WAIT_POLLIN, .revents = 0 };
