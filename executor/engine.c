@@ -42,6 +42,7 @@
 #include "request.h"
 #include "restmetrics.h"
 #include "retry.h"
+#include "worker.h"
 
 #define JOURNAL_EXPIRE_EVERY_MS 1000u
 /* One token file read serves every request that got a 401 meanwhile. */
@@ -583,12 +584,13 @@ static void wake_due(engine_t *e, int *timeout)
 {
     for (job_t *j = e->waiting.head, *next; j; j = next) {
         next = j->lnext;
-        if (j->due_ms <= e->now_ms) {
+        uint64_t left = ms_until(j->due_ms, e->now_ms);
+        if (left == 0) {
             list_unlink(&e->waiting, j);
             j->state = JS_READY;
             list_push(&e->ready, j);
-        } else if ((int64_t)(j->due_ms - e->now_ms) < *timeout) {
-            *timeout = (int)(j->due_ms - e->now_ms);
+        } else if (*timeout >= 0 && left < (uint64_t)*timeout) {
+            *timeout = (int)left;
         }
     }
 }

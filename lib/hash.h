@@ -3,7 +3,7 @@
  * Owns: the FNV-1 and FNV-1a functions (32 and 64 bit) behind the hash
  * tables (lib/strmap.c, informer/objcache.c, executor/evagg.c), the shard
  * function of DEVELOPERS.md (fnv1a32 of the namespace) and the template
- * hashes that name ReplicaSets and ControllerRevisions (lib/ctrl/names.h).
+ * hashes that name ReplicaSets and ControllerRevisions (lib/ctrl/hashname.h).
  * The values are part of kubus's contract (shards, object names): they
  * must never change.
  *

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "errfmt.h"
+#include "worker.h"
 
 #define RETRY_AFTER_MAX_S 86400L
 
@@ -171,7 +172,9 @@ int khttp_parse_retry_after(const char *value, time_t now, long *seconds)
     if (*end) return -1;
     time_t at = timegm(&tm);
     if (at == (time_t)-1) return -1;
-    long d = at > now ? (long)(at - now) : 0;
+    /* ms_until's arithmetic in seconds; time_t is signed, and a date (or a
+     * clock) before 1970 is no wait at all. */
+    long d = at < 0 || now < 0 ? 0 : (long)ms_until((uint64_t)at, (uint64_t)now);
     *seconds = d > RETRY_AFTER_MAX_S ? RETRY_AFTER_MAX_S : d;
     return 0;
 }

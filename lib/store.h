@@ -14,8 +14,8 @@
  * the older ones (a reader that still maps one keeps reading its frozen
  * pages: unlinked files live while mapped).
  *
- * Writer protocol (informer): store_put / store_del inside the write
- * transaction store_write begins lazily; store_commit makes them visible
+ * Writer protocol (informer): store_put / store_del go into one write
+ * transaction, begun by the first of them; store_commit makes them visible
  * and must run before the events that carry the same seqs are published or
  * a SnapshotEnd names them. Readers: store_read_begin opens a read
  * transaction (an MVCC snapshot: nothing changes under it), records point

@@ -205,7 +205,8 @@ static void record_event(sup_leader_t *l, const char *what)
 static bool wait_or_stop(sup_leader_t *l)
 {
     uint64_t now = now_mono_ms(), next = sup_elector_next_ms(&l->e);
-    int timeout = next <= now ? 0 : (next - now > WAIT_MAX_MS ? WAIT_MAX_MS : (int)(next - now));
+    uint64_t left = ms_until(next, now);
+    int timeout = left > WAIT_MAX_MS ? WAIT_MAX_MS : (int)left;
     struct pollfd p = { .fd = l->stop_r, .events = POLLIN };
     int rc = poll(&p, 1, timeout);
     return rc > 0 || atomic_load(&l->abort_requests);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "errfmt.h"
+#include "worker.h"
 
 /* ---- names and checks ---- */
 
@@ -247,8 +248,8 @@ static uint64_t call_timeout(const sup_elector_t *e)
     if (!e->leading) return base;
     uint64_t now = e->ops.mono_ms(e->ops.ctx);
     uint64_t end = e->renewed_ms + e->cfg.renew_deadline_ms;
-    if (now >= end) return 0;
-    return end - now < base ? end - now : base;
+    uint64_t left = ms_until(end, now);
+    return left < base ? left : base;
 }
 
 static int api(sup_elector_t *e, sup_lease_verb_t verb, const char *body, sup_lease_resp_t *r)

@@ -340,7 +340,7 @@ static int poll_timeout(const sup_t *s, uint64_t now)
             next = earliest(next, now + 50); /* waiting at a start gate */
     }
     if (s->mode != MODE_RUN) next = earliest(next, s->tier_ms + SUP_TIER_WAIT_MS);
-    return next <= now ? 0 : (int)(next - now);
+    return (int)ms_until(next, now); /* next <= now + 1000: no clamp needed */
 }
 
 /* ---- leadership ---- */

@@ -30,7 +30,7 @@
 #include "cj_metrics.h"
 #include "ctrl/claim.h"
 #include "ctrl/kobj.h"
-#include "strmap.h"
+#include "ctrl/ownerstate.h"
 #include "log.h"
 #include "ctrl/satint.h"
 
@@ -55,7 +55,7 @@ typedef struct {
 } cj_plan_t;
 
 typedef struct {
-    char *uid;              /* the CronJob this state is about */
+    ctrl_ostate_t base;     /* the CronJob this state is about (ctrl/ownerstate.h) */
     json_t *written;        /* the CronJob our last status write returned */
     json_t *stale_rvs;      /* resourceVersions older than written */
     json_t *missing;        /* job uid -> true: a live GET answered 404 */
@@ -64,7 +64,7 @@ typedef struct {
 } cj_state_t;
 
 struct cj_ctrl {
-    strmap_t *states;
+    ctrl_ostates_t *states; /* key -> cj_state_t */
     log_limit_t bad_log;
     prom_hist_t skew;       /* cronjob_controller_job_creation_skew_duration_seconds */
 };
@@ -80,24 +80,33 @@ static void plan_clear(cj_plan_t *p)
     memset(p, 0, sizeof *p);
 }
 
-static void state_free(void *v)
+static int state_init(void *v)
 {
     cj_state_t *s = v;
-    if (!s) return;
-    free(s->uid);
+    s->stale_rvs = json_array();
+    s->missing = json_object();
+    s->checking = json_object();
+    return s->stale_rvs && s->missing && s->checking ? 0 : -1;
+}
+
+static void state_fini(void *v)
+{
+    cj_state_t *s = v;
     json_decref(s->written);
     json_decref(s->stale_rvs);
     json_decref(s->missing);
     json_decref(s->checking);
     plan_clear(&s->plan);
-    free(s);
 }
+
+static const ctrl_ostate_type_t cj_state_type = { .size = sizeof(cj_state_t), .init = state_init,
+                                                  .fini = state_fini };
 
 cj_ctrl_t *cj_ctrl_new(void)
 {
     cj_ctrl_t *c = calloc(1, sizeof *c);
     if (!c) return NULL;
-    c->states = strmap_new(state_free);
+    c->states = ctrl_ostates_new(&cj_state_type);
     c->bad_log = (log_limit_t)LOG_LIMIT_INIT(1, 20);
     cj_metrics_init(&c->skew);
     if (!c->states) {
@@ -110,26 +119,9 @@ cj_ctrl_t *cj_ctrl_new(void)
 void cj_ctrl_destroy(cj_ctrl_t **cp)
 {
     if (!cp || !*cp) return;
-    strmap_destroy(&(*cp)->states);
+    ctrl_ostates_destroy(&(*cp)->states);
     free(*cp);
     *cp = NULL;
-}
-
-static cj_state_t *state_for(cj_ctrl_t *c, const char *key, const json_t *cj)
-{
-    cj_state_t *s = strmap_get(c->states, key);
-    if (s && strcmp(s->uid, kobj_uid(cj)) == 0) return s;
-    s = calloc(1, sizeof *s);
-    if (!s) return NULL;
-    s->uid = strdup(kobj_uid(cj));
-    s->stale_rvs = json_array();
-    s->missing = json_object();
-    s->checking = json_object();
-    if (!s->uid || !s->stale_rvs || !s->missing || !s->checking || strmap_put(c->states, key, s) < 0) {
-        state_free(s);
-        return NULL;
-    }
-    return s;
 }
 
 static bool rv_is_stale(const cj_state_t *s, const char *rv)
@@ -155,8 +147,7 @@ static const json_t *cj_view(cj_state_t *s, const json_t *cached)
 
 static const json_t *current_cj(ctrl_runtime_t *rt, cj_state_t *s, const char *key)
 {
-    const json_t *cj = cache_get(ctrl_cache(rt, CJ_RESOURCE), key);
-    return cj && strcmp(kobj_uid(cj), s->uid) == 0 ? cj : NULL;
+    return ctrl_ostate_same(s, cache_get(ctrl_cache(rt, CJ_RESOURCE), key));
 }
 
 /* ---- routing events to keys ------------------------------------------------------ */
@@ -235,8 +226,8 @@ int cj_ctrl_attach(cj_ctrl_t *c, ctrl_runtime_t *rt)
 static void status_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
 {
     cj_ctrl_t *c = ud;
-    cj_state_t *s = strmap_get(c->states, res->owner_key);
-    if (res->ok && s && res->object && strcmp(kobj_uid(res->object), s->uid) == 0) {
+    cj_state_t *s = ctrl_ostates_get(c->states, res->owner_key);
+    if (res->ok && ctrl_ostate_same(s, res->object)) {
         json_t *copy = json_deep_copy(res->object);
         if (copy) {
             json_decref(s->written);
@@ -319,7 +310,7 @@ static void add_to_active(cj_plan_t *p, const json_t *job)
 static void created_get_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
 {
     cj_ctrl_t *c = ud;
-    cj_state_t *s = strmap_get(c->states, res->owner_key);
+    cj_state_t *s = ctrl_ostates_get(c->states, res->owner_key);
     if (!s || !s->plan.on) return;
     if (res->ok && res->object && *kobj_uid(res->object)) add_to_active(&s->plan, res->object);
     else s->plan.failed = true;
@@ -329,7 +320,7 @@ static void created_get_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void 
 static void create_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
 {
     cj_ctrl_t *c = ud;
-    cj_state_t *s = strmap_get(c->states, res->owner_key);
+    cj_state_t *s = ctrl_ostates_get(c->states, res->owner_key);
     if (!s || !s->plan.on) return;
     cj_plan_t *p = &s->plan;
     const json_t *cj = p->cj;
@@ -389,7 +380,7 @@ static void plan_phase2(cj_ctrl_t *c, ctrl_runtime_t *rt, cj_state_t *s, const c
 static void delete_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
 {
     cj_ctrl_t *c = ud;
-    cj_state_t *s = strmap_get(c->states, res->owner_key);
+    cj_state_t *s = ctrl_ostates_get(c->states, res->owner_key);
     if (!s || !s->plan.on) return;
     cj_plan_t *p = &s->plan;
     json_t *d = json_object_get(p->deletes, res->name);
@@ -526,7 +517,7 @@ static bool listed(const cache_list_t *jobs, const char *uid)
 static void check_get_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
 {
     cj_ctrl_t *c = ud;
-    cj_state_t *s = strmap_get(c->states, res->owner_key);
+    cj_state_t *s = ctrl_ostates_get(c->states, res->owner_key);
     if (!s) return;
     const char *uid = kobj_str(s->checking, res->name);
     if (res->status == 404 && uid) {
@@ -683,10 +674,10 @@ int cj_sync(ctrl_runtime_t *rt, const char *key, void *ud)
     const json_t *cached = cache_get(ctrl_cache(rt, CJ_RESOURCE), key);
     if (!cached) {
         expectations_forget(ctrl_expectations(rt), key);
-        strmap_del(c->states, key);
+        ctrl_ostates_forget(c->states, key);
         return 0;
     }
-    cj_state_t *s = state_for(c, key, cached);
+    cj_state_t *s = ctrl_ostates_for(c->states, key, cached);
     if (!s) return -1;
     plan_clear(&s->plan);
     cj_plan_t *p = &s->plan;

@@ -3,8 +3,10 @@
  * Owns: flags and wiring only: a worker (lib/worker.h) whose run() builds
  * the controller runtime over cronjobs + jobs and hands it cj_sync.
  * Flags: the worker's, plus --concurrent-cron-job-syncs=N (alias of
- * --concurrent-syncs, as kube-controller-manager spells it; default 5).
+ * --concurrent-syncs, as kube-controller-manager spells it; default:
+ * upstream's, ctrl/concurrency.h).
  */
+#include "ctrl/concurrency.h"
 #include "ctrl/process.h"
 #include "cj_sync.h"
 
@@ -31,7 +33,9 @@ int main(int argc, char **argv)
     static const ctrl_process_t proc = {
         .name = "cronjob", .component = "cronjob-controller", .queue_name = "cronjob",
         .concurrent_flag = "concurrent-cron-job-syncs",
-        .usage = "  --concurrent-cron-job-syncs=N  CronJobs synced at once (default: --concurrent-syncs, 5)\n",
+        .usage = "  --concurrent-cron-job-syncs=N  CronJobs synced at once (default "
+                 CTRL_STR(CTRL_CONCURRENT_CRON_JOB_SYNCS) ")\n",
+        .default_concurrent = CTRL_CONCURRENT_CRON_JOB_SYNCS,
         .create = create, .attach = attach, .destroy = destroy,
     };
     return ctrl_process_main(argc, argv, &proc);

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "ctrl/claim.h"
+#include "ctrl/ownerstate.h"
 #include "ctrl/runtime.h"
 #include "ds_core.h"
 #include "ds_sync.h"
@@ -30,17 +31,16 @@
 extern const ctrl_owner_t ds_owner;
 
 typedef struct {
-    char *uid;
+    ctrl_ostate_t base;     /* the DaemonSet this state is about (ctrl/ownerstate.h) */
     bool plan_active;
     ds_slowstart_t plan;
     json_t *plan_nodes;     /* node names still to create on, in order */
     char *plan_hash;
-    int64_t warned_generation;
 } ds_state_t;
 
 struct ds_ctrl {
     ctrl_adopter_t *adopter;/* orphan pods and revisions, adopted after a live GET */
-    strmap_t *states;       /* key -> ds_state_t */
+    ctrl_ostates_t *states; /* key -> ds_state_t */
     strmap_t *backoff;      /* "uid/observedGeneration/node" -> ds_backoff_t */
     uint64_t last_gc_ms;
     log_limit_t bad_log, fail_log;

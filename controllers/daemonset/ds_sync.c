@@ -38,22 +38,21 @@
 
 /* ---- state ------------------------------------------------------------------------ */
 
-static void state_free(void *p)
+static void state_fini(void *p)
 {
     ds_state_t *s = p;
-    if (!s) return;
-    free(s->uid);
     json_decref(s->plan_nodes);
     free(s->plan_hash);
-    free(s);
 }
+
+static const ctrl_ostate_type_t ds_state_type = { .size = sizeof(ds_state_t), .fini = state_fini };
 
 ds_ctrl_t *ds_ctrl_new(void)
 {
     ds_ctrl_t *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     c->adopter = ds_adopter_new(c);
-    c->states = strmap_new(state_free);
+    c->states = ctrl_ostates_new(&ds_state_type);
     c->backoff = strmap_new(free);
     c->bad_log = (log_limit_t)LOG_LIMIT_INIT(1, 20);
     c->fail_log = (log_limit_t)LOG_LIMIT_INIT(1, 20);
@@ -65,29 +64,15 @@ void ds_ctrl_destroy(ds_ctrl_t **cp)
 {
     if (!cp || !*cp) return;
     ctrl_adopter_destroy(&(*cp)->adopter);
-    strmap_destroy(&(*cp)->states);
+    ctrl_ostates_destroy(&(*cp)->states);
     strmap_destroy(&(*cp)->backoff);
     free(*cp);
     *cp = NULL;
 }
 
-static ds_state_t *state_for(ds_ctrl_t *c, const char *key, const json_t *ds)
-{
-    ds_state_t *s = strmap_get(c->states, key);
-    if (s && strcmp(s->uid, kobj_uid(ds)) == 0) return s;
-    s = calloc(1, sizeof *s);
-    if (!s || !(s->uid = strdup(kobj_uid(ds))) || strmap_put(c->states, key, s) < 0) {
-        state_free(s);
-        return NULL;
-    }
-    s->warned_generation = -1;
-    return s;
-}
-
 const json_t *ds_current(ctrl_runtime_t *rt, const ds_state_t *s, const char *key)
 {
-    const json_t *ds = cache_get(ctrl_cache(rt, DS_RESOURCE), key);
-    return ds && strcmp(kobj_uid(ds), s->uid) == 0 ? ds : NULL;
+    return ctrl_ostate_same(s, cache_get(ctrl_cache(rt, DS_RESOURCE), key));
 }
 
 
@@ -307,9 +292,7 @@ static void rolling_update(ds_ctrl_t *c, ctrl_runtime_t *rt, ds_state_t *s, view
 static void warn_once(ds_ctrl_t *c, ctrl_runtime_t *rt, ds_state_t *s, const json_t *ds, ds_spec_rc_t rc,
                       const char *why)
 {
-    int64_t gen = kobj_generation(ds);
-    if (s->warned_generation == gen) return;
-    s->warned_generation = gen;
+    if (!ctrl_ostate_warn_once(s, ds)) return;
     if (rc == DS_SPEC_SELECTS_ALL) {
         ctrl_event(rt, ds, "Warning", "SelectingAll",
                    "This daemon set is selecting all pods. A non-empty selector is required.");
@@ -325,10 +308,10 @@ int ds_sync(ctrl_runtime_t *rt, const char *key, void *ud)
     const json_t *ds = cache_get(ctrl_cache(rt, DS_RESOURCE), key);
     if (!ds) {
         expectations_forget(ctrl_expectations(rt), key);
-        strmap_del(c->states, key);
+        ctrl_ostates_forget(c->states, key);
         return 0;
     }
-    ds_state_t *s = state_for(c, key, ds);
+    ds_state_t *s = ctrl_ostates_for(c->states, key, ds);
     if (!s) return -1;
     backoff_gc(c, ctrl_now_unix_ms(rt));
     view_t v = { .ds = ds, .key = key };

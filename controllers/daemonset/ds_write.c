@@ -51,7 +51,7 @@ static void issue_batch(ds_ctrl_t *c, ctrl_runtime_t *rt, ds_state_t *s, const c
 static void create_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
 {
     ds_ctrl_t *c = ud;
-    ds_state_t *s = strmap_get(c->states, res->owner_key);
+    ds_state_t *s = ctrl_ostates_get(c->states, res->owner_key);
     if (!s || !s->plan_active) return;
     const json_t *ds = ds_current(rt, s, res->owner_key);
     char buf[160];
@@ -81,7 +81,7 @@ static void create_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
 static void delete_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
 {
     ds_ctrl_t *c = ud;
-    ds_state_t *s = strmap_get(c->states, res->owner_key);
+    ds_state_t *s = ctrl_ostates_get(c->states, res->owner_key);
     const json_t *ds = s ? ds_current(rt, s, res->owner_key) : NULL;
     char buf[160];
     if (res->status == 404 || res->status == 409) return;   /* already gone (or replaced) */

@@ -4,8 +4,10 @@
  * the controller runtime over daemonsets + pods + nodes +
  * controllerrevisions and hands it ds_sync.
  * Flags: the worker's, plus --concurrent-daemonset-syncs=N (alias of
- * --concurrent-syncs, as kube-controller-manager spells it; default 2).
+ * --concurrent-syncs, as kube-controller-manager spells it; default:
+ * upstream's, ctrl/concurrency.h).
  */
+#include "ctrl/concurrency.h"
 #include "ctrl/process.h"
 #include "ds_sync.h"
 
@@ -33,7 +35,9 @@ int main(int argc, char **argv)
     static const ctrl_process_t proc = {
         .name = "daemonset", .component = "daemonset-controller", .queue_name = "daemonset",
         .concurrent_flag = "concurrent-daemonset-syncs",
-        .usage = "  --concurrent-daemonset-syncs=N  DaemonSets synced at once (default: --concurrent-syncs, 5)\n",
+        .usage = "  --concurrent-daemonset-syncs=N  DaemonSets synced at once (default "
+                 CTRL_STR(CTRL_CONCURRENT_DAEMONSET_SYNCS) ")\n",
+        .default_concurrent = CTRL_CONCURRENT_DAEMONSET_SYNCS,
         .create = create, .attach = attach, .destroy = destroy,
     };
     return ctrl_process_main(argc, argv, &proc);

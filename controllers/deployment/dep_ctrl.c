@@ -30,7 +30,7 @@ dep_ctrl_t *dep_ctrl_new(void)
         return NULL;
     c->adopter = dep_claim_adopter_new();
     c->pending = ctrl_pending_new();
-    c->states = strmap_new(free);
+    c->states = ctrl_ostates_new(&(ctrl_ostate_type_t){ .size = sizeof(dep_state_t) });
     c->acts = strmap_new(dep_act_free);
     if (!c->adopter || !c->pending || !c->states || !c->acts) {
         dep_ctrl_destroy(&c);
@@ -46,26 +46,10 @@ void dep_ctrl_destroy(dep_ctrl_t **cp)
     dep_ctrl_t *c = *cp;
     ctrl_adopter_destroy(&c->adopter);
     ctrl_pending_destroy(&c->pending);
-    strmap_destroy(&c->states);
+    ctrl_ostates_destroy(&c->states);
     strmap_destroy(&c->acts);
     free(c);
     *cp = NULL;
-}
-
-dep_state_t *dep_state_of(dep_ctrl_t *c, const char *key)
-{
-    dep_state_t *st = strmap_get(c->states, key);
-    if (st)
-        return st;
-    st = calloc(1, sizeof *st);
-    if (!st)
-        return NULL;
-    st->reported_generation = -1;
-    if (strmap_put(c->states, key, st) != 0) {
-        free(st);
-        return NULL;
-    }
-    return st;
 }
 
 json_t *dep_involved(const json_t *d)
@@ -87,7 +71,7 @@ static void on_deployment(ctrl_runtime_t *rt, const char *resource, cache_change
     if (change == CACHE_DELETED) {
         char key[DEP_KEY_MAX];
         if (kobj_key(d, key, sizeof key) > 0) {
-            strmap_del(c->states, key);
+            ctrl_ostates_forget(c->states, key);
             expectations_forget(ctrl_expectations(rt), key);
         }
         ctrl_pending_observe(c->pending, kobj_uid(d), NULL);

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "ctrl/claim.h"
+#include "ctrl/ownerstate.h"
 #include "ctrl/runtime.h"
 #include "strmap.h"
 #include "dep_ctrl.h"
@@ -36,14 +37,14 @@ struct dep_ctrl {
     ctrl_runtime_t *rt;
     ctrl_adopter_t *adopter;  /* orphan ReplicaSets, adopted after a live GET */
     ctrl_pending_t *pending;  /* updates not yet seen back */
-    strmap_t *states;        /* deployment key -> dep_state_t */
+    ctrl_ostates_t *states;  /* deployment key -> dep_state_t */
     strmap_t *acts;          /* action id ("%llu") -> dep_act_t */
 };
 
 typedef struct {
+    ctrl_ostate_t base;          /* the Deployment this is about, the generation warned about */
     bool collision;              /* creating the new ReplicaSet said AlreadyExists */
     char create_error[512];      /* why the last create failed ("" none) */
-    int64_t reported_generation; /* generation last reported as invalid (-1 none) */
 } dep_state_t;
 
 typedef enum {
@@ -89,7 +90,6 @@ typedef struct {
 } dep_sync_t;
 
 /* dep_ctrl.c */
-dep_state_t *dep_state_of(dep_ctrl_t *c, const char *key);
 /* An object reference for Events about deployment d (new reference). */
 json_t *dep_involved(const json_t *d);
 

@@ -41,8 +41,7 @@ static log_limit_t invalid_log = LOG_LIMIT_INIT(1.0, 20);
  * is not retried, the next change of the Deployment brings a new sync. */
 static int report_unusable(dep_sync_t *s, const char *reason, const char *message)
 {
-    if (s->state->reported_generation != s->spec.generation) {
-        s->state->reported_generation = s->spec.generation;
+    if (ctrl_ostate_warn_once(s->state, s->d)) {
         json_t *inv = dep_involved(s->d);
         if (inv)
             ctrl_event(s->rt, inv, "Warning", reason, "%s", message);
@@ -525,7 +524,7 @@ int dep_sync(ctrl_runtime_t *rt, const char *key, void *ud)
     dep_ctrl_t *c = ud;
     const json_t *d = cache_get(ctrl_cache(rt, "deployments"), key);
     if (!d) {
-        strmap_del(c->states, key);
+        ctrl_ostates_forget(c->states, key);
         return 0;
     }
     if (ctrl_pending_blocks(c->pending, kobj_uid(d), kobj_resource_version(d), now_mono_ms())) {
@@ -540,7 +539,7 @@ int dep_sync(ctrl_runtime_t *rt, const char *key, void *ud)
     s.d = d;
     s.requeue_ms = -1;
     s.now_ms = (int64_t)ctrl_now_unix_ms(rt);
-    s.state = dep_state_of(c, key);
+    s.state = ctrl_ostates_for(c->states, key, d);
     s.wd = json_deep_copy(d);
     if (!s.state || !s.wd) {
         json_decref(s.wd);

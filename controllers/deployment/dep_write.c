@@ -76,7 +76,7 @@ static void rs_updated(dep_ctrl_t *c, const dep_act_t *a)
 
 static void rs_create_failed(dep_ctrl_t *c, const dep_act_t *a, const ctrl_result_t *res)
 {
-    dep_state_t *st = dep_state_of(c, a->key);
+    dep_state_t *st = ctrl_ostates_get(c->states, a->key);   /* NULL: the Deployment is gone */
     if (res->reason && strcmp(res->reason, "AlreadyExists") == 0) {
         if (st)
             st->collision = true;

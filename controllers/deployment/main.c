@@ -3,8 +3,10 @@
  * Owns: flags and wiring only: a ctrl_process_t (ctrl/process.h) that builds
  * the controller runtime over deployments + replicasets + pods and hands it
  * dep_sync. Flags: the worker's, plus --concurrent-deployment-syncs=N (alias
- * of --concurrent-syncs, as kube-controller-manager spells it; default 5).
+ * of --concurrent-syncs, as kube-controller-manager spells it; default:
+ * upstream's, ctrl/concurrency.h).
  */
+#include "ctrl/concurrency.h"
 #include "ctrl/process.h"
 #include "dep_ctrl.h"
 
@@ -32,7 +34,9 @@ int main(int argc, char **argv)
     static const ctrl_process_t proc = {
         .name = "deployment", .component = "deployment-controller", .queue_name = "deployment",
         .concurrent_flag = "concurrent-deployment-syncs",
-        .usage = "  --concurrent-deployment-syncs=N  Deployments synced at once (default: --concurrent-syncs, 5)\n",
+        .usage = "  --concurrent-deployment-syncs=N  Deployments synced at once (default "
+                 CTRL_STR(CTRL_CONCURRENT_DEPLOYMENT_SYNCS) ")\n",
+        .default_concurrent = CTRL_CONCURRENT_DEPLOYMENT_SYNCS,
         .create = create, .attach = attach, .destroy = destroy,
     };
     return ctrl_process_main(argc, argv, &proc);

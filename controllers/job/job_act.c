@@ -19,8 +19,7 @@ static const char *result_text(const ctrl_result_t *r, char *buf, size_t len)
 /* The cached Job for key if it is still the one s is about. */
 static const json_t *current_job(ctrl_runtime_t *rt, const job_state_t *s, const char *key)
 {
-    const json_t *job = cache_get(ctrl_cache(rt, JOB_RESOURCE), key);
-    return job && s && strcmp(kobj_uid(job), s->uid) == 0 ? job : NULL;
+    return ctrl_ostate_same(s, cache_get(ctrl_cache(rt, JOB_RESOURCE), key));
 }
 
 static void fail_log(job_ctrl_t *c, const char *what, const ctrl_result_t *res, const char *why)

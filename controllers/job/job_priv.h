@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "ctrl/claim.h"
+#include "ctrl/ownerstate.h"
 #include "ctrl/runtime.h"
 #include "strmap.h"
 #include "job_core.h"
@@ -28,7 +29,7 @@
 #define JOB_API_BACKOFF_MAX_MS 60000u
 
 typedef struct {
-    char *uid;                  /* the Job this state is about */
+    ctrl_ostate_t base;         /* the Job this state is about (ctrl/ownerstate.h) */
     job_backoff_t backoff;      /* committed with each status write that counted pods */
     bool backoff_seeded;        /* rebuilt from the pods already counted (first sync of this life) */
     strmap_t *rm_fin;           /* pod uid -> (void*)1: finalizer removal expected */
@@ -48,11 +49,10 @@ typedef struct {
     int batch;
     bool create_failed;
     int patches_in_flight;      /* tracking-finalizer removals */
-    int64_t warned_generation;
 } job_state_t;
 
 struct job_ctrl {
-    strmap_t *states;           /* job key -> job_state_t */
+    ctrl_ostates_t *states;     /* job key -> job_state_t */
     ctrl_owner_t owner;         /* Jobs as owners of pods: the tracking finalizer, batched routing */
     ctrl_adopter_t *adopter;    /* orphan pods, adopted after a live GET */
     log_limit_t bad_log, fail_log;

@@ -35,18 +35,26 @@
 
 /* ---- state ------------------------------------------------------------------ */
 
-static void state_free(void *p)
+static int state_init(void *p)
 {
     job_state_t *s = p;
-    if (!s) return;
-    free(s->uid);
+    s->rm_fin = strmap_new(NULL);
+    s->create_plan = json_array();
+    return s->rm_fin && s->create_plan ? 0 : -1;
+}
+
+static void state_fini(void *p)
+{
+    job_state_t *s = p;
     strmap_destroy(&s->rm_fin);
     free(s->stale_rv);
     free(s->write_from_rv);
     json_decref(s->finish_cond);
     json_decref(s->create_plan);
-    free(s);
 }
+
+static const ctrl_ostate_type_t job_state_type = { .size = sizeof(job_state_t), .init = state_init,
+                                                   .fini = state_fini };
 
 job_ctrl_t *job_ctrl_new(void)
 {
@@ -58,7 +66,7 @@ job_ctrl_t *job_ctrl_new(void)
     c->owner = (ctrl_owner_t){ .resource = JOB_RESOURCE, .api_version = JOB_API_VERSION, .kind = JOB_KIND,
                                .finalizer = JOB_TRACKING_FINALIZER, .enqueue_after_ms = JOB_SYNC_BATCH_MS };
     c->adopter = ctrl_adopter_new(&(ctrl_adopter_config_t){ .owner = &c->owner, .resync = true });
-    c->states = strmap_new(state_free);
+    c->states = ctrl_ostates_new(&job_state_type);
     c->metrics = job_metrics_new();
     c->bad_log = (log_limit_t)LOG_LIMIT_INIT(1, 20);
     c->fail_log = (log_limit_t)LOG_LIMIT_INIT(1, 20);
@@ -70,7 +78,7 @@ void job_ctrl_destroy(job_ctrl_t **cp)
 {
     if (!cp || !*cp) return;
     ctrl_adopter_destroy(&(*cp)->adopter);
-    strmap_destroy(&(*cp)->states);
+    ctrl_ostates_destroy(&(*cp)->states);
     job_metrics_destroy(&(*cp)->metrics);
     free(*cp);
     *cp = NULL;
@@ -108,25 +116,7 @@ void job_ctrl_config(job_ctrl_t *c, ctrl_config_t *cfg)
 
 job_state_t *job_state_get(job_ctrl_t *c, const char *key)
 {
-    return c && key ? strmap_get(c->states, key) : NULL;
-}
-
-/* The state of job, created (or reset when the name now holds a new uid). */
-static job_state_t *state_for(job_ctrl_t *c, const char *key, const json_t *job)
-{
-    job_state_t *s = strmap_get(c->states, key);
-    if (s && strcmp(s->uid, kobj_uid(job)) == 0) return s;
-    s = calloc(1, sizeof *s);
-    if (!s) return NULL;
-    s->uid = strdup(kobj_uid(job));
-    s->rm_fin = strmap_new(NULL);
-    s->create_plan = json_array();
-    s->warned_generation = -1;
-    if (!s->uid || !s->rm_fin || !s->create_plan || strmap_put(c->states, key, s) < 0) {
-        state_free(s);
-        return NULL;
-    }
-    return s;
+    return c ? ctrl_ostates_get(c->states, key) : NULL;
 }
 
 /* ---- routing events to keys --------------------------------------------------- */
@@ -150,7 +140,7 @@ static void observe_finalizer_gone(job_ctrl_t *c, const json_t *job, const json_
     char key[512];
     if (kobj_key(job, key, sizeof key) < 0) return;
     job_state_t *s = job_state_get(c, key);
-    if (s && strcmp(s->uid, kobj_uid(job)) == 0) strmap_del(s->rm_fin, kobj_uid(pod));
+    if (ctrl_ostate_same(s, job)) strmap_del(s->rm_fin, kobj_uid(pod));
 }
 
 /* upstream deletePod (final: the pod left the store). */
@@ -846,9 +836,7 @@ static int track(jctx_t *x)
 
 static void warn_invalid(job_ctrl_t *c, ctrl_runtime_t *rt, job_state_t *s, const json_t *job, const char *why)
 {
-    int64_t gen = kobj_generation(job);
-    if (s->warned_generation == gen) return;
-    s->warned_generation = gen;
+    if (!ctrl_ostate_warn_once(s, job)) return;
     if (log_limit_allow(&c->bad_log))
         LOGW("Job refused: invalid spec", "namespace", kobj_namespace(job), "name", kobj_name(job), "reason", why);
     if (strstr(why, "completion mode"))
@@ -918,11 +906,11 @@ int job_sync(ctrl_runtime_t *rt, const char *key, void *ud)
     const json_t *job = cache_get(ctrl_cache(rt, JOB_RESOURCE), key);
     if (!job) {
         expectations_forget(ctrl_expectations(rt), key);
-        strmap_del(c->states, key);
+        ctrl_ostates_forget(c->states, key);
         return 0;
     }
     if (job_managed_elsewhere(job)) return 0;
-    job_state_t *s = state_for(c, key, job);
+    job_state_t *s = ctrl_ostates_for(c->states, key, job);
     if (!s) return -1;
     if (job_is_finished(job)) {
         s->backoff = (job_backoff_t){ 0, 0 };   /* upstream removes the back-off record */

@@ -3,8 +3,10 @@
  * Owns: flags and wiring only: a ctrl_process_t (ctrl/process.h) that builds
  * the controller runtime over replicasets + pods and hands it rs_sync.
  * Flags: the worker's, plus --concurrent-replicaset-syncs=N (alias of
- * --concurrent-syncs, as kube-controller-manager spells it; default 5).
+ * --concurrent-syncs, as kube-controller-manager spells it; default:
+ * upstream's, ctrl/concurrency.h).
  */
+#include "ctrl/concurrency.h"
 #include "ctrl/process.h"
 #include "rs_sync.h"
 
@@ -32,7 +34,9 @@ int main(int argc, char **argv)
     static const ctrl_process_t proc = {
         .name = "replicaset", .component = "replicaset-controller", .queue_name = "replicaset",
         .concurrent_flag = "concurrent-replicaset-syncs",
-        .usage = "  --concurrent-replicaset-syncs=N  ReplicaSets synced at once (default: --concurrent-syncs, 5)\n",
+        .usage = "  --concurrent-replicaset-syncs=N  ReplicaSets synced at once (default "
+                 CTRL_STR(CTRL_CONCURRENT_REPLICASET_SYNCS) ")\n",
+        .default_concurrent = CTRL_CONCURRENT_REPLICASET_SYNCS,
         .create = create, .attach = attach, .destroy = destroy,
     };
     return ctrl_process_main(argc, argv, &proc);

@@ -23,16 +23,16 @@
 
 #include "ctrl/claim.h"
 #include "ctrl/kobj.h"
+#include "ctrl/ownerstate.h"
 #include "ctrl/pending.h"
 #include "log.h"
 #include "rs_core.h"
-#include "strmap.h"
 
 #define RS_RESOURCE "replicasets"
 #define POD_RESOURCE "pods"
 
 typedef struct {
-    char *uid;              /* the ReplicaSet this state is about */
+    ctrl_ostate_t base;     /* the ReplicaSet this state is about (ctrl/ownerstate.h) */
     selector_t *sel;        /* its selector (immutable in apps/v1), NULL if invalid */
     bool sel_checked;
     bool plan_active;       /* a slow-start create plan is running */
@@ -41,13 +41,12 @@ typedef struct {
     bool delete_failed;
     char *err;              /* last manageReplicas error, cleared when managing works */
     bool err_create;
-    int64_t warned_generation;
 } rs_state_t;
 
 struct rs_ctrl {
     ctrl_owner_t owner;     /* ReplicaSets, selecting by their cached selectors */
     ctrl_adopter_t *adopter;/* orphan pods, adopted after a live GET */
-    strmap_t *states;       /* key -> rs_state_t */
+    ctrl_ostates_t *states; /* key -> rs_state_t */
     ctrl_pending_t *pending;/* status writes not yet seen back */
     log_limit_t bad_log;    /* invalid ReplicaSets */
     log_limit_t fail_log;   /* failed creates/deletes */
@@ -55,15 +54,14 @@ struct rs_ctrl {
 
 /* ---- state ------------------------------------------------------------------ */
 
-static void state_free(void *p)
+static void state_fini(void *p)
 {
     rs_state_t *s = p;
-    if (!s) return;
-    free(s->uid);
     selector_destroy(&s->sel);
     free(s->err);
-    free(s);
 }
+
+static const ctrl_ostate_type_t rs_state_type = { .size = sizeof(rs_state_t), .fini = state_fini };
 
 static bool selects(const ctrl_owner_t *o, const json_t *rs, const json_t *pod);
 static bool still_adoptable(const json_t *rs, const json_t *pod, void *ud);
@@ -75,7 +73,7 @@ rs_ctrl_t *rs_ctrl_new(void)
     c->owner = (ctrl_owner_t){ .resource = RS_RESOURCE, .api_version = RS_API_VERSION, .kind = RS_KIND,
                                .selects = selects, .ud = c };
     c->adopter = ctrl_adopter_new(&(ctrl_adopter_config_t){ .owner = &c->owner, .still = still_adoptable, .ud = c });
-    c->states = strmap_new(state_free);
+    c->states = ctrl_ostates_new(&rs_state_type);
     c->pending = ctrl_pending_new();
     c->bad_log = (log_limit_t)LOG_LIMIT_INIT(1, 20);
     c->fail_log = (log_limit_t)LOG_LIMIT_INIT(1, 20);
@@ -87,25 +85,10 @@ void rs_ctrl_destroy(rs_ctrl_t **cp)
 {
     if (!cp || !*cp) return;
     ctrl_adopter_destroy(&(*cp)->adopter);
-    strmap_destroy(&(*cp)->states);
+    ctrl_ostates_destroy(&(*cp)->states);
     ctrl_pending_destroy(&(*cp)->pending);
     free(*cp);
     *cp = NULL;
-}
-
-/* The state of rs, created (or reset, when the name now belongs to a new
- * uid) on demand. NULL on OOM. */
-static rs_state_t *state_for(rs_ctrl_t *c, const char *key, const json_t *rs)
-{
-    rs_state_t *s = strmap_get(c->states, key);
-    if (s && strcmp(s->uid, kobj_uid(rs)) == 0) return s;
-    s = calloc(1, sizeof *s);
-    if (!s || !(s->uid = strdup(kobj_uid(rs))) || strmap_put(c->states, key, s) < 0) {
-        state_free(s);
-        return NULL;
-    }
-    s->warned_generation = -1;
-    return s;
 }
 
 /* The selector to route pods to rs with (NULL: rs selects nothing). */
@@ -113,7 +96,7 @@ static const selector_t *selector_of(rs_ctrl_t *c, const json_t *rs)
 {
     char key[512];
     if (kobj_key(rs, key, sizeof key) < 0) return NULL;
-    rs_state_t *s = state_for(c, key, rs);
+    rs_state_t *s = ctrl_ostates_for(c->states, key, rs);
     if (!s) return NULL;
     if (!s->sel_checked) {
         char err[256];
@@ -186,8 +169,7 @@ static void create_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud);
 /* The cached ReplicaSet for key if it is still the one the state is about. */
 static const json_t *current_rs(ctrl_runtime_t *rt, const rs_state_t *s, const char *key)
 {
-    const json_t *rs = cache_get(ctrl_cache(rt, RS_RESOURCE), key);
-    return rs && strcmp(kobj_uid(rs), s->uid) == 0 ? rs : NULL;
+    return ctrl_ostate_same(s, cache_get(ctrl_cache(rt, RS_RESOURCE), key));
 }
 
 static void issue_batch(rs_ctrl_t *c, ctrl_runtime_t *rt, rs_state_t *s, const char *key)
@@ -237,7 +219,7 @@ static void plan_step(rs_ctrl_t *c, ctrl_runtime_t *rt, rs_state_t *s, const cha
 static void create_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
 {
     rs_ctrl_t *c = ud;
-    rs_state_t *s = strmap_get(c->states, res->owner_key);
+    rs_state_t *s = ctrl_ostates_get(c->states, res->owner_key);
     if (!s || !s->plan_active) return;
     const json_t *rs = current_rs(rt, s, res->owner_key);
     char buf[128];
@@ -262,7 +244,7 @@ static void create_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
 static void delete_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud)
 {
     rs_ctrl_t *c = ud;
-    rs_state_t *s = strmap_get(c->states, res->owner_key);
+    rs_state_t *s = ctrl_ostates_get(c->states, res->owner_key);
     if (!s) return;
     const json_t *rs = current_rs(rt, s, res->owner_key);
     char buf[128];
@@ -420,9 +402,7 @@ static void update_status(rs_ctrl_t *c, ctrl_runtime_t *rt, rs_state_t *s, const
 
 static void warn_invalid(rs_ctrl_t *c, ctrl_runtime_t *rt, rs_state_t *s, const json_t *rs, const char *why)
 {
-    int64_t gen = kobj_generation(rs);
-    if (s->warned_generation == gen) return;
-    s->warned_generation = gen;
+    if (!ctrl_ostate_warn_once(s, rs)) return;
     if (log_limit_allow(&c->bad_log))
         LOGW("ReplicaSet refused: invalid spec", "namespace", kobj_namespace(rs), "name", kobj_name(rs), "reason", why);
     ctrl_event(rt, rs, "Warning", "InvalidSpec", "ReplicaSet not managed: %s", why);
@@ -462,10 +442,10 @@ int rs_sync(ctrl_runtime_t *rt, const char *key, void *ud)
     const json_t *rs = cache_get(ctrl_cache(rt, RS_RESOURCE), key);
     if (!rs) {
         expectations_forget(ctrl_expectations(rt), key);
-        strmap_del(c->states, key);
+        ctrl_ostates_forget(c->states, key);
         return 0;
     }
-    rs_state_t *s = state_for(c, key, rs);
+    rs_state_t *s = ctrl_ostates_for(c->states, key, rs);
     if (!s) return -1;
     rs_spec_t spec;
     char why[320];

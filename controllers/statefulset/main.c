@@ -4,8 +4,10 @@
  * the controller runtime over statefulsets, pods, persistentvolumeclaims
  * and controllerrevisions and hands it sts_sync.
  * Flags: the worker's, plus --concurrent-statefulset-syncs=N (alias of
- * --concurrent-syncs, as kube-controller-manager spells it; default 5).
+ * --concurrent-syncs, as kube-controller-manager spells it; default:
+ * upstream's, ctrl/concurrency.h).
  */
+#include "ctrl/concurrency.h"
 #include "ctrl/process.h"
 #include "sts_sync.h"
 
@@ -33,7 +35,9 @@ int main(int argc, char **argv)
     static const ctrl_process_t proc = {
         .name = "statefulset", .component = "statefulset-controller", .queue_name = "statefulset",
         .concurrent_flag = "concurrent-statefulset-syncs",
-        .usage = "  --concurrent-statefulset-syncs=N  StatefulSets synced at once (default: --concurrent-syncs, 5)\n",
+        .usage = "  --concurrent-statefulset-syncs=N  StatefulSets synced at once (default "
+                 CTRL_STR(CTRL_CONCURRENT_STATEFULSET_SYNCS) ")\n",
+        .default_concurrent = CTRL_CONCURRENT_STATEFULSET_SYNCS,
         .create = create, .attach = attach, .destroy = destroy,
     };
     return ctrl_process_main(argc, argv, &proc);

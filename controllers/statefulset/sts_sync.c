@@ -23,7 +23,7 @@
 #include "ctrl/claim.h"
 #include "ctrl/kobj.h"
 #include "log.h"
-#include "strmap.h"
+#include "ctrl/ownerstate.h"
 #include "sts_plan.h"
 #include "sts_pod.h"
 #include "sts_pvc.h"
@@ -37,27 +37,14 @@
 #define REV_RESOURCE "controllerrevisions"
 #define MAX_COLLISIONS 64
 
-typedef struct {
-    char *uid;
-    int64_t warned_generation;
-} sts_state_t;
-
 struct sts_ctrl {
     ctrl_adopter_t *adopter;   /* orphan pods, adopted after a live GET */
-    strmap_t *states;
+    ctrl_ostates_t *states;    /* key -> what the controller keeps of it: the warned generation */
     log_limit_t bad_log;
     log_limit_t fail_log;
 };
 
 /* ---- state ------------------------------------------------------------------ */
-
-static void state_free(void *p)
-{
-    sts_state_t *s = p;
-    if (!s) return;
-    free(s->uid);
-    free(s);
-}
 
 static void generic_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud);
 static bool member_selects(const ctrl_owner_t *o, const json_t *sts, const json_t *pod);
@@ -73,7 +60,7 @@ sts_ctrl_t *sts_ctrl_new(void)
     sts_ctrl_t *c = calloc(1, sizeof *c);
     if (!c) return NULL;
     c->adopter = ctrl_adopter_new(&(ctrl_adopter_config_t){ .owner = &sts_pod_owner, .done = generic_done, .ud = c });
-    c->states = strmap_new(state_free);
+    c->states = ctrl_ostates_new(&(ctrl_ostate_type_t){ .size = sizeof(ctrl_ostate_t) });
     c->bad_log = (log_limit_t)LOG_LIMIT_INIT(1, 20);
     c->fail_log = (log_limit_t)LOG_LIMIT_INIT(1, 20);
     if (!c->adopter || !c->states) sts_ctrl_destroy(&c);
@@ -84,22 +71,9 @@ void sts_ctrl_destroy(sts_ctrl_t **cp)
 {
     if (!cp || !*cp) return;
     ctrl_adopter_destroy(&(*cp)->adopter);
-    strmap_destroy(&(*cp)->states);
+    ctrl_ostates_destroy(&(*cp)->states);
     free(*cp);
     *cp = NULL;
-}
-
-static sts_state_t *state_for(sts_ctrl_t *c, const char *key, const json_t *sts)
-{
-    sts_state_t *s = strmap_get(c->states, key);
-    if (s && strcmp(s->uid, kobj_uid(sts)) == 0) return s;
-    s = calloc(1, sizeof *s);
-    if (!s || !(s->uid = strdup(kobj_uid(sts))) || strmap_put(c->states, key, s) < 0) {
-        state_free(s);
-        return NULL;
-    }
-    s->warned_generation = -1;
-    return s;
 }
 
 /* ---- routing events to keys ------------------------------------------------- */
@@ -552,10 +526,9 @@ static void write_status(sync_t *s, const sts_plan_t *p, const revs_t *r, const 
 
 /* ---- sync ------------------------------------------------------------------- */
 
-static void warn_invalid(sts_ctrl_t *c, ctrl_runtime_t *rt, sts_state_t *st, const json_t *sts, const char *why_s)
+static void warn_invalid(sts_ctrl_t *c, ctrl_runtime_t *rt, ctrl_ostate_t *st, const json_t *sts, const char *why_s)
 {
-    if (st->warned_generation == kobj_generation(sts)) return;
-    st->warned_generation = kobj_generation(sts);
+    if (!ctrl_ostate_warn_once(st, sts)) return;
     if (log_limit_allow(&c->bad_log))
         LOGW("StatefulSet refused: invalid spec", "namespace", kobj_namespace(sts), "name", kobj_name(sts), "reason",
              why_s);
@@ -585,10 +558,10 @@ int sts_sync(ctrl_runtime_t *rt, const char *key, void *ud)
     const json_t *sts = cache_get(ctrl_cache(rt, STS_RESOURCE), key);
     if (!sts) {
         expectations_forget(ctrl_expectations(rt), key);
-        strmap_del(c->states, key);
+        ctrl_ostates_forget(c->states, key);
         return 0;
     }
-    sts_state_t *state = state_for(c, key, sts);
+    ctrl_ostate_t *state = ctrl_ostates_for(c->states, key, sts);
     if (!state) return -1;
     sts_spec_t spec;
     char err[320];

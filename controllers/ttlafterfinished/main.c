@@ -4,8 +4,9 @@
  * the controller runtime over jobs and hands it ttl_sync.
  * Flags: the worker's, plus --concurrent-ttl-after-finished-syncs=N
  * (alias of --concurrent-syncs, as kube-controller-manager spells it;
- * default 5).
+ * default: upstream's, ctrl/concurrency.h).
  */
+#include "ctrl/concurrency.h"
 #include "ctrl/process.h"
 #include "ttl_sync.h"
 
@@ -30,8 +31,9 @@ int main(int argc, char **argv)
         .name = "ttl-after-finished", .component = "ttl-after-finished-controller",
         .queue_name = "ttl_jobs_to_delete",
         .concurrent_flag = "concurrent-ttl-after-finished-syncs",
-        .usage = "  --concurrent-ttl-after-finished-syncs=N  finished Jobs checked at once (default: "
-                 "--concurrent-syncs, 5)\n",
+        .usage = "  --concurrent-ttl-after-finished-syncs=N  finished Jobs checked at once (default "
+                 CTRL_STR(CTRL_CONCURRENT_TTL_AFTER_FINISHED_SYNCS) ")\n",
+        .default_concurrent = CTRL_CONCURRENT_TTL_AFTER_FINISHED_SYNCS,
         .create = create, .attach = attach,
     };
     return ctrl_process_main(argc, argv, &proc);

@@ -1,6 +1,6 @@
 /* names.c - client-side generateName: <prefix><5 chars> from the API
  * server's alphabet, so a create can carry its final name (DEVELOPERS.md),
- * and the random part of action ids (ctrl_random_u32). */
+ * and the random part of action ids (ctrl_random_bytes). */
 #include <stdint.h>
 #include <string.h>
 #include <sys/random.h>

@@ -20,7 +20,9 @@
  *   - a key whose expectations are still outstanding after its sync is
  *     synced again when they expire (no event needed), and an action
  *     adopted from the InflightReport that fails re-queues its owner.
- * worker_tick() is called at least every 250 ms.
+ * worker_tick() is called at least once a second, and by each heartbeat's
+ * due time (every 100 ms until ready, and while the subscriber has a
+ * snapshot, replay or retry under way).
  *
  * A controller process does not build or run the runtime itself: its main.c
  * hands a ctrl_process_t to ctrl_process_main() (lib/ctrl/process.h), which

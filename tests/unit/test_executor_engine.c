@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "tmpdir_fixture.h"
+#include "journal_fixture.h"
 #include <stdio.h>
 #include <unistd.h>
 
@@ -366,7 +366,8 @@ static void test_controller_name_injection_refused(void **state)
  * replays a copy of the journal file and finds it there. */
 typedef struct {
     sink_t sink;
-    char path[256], copy[300];
+    const char *path;            /* the engine's journal */
+    char copy[300];
     size_t recent_at_send;
 } journal_sink_t;
 
@@ -402,11 +403,10 @@ static int journal_sink_send(const char *reply_to, const msg_envelope_t *env, vo
 static void test_result_journaled_before_sent(void **state)
 {
     (void)state;
-    char dir[64];
-    assert_int_equal(tmpdir_make(dir, sizeof dir, "engine-test"), 0);
-    journal_sink_t js = { .recent_at_send = 99 };
-    snprintf(js.path, sizeof js.path, "%s/executor.journal", dir);
-    snprintf(js.copy, sizeof js.copy, "%s/copy.journal", dir);
+    journal_fixture_t jf;
+    assert_int_equal(journal_fixture_make(&jf, "engine-test"), 0);
+    journal_sink_t js = { .recent_at_send = 99, .path = jf.path };
+    assert_int_equal(journal_fixture_file(&jf, "copy.journal", js.copy, sizeof js.copy), 0);
     kubeconfig_t kc;
     memset(&kc, 0, sizeof kc);
     kc.server = strdup("http://127.0.0.1:1");
@@ -422,7 +422,7 @@ static void test_result_journaled_before_sent(void **state)
     assert_int_equal(js.recent_at_send, 1);
     engine_destroy(&e);
     kubeconfig_free(&kc);
-    assert_int_equal(tmpdir_remove(dir), 0);
+    assert_int_equal(journal_fixture_remove(&jf), 0);
 }
 
 int main(void)

@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "tmpdir_fixture.h"
+#include "journal_fixture.h"
 
 #include "jfile.h"
 #include "journal.h"
@@ -23,20 +23,20 @@
 #define T0 1000000u               /* monotonic ms at the first start */
 #define U0 1700000000000ull       /* wall clock at T0 */
 
-static char dir[64], path[128];
+static journal_fixture_t jf;
+static const char *const path = jf.path;
 
 static int setup(void **state)
 {
     (void)state;
-    assert_int_equal(tmpdir_make(dir, sizeof dir, "jtest"), 0);
-    snprintf(path, sizeof path, "%s/executor.journal", dir);
+    assert_int_equal(journal_fixture_make(&jf, "jtest"), 0);
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    return tmpdir_remove(dir);
+    return journal_fixture_remove(&jf);
 }
 
 static msg_envelope_t *action_env(uint64_t id, int verb, const char *name)
@@ -450,7 +450,7 @@ static void test_untrusted_files_refused(void **state)
 {
     (void)state;
     char err[1200], other[160], p[160];
-    snprintf(other, sizeof other, "%s/elsewhere", dir);
+    assert_int_equal(journal_fixture_file(&jf, "elsewhere", other, sizeof other), 0);
     int fd = open(other, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
     assert_true(fd >= 0);
     close(fd);
@@ -483,10 +483,10 @@ static void test_untrusted_files_refused(void **state)
     assert_int_equal(st.st_size, 0);                   /* not written through */
     assert_int_equal(lstat(p, &st), -1);               /* and gone */
 
-    assert_int_equal(chmod(dir, 0777), 0);             /* the directory open to all */
+    assert_int_equal(chmod(jf.dir, 0777), 0);             /* the directory open to all */
     assert_int_equal(open_err(err, sizeof err), -1);
     assert_non_null(strstr(err, "mode 0777"));
-    assert_int_equal(chmod(dir, 0700), 0);
+    assert_int_equal(chmod(jf.dir, 0700), 0);
     unlink(other);
 }
 
