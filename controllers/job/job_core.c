@@ -383,7 +383,8 @@ int job_indexes_format(const bool *done, int32_t n, char *out, size_t outlen)
         if (!done[i]) continue;
         int32_t j = i;
         while (j + 1 < n && done[j + 1]) j++;
-        int w = j > i ? snprintf(out + len, outlen - len, "%s%d-%d", len ? "," : "", i, j)
+        /* upstream orderedIntervals.String: a run of two is "i,j", longer ones "i-j" */
+        int w = j > i ? snprintf(out + len, outlen - len, "%s%d%c%d", len ? "," : "", i, j == i + 1 ? ',' : '-', j)
                       : snprintf(out + len, outlen - len, "%s%d", len ? "," : "", i);
         if (w < 0 || (size_t)w >= outlen - len) return (int)len;
         len += (size_t)w;

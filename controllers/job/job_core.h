@@ -134,7 +134,8 @@ void job_sort_for_removal(const json_t **pods, size_t n);
 
 /* The pod's completion index (annotation), or -1 if absent/invalid. */
 int32_t job_pod_index(const json_t *pod);
-/* "1,3-5,7" for the set bits of done[0..n). Length written (truncated). */
+/* "1,3-5,7" for the set bits of done[0..n), as upstream writes it (a run
+ * of two is "8,9", not "8-9"). Length written (truncated). */
 int job_indexes_format(const bool *done, int32_t n, char *out, size_t outlen);
 /* Parses "1,3-5" into done[0..n) (indexes >= n ignored). 0 or -1. */
 int job_indexes_parse(const char *s, bool *done, int32_t n);
