@@ -29,6 +29,9 @@
 #define JOB_TRACKING_FINALIZER "batch.kubernetes.io/job-tracking"
 #define JOB_MANAGED_BY_DEFAULT "kubernetes.io/job-controller"
 #define JOB_COMPLETION_INDEX_KEY "batch.kubernetes.io/job-completion-index"
+/* backoffLimitPerIndex: the failures of the pod's index before it (job_bpi.h) */
+#define JOB_INDEX_FAILURE_COUNT_KEY "batch.kubernetes.io/job-index-failure-count"
+#define JOB_INDEX_IGNORED_FAILURE_COUNT_KEY "batch.kubernetes.io/job-index-ignored-failure-count"
 /* upstream DefaultJobPodFailureBackOff / MaxJobPodFailureBackOff */
 #define JOB_POD_BACKOFF_BASE_MS 10000
 #define JOB_POD_BACKOFF_MAX_MS (10 * 60 * 1000)
@@ -44,7 +47,11 @@ typedef struct {
     int32_t parallelism;          /* default 1 */
     bool has_completions;         /* false: "any success completes" */
     int32_t completions;
-    int32_t backoff_limit;        /* default 6 */
+    int32_t backoff_limit;        /* default 6; MaxInt32 with backoffLimitPerIndex, as the API defaults it */
+    bool has_bpi;                 /* spec.backoffLimitPerIndex set (Indexed only) */
+    int32_t backoff_limit_per_index;
+    bool has_max_failed;          /* spec.maxFailedIndexes set (needs backoffLimitPerIndex) */
+    int32_t max_failed_indexes;
     bool has_deadline;
     int64_t active_deadline_s;
     bool suspend;
@@ -57,8 +64,8 @@ typedef struct {
 
 /* Reads and checks job. 0, or -1 with a reason in err (negative counts, a
  * missing/invalid/empty selector, an unknown completionMode, Indexed
- * without completions, a malformed podFailurePolicy). Nothing to free on
- * error. */
+ * without completions, backoffLimitPerIndex/maxFailedIndexes outside the
+ * API's rules, a malformed podFailurePolicy). Nothing to free on error. */
 int job_spec_read(const json_t *job, job_spec_t *out, char *err, size_t errlen);
 void job_spec_free(job_spec_t *s);
 
@@ -152,5 +159,8 @@ int job_pod_prefix(const json_t *job, int32_t index, char *out, size_t outlen);
  * Indexed, index >= 0, with the completion index annotation/label, the
  * hostname and JOB_COMPLETION_INDEX env). NULL on OOM or no template. */
 json_t *job_pod_from_template(const json_t *job, const char *name, int32_t index);
+/* upstream addIndexFailureCountAnnotation on a pod from the template: the
+ * failure count always, the ignored count only when above 0. 0 or -1 (OOM). */
+int job_pod_set_index_failures(json_t *pod, int32_t failures, int32_t ignored);
 
 #endif

@@ -267,6 +267,11 @@ static void test_pfp_conditions_and_checks(void **state)
     json_t *j = job_with_pfp("{\"rules\":[{\"action\":\"Ignore\",\"onPodConditions\":[{\"type\":\"DisruptionTarget\"}]},"
                              "{\"action\":\"FailJob\",\"onPodConditions\":[{\"type\":\"ConfigIssue\",\"status\":\"True\"}]},"
                              "{\"action\":\"FailIndex\",\"onExitCodes\":{\"operator\":\"In\",\"values\":[3]}}]}");
+    /* FailIndex needs backoffLimitPerIndex, so an Indexed Job */
+    json_t *spec = json_object_get(j, "spec");
+    json_object_set_new(spec, "completionMode", json_string("Indexed"));
+    json_object_set_new(spec, "completions", json_integer(2));
+    json_object_set_new(spec, "backoffLimitPerIndex", json_integer(1));
     char err[256];
     job_spec_t s;
     assert_int_equal(job_spec_read(j, &s, err, sizeof err), 0);
