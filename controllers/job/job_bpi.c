@@ -4,8 +4,10 @@
 #include "ctrl/kobj.h"
 #include "job_pfp.h"
 
-int32_t job_bpi_parse_count(const char *s)
+/* The count s holds; *ok false (and 0) when it holds none. */
+static int32_t parse_count(const char *s, bool *ok)
 {
+    *ok = false;
     if (!s) return 0;
     bool neg = *s == '-';
     if (*s == '+' || *s == '-') s++;
@@ -16,8 +18,28 @@ int32_t job_bpi_parse_count(const char *s)
         /* past MaxInt32 the value reads 0 anyway: stop growing, keep checking digits */
         if (v <= INT32_MAX) v = v * 10 + (*s - '0');
     }
-    if (neg && v != 0) return 0;
-    return v > INT32_MAX ? 0 : (int32_t)v;
+    if ((neg && v != 0) || v > INT32_MAX) return 0;
+    *ok = true;
+    return (int32_t)v;
+}
+
+int32_t job_bpi_parse_count(const char *s)
+{
+    bool ok;
+    return parse_count(s, &ok);
+}
+
+static bool readable(const char *s)
+{
+    bool ok;
+    (void)parse_count(s, &ok);
+    return !s || ok;
+}
+
+bool job_pod_index_counts_readable(const json_t *pod)
+{
+    return readable(kobj_annotation(pod, JOB_INDEX_FAILURE_COUNT_KEY)) &&
+           readable(kobj_annotation(pod, JOB_INDEX_IGNORED_FAILURE_COUNT_KEY));
 }
 
 int32_t job_pod_index_failures(const json_t *pod)

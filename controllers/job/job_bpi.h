@@ -38,6 +38,8 @@ int32_t job_bpi_parse_count(const char *s);
 /* The pod's failure count, ignored failure count (annotations, parsed as above). */
 int32_t job_pod_index_failures(const json_t *pod);
 int32_t job_pod_index_ignored_failures(const json_t *pod);
+/* Both annotations are absent or hold a count (else they read 0: worth a warning). */
+bool job_pod_index_counts_readable(const json_t *pod);
 
 /* upstream isIndexFailed: pod has failed (job_pod_failed) and either
  * matches a FailIndex rule or is a counted failure whose failure count

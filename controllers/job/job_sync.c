@@ -499,8 +499,14 @@ static int count_failed_indexes(jctx_t *x)
     (void)job_indexes_parse(kobj_str(x->job, "status.failedIndexes"), x->fail_idx, x->spec.completions);
     for (size_t i = 0; i < x->n; i++) {
         const json_t *p = x->pods[i];
-        if (job_pod_tracked(p) && index_valid(x, p) && job_pod_fails_index(x->job, &x->spec, p))
-            x->fail_idx[job_pod_index(p)] = true;
+        if (!job_pod_tracked(p) || !index_valid(x, p)) continue;
+        if (job_pod_fails_index(x->job, &x->spec, p)) x->fail_idx[job_pod_index(p)] = true;
+        /* users can write the annotations: one that holds no count reads 0, as upstream, and is reported */
+        if (job_pod_failed(p, x->spec.only_replace_failed) && !job_pod_index_counts_readable(p) &&
+            log_limit_allow(&x->c->bad_log))
+            LOGW("pod's index failure count is not a count: read as 0", "job", x->key, "pod", kobj_name(p),
+                 JOB_INDEX_FAILURE_COUNT_KEY, kobj_annotation(p, JOB_INDEX_FAILURE_COUNT_KEY),
+                 JOB_INDEX_IGNORED_FAILURE_COUNT_KEY, kobj_annotation(p, JOB_INDEX_IGNORED_FAILURE_COUNT_KEY));
     }
     return 0;
 }

@@ -93,6 +93,19 @@ static void test_pod_counts(void **state)
     json_decref(p);
     p = failed_with_count("lots");
     assert_int_equal(job_pod_index_failures(p), 0);
+    assert_false(job_pod_index_counts_readable(p));   /* reads 0, worth a warning */
+    json_decref(p);
+    p = failed_with_count("2147483648");
+    assert_false(job_pod_index_counts_readable(p));
+    json_decref(p);
+    p = pod_with("Failed", "\"" JOB_INDEX_IGNORED_FAILURE_COUNT_KEY "\":\"-1\"", 1, T0);
+    assert_false(job_pod_index_counts_readable(p));
+    json_decref(p);
+    p = pod_with("Failed", "", 1, T0);
+    assert_true(job_pod_index_counts_readable(p));    /* absent is fine (pods made before the limit) */
+    json_decref(p);
+    p = failed_with_count("0");
+    assert_true(job_pod_index_counts_readable(p));
     json_decref(p);
 }
 
