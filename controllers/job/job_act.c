@@ -31,6 +31,27 @@ static void fail_log(job_ctrl_t *c, const char *what, const ctrl_result_t *res, 
 
 static void create_done(ctrl_runtime_t *rt, const ctrl_result_t *res, void *ud);
 
+/* Plan entries are [index, failures, ignored]: the counts are read from the
+ * failed pod at plan time, while the sync still has it. */
+int job_act_plan_add(job_state_t *s, int32_t index, int32_t failures, int32_t ignored)
+{
+    return json_array_append_new(s->create_plan, json_pack("[i, i, i]", index, failures, ignored));
+}
+
+/* The pod for a plan entry, named name, or NULL (OOM, no template). */
+static json_t *planned_pod(const json_t *job, const json_t *entry, const char *name)
+{
+    int32_t ix = (int32_t)json_integer_value(json_array_get(entry, 0));
+    int32_t failures = (int32_t)json_integer_value(json_array_get(entry, 1));
+    json_t *pod = job_pod_from_template(job, name, ix);
+    if (pod && failures >= 0 &&
+        job_pod_set_index_failures(pod, failures, (int32_t)json_integer_value(json_array_get(entry, 2))) < 0) {
+        json_decref(pod);
+        return NULL;
+    }
+    return pod;
+}
+
 static void issue_batch(job_ctrl_t *c, ctrl_runtime_t *rt, job_state_t *s, const char *key)
 {
     const json_t *job = current_job(rt, s, key);
@@ -41,11 +62,12 @@ static void issue_batch(job_ctrl_t *c, ctrl_runtime_t *rt, job_state_t *s, const
     }
     int n = s->batch < (int)left ? s->batch : (int)left;
     for (int i = 0; i < n; i++) {
-        int32_t ix = (int32_t)json_integer_value(json_array_get(s->create_plan, 0));
+        json_t *entry = json_incref(json_array_get(s->create_plan, 0));
         json_array_remove(s->create_plan, 0);
         char prefix[300], name[320];
-        job_pod_prefix(job, ix, prefix, sizeof prefix);
-        json_t *pod = ctrl_name_generate(prefix, name, sizeof name) > 0 ? job_pod_from_template(job, name, ix) : NULL;
+        job_pod_prefix(job, (int32_t)json_integer_value(json_array_get(entry, 0)), prefix, sizeof prefix);
+        json_t *pod = ctrl_name_generate(prefix, name, sizeof name) > 0 ? planned_pod(job, entry, name) : NULL;
+        json_decref(entry);
         if (!pod || ctrl_create(rt, key, POD_RESOURCE, &pod, create_done, c) == 0) {
             json_decref(pod);
             s->create_failed = true;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ctrl/kobj.h"
+#include "errfmt.h"
 #include "job_pfp.h"
 #include "ctrl/satint.h"
 
@@ -21,6 +22,42 @@ static int read_opt_int(const json_t *job, const char *path, int64_t def, int64_
         return -1;
     }
     *out = json_integer_value(v);
+    return 0;
+}
+
+/* API limits with backoffLimitPerIndex (pkg/apis/batch/validation) */
+#define JOB_MAX_FAILED_INDEXES 100000
+#define JOB_BPI_COMPLETIONS_SOFT_LIMIT 100000
+#define JOB_BPI_HIGH_PARALLELISM 10000
+#define JOB_BPI_HIGH_MAX_FAILED 10000
+
+/* spec.backoffLimitPerIndex and spec.maxFailedIndexes, after the
+ * completion mode: the API's rules, so a Job that slipped past them (or
+ * an older API server) is refused rather than half-honoured. */
+static int read_per_index(const json_t *job, job_spec_t *out, char *err, size_t errlen)
+{
+    int64_t bpi, mfi;
+    if (read_opt_int(job, "spec.backoffLimitPerIndex", -1, &bpi, "spec.backoffLimitPerIndex", err, errlen) < 0 ||
+        read_opt_int(job, "spec.maxFailedIndexes", -1, &mfi, "spec.maxFailedIndexes", err, errlen) < 0)
+        return -1;
+    out->has_bpi = bpi >= 0;
+    out->backoff_limit_per_index = bpi >= 0 ? (int32_t)bpi : 0;
+    out->has_max_failed = mfi >= 0;
+    out->max_failed_indexes = mfi >= 0 ? (int32_t)mfi : 0;
+    if ((out->has_bpi || out->has_max_failed) && !out->indexed)
+        return errfmt(err, errlen, "backoffLimitPerIndex and maxFailedIndexes require indexed completion mode");
+    if (out->has_max_failed && !out->has_bpi)
+        return errfmt(err, errlen, "maxFailedIndexes requires backoffLimitPerIndex");
+    if (out->has_max_failed && (mfi > out->completions || mfi > JOB_MAX_FAILED_INDEXES))
+        return errfmt(err, errlen, "maxFailedIndexes must be at most completions and %d", JOB_MAX_FAILED_INDEXES);
+    if (out->has_bpi && out->completions > JOB_BPI_COMPLETIONS_SOFT_LIMIT &&
+        (!out->has_max_failed || mfi > JOB_BPI_HIGH_MAX_FAILED || out->parallelism > JOB_BPI_HIGH_PARALLELISM))
+        return errfmt(err, errlen, "above %d completions backoffLimitPerIndex needs maxFailedIndexes of at most %d "
+                      "and parallelism of at most %d", JOB_BPI_COMPLETIONS_SOFT_LIMIT, JOB_BPI_HIGH_MAX_FAILED,
+                      JOB_BPI_HIGH_PARALLELISM);
+    /* the API server's default: per-index limits replace the Job-wide one */
+    json_t *bl = kobj_get(job, "spec.backoffLimit");
+    if (out->has_bpi && (!bl || json_is_null(bl))) out->backoff_limit = INT32_MAX;
     return 0;
 }
 
@@ -50,6 +87,7 @@ int job_spec_read(const json_t *job, job_spec_t *out, char *err, size_t errlen)
         snprintf(err, errlen, "an Indexed Job needs spec.completions");
         return -1;
     }
+    if (read_per_index(job, out, err, errlen) < 0) return -1;
     if (job_pfp_check(job, err, errlen) < 0) return -1;
     out->has_pfp = job_pfp_present(job);
     const char *prp = kobj_str(job, "spec.podReplacementPolicy");
@@ -383,7 +421,8 @@ int job_indexes_format(const bool *done, int32_t n, char *out, size_t outlen)
         if (!done[i]) continue;
         int32_t j = i;
         while (j + 1 < n && done[j + 1]) j++;
-        int w = j > i ? snprintf(out + len, outlen - len, "%s%d-%d", len ? "," : "", i, j)
+        /* upstream orderedIntervals.String: a run of two is "i,j", longer ones "i-j" */
+        int w = j > i ? snprintf(out + len, outlen - len, "%s%d%c%d", len ? "," : "", i, j == i + 1 ? ',' : '-', j)
                       : snprintf(out + len, outlen - len, "%s%d", len ? "," : "", i);
         if (w < 0 || (size_t)w >= outlen - len) return (int)len;
         len += (size_t)w;
@@ -437,14 +476,15 @@ static void add_tracking_finalizer(json_t *meta)
     json_array_append_new(fins, json_string(JOB_TRACKING_FINALIZER));
 }
 
-static void set_in(json_t *meta, const char *field, const char *key, const char *value)
+/* 0, or -1 when out of memory. */
+static int set_in(json_t *meta, const char *field, const char *key, const char *value)
 {
     json_t *m = json_object_get(meta, field);
     if (!json_is_object(m)) {
         m = json_object();
-        json_object_set_new(meta, field, m);
+        if (json_object_set_new(meta, field, m) < 0) return -1;
     }
-    json_object_set_new(m, key, json_string(value));
+    return json_object_set_new(m, key, json_string(value));
 }
 
 /* upstream addCompletionIndexEnvVariables: every container gets
@@ -503,8 +543,12 @@ json_t *job_pod_from_template(const json_t *job, const char *name, int32_t index
     if (index >= 0) {
         char ix[16], host[300];
         snprintf(ix, sizeof ix, "%d", index);
-        set_in(meta, "annotations", JOB_COMPLETION_INDEX_KEY, ix);
-        set_in(meta, "labels", JOB_COMPLETION_INDEX_KEY, ix);
+        if (set_in(meta, "annotations", JOB_COMPLETION_INDEX_KEY, ix) < 0 ||
+            set_in(meta, "labels", JOB_COMPLETION_INDEX_KEY, ix) < 0) {
+            json_decref(meta);
+            json_decref(spec);
+            return NULL;
+        }
         snprintf(host, sizeof host, "%s-%d", kobj_name(job), index);
         if (strlen(host) > 63) host[63] = 0;
         json_object_set_new(spec, "hostname", json_string(host));
@@ -512,4 +556,16 @@ json_t *job_pod_from_template(const json_t *job, const char *name, int32_t index
         add_index_env(spec, "containers");
     }
     return json_pack("{s:s, s:s, s:o, s:o}", "apiVersion", "v1", "kind", "Pod", "metadata", meta, "spec", spec);
+}
+
+int job_pod_set_index_failures(json_t *pod, int32_t failures, int32_t ignored)
+{
+    json_t *meta = json_object_get(pod, "metadata");
+    char v[16];
+    if (!json_is_object(meta)) return -1;
+    snprintf(v, sizeof v, "%d", failures);
+    if (set_in(meta, "annotations", JOB_INDEX_FAILURE_COUNT_KEY, v) < 0) return -1;
+    if (ignored <= 0) return 0;
+    snprintf(v, sizeof v, "%d", ignored);
+    return set_in(meta, "annotations", JOB_INDEX_IGNORED_FAILURE_COUNT_KEY, v);
 }

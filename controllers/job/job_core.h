@@ -29,6 +29,9 @@
 #define JOB_TRACKING_FINALIZER "batch.kubernetes.io/job-tracking"
 #define JOB_MANAGED_BY_DEFAULT "kubernetes.io/job-controller"
 #define JOB_COMPLETION_INDEX_KEY "batch.kubernetes.io/job-completion-index"
+/* backoffLimitPerIndex: the failures of the pod's index before it (job_bpi.h) */
+#define JOB_INDEX_FAILURE_COUNT_KEY "batch.kubernetes.io/job-index-failure-count"
+#define JOB_INDEX_IGNORED_FAILURE_COUNT_KEY "batch.kubernetes.io/job-index-ignored-failure-count"
 /* upstream DefaultJobPodFailureBackOff / MaxJobPodFailureBackOff */
 #define JOB_POD_BACKOFF_BASE_MS 10000
 #define JOB_POD_BACKOFF_MAX_MS (10 * 60 * 1000)
@@ -44,7 +47,11 @@ typedef struct {
     int32_t parallelism;          /* default 1 */
     bool has_completions;         /* false: "any success completes" */
     int32_t completions;
-    int32_t backoff_limit;        /* default 6 */
+    int32_t backoff_limit;        /* default 6; MaxInt32 with backoffLimitPerIndex, as the API defaults it */
+    bool has_bpi;                 /* spec.backoffLimitPerIndex set (Indexed only) */
+    int32_t backoff_limit_per_index;
+    bool has_max_failed;          /* spec.maxFailedIndexes set (needs backoffLimitPerIndex) */
+    int32_t max_failed_indexes;
     bool has_deadline;
     int64_t active_deadline_s;
     bool suspend;
@@ -57,8 +64,8 @@ typedef struct {
 
 /* Reads and checks job. 0, or -1 with a reason in err (negative counts, a
  * missing/invalid/empty selector, an unknown completionMode, Indexed
- * without completions, a malformed podFailurePolicy). Nothing to free on
- * error. */
+ * without completions, backoffLimitPerIndex/maxFailedIndexes outside the
+ * API's rules, a malformed podFailurePolicy). Nothing to free on error. */
 int job_spec_read(const json_t *job, job_spec_t *out, char *err, size_t errlen);
 void job_spec_free(job_spec_t *s);
 
@@ -134,7 +141,8 @@ void job_sort_for_removal(const json_t **pods, size_t n);
 
 /* The pod's completion index (annotation), or -1 if absent/invalid. */
 int32_t job_pod_index(const json_t *pod);
-/* "1,3-5,7" for the set bits of done[0..n). Length written (truncated). */
+/* "1,3-5,7" for the set bits of done[0..n), as upstream writes it (a run
+ * of two is "8,9", not "8-9"). Length written (truncated). */
 int job_indexes_format(const bool *done, int32_t n, char *out, size_t outlen);
 /* Parses "1,3-5" into done[0..n) (indexes >= n ignored). 0 or -1. */
 int job_indexes_parse(const char *s, bool *done, int32_t n);
@@ -151,5 +159,8 @@ int job_pod_prefix(const json_t *job, int32_t index, char *out, size_t outlen);
  * Indexed, index >= 0, with the completion index annotation/label, the
  * hostname and JOB_COMPLETION_INDEX env). NULL on OOM or no template. */
 json_t *job_pod_from_template(const json_t *job, const char *name, int32_t index);
+/* upstream addIndexFailureCountAnnotation on a pod from the template: the
+ * failure count always, the ignored count only when above 0. 0 or -1 (OOM). */
+int job_pod_set_index_failures(json_t *pod, int32_t failures, int32_t ignored);
 
 #endif

@@ -94,11 +94,16 @@ static int check_conditions(const json_t *pats, size_t i, char *err, size_t errl
     return 0;
 }
 
-static int check_rule(const json_t *rule, size_t i, char *err, size_t errlen)
+/* per_index: the Job has backoffLimitPerIndex, which FailIndex needs. */
+static int check_rule(const json_t *rule, size_t i, bool per_index, char *err, size_t errlen)
 {
     json_t *ex = set_field(rule, "onExitCodes"), *pc = set_field(rule, "onPodConditions");
     if (action_of(rule) == JOB_PFP_NO_MATCH) {
         snprintf(err, errlen, "podFailurePolicy rule %zu: unknown action", i);
+        return -1;
+    }
+    if (action_of(rule) == JOB_PFP_FAIL_INDEX && !per_index) {
+        snprintf(err, errlen, "podFailurePolicy rule %zu: FailIndex requires the backoffLimitPerIndex to be set", i);
         return -1;
     }
     if (!ex == !pc) {
@@ -117,8 +122,9 @@ int job_pfp_check(const json_t *job, char *err, size_t errlen)
         snprintf(err, errlen, "podFailurePolicy needs a list of at most %d rules", JOB_PFP_MAX_RULES);
         return -1;
     }
+    bool per_index = set_field(json_object_get(job, "spec"), "backoffLimitPerIndex") != NULL;
     json_array_foreach(rules, i, r)
-        if (check_rule(r, i, err, errlen) < 0) return -1;
+        if (check_rule(r, i, per_index, err, errlen) < 0) return -1;
     return 0;
 }
 

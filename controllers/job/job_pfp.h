@@ -9,8 +9,8 @@
  *     (status defaults to "True", as the API server defaults it);
  *   - the action: FailJob (the Job fails with reason PodFailurePolicy and
  *     upstream's message), Ignore (not counted against backoffLimit),
- *     Count (counted, as without a rule), FailIndex (counted; failing the
- *     index needs backoffLimitPerIndex, which kubus does not do yet).
+ *     Count (counted, as without a rule), FailIndex (counted, and the
+ *     pod's index fails at once: job_bpi.h; only with backoffLimitPerIndex).
  * A pod no rule matches is counted. Borrowed JSON only.
  */
 #ifndef KUBUS_JOB_PFP_H
@@ -42,7 +42,8 @@ typedef struct {
 /* The Job has a spec.podFailurePolicy. */
 bool job_pfp_present(const json_t *job);
 /* Checks spec.podFailurePolicy's shape as API validation would (known
- * actions and operators, one requirement per rule, the limits). 0 (also
+ * actions and operators, FailIndex only with backoffLimitPerIndex, one
+ * requirement per rule, the limits). 0 (also
  * without a policy), or -1 with the reason in err. */
 int job_pfp_check(const json_t *job, char *err, size_t errlen);
 /* Matches the failed pod against the Job's rules into *out. */

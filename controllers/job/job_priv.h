@@ -44,7 +44,7 @@ typedef struct {
     bool write_indexed;         /* the Job's completion mode, for the metrics */
     int64_t write_new_s, write_new_f;   /* pods the write moves into succeeded / failed */
     /* slow-start creates */
-    json_t *create_plan;        /* array of completion indexes (-1: NonIndexed) still to create */
+    json_t *create_plan;        /* the pods still to create: job_act_plan_add's entries */
     int creates_in_flight;
     int batch;
     bool create_failed;
@@ -63,6 +63,10 @@ job_state_t *job_state_get(job_ctrl_t *c, const char *key);
 
 /* ---- job_act.c ------------------------------------------------------------------ */
 
+/* Adds a pod to s's create plan: its completion index (-1: NonIndexed)
+ * and, with backoffLimitPerIndex, the failure counts it carries (failures
+ * -1: none). 0 or -1 (OOM). */
+int job_act_plan_add(job_state_t *s, int32_t index, int32_t failures, int32_t ignored);
 /* Creates pods for the plan in s (slow start: 1, 2, 4, ... each batch after
  * the previous one fully succeeded). */
 void job_act_start_creates(job_ctrl_t *c, ctrl_runtime_t *rt, job_state_t *s, const char *key);

@@ -10,7 +10,9 @@
  * their finalizers are removed, and only then are they moved into the
  * succeeded/failed counters; the interim SuccessCriteriaMet/FailureTarget
  * condition comes first, Complete/Failed once nothing is uncounted or
- * terminating.
+ * terminating. With backoffLimitPerIndex (job_bpi.h) the failed indexes
+ * are decided after the Job-wide checks, each index backs off on its own,
+ * and a failed pod keeps its finalizer until its replacement exists.
  *
  * Upstream does write 1 (uncounted), the finalizer patches and write 2
  * (counters, final condition) inside one sync. Our actions are
@@ -26,6 +28,7 @@
 #include <time.h>
 
 #include "ctrl/kobj.h"
+#include "job_bpi.h"
 #include "job_pfp.h"
 #include "job_priv.h"
 #include "job_succ.h"
@@ -302,6 +305,8 @@ typedef struct {
     int32_t succeeded, failed;
     json_t *finished;           /* the finishing condition decided (owned) */
     bool *prev_idx, *succ_idx;  /* Indexed: completed indexes before / now */
+    bool *fail_idx;             /* backoffLimitPerIndex: failed indexes (status and new) */
+    const json_t **delayed;     /* backoffLimitPerIndex: per index, the failed pod kept until its replacement */
     job_backoff_t backoff;      /* with this sync's newly finished pods */
     job_action_t action;        /* the sync's action label (upstream's manageJob result) */
 } jctx_t;
@@ -317,6 +322,8 @@ static void ctx_free(jctx_t *x)
     json_decref(x->finished);
     free(x->prev_idx);
     free(x->succ_idx);
+    free(x->fail_idx);
+    free(x->delayed);
     job_spec_free(&x->spec);
 }
 
@@ -448,6 +455,13 @@ static int count_finished(jctx_t *x)
     return 0;
 }
 
+static int32_t bits_set(const bool *b, int32_t n)
+{
+    int32_t total = 0;
+    for (int32_t i = 0; i < n; i++) total += b[i];
+    return total;
+}
+
 /* upstream calculateSucceededIndexes. */
 static int count_indexes(jctx_t *x)
 {
@@ -461,9 +475,54 @@ static int count_indexes(jctx_t *x)
         const json_t *p = x->pods[i];
         if (job_pod_succeeded(p) && job_pod_tracked(p) && index_valid(x, p)) x->succ_idx[job_pod_index(p)] = true;
     }
-    int32_t total = 0;
-    for (int32_t i = 0; i < x->spec.completions; i++) total += x->succ_idx[i];
-    x->succeeded = total;
+    x->succeeded = bits_set(x->succ_idx, x->spec.completions);
+    return 0;
+}
+
+/* upstream calculateFailedIndexes: those of status.failedIndexes and those
+ * a failed pod not counted yet (it has its finalizer) fails. */
+static int count_failed_indexes(jctx_t *x)
+{
+    x->fail_idx = calloc((size_t)x->spec.completions + 1, sizeof *x->fail_idx);
+    if (!x->fail_idx) return -1;
+    /* written by us and checked by the API server: a corrupt string keeps what parsed */
+    (void)job_indexes_parse(kobj_str(x->job, "status.failedIndexes"), x->fail_idx, x->spec.completions);
+    for (size_t i = 0; i < x->n; i++) {
+        const json_t *p = x->pods[i];
+        if (!job_pod_tracked(p) || !index_valid(x, p)) continue;
+        if (job_pod_fails_index(x->job, &x->spec, p)) x->fail_idx[job_pod_index(p)] = true;
+        /* users can write the annotations: one that holds no count reads 0, as upstream, and is reported */
+        if (job_pod_failed(p, x->spec.only_replace_failed) && !job_pod_index_counts_readable(p) &&
+            log_limit_allow(&x->c->bad_log))
+            LOGW("pod's index failure count is not a count: read as 0", "job", x->key, "pod", kobj_name(p),
+                 JOB_INDEX_FAILURE_COUNT_KEY, kobj_annotation(p, JOB_INDEX_FAILURE_COUNT_KEY),
+                 JOB_INDEX_IGNORED_FAILURE_COUNT_KEY, kobj_annotation(p, JOB_INDEX_IGNORED_FAILURE_COUNT_KEY));
+    }
+    return 0;
+}
+
+/* upstream getPodsWithDelayedDeletionPerIndex: per index neither
+ * succeeded, failed nor active, the failed pod whose tracking finalizer
+ * stays until its replacement exists, so the replacement can carry its
+ * failure counts on (a pod without the finalizer may be gone). */
+static int delay_deletions(jctx_t *x)
+{
+    size_t n = (size_t)x->spec.completions + 1;
+    bool *active = calloc(n, sizeof *active);
+    x->delayed = calloc(n, sizeof *x->delayed);
+    if (!active || !x->delayed) { free(active); return -1; }
+    for (size_t i = 0; i < x->n_active; i++)
+        if (index_valid(x, x->active[i])) active[job_pod_index(x->active[i])] = true;
+    for (size_t i = 0; i < x->n; i++) {
+        const json_t *p = x->pods[i];
+        if (!job_pod_tracked(p) || strmap_has(x->s->rm_fin, kobj_uid(p)) || !index_valid(x, p) ||
+            !job_pod_failed(p, x->spec.only_replace_failed))
+            continue;
+        int32_t ix = job_pod_index(p);
+        if (x->succ_idx[ix] || x->fail_idx[ix] || active[ix]) continue;
+        if (job_bpi_delay_prefer(x->delayed[ix], p)) x->delayed[ix] = p;
+    }
+    free(active);
     return 0;
 }
 
@@ -534,6 +593,18 @@ static void decide_finished(jctx_t *x)
     }
 }
 
+/* backoffLimitPerIndex (after the Job-wide failure checks, before the
+ * successPolicy, as upstream): the failed indexes, the failure they give
+ * the Job, and the failed pods kept for their replacements. */
+static int per_index(jctx_t *x)
+{
+    if (count_failed_indexes(x) < 0) return -1;
+    const char *msg, *reason;
+    if (!x->finished && (reason = job_bpi_failure(&x->spec, bits_set(x->fail_idx, x->spec.completions), x->succeeded, &msg)))
+        x->finished = failure_target(reason, msg, x->now_s);
+    return delay_deletions(x);
+}
+
 static bool cond_is(const json_t *c, const char *type)
 {
     const char *t = json_string_value(json_object_get(c, "type"));
@@ -577,18 +648,52 @@ static void remove_pods(jctx_t *x, size_t count)
     x->terminating += (int32_t)count;
 }
 
-/* upstream firstPendingIndexes: the lowest indexes neither completed nor
- * held by an active pod. */
-static void plan_indexes(jctx_t *x, int32_t count)
+/* upstream firstPendingIndexes: up to count of the lowest indexes that
+ * are neither succeeded, failed, held by an active pod nor, when only
+ * failed pods are replaced, by a terminating one. How many went to out,
+ * or -1 (OOM). */
+static int32_t pending_indexes(const jctx_t *x, int32_t count, int32_t *out)
 {
-    bool *used = calloc((size_t)x->spec.completions, sizeof *used);
-    if (!used) return;
+    bool *used = calloc((size_t)x->spec.completions + 1, sizeof *used);
+    int32_t n = 0;
+    if (!used) return -1;
     memcpy(used, x->succ_idx, (size_t)x->spec.completions * sizeof *used);
+    for (int32_t i = 0; x->fail_idx && i < x->spec.completions; i++) used[i] = used[i] || x->fail_idx[i];
     for (size_t i = 0; i < x->n_active; i++)
         if (index_valid(x, x->active[i])) used[job_pod_index(x->active[i])] = true;
-    for (int32_t i = 0; i < x->spec.completions && count > 0; i++)
-        if (!used[i]) { json_array_append_new(x->s->create_plan, json_integer(i)); count--; }
+    for (size_t i = 0; x->spec.only_replace_failed && i < x->n; i++)
+        if (job_pod_terminating(x->pods[i]) && index_valid(x, x->pods[i])) used[job_pod_index(x->pods[i])] = true;
+    for (int32_t i = 0; i < x->spec.completions && n < count; i++)
+        if (!used[i]) out[n++] = i;
     free(used);
+    return n;
+}
+
+/* The creates of an Indexed Job into the plan. With backoffLimitPerIndex
+ * (upstream getPodCreationInfoForIndependentIndexes) only the indexes
+ * whose own back-off is over, each pod with the counts of the failed pod
+ * it replaces; the sync comes back when the next back-off ends. */
+static int plan_indexed(jctx_t *x, int32_t count)
+{
+    int32_t *ix = malloc((size_t)count * sizeof *ix);
+    if (!ix) return -1;
+    int32_t n = pending_indexes(x, count, ix);
+    int64_t next = 0;
+    int rc = n < 0 ? -1 : 0;
+    for (int32_t i = 0; i < n && rc == 0; i++) {
+        const json_t *last = x->delayed ? x->delayed[ix[i]] : NULL;
+        int32_t failures = -1, ignored = 0;
+        int64_t wait = job_bpi_backoff_remaining_ms(last, x->now_ms);
+        if (wait > 0) {
+            if (next == 0 || wait < next) next = wait;
+            continue;
+        }
+        if (x->spec.has_bpi) job_bpi_replacement_counts(x->job, &x->spec, last, &failures, &ignored);
+        rc = job_act_plan_add(x->s, ix[i], failures, ignored);
+    }
+    free(ix);
+    if (next > 0) ctrl_enqueue_after(x->rt, x->key, (uint64_t)(next < JOB_SYNC_BATCH_MS ? JOB_SYNC_BATCH_MS : next));
+    return rc;
 }
 
 /* upstream manageJob; returns the active count to report. */
@@ -609,7 +714,8 @@ static int32_t manage(jctx_t *x)
     int32_t diff = want - (x->spec.only_replace_failed ? x->terminating : 0) - x->active_n;
     x->action = diff > 0 ? JOB_ACTION_PODS_CREATED : JOB_ACTION_TRACKING;
     if (diff <= 0) return x->active_n;
-    int64_t wait = job_backoff_remaining_ms(&x->backoff, x->now_ms);
+    /* with backoffLimitPerIndex each index backs off on its own (plan_indexed) */
+    int64_t wait = x->spec.has_bpi ? 0 : job_backoff_remaining_ms(&x->backoff, x->now_ms);
     if (wait > 0) {
         ctrl_enqueue_after(x->rt, x->key, (uint64_t)(wait < JOB_SYNC_BATCH_MS ? JOB_SYNC_BATCH_MS : wait));
         /* upstream (#139457, in 1.36): the pods that run still count;
@@ -618,9 +724,11 @@ static int32_t manage(jctx_t *x)
     }
     if (diff > JOB_MAX_CREATE_DELETE) diff = JOB_MAX_CREATE_DELETE;
     json_array_clear(x->s->create_plan);
-    if (x->spec.indexed) plan_indexes(x, diff);
-    else for (int32_t i = 0; i < diff; i++) json_array_append_new(x->s->create_plan, json_integer(-1));
+    int rc = x->spec.indexed ? plan_indexed(x, diff) : 0;
+    for (int32_t i = 0; !x->spec.indexed && i < diff && rc == 0; i++) rc = job_act_plan_add(x->s, -1, -1, 0);
+    if (rc < 0) json_array_clear(x->s->create_plan);   /* out of memory: the next sync plans again */
     diff = (int32_t)json_array_size(x->s->create_plan);
+    if (diff == 0) return x->active_n;   /* every pending index still backs off */
     LOGFV(4, "%s: too few pods running (want %d): creating %d", x->key, want, diff);
     job_act_start_creates(x->c, x->rt, x->s, x->key);
     return x->active_n + diff;
@@ -693,9 +801,13 @@ static void clean_uncounted(jctx_t *x, const strmap_t *with_fin)
     }
 }
 
+/* upstream canRemoveFinalizer: also not (yet) for the failed pod an index
+ * keeps until its replacement exists (delay_deletions). */
 static bool can_remove_finalizer(const jctx_t *x, const json_t *p, bool failed)
 {
-    return kobj_being_deleted(x->job) || x->finished || job_pod_succeeded(p) || failed;
+    if (kobj_being_deleted(x->job) || x->finished || job_pod_succeeded(p)) return true;
+    if (!failed) return false;
+    return !(x->delayed && index_valid(x, p) && x->delayed[job_pod_index(p)] == p);
 }
 
 /* upstream's loop in trackJobStatusAndRemoveFinalizers: finished pods
@@ -728,15 +840,33 @@ static size_t track_pods(jctx_t *x, const json_t **rm)
     return n_rm;
 }
 
-static void indexed_status(jctx_t *x)
+/* status.<field> = the indexes of b[0..n) (keep_empty: "" when none, else
+ * left out). Sized for the worst case, so a long list is never cut. 0 or
+ * -1 (OOM). */
+static int set_indexes(json_t *status, const char *field, const bool *b, int32_t n, bool keep_empty)
 {
-    int32_t total = 0;
-    for (int32_t i = 0; i < x->spec.completions; i++) total += x->succ_idx[i];
-    set_count(x->status, "succeeded", total, false);
-    char buf[4096];
-    job_indexes_format(x->succ_idx, x->spec.completions, buf, sizeof buf);
-    if (*buf) json_object_set_new(x->status, "completedIndexes", json_string(buf));
-    else json_object_del(x->status, "completedIndexes");
+    size_t len = (size_t)n * 12 + 1;   /* "2147483647," at most per index */
+    char *buf = malloc(len);
+    if (!buf) return -1;
+    job_indexes_format(b, n, buf, len);
+    int rc = 0;
+    if (*buf || keep_empty) rc = json_object_set_new(status, field, json_string(buf));
+    else json_object_del(status, field);
+    free(buf);
+    return rc;
+}
+
+/* Indexed: succeeded from completedIndexes; failedIndexes with
+ * backoffLimitPerIndex (upstream writes "" when none failed), else none. */
+static int indexed_status(jctx_t *x)
+{
+    set_count(x->status, "succeeded", bits_set(x->succ_idx, x->spec.completions), false);
+    if (set_indexes(x->status, "completedIndexes", x->succ_idx, x->spec.completions, false) < 0) return -1;
+    if (!x->spec.has_bpi) {
+        json_object_del(x->status, "failedIndexes");
+        return 0;
+    }
+    return set_indexes(x->status, "failedIndexes", x->fail_idx, x->spec.completions, true);
 }
 
 /* The interim condition goes in first; returns whether it is new. */
@@ -814,7 +944,7 @@ static int track(jctx_t *x)
     clean_uncounted(x, with_fin);
     strmap_destroy(&with_fin);
     size_t n_rm = track_pods(x, rm);
-    if (x->spec.indexed) indexed_status(x);
+    if (x->spec.indexed && indexed_status(x) < 0) { free(rm); return -1; }
     bool new_interim = interim_condition(x);
     json_t *cur = kobj_get(x->job, "status");
     json_t *empty = json_object();
@@ -881,6 +1011,7 @@ static int sync_job(jctx_t *x)
     }
     decide_finished(x);
     if (x->spec.indexed && count_indexes(x) < 0) return -1;
+    if (x->spec.has_bpi && per_index(x) < 0) return -1;
     char msg[64];
     if (x->spec.indexed && !x->finished && job_success_policy_met(x->job, x->succ_idx, x->spec.completions, msg, sizeof msg))
         x->finished = job_condition_new(SCM, "True", JOB_REASON_SUCCESS_POLICY, msg, x->now_s);

@@ -267,6 +267,11 @@ static void test_pfp_conditions_and_checks(void **state)
     json_t *j = job_with_pfp("{\"rules\":[{\"action\":\"Ignore\",\"onPodConditions\":[{\"type\":\"DisruptionTarget\"}]},"
                              "{\"action\":\"FailJob\",\"onPodConditions\":[{\"type\":\"ConfigIssue\",\"status\":\"True\"}]},"
                              "{\"action\":\"FailIndex\",\"onExitCodes\":{\"operator\":\"In\",\"values\":[3]}}]}");
+    /* FailIndex needs backoffLimitPerIndex, so an Indexed Job */
+    json_t *spec = json_object_get(j, "spec");
+    json_object_set_new(spec, "completionMode", json_string("Indexed"));
+    json_object_set_new(spec, "completions", json_integer(2));
+    json_object_set_new(spec, "backoffLimitPerIndex", json_integer(1));
     char err[256];
     job_spec_t s;
     assert_int_equal(job_spec_read(j, &s, err, sizeof err), 0);
@@ -323,6 +328,11 @@ static void test_indexes(void **state)
     bool e[8];
     assert_int_equal(job_indexes_parse(buf, e, 8), 0);
     assert_memory_equal(d, e, sizeof d);
+    bool two[6] = { false, true, true, false, true, true };
+    job_indexes_format(two, 6, buf, sizeof buf);
+    assert_string_equal(buf, "1,2,4,5");   /* upstream writes a run of two as two */
+    assert_int_equal(job_indexes_parse(buf, e, 6), 0);
+    assert_memory_equal(two, e, sizeof two);
     assert_int_equal(job_indexes_parse("1-", e, 8), -1);
     assert_int_equal(job_indexes_parse("3-5,9", e, 5), 0);   /* out of range ignored */
     assert_true(e[3] && e[4] && !e[2]);
