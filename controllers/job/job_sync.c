@@ -480,17 +480,28 @@ static int count_indexes(jctx_t *x)
 }
 
 /* upstream calculateFailedIndexes: those of status.failedIndexes and those
- * a failed pod not counted yet (it has its finalizer) fails. */
+ * a failed pod not counted yet (it has its finalizer) fails. A pod whose
+ * finalizer we are removing was counted already (what it did to its index
+ * is in status.failedIndexes): the pods a failing Job deletes count as
+ * failed pods, not as failed indexes, even while the removal is on its way
+ * (upstream's expected finalizer removals). The annotation check still
+ * runs for every failed pod. */
 static int count_failed_indexes(jctx_t *x)
 {
     x->fail_idx = calloc((size_t)x->spec.completions + 1, sizeof *x->fail_idx);
     if (!x->fail_idx) return -1;
     /* written by us and checked by the API server: a corrupt string keeps what parsed */
     (void)job_indexes_parse(kobj_str(x->job, "status.failedIndexes"), x->fail_idx, x->spec.completions);
+    /* Upstream counts every pod of a failing Job in the sync that marks it
+     * (FailureTarget) and removes their finalizers there, so no pod adds a
+     * failed index afterwards; ours go in a later turn, and the pods the
+     * failure deleted meanwhile must not (maxFailedIndexes 1 with 4 pods:
+     * failedIndexes "0,1", not "0-3"). */
+    bool failing = job_condition_true(x->job, "FailureTarget") || job_condition_true(x->job, "Failed");
     for (size_t i = 0; i < x->n; i++) {
         const json_t *p = x->pods[i];
-        if (!job_pod_tracked(p) || !index_valid(x, p)) continue;
-        if (job_pod_fails_index(x->job, &x->spec, p)) x->fail_idx[job_pod_index(p)] = true;
+        if (!job_pod_tracked(p) || strmap_has(x->s->rm_fin, kobj_uid(p)) || !index_valid(x, p)) continue;
+        if (!failing && job_pod_fails_index(x->job, &x->spec, p)) x->fail_idx[job_pod_index(p)] = true;
         /* users can write the annotations: one that holds no count reads 0, as upstream, and is reported */
         if (job_pod_failed(p, x->spec.only_replace_failed) && !job_pod_index_counts_readable(p) &&
             log_limit_allow(&x->c->bad_log))
