@@ -22,6 +22,7 @@
 #     ignored-failure count "1".
 . "$(dirname "$0")/lib.sh"
 . "$KUBUS_ROOT/tests/e2e/kubus.sh"
+. "$(dirname "$0")/_job.sh"
 kubus_start --controllers=job || fail "kubus did not start"
 kns_new job-bpi
 
@@ -49,21 +50,6 @@ end_pod() {
                                startedAt: $t, finishedAt: $t}}}]}
       + (if $cond == "" then {} else {conditions: [{type: $cond, status: "True", reason: "PreemptionByScheduler",
           lastTransitionTime: $t}]} end))}')" >/dev/null
-}
-mkjob() {   # mkjob NAME EXTRA-SPEC-YAML
-  k apply -f - >/dev/null <<YAML
-apiVersion: batch/v1
-kind: Job
-metadata: {name: $1}
-spec:
-  completionMode: Indexed
-$2
-  template:
-    spec:
-      restartPolicy: Never
-      nodeSelector: {kubus.test/none: none}
-      containers: [{name: ml, image: example/train}]
-YAML
 }
 # LIVE= the pod to run at index $2 of job $1, once there is one
 wait_live() {

@@ -9,6 +9,7 @@
 #     (reason SuccessPolicy) with succeeded 1 and completedIndexes "1".
 . "$(dirname "$0")/lib.sh"
 . "$KUBUS_ROOT/tests/e2e/kubus.sh"
+. "$(dirname "$0")/_job.sh"
 kubus_start --controllers=job || fail "kubus did not start"
 kns_new job-indexed
 
@@ -23,21 +24,6 @@ end_pod() {   # end_pod NAME PHASE EXIT
       --arg t "$(iso "$(date +%s)")" '{status: {phase: $phase, containerStatuses: [{name: "ml",
         image: "example/train", imageID: "", ready: false, restartCount: 0,
         state: {terminated: {exitCode: $code, reason: "Completed", startedAt: $t, finishedAt: $t}}}]}}')" >/dev/null
-}
-mkjob() {   # mkjob NAME EXTRA-SPEC-YAML
-  k apply -f - >/dev/null <<YAML
-apiVersion: batch/v1
-kind: Job
-metadata: {name: $1}
-spec:
-  completionMode: Indexed
-$2
-  template:
-    spec:
-      restartPolicy: Never
-      nodeSelector: {kubus.test/none: none}
-      containers: [{name: ml, image: example/train}]
-YAML
 }
 
 # ---- successPolicy ------------------------------------------------------------------
